@@ -1,0 +1,2 @@
+DROP VIEW IF EXISTS rollup.sales_daily, rollup.sales_hourly;
+DROP SCHEMA IF EXISTS rollup;

@@ -1,0 +1,64 @@
+import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import {
+  DateTimeResolver,
+  JSONObjectResolver,
+  LocalDateResolver,
+  TimeZoneResolver,
+  UUIDResolver,
+} from 'graphql-scalars';
+import type { GraphQLContext } from './context.js';
+import { userError } from './errors.js';
+import { BigIntScalar, DecimalScalar } from './scalars.js';
+
+/** The one Pothos builder; domain modules add their types and fields to it. */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  DefaultFieldNullability: false;
+  AuthScopes: { analyst: boolean; partner: boolean; admin: boolean; writer: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    Date: { Input: string; Output: string };
+    UUID: { Input: string; Output: string };
+    TimeZone: { Input: string; Output: string };
+    BigInt: { Input: bigint; Output: bigint | string | number };
+    Decimal: { Input: string; Output: string };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, RelayPlugin, ComplexityPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({
+      analyst: context.viewer.role === 'analyst',
+      partner: context.viewer.role === 'partner',
+      admin: context.viewer.role === 'admin',
+      writer: context.viewer.role === 'admin' || context.viewer.role === 'partner',
+    }),
+    unauthorizedError: (_parent, _context, info) =>
+      userError(`your role may not use ${info.parentType.name}.${info.fieldName}`, 'FORBIDDEN'),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('Date', LocalDateResolver);
+builder.addScalarType('UUID', UUIDResolver);
+builder.addScalarType('TimeZone', TimeZoneResolver);
+builder.addScalarType('BigInt', BigIntScalar);
+builder.addScalarType('Decimal', DecimalScalar);
+builder.addScalarType('JSONObject', JSONObjectResolver);
+
+builder.queryType({ description: 'Analytics over the caller’s tenant, scoped by its token.' });
+builder.mutationType({ description: 'Ingest and lifecycle changes; role-checked, RLS-guarded.' });

@@ -1,0 +1,97 @@
+import sql, { empty } from 'sql-template-tag';
+import type { RequestDb } from '../db/request-db.js';
+import { byKey, defineLoader } from '../loaders.js';
+
+export interface StoreRow {
+  id: string;
+  code: string;
+  name: string;
+  region: string;
+  timeZone: string;
+  sizeSqm: number | null;
+  openedOn: string | null;
+}
+
+export interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  category: string;
+  unitPrice: string;
+}
+
+const storeColumns = sql`
+  s.id AS "id", s.code AS "code", s.name AS "name", s.region AS "region",
+  s.time_zone AS "timeZone", s.size_sqm AS "sizeSqm", s.opened_on AS "openedOn"`;
+
+const productColumns = sql`
+  p.id AS "id", p.sku AS "sku", p.name AS "name", p.category AS "category",
+  p.unit_price::text AS "unitPrice"`;
+
+/** Escapes LIKE wildcards so a search term matches literally. */
+function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Stores by id, batched per request; RLS limits them to the tenant and store scope. */
+export const storeById = defineLoader<string, StoreRow | null>('storeById', async (db, ids) => {
+  const rows = await db.query<StoreRow>(sql`/* storesById */
+    SELECT ${storeColumns} FROM stores s WHERE s.id = ANY(${ids}::uuid[])`);
+  return byKey(ids, rows, (r) => r.id);
+});
+
+/** Products by id, batched per request. */
+export const productById = defineLoader<string, ProductRow | null>(
+  'productById',
+  async (db, ids) => {
+    const rows = await db.query<ProductRow>(sql`/* productsById */
+    SELECT ${productColumns} FROM products p WHERE p.id = ANY(${ids}::uuid[])`);
+    return byKey(ids, rows, (r) => r.id);
+  },
+);
+
+/** One page of stores ordered by (code, id), after the keyset position `after`. */
+export function listStores(
+  db: RequestDb,
+  page: {
+    limit: number;
+    after: readonly [string, string] | null;
+    search: string | null;
+    region: string | null;
+  },
+) {
+  return db.query<StoreRow>(sql`/* listStores */
+    SELECT ${storeColumns} FROM stores s
+    WHERE TRUE
+      ${page.after ? sql`AND (s.code, s.id) > (${page.after[0]}, ${page.after[1]}::uuid)` : empty}
+      ${page.search ? sql`AND (s.name ILIKE ${containsPattern(page.search)} OR s.code ILIKE ${containsPattern(page.search)})` : empty}
+      ${page.region ? sql`AND s.region = ${page.region}` : empty}
+    ORDER BY s.code, s.id
+    LIMIT ${page.limit + 1}`);
+}
+
+/** One page of products ordered by (sku, id), optionally searched and filtered by category. */
+export function listProducts(
+  db: RequestDb,
+  page: {
+    limit: number;
+    after: readonly [string, string] | null;
+    search: string | null;
+    category: string | null;
+  },
+) {
+  return db.query<ProductRow>(sql`/* listProducts */
+    SELECT ${productColumns} FROM products p
+    WHERE TRUE
+      ${page.after ? sql`AND (p.sku, p.id) > (${page.after[0]}, ${page.after[1]}::uuid)` : empty}
+      ${page.search ? sql`AND (p.name ILIKE ${containsPattern(page.search)} OR p.sku ILIKE ${containsPattern(page.search)})` : empty}
+      ${page.category ? sql`AND p.category = ${page.category}` : empty}
+    ORDER BY p.sku, p.id
+    LIMIT ${page.limit + 1}`);
+}
+
+/** The distinct product categories of the tenant. */
+export function listCategories(db: RequestDb) {
+  return db.query<{ category: string }>(sql`/* listCategories */
+    SELECT DISTINCT p.category AS "category" FROM products p ORDER BY 1`);
+}

@@ -1,0 +1,207 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pool, PoolClient } from './pool.js';
+
+/** Which flavour of the versioned migrations a database gets. */
+export type Backend = 'timescale' | 'native';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Present when the version has a TimescaleDB and a plain PostgreSQL variant. */
+  variant: Backend | null;
+  up: string;
+  down: string;
+}
+
+export interface MigrationStatus {
+  backend: Backend;
+  applied: number[];
+  pending: number[];
+}
+
+const FILE = /^(\d{4})_([a-z0-9_]+?)(?:\.(timescale|native))?\.(up|down)\.sql$/;
+const NO_TRANSACTION = /^-- shelfops: no-transaction$/m;
+const STEP = /^-- step$/m;
+// Any constant works; it only has to be the same for every instance of the gateway.
+const LOCK_KEY = 7_305_112_020;
+
+export const migrationsDir = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** Reads `sql/` and returns the migrations meant for this backend, in version order. */
+export async function loadMigrations(backend: Backend, dir = migrationsDir): Promise<Migration[]> {
+  const files = await readdir(dir);
+  const byVersion = new Map<number, Migration>();
+  for (const file of files.sort()) {
+    const match = FILE.exec(file);
+    if (!match) continue;
+    const [, versionText, name, variant, direction] = match;
+    if (variant && variant !== backend) continue;
+    const version = Number(versionText);
+    const migration = byVersion.get(version) ?? {
+      version,
+      name: name ?? '',
+      variant: (variant as Backend | undefined) ?? null,
+      up: '',
+      down: '',
+    };
+    migration[direction === 'up' ? 'up' : 'down'] = await readFile(join(dir, file), 'utf8');
+    byVersion.set(version, migration);
+  }
+  const migrations = [...byVersion.values()].sort((a, b) => a.version - b.version);
+  for (const m of migrations) {
+    if (!m.up || !m.down)
+      throw new Error(`migration ${m.version}_${m.name} needs an up and a down`);
+  }
+  return migrations;
+}
+
+/** Tells whether this server can (or already does) run TimescaleDB. */
+export async function detectBackend(
+  client: PoolClient | Pool,
+  mode: 'auto' | 'on' | 'off',
+): Promise<Backend> {
+  if (mode === 'off') return 'native';
+  const { rows } = await client.query<{ available: boolean }>(
+    `/* timescaleAvailable */ SELECT EXISTS (
+       SELECT FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
+  );
+  if (rows[0]?.available) return 'timescale';
+  if (mode === 'on') throw new Error('TIMESCALEDB=on but the server has no timescaledb extension');
+  return 'native';
+}
+
+async function ensureLedger(client: PoolClient): Promise<void> {
+  await client.query(`/* createMigrationLedger */
+    CREATE TABLE IF NOT EXISTS shelfops_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      variant    text,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+}
+
+async function appliedVersions(client: PoolClient | Pool): Promise<number[]> {
+  const { rows } = await client.query<{ exists: boolean }>(
+    `/* migrationLedgerExists */ SELECT to_regclass('shelfops_migrations') IS NOT NULL AS exists`,
+  );
+  if (!rows[0]?.exists) return [];
+  const applied = await client.query<{ version: number }>(
+    `/* appliedMigrations */ SELECT version FROM shelfops_migrations ORDER BY version`,
+  );
+  return applied.rows.map((r) => r.version);
+}
+
+async function runScript(client: PoolClient, script: string, record: string, values: unknown[]) {
+  if (NO_TRANSACTION.test(script)) {
+    // TimescaleDB refuses some statements inside a transaction block: run each step alone,
+    // written so that a re-run after a failure part-way through succeeds.
+    for (const step of script.split(STEP)) {
+      if (step.replace(/--.*$/gm, '').trim()) await client.query(step);
+    }
+    await client.query(record, values);
+    return;
+  }
+  await client.query('BEGIN');
+  try {
+    await client.query(script);
+    await client.query(record, values);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/**
+ * Runs `work` holding the migration lock: a second process starting at the same time waits
+ * for the first and then finds nothing left to do.
+ */
+async function withMigrationLock<T>(pool: Pool, work: (client: PoolClient) => Promise<T>) {
+  const client = await pool.connect();
+  try {
+    await client.query('/* migrationLock */ SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    try {
+      return await work(client);
+    } finally {
+      await client.query('/* migrationUnlock */ SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+export interface MigrateOptions {
+  timescaledb: 'auto' | 'on' | 'off';
+  log?: (message: string) => void;
+}
+
+/** Applies every pending migration; returns the versions it applied (none when up to date). */
+export async function migrateUp(pool: Pool, options: MigrateOptions): Promise<number[]> {
+  return withMigrationLock(pool, async (client) => {
+    const backend = await detectBackend(client, options.timescaledb);
+    if (backend === 'timescale') {
+      await client.query('/* createTimescale */ CREATE EXTENSION IF NOT EXISTS timescaledb');
+    }
+    await ensureLedger(client);
+    const done = new Set(await appliedVersions(client));
+    const applied: number[] = [];
+    for (const m of await loadMigrations(backend)) {
+      if (done.has(m.version)) continue;
+      options.log?.(`migrating up ${m.version}_${m.name}${m.variant ? ` (${m.variant})` : ''}`);
+      await runScript(
+        client,
+        m.up,
+        `/* recordMigration */ INSERT INTO shelfops_migrations (version, name, variant)
+         VALUES ($1, $2, $3)`,
+        [m.version, m.name, m.variant],
+      );
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}
+
+/** Reverts the newest `count` applied migrations with their down scripts. */
+export async function migrateDown(
+  pool: Pool,
+  options: MigrateOptions & { count: number },
+): Promise<number[]> {
+  return withMigrationLock(pool, async (client) => {
+    const { rows } = await client.query<{ version: number; variant: Backend | null }>(
+      `/* appliedMigrationsNewestFirst */
+       SELECT version, variant FROM shelfops_migrations ORDER BY version DESC LIMIT $1`,
+      [options.count],
+    );
+    const variant = rows.find((r) => r.variant)?.variant;
+    const backend = variant ?? (await detectBackend(client, options.timescaledb));
+    const byVersion = new Map((await loadMigrations(backend)).map((m) => [m.version, m]));
+    const reverted: number[] = [];
+    for (const { version } of rows) {
+      const m = byVersion.get(version);
+      if (!m) throw new Error(`migration ${version} is applied but its files are missing`);
+      options.log?.(`migrating down ${m.version}_${m.name}`);
+      await runScript(
+        client,
+        m.down,
+        `/* forgetMigration */ DELETE FROM shelfops_migrations WHERE version = $1`,
+        [m.version],
+      );
+      reverted.push(m.version);
+    }
+    return reverted;
+  });
+}
+
+/** Applied and pending versions, for readiness checks and the CLI. */
+export async function migrationStatus(
+  pool: Pool,
+  timescaledb: 'auto' | 'on' | 'off',
+): Promise<MigrationStatus> {
+  const backend = await detectBackend(pool, timescaledb);
+  const applied = await appliedVersions(pool);
+  const done = new Set(applied);
+  const pending = (await loadMigrations(backend)).map((m) => m.version).filter((v) => !done.has(v));
+  return { backend, applied, pending };
+}

@@ -1,0 +1,29 @@
+import { GraphQLError } from 'graphql';
+
+/** Error codes a client can act on; anything else is masked as INTERNAL_SERVER_ERROR. */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'CONSTRAINT_VIOLATION'
+  | 'TIMEOUT'
+  | 'RATE_LIMITED';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+};
+
+/** A GraphQL error the caller caused, with a message that says what to change. */
+export function userError(
+  message: string,
+  code: ErrorCode = 'BAD_USER_INPUT',
+  details: Record<string, unknown> = {},
+): GraphQLError {
+  const status = STATUS[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...details, ...(status ? { http: { status } } : {}) },
+  });
+}

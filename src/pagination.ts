@@ -1,0 +1,83 @@
+import { userError } from './errors.js';
+
+/** The largest page any connection returns, whatever `first` asks for. */
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+/** Validates `first` against the server cap and returns the page size. */
+export function pageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw userError(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'BAD_USER_INPUT', {
+      argument: 'first',
+      max: MAX_PAGE_SIZE,
+    });
+  }
+  return first;
+}
+
+/** Encodes a keyset position of list `kind` as an opaque cursor. */
+export function encodeCursor(kind: string, key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');
+}
+
+/**
+ * Decodes a cursor made by `encodeCursor` for list `kind`, checking the shape of each key part
+ * with `parts`; a cursor from another list or a forged one is a BAD_USER_INPUT error.
+ */
+export function decodeCursor<T extends readonly unknown[]>(
+  kind: string,
+  cursor: string | null | undefined,
+  parse: (parts: unknown[]) => T | null,
+): T | null {
+  if (cursor === null || cursor === undefined) return null;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    decoded = null;
+  }
+  const key =
+    Array.isArray(decoded) && decoded[0] === kind ? parse(decoded.slice(1) as unknown[]) : null;
+  if (key === null) {
+    throw userError(`after is not a cursor of this ${kind} list`, 'BAD_USER_INPUT', {
+      argument: 'after',
+    });
+  }
+  return key;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+}
+
+/** Builds a Relay connection from `limit + 1` fetched rows. */
+export function toConnection<T>(
+  rows: readonly T[],
+  limit: number,
+  cursorOf: (row: T) => string,
+  hasPrevious: boolean,
+): Connection<T> {
+  const page = rows.slice(0, limit);
+  const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: hasPrevious,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+import './catalog/schema.js';
+import './sales/ingest-schema.js';
+import './viewer/schema.js';
+
+/** The executable schema, assembled from every domain module. */
+export const schema = builder.toSchema();
+
+/** The SDL kept in `schema.graphql`. */
+export function printSchemaSdl(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,47 @@
+import sql from 'sql-template-tag';
+import { ROLES, type Viewer } from '../auth/viewer.js';
+import { builder } from '../builder.js';
+
+const RoleEnum = builder.enumType('Role', {
+  description: 'What a caller may do.',
+  values: {
+    ANALYST: { value: 'analyst', description: 'Any query within limits; GraphiQL.' },
+    PARTNER: {
+      value: 'partner',
+      description: 'Trusted operations only; may ingest sales and stock.',
+    },
+    ADMIN: { value: 'admin', description: 'Every query and every write of its tenant.' },
+  } satisfies Record<Uppercase<(typeof ROLES)[number]>, { value: string; description: string }>,
+});
+
+const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
+  description: 'The caller, as its token describes it.',
+  fields: (t) => ({
+    subject: t.exposeString('subject', { description: 'Token subject.' }),
+    customerId: t.expose('customerId', { type: 'UUID', description: 'Tenant id.' }),
+    customerName: t.string({
+      nullable: true,
+      description: 'Tenant name; null when the tenant does not exist.',
+      resolve: async (_viewer, _args, ctx) => {
+        const rows = await ctx.db.query<{ name: string }>(sql`/* viewerCustomer */
+          SELECT c.name AS "name" FROM customers c`);
+        return rows[0]?.name ?? null;
+      },
+    }),
+    role: t.field({ type: RoleEnum, description: 'Role.', resolve: (v) => v.role }),
+    storeIds: t.field({
+      type: ['UUID'],
+      nullable: true,
+      description: 'Stores the caller is limited to; null for every store of the tenant.',
+      resolve: (v) => v.storeIds,
+    }),
+  }),
+});
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: ViewerRef,
+    description: 'Who the caller is.',
+    resolve: (_r, _a, ctx) => ctx.viewer,
+  }),
+);
