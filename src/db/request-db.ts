@@ -24,7 +24,11 @@ export class RequestDb {
   statements = 0;
   private client: Promise<PoolClient> | null = null;
   private finished = false;
+  private finishing: Promise<void> | null = null;
   private readonly afterCommit: Array<() => Promise<void>> = [];
+  // Statements of one request run one after another on its connection, even when sibling
+  // resolvers ask at the same time.
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly pool: Pool,
@@ -32,15 +36,19 @@ export class RequestDb {
   ) {}
 
   /** Runs one statement in the request's transaction and returns its rows. */
-  async query<R extends QueryResultRow>(statement: Sql): Promise<R[]> {
-    const client = await this.connection();
-    this.statements += 1;
-    try {
-      const result = await client.query<R>(statement.text, statement.values);
-      return result.rows;
-    } catch (error) {
-      throw translateDatabaseError(error);
-    }
+  query<R extends QueryResultRow>(statement: Sql): Promise<R[]> {
+    const run = this.tail.then(async () => {
+      const client = await this.connection();
+      this.statements += 1;
+      try {
+        const result = await client.query<R>(statement.text, statement.values);
+        return result.rows;
+      } catch (error) {
+        throw translateDatabaseError(error);
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   /** Schedules work (such as a rollup refresh) for after a successful commit. */
@@ -49,8 +57,13 @@ export class RequestDb {
   }
 
   /** Commits (or rolls back) and returns the connection; a no-op when nothing ran. */
-  async finish(outcome: 'commit' | 'rollback'): Promise<void> {
-    if (this.finished) return;
+  finish(outcome: 'commit' | 'rollback'): Promise<void> {
+    this.finishing ??= this.end(outcome);
+    return this.finishing;
+  }
+
+  private async end(outcome: 'commit' | 'rollback'): Promise<void> {
+    await this.tail;
     this.finished = true;
     if (this.client === null) return;
     const client = await this.client;
@@ -87,6 +100,8 @@ export class RequestDb {
             'app.role': role,
             'app.store_ids': storeIds === null ? '*' : storeIds.join(',') || 'none',
             statement_timeout: String(statementTimeoutMs),
+            // Names resolve in the schema the gateway's grants cover, whatever the session says.
+            search_path: 'public',
           }),
         ],
       );
