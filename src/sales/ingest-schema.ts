@@ -7,16 +7,22 @@ import { insertSales, type SaleInput } from './ingest.js';
 export const MAX_SALES_BATCH = 5000;
 const MAX_QUANTITY = 100_000;
 const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
+// numeric(12, 2): the price is stored as given, never rounded.
+const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
 
 const SaleInputRef = builder.inputType('SaleInput', {
   description: 'One POS sale line.',
   fields: (t) => ({
     transactionId: t.field({ type: 'UUID', required: true, description: 'Idempotency key.' }),
     time: t.field({ type: 'DateTime', required: true, description: 'When it was sold.' }),
-    storeId: t.field({ type: 'UUID', required: true }),
-    productId: t.field({ type: 'UUID', required: true }),
+    storeId: t.field({ type: 'UUID', required: true, description: 'Store that sold it.' }),
+    productId: t.field({ type: 'UUID', required: true, description: 'Product sold.' }),
     quantity: t.int({ required: true, description: `Units sold, 1 to ${MAX_QUANTITY}.` }),
-    unitPrice: t.field({ type: 'Decimal', required: true, description: 'Price per unit.' }),
+    unitPrice: t.field({
+      type: 'Decimal',
+      required: true,
+      description: 'Price per unit, at most 2 decimals.',
+    }),
   }),
 });
 
@@ -44,6 +50,11 @@ function validateSales(sales: readonly SaleInput[]): void {
     }
     if (s.unitPrice.startsWith('-'))
       throw userError(`sales[${index}].unitPrice must not be negative`);
+    if (!PRICE.test(s.unitPrice)) {
+      throw userError(
+        `sales[${index}].unitPrice must have at most 10 digits before and 2 after the decimal point`,
+      );
+    }
     if (s.time.getTime() > latest) throw userError(`sales[${index}].time is in the future`);
   });
 }
@@ -60,7 +71,9 @@ builder.mutationField('recordSales', (t) =>
       const times = args.sales.map((s) => s.time.getTime());
       const from = new Date(Math.min(...times));
       const to = new Date(Math.max(...times) + 1);
-      ctx.db.onCommit(() => refreshSalesRollups(ctx.maintenancePool, ctx.backend, from, to));
+      if (accepted > 0) {
+        ctx.db.onCommit(() => refreshSalesRollups(ctx.maintenancePool, ctx.backend, from, to));
+      }
       return { accepted, duplicates: args.sales.length - accepted };
     },
   }),

@@ -11,8 +11,9 @@ export interface SaleInput {
 }
 
 /**
- * Inserts a batch of sale lines in one statement; rows whose (transaction id, time) already
- * exist are skipped, so a retried upload is harmless. Returns how many rows were new.
+ * Inserts a batch of sale lines in one statement, in the request's transaction; rows whose
+ * (transaction id, time) already exist are skipped, so a retried upload is harmless. Returns
+ * how many rows were new.
  */
 export async function insertSales(db: RequestDb, sales: readonly SaleInput[]): Promise<number> {
   const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
@@ -23,7 +24,7 @@ export async function insertSales(db: RequestDb, sales: readonly SaleInput[]): P
              s.quantity, s.unit_price, s.quantity * s.unit_price
       FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time)}::timestamptz[],
                   ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
-                  ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric[])
+                  ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
            AS s(transaction_id, time, store_id, product_id, quantity, unit_price)
       ON CONFLICT DO NOTHING
       RETURNING 1

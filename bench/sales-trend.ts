@@ -1,0 +1,167 @@
+/**
+ * salesTrend benchmark: the routed path (daily + hourly rollups, raw edges) against the raw-only
+ * path, on the same data in the same run. Embedded TimescaleDB by default, or DATABASE_URL.
+ *   npx tsx bench/sales-trend.ts [--rows-per-store-hour 12] [--stores 20] [--days 365] [--runs 7]
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { RequestDb } from '../src/db/request-db.js';
+import { refreshSalesRollups } from '../src/db/rollups.js';
+import { createLogger } from '../src/logger.js';
+import { planTrend, routeFor, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
+
+const { values: args } = parseArgs({
+  options: {
+    'rows-per-store-hour': { type: 'string', default: '12' },
+    stores: { type: 'string', default: '20' },
+    days: { type: 'string', default: '365' },
+    runs: { type: 'string', default: '7' },
+  },
+});
+const perStoreHour = Number(args['rows-per-store-hour']);
+const storeCount = Number(args.stores);
+const days = Number(args.days);
+const runs = Number(args.runs);
+
+const CUSTOMER = '0000000a-0000-4000-8000-000000000000';
+const END = new Date('2026-06-01T00:00:00Z');
+const id = (group: number, n: number) =>
+  `${group.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const storeIds = Array.from({ length: storeCount }, (_, i) => id(1, i + 1));
+const productIds = Array.from({ length: 50 }, (_, i) => id(2, i + 1));
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+async function main() {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
+    EMBEDDED_DATA_DIR: 'memory',
+    SEED_DEMO: 'false',
+    STATEMENT_TIMEOUT_MS: '600000',
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  });
+  const database = await openDatabase(config, createLogger('silent'));
+  const owner = database.pool;
+  try {
+    await owner.query(`DELETE FROM transactions WHERE customer_id = $1`, [CUSTOMER]);
+    await owner.query(`DELETE FROM products WHERE customer_id = $1`, [CUSTOMER]);
+    await owner.query(`DELETE FROM stores WHERE customer_id = $1`, [CUSTOMER]);
+    await owner.query(`DELETE FROM customers WHERE id = $1`, [CUSTOMER]);
+    await owner.query(`INSERT INTO customers (id, name) VALUES ($1, 'Bench')`, [CUSTOMER]);
+    await owner.query(
+      `INSERT INTO stores (customer_id, id, code, name, region)
+       SELECT $1, s, 'S' || n, 'Store ' || n, 'North' FROM unnest($2::uuid[]) WITH ORDINALITY AS u(s, n)`,
+      [CUSTOMER, storeIds],
+    );
+    await owner.query(
+      `INSERT INTO products (customer_id, id, sku, name, category, unit_price)
+       SELECT $1, p, 'SKU-' || n, 'Product ' || n, CASE WHEN n % 2 = 0 THEN 'Dairy' ELSE 'Bakery' END, 2.50
+       FROM unnest($2::uuid[]) WITH ORDINALITY AS u(p, n)`,
+      [CUSTOMER, productIds],
+    );
+    let loaded = 0;
+    const loadStarted = performance.now();
+    for (let d = days; d > 0; d -= 10) {
+      const from = new Date(END.getTime() - d * 86_400_000);
+      const to = new Date(from.getTime() + Math.min(10, d) * 86_400_000);
+      const result = await owner.query(
+        `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+         SELECT $1::uuid, gen_random_uuid(), h + random() * interval '3599 seconds', s.id,
+                ($3::uuid[])[1 + floor(random() * cardinality($3::uuid[]))::int], q, pr, q * pr
+         FROM generate_series($4::timestamptz, $5::timestamptz - interval '1 hour', interval '1 hour') h
+         CROSS JOIN unnest($2::uuid[]) AS s(id)
+         CROSS JOIN generate_series(1, $6::int) n
+         CROSS JOIN LATERAL (SELECT 1 + floor(random() * 5)::int + n * 0 AS q,
+                                    round((0.5 + random() * 20)::numeric, 2) AS pr) v`,
+        [CUSTOMER, storeIds, productIds, from.toISOString(), to.toISOString(), perStoreHour],
+      );
+      loaded += result.rowCount ?? 0;
+    }
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    const refreshStarted = performance.now();
+    await refreshSalesRollups(owner, database.backend, null, null);
+    await owner.query('ANALYZE transactions');
+    const refreshSeconds = (performance.now() - refreshStarted) / 1000;
+
+    const input: TrendInput = {
+      range: {
+        from: new Date(END.getTime() - 90 * 86_400_000 + 5 * 3_600_000 + 17 * 60_000),
+        to: new Date(END.getTime() - 2 * 3_600_000 - 13 * 60_000),
+      },
+      granularity: 'DAY',
+      zone: { kind: 'fixed', zone: 'UTC' },
+      filters: { storeIds: null, productIds: null, categories: null },
+      groupBy: { store: true, product: false, category: false },
+      fillGaps: false,
+      gapGroups: { kind: 'present' },
+    };
+    const run = async (forceRaw: boolean) => {
+      const db = new RequestDb(owner, {
+        customerId: CUSTOMER,
+        role: 'analyst',
+        storeIds: null,
+        statementTimeoutMs: 600_000,
+      });
+      const started = performance.now();
+      try {
+        const rows = await salesTrend(
+          db,
+          input,
+          forceRaw ? { forceRaw } : routeFor(database.backend),
+        );
+        return { ms: performance.now() - started, rows };
+      } finally {
+        await db.finish('rollback');
+      }
+    };
+    const routedMs: number[] = [];
+    const rawMs: number[] = [];
+    const first = [await run(false), await run(true)];
+    if (JSON.stringify(first[0]?.rows) !== JSON.stringify(first[1]?.rows)) {
+      throw new Error('the routed and the raw-only answers differ');
+    }
+    for (let i = 0; i < runs; i += 1) {
+      routedMs.push((await run(false)).ms);
+      rawMs.push((await run(true)).ms);
+    }
+    const routed = median(routedMs);
+    const raw = median(rawMs);
+    const segments = planTrend(input, routeFor(database.backend))
+      .map((s) => `${s.source} [${s.from.toISOString()}, ${s.to.toISOString()})`)
+      .join('; ');
+    const lines = [
+      `# salesTrend benchmark (bench/sales-trend.ts)`,
+      ``,
+      `- backend: ${database.backend}${database.embedded ? ' (embedded PGlite + TimescaleDB, one connection)' : ` (${config.databaseUrl ?? ''})`}`,
+      `- data: ${loaded} transactions, ${storeCount} stores, ${productIds.length} products, ${days} days (loaded in ${loadSeconds.toFixed(1)} s, rollups refreshed in ${refreshSeconds.toFixed(1)} s)`,
+      `- query: salesTrend DAY, UTC, grouped by STORE, ${input.range.from.toISOString()} → ${input.range.to.toISOString()} (90 days, unaligned edges), ${first[0]?.rows.length ?? 0} buckets`,
+      `- routed segments: ${segments}`,
+      `- answers identical on both paths: yes`,
+      ``,
+      `| path | median ms (${runs} runs) | runs ms |`,
+      `|---|---|---|`,
+      `| routed (rollups + raw edges) | ${routed.toFixed(1)} | ${routedMs.map((m) => m.toFixed(0)).join(', ')} |`,
+      `| raw transactions only | ${raw.toFixed(1)} | ${rawMs.map((m) => m.toFixed(0)).join(', ')} |`,
+      ``,
+      `Speed-up of the routed path: **${(raw / routed).toFixed(1)}×**`,
+      ``,
+    ];
+    const report = lines.join('\n');
+    process.stdout.write(report);
+    await writeFile(new URL('./results/sales-trend.md', import.meta.url), report);
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

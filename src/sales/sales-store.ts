@@ -1,0 +1,195 @@
+import type DataLoader from 'dataloader';
+import type { Backend } from '../db/migrate.js';
+import type { RequestDb } from '../db/request-db.js';
+import { userError } from '../errors.js';
+import type { LoaderCache } from '../loaders.js';
+import {
+  checkBucketCount,
+  MAX_TREND_BUCKETS,
+  planSegments,
+  validateRange,
+  zoneAlignment,
+  type Granularity,
+  type Segment,
+  type TimeRange,
+  type ZoneAlignment,
+} from './plan.js';
+import {
+  dailySalesSql,
+  productSalesSql,
+  salesTrendSql,
+  salesVelocitySql,
+  topProductsSql,
+  type GapGroups,
+  type GroupBy,
+  type SalesFilters,
+  type TrendRow,
+  type ZoneSpec,
+} from './sales-sql.js';
+
+export type { TrendRow } from './sales-sql.js';
+
+/** A salesTrend question, as the resolvers hand it over. */
+export interface TrendInput {
+  range: TimeRange;
+  granularity: Granularity;
+  zone: ZoneSpec;
+  filters: SalesFilters;
+  groupBy: GroupBy;
+  fillGaps: boolean;
+  gapGroups: GapGroups;
+}
+
+/**
+ * Routing switches, never exposed through the API. `forceRaw` reads transactions only: on plain
+ * PostgreSQL (whose rollups are views over transactions that a time predicate cannot reach
+ * through) and in benchmarks comparing the routes.
+ */
+export interface TrendOptions {
+  forceRaw?: boolean;
+}
+
+/** The routing a backend calls for: rollups on TimescaleDB, raw rows on plain PostgreSQL. */
+export function routeFor(backend: Backend): TrendOptions {
+  return { forceRaw: backend !== 'timescale' };
+}
+
+function zonesOf(zone: ZoneSpec): string[] {
+  return zone.kind === 'fixed' ? [zone.zone] : [...new Set(zone.stores.map((s) => s.zone))];
+}
+
+/** What the rollups can serve for every zone of `zone` at once. */
+function commonAlignment(zone: ZoneSpec, range: TimeRange): ZoneAlignment {
+  return zonesOf(zone)
+    .map((z) => zoneAlignment(z, range))
+    .reduce((a, b) => ({ wholeHours: a.wholeHours && b.wholeHours, utc: a.utc && b.utc }), {
+      wholeHours: true,
+      utc: true,
+    });
+}
+
+/** Validates a trend question and returns the segments that serve it. */
+export function planTrend(input: TrendInput, options: TrendOptions = {}): Segment[] {
+  validateRange(input.range);
+  checkBucketCount(input.range, input.granularity);
+  return planSegments(
+    input.range,
+    input.granularity,
+    commonAlignment(input.zone, input.range),
+    options,
+  );
+}
+
+/** Runs a trend question as one statement, refusing answers above the bucket cap. */
+export async function salesTrend(
+  db: RequestDb,
+  input: TrendInput,
+  options: TrendOptions = {},
+): Promise<TrendRow[]> {
+  const segments = planTrend(input, options);
+  const rows = await db.query<TrendRow>(
+    salesTrendSql({ ...input, segments, limit: MAX_TREND_BUCKETS + 1 }),
+  );
+  if (rows.length > MAX_TREND_BUCKETS) {
+    throw userError(
+      `salesTrend would return more than ${MAX_TREND_BUCKETS} buckets (buckets × groups); shorten the range, use a coarser granularity, group by less or filter stores/products`,
+      'BAD_USER_INPUT',
+      { maxBuckets: MAX_TREND_BUCKETS },
+    );
+  }
+  return rows;
+}
+
+/** Segments of a zone-free total over `range` (UTC rollups where they are exact). */
+export function planTotals(range: TimeRange, options: TrendOptions = {}): Segment[] {
+  validateRange(range);
+  return planSegments(range, 'DAY', { wholeHours: true, utc: true }, options);
+}
+
+export interface ProductSalesRow {
+  productId: string;
+  units: string;
+  revenue: string;
+  transactions: number;
+}
+
+/** The best-selling products of `range` by units or revenue. */
+export function topProducts(
+  db: RequestDb,
+  input: { range: TimeRange; filters: SalesFilters; by: 'UNITS' | 'REVENUE'; limit: number },
+  options: TrendOptions = {},
+): Promise<ProductSalesRow[]> {
+  return db.query<ProductSalesRow>(
+    topProductsSql(planTotals(input.range, options), input.filters, input.by, input.limit),
+  );
+}
+
+export interface DailySalesRow {
+  day: string;
+  storeId: string;
+  productId: string;
+  units: string;
+  revenue: string;
+}
+
+/** One page of the daily rollup. */
+export function dailySales(
+  db: RequestDb,
+  page: Parameters<typeof dailySalesSql>[0],
+): Promise<DailySalesRow[]> {
+  return db.query<DailySalesRow>(dailySalesSql(page));
+}
+
+export interface VelocityRow {
+  storeId: string;
+  productId: string;
+  unitsPerDay: number;
+  revenuePerDay: string;
+}
+
+/** One page of sales velocity. */
+export function salesVelocity(
+  db: RequestDb,
+  page: Parameters<typeof salesVelocitySql>[0],
+): Promise<VelocityRow[]> {
+  return db.query<VelocityRow>(salesVelocitySql(page));
+}
+
+const NESTED = Symbol('nestedSalesLoaders');
+
+/**
+ * A per-request loader for nested sales fields, one per distinct set of field arguments, so
+ * every parent asking the same question shares one statement.
+ */
+export function nestedLoader<K, V>(
+  ctx: { loaders: LoaderCache },
+  name: string,
+  args: unknown,
+  create: () => DataLoader<K, V, string>,
+): DataLoader<K, V, string> {
+  const all = ctx.loaders.get(NESTED, () => new Map<string, unknown>());
+  const key = `${name}:${JSON.stringify(args)}`;
+  let loader = all.get(key) as DataLoader<K, V, string> | undefined;
+  if (!loader) {
+    loader = create();
+    all.set(key, loader);
+  }
+  return loader;
+}
+
+/** Sales totals for each product of `productIds` over `range`, in key order. */
+export async function productSalesSummaries(
+  db: RequestDb,
+  productIds: readonly string[],
+  range: TimeRange,
+  storeIds: readonly string[] | null,
+  options: TrendOptions = {},
+): Promise<ProductSalesRow[]> {
+  const rows = await db.query<ProductSalesRow>(
+    productSalesSql(planTotals(range, options), { storeIds, productIds, categories: null }),
+  );
+  const byId = new Map(rows.map((r) => [r.productId, r]));
+  return productIds.map(
+    (id) => byId.get(id) ?? { productId: id, units: '0', revenue: '0.00', transactions: 0 },
+  );
+}

@@ -1,0 +1,535 @@
+import DataLoader from 'dataloader';
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
+import { ProductRef, StoreRef } from '../catalog/schema.js';
+import { userError } from '../errors.js';
+import { GranularityEnum, TimeRangeInput } from '../inventory/time-range.js';
+import { groupByKey } from '../loaders.js';
+import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { maxBucketCount, MAX_TREND_BUCKETS, type Granularity, type TimeRange } from './plan.js';
+import {
+  dailySales,
+  nestedLoader,
+  productSalesSummaries,
+  routeFor,
+  salesTrend,
+  salesVelocity,
+  topProducts,
+  type DailySalesRow,
+  type ProductSalesRow,
+  type TrendRow,
+  type VelocityRow,
+} from './sales-store.js';
+import { todayUtc, velocityWindow } from './velocity-store.js';
+
+const GRANULARITY: Record<string, Granularity> = {
+  hour: 'HOUR',
+  day: 'DAY',
+  week: 'WEEK',
+  month: 'MONTH',
+};
+
+function granularityOf(value: string): Granularity {
+  const g = GRANULARITY[value];
+  if (!g) throw userError(`unknown granularity ${value}`);
+  return g;
+}
+
+const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
+  description: 'Dimensions a sales trend can be split by.',
+  values: {
+    STORE: { description: 'One series per store.' },
+    PRODUCT: { description: 'One series per product.' },
+    CATEGORY: { description: 'One series per product category.' },
+  } as const,
+});
+
+const RankByEnum = builder.enumType('RankBy', {
+  description: 'What a ranking orders by.',
+  values: {
+    UNITS: { description: 'Units sold.' },
+    REVENUE: { description: 'Revenue.' },
+  } as const,
+});
+
+const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
+  description: 'Sales of one time bucket (and group, when grouped).',
+  fields: (t) => ({
+    bucket: t.field({
+      type: 'DateTime',
+      description:
+        'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
+      resolve: (r) => r.bucket,
+    }),
+    store: t.field({
+      type: StoreRef,
+      nullable: true,
+      description: 'The store, when grouped by STORE.',
+      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
+    }),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: 'The product, when grouped by PRODUCT.',
+      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
+    }),
+    category: t.string({
+      nullable: true,
+      description: 'The product category, when grouped by CATEGORY.',
+      resolve: (r) => r.category,
+    }),
+    units: t.field({ type: 'BigInt', description: 'Units sold (exact).', resolve: (r) => r.units }),
+    revenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue, exact, such as "1234.50".',
+      resolve: (r) => r.revenue,
+    }),
+    transactions: t.exposeInt('transactions', { description: 'Sale lines counted.' }),
+  }),
+});
+
+const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').implement({
+  description: 'Sales of one product over a range.',
+  fields: (t) => ({
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: 'The product.',
+      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+    }),
+    units: t.field({ type: 'BigInt', description: 'Units sold (exact).', resolve: (r) => r.units }),
+    revenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue, exact.',
+      resolve: (r) => r.revenue,
+    }),
+  }),
+});
+
+const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesSummary').implement({
+  description: 'Totals of one product over a range.',
+  fields: (t) => ({
+    units: t.field({ type: 'BigInt', description: 'Units sold.', resolve: (r) => r.units }),
+    revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
+    transactions: t.exposeInt('transactions', { description: 'Sale lines counted.' }),
+  }),
+});
+
+const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
+  description: 'One row of the daily rollup: a store’s sales of a product on one UTC day.',
+  fields: (t) => ({
+    day: t.field({ type: 'Date', description: 'The UTC day.', resolve: (r) => r.day }),
+    store: t.field({
+      type: StoreRef,
+      nullable: true,
+      description: 'The store.',
+      resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
+    }),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: 'The product.',
+      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+    }),
+    units: t.field({ type: 'BigInt', description: 'Units sold.', resolve: (r) => r.units }),
+    revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
+  }),
+});
+
+const SalesVelocityRef = builder
+  .objectRef<VelocityRow & { windowDays: number }>('SalesVelocity')
+  .implement({
+    description: 'Average daily sales of a store/product pair over a trailing window.',
+    fields: (t) => ({
+      store: t.field({
+        type: StoreRef,
+        nullable: true,
+        description: 'The store.',
+        resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
+      }),
+      product: t.field({
+        type: ProductRef,
+        nullable: true,
+        description: 'The product.',
+        resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+      }),
+      windowDays: t.exposeInt('windowDays', { description: 'Calendar days averaged over.' }),
+      unitsPerDay: t.exposeFloat('unitsPerDay', {
+        description: 'Units sold in the window divided by windowDays (days without sales count).',
+      }),
+      revenuePerDay: t.field({
+        type: 'Decimal',
+        description: 'Revenue in the window divided by windowDays, rounded half-up to cents.',
+        resolve: (r) => r.revenuePerDay,
+      }),
+    }),
+  });
+
+const DailySalesConnection = builder.connectionObject({
+  type: DailySalesRef,
+  name: 'DailySalesConnection',
+});
+const SalesVelocityConnection = builder.connectionObject({
+  type: SalesVelocityRef,
+  name: 'SalesVelocityConnection',
+});
+
+const MAX_ID_FILTER = 1000;
+
+function ids(list: readonly string[] | null | undefined, argument: string): string[] | null {
+  if (list === null || list === undefined) return null;
+  if (list.length > MAX_ID_FILTER) {
+    throw userError(`${argument} may list at most ${MAX_ID_FILTER} ids`, 'BAD_USER_INPUT', {
+      argument,
+    });
+  }
+  return list.map((id) => id.toLowerCase());
+}
+
+function categories(list: readonly string[] | null | undefined): string[] | null {
+  if (list === null || list === undefined) return null;
+  if (list.length > MAX_ID_FILTER) throw userError(`categories may list at most ${MAX_ID_FILTER}`);
+  return [...list];
+}
+
+/**
+ * Cost of a trend field: the rows it may return, buckets × groups (10 groups assumed per
+ * grouping dimension), at most the answer cap.
+ */
+function trendComplexity(
+  range: TimeRange | null | undefined,
+  granularity: string,
+  dimensions: number,
+): number {
+  if (!range) return 1;
+  const buckets = maxBucketCount(range, granularityOf(granularity));
+  return Math.max(1, Math.min(buckets * 10 ** dimensions, MAX_TREND_BUCKETS));
+}
+
+const DAY_MS = 86_400_000;
+
+function wholeDays(range: TimeRange): TimeRange {
+  if (range.from.getTime() % DAY_MS !== 0 || range.to.getTime() % DAY_MS !== 0) {
+    throw userError(
+      'dailySales needs a range of whole UTC days: from and to must be at 00:00:00Z',
+      'BAD_USER_INPUT',
+      { argument: 'range' },
+    );
+  }
+  if (range.from.getTime() >= range.to.getTime()) {
+    throw userError('range.from must be before range.to (the range is half-open [from, to))');
+  }
+  return range;
+}
+
+const DAY_CURSOR = (parts: unknown[]) =>
+  parts.length === 3 && parts.every((p) => typeof p === 'string')
+    ? ([parts[0], parts[1], parts[2]] as [string, string, string])
+    : null;
+const PAIR_CURSOR = (parts: unknown[]) =>
+  parts.length === 2 && parts.every((p) => typeof p === 'string')
+    ? ([parts[0], parts[1]] as [string, string])
+    : null;
+
+const MAX_WINDOW_DAYS = 366;
+const MAX_TOP = 100;
+
+builder.queryFields((t) => ({
+  salesTrend: t.field({
+    type: [SalesBucketRef],
+    description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (ISO, Monday) and MONTH start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      categories: t.arg.stringList({ description: 'Only products of these categories.' }),
+      groupBy: t.arg({ type: [SalesGroupByEnum], description: 'Dimensions to split by.' }),
+      timeZone: t.arg({ type: 'TimeZone', description: 'IANA zone of the bucket boundaries.' }),
+      fillGaps: t.arg.boolean({
+        defaultValue: false,
+        description: 'Return zero buckets for periods without sales.',
+      }),
+    },
+    complexity: (args) => ({
+      field: trendComplexity(args.range, args.granularity, args.groupBy?.length ?? 0),
+      multiplier: 1,
+    }),
+    resolve: (_root, args, ctx) => {
+      const groupBy = new Set(args.groupBy ?? []);
+      return salesTrend(
+        ctx.db,
+        {
+          range: args.range,
+          granularity: granularityOf(args.granularity),
+          zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
+          filters: {
+            storeIds: ids(args.storeIds, 'storeIds'),
+            productIds: ids(args.productIds, 'productIds'),
+            categories: categories(args.categories),
+          },
+          groupBy: {
+            store: groupBy.has('STORE'),
+            product: groupBy.has('PRODUCT'),
+            category: groupBy.has('CATEGORY'),
+          },
+          fillGaps: args.fillGaps ?? false,
+          gapGroups: { kind: 'present' },
+        },
+        routeFor(ctx.backend),
+      );
+    },
+  }),
+  dailySales: t.field({
+    type: DailySalesConnection,
+    description:
+      'Rows of the daily rollup (one per UTC day, store and product with sales), ordered by day, store id, product id. The range must be whole UTC days (from and to at 00:00:00Z).',
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Whole UTC days.' }),
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      first: t.arg.int({ description: 'Page size (at most 500, default 50).' }),
+      after: t.arg.string({ description: 'Cursor of the last row of the previous page.' }),
+    },
+    complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
+    resolve: async (_root, args, ctx) => {
+      const limit = pageSize(args.first);
+      const after = decodeCursor('dailySales', args.after, DAY_CURSOR);
+      const rows = await dailySales(ctx.db, {
+        rollups: ctx.backend === 'timescale',
+        range: wholeDays(args.range),
+        filters: {
+          storeIds: ids(args.storeIds, 'storeIds'),
+          productIds: ids(args.productIds, 'productIds'),
+          categories: null,
+        },
+        after,
+        limit,
+      });
+      return toConnection(
+        rows,
+        limit,
+        (r) => encodeCursor('dailySales', [r.day, r.storeId, r.productId]),
+        after !== null,
+      );
+    },
+  }),
+  topProducts: t.field({
+    type: [ProductSalesRef],
+    description: `Products ranked by units or revenue over the half-open range [from, to), highest first, ties by product id; at most ${MAX_TOP}.`,
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      by: t.arg({ type: RankByEnum, defaultValue: 'UNITS', description: 'What to rank by.' }),
+      limit: t.arg.int({ defaultValue: 10, description: `How many (1 to ${MAX_TOP}).` }),
+    },
+    complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
+    resolve: (_root, args, ctx) => {
+      const limit = args.limit ?? 10;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP) {
+        throw userError(`limit must be between 1 and ${MAX_TOP}`, 'BAD_USER_INPUT', {
+          argument: 'limit',
+        });
+      }
+      return topProducts(
+        ctx.db,
+        {
+          range: args.range,
+          filters: { storeIds: ids(args.storeIds, 'storeIds'), productIds: null, categories: null },
+          by: args.by ?? 'UNITS',
+          limit,
+        },
+        routeFor(ctx.backend),
+      );
+    },
+  }),
+  salesVelocity: t.field({
+    type: SalesVelocityConnection,
+    description: `Average units and revenue per calendar day over the windowDays UTC days ending with asOf (inclusive; default today, UTC), days without sales counted as zero. One row per store/product pair with a sale or an inventory snapshot in the window, ordered by store id, product id.`,
+    args: {
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      windowDays: t.arg.int({
+        defaultValue: 7,
+        description: `Days in the window (1 to ${MAX_WINDOW_DAYS}).`,
+      }),
+      asOf: t.arg({ type: 'Date', description: 'Last day of the window (default today, UTC).' }),
+      first: t.arg.int({ description: 'Page size (at most 500, default 50).' }),
+      after: t.arg.string({ description: 'Cursor of the last row of the previous page.' }),
+    },
+    complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
+    resolve: async (_root, args, ctx) => {
+      const windowDays = args.windowDays ?? 7;
+      if (!Number.isInteger(windowDays) || windowDays < 1 || windowDays > MAX_WINDOW_DAYS) {
+        throw userError(`windowDays must be between 1 and ${MAX_WINDOW_DAYS}`, 'BAD_USER_INPUT', {
+          argument: 'windowDays',
+        });
+      }
+      const limit = pageSize(args.first);
+      const after = decodeCursor('salesVelocity', args.after, PAIR_CURSOR);
+      const rows = await salesVelocity(ctx.db, {
+        rollups: ctx.backend === 'timescale',
+        window: velocityWindow(args.asOf ?? todayUtc(), windowDays),
+        windowDays,
+        filters: {
+          storeIds: ids(args.storeIds, 'storeIds'),
+          productIds: ids(args.productIds, 'productIds'),
+          categories: null,
+        },
+        after,
+        limit,
+      });
+      return toConnection(
+        rows.map((r) => ({ ...r, windowDays })),
+        limit,
+        (r) => encodeCursor('salesVelocity', [r.storeId, r.productId]),
+        after !== null,
+      );
+    },
+  }),
+}));
+
+interface NestedTrendArgs {
+  range: TimeRange;
+  granularity: string;
+  storeIds?: readonly string[] | null;
+  productIds?: readonly string[] | null;
+  timeZone?: string | null;
+  fillGaps?: boolean | null;
+}
+
+builder.objectFields(StoreRef, (t) => ({
+  salesTrend: t.field({
+    type: [SalesBucketRef],
+    description:
+      'This store’s sales per bucket, like Query.salesTrend; buckets in the store’s own time zone unless timeZone is given. Batched: one statement for all stores of a request.',
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
+      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      timeZone: t.arg({ type: 'TimeZone', description: 'Zone of the buckets (default: store’s).' }),
+      fillGaps: t.arg.boolean({ defaultValue: false, description: 'Zero buckets for no sales.' }),
+    },
+    complexity: (args) => ({
+      field: trendComplexity(args.range, args.granularity, 0),
+      multiplier: 1,
+    }),
+    resolve: (store, args, ctx) => storeTrendLoader(ctx, args).load(store),
+  }),
+}));
+
+function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs) {
+  return nestedLoader<StoreRow, TrendRow[]>(
+    ctx,
+    'storeSalesTrend',
+    args,
+    () =>
+      new DataLoader(
+        async (stores) => {
+          const rows = await salesTrend(
+            ctx.db,
+            {
+              range: args.range,
+              granularity: granularityOf(args.granularity),
+              zone: {
+                kind: 'perStore',
+                stores: stores.map((s) => ({ storeId: s.id, zone: args.timeZone ?? s.timeZone })),
+              },
+              filters: {
+                storeIds: stores.map((s) => s.id),
+                productIds: ids(args.productIds, 'productIds'),
+                categories: null,
+              },
+              groupBy: { store: true, product: false, category: false },
+              fillGaps: args.fillGaps ?? false,
+              gapGroups: { kind: 'stores', storeIds: stores.map((s) => s.id) },
+            },
+            routeFor(ctx.backend),
+          );
+          return groupByKey(
+            stores.map((s) => s.id),
+            rows,
+            (r) => r.storeId,
+          );
+        },
+        { cacheKeyFn: (s) => s.id, maxBatchSize: 1000 },
+      ),
+  );
+}
+
+builder.objectFields(ProductRef, (t) => ({
+  sales: t.field({
+    type: ProductSalesSummaryRef,
+    description:
+      'This product’s units, revenue and sale lines over the half-open range [from, to). Batched.',
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+    },
+    resolve: (product, args, ctx) =>
+      nestedLoader<string, ProductSalesRow>(
+        ctx,
+        'productSales',
+        args,
+        () =>
+          new DataLoader(
+            (productIds) =>
+              productSalesSummaries(
+                ctx.db,
+                productIds,
+                args.range,
+                ids(args.storeIds, 'storeIds'),
+                routeFor(ctx.backend),
+              ),
+            { maxBatchSize: 1000 },
+          ),
+      ).load(product.id),
+  }),
+  salesTrend: t.field({
+    type: [SalesBucketRef],
+    description:
+      'This product’s sales per bucket, like Query.salesTrend (UTC unless timeZone is given). Batched.',
+    args: {
+      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
+      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      timeZone: t.arg({ type: 'TimeZone', description: 'Zone of the buckets (default UTC).' }),
+      fillGaps: t.arg.boolean({ defaultValue: false, description: 'Zero buckets for no sales.' }),
+    },
+    complexity: (args) => ({
+      field: trendComplexity(args.range, args.granularity, 0),
+      multiplier: 1,
+    }),
+    resolve: (product, args, ctx) =>
+      nestedLoader<string, TrendRow[]>(
+        ctx,
+        'productSalesTrend',
+        args,
+        () =>
+          new DataLoader(
+            async (productIds) => {
+              const rows = await salesTrend(
+                ctx.db,
+                {
+                  range: args.range,
+                  granularity: granularityOf(args.granularity),
+                  zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
+                  filters: {
+                    storeIds: ids(args.storeIds, 'storeIds'),
+                    productIds: [...productIds],
+                    categories: null,
+                  },
+                  groupBy: { store: false, product: true, category: false },
+                  fillGaps: args.fillGaps ?? false,
+                  gapGroups: { kind: 'products', productIds },
+                },
+                routeFor(ctx.backend),
+              );
+              return groupByKey(productIds, rows, (r) => r.productId);
+            },
+            { maxBatchSize: 1000 },
+          ),
+      ).load(product.id),
+  }),
+}));

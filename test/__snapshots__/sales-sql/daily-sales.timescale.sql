@@ -1,0 +1,10 @@
+/* dailySales */
+    SELECT to_char(d.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day", d.store_id AS "storeId",
+           d.product_id AS "productId", d.units::text AS "units", d.revenue::text AS "revenue"
+    FROM (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      FROM sales_daily r
+      WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
+      ) d
+    ORDER BY d.bucket, d.store_id, d.product_id
+    LIMIT $3
+-- parameters: ["2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]

@@ -1,0 +1,25 @@
+/* salesTrend */
+    WITH zones AS (
+      SELECT NULL::uuid AS store_id, $1::text AS zone
+    ), parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM transactions x
+      WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+    ), agg AS (
+      SELECT $4::text AS zone, (date_trunc($5::text, p.t AT TIME ZONE $6::text) AT TIME ZONE $7::text) AS bucket,
+             p.store_id AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category,
+             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.transactions)::bigint AS transactions
+      FROM parts p
+      GROUP BY 1, 2, 3, 4, 5
+    )
+    SELECT a.bucket AS "bucket", a.store_id AS "storeId",
+           a.product_id AS "productId", a.category AS "category", a.units::text AS "units", a.revenue::text AS "revenue",
+           a.transactions::integer AS "transactions"
+    FROM agg a
+    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    LIMIT $8
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]

@@ -1,0 +1,35 @@
+/* salesTrend */
+    WITH zones AS (
+      SELECT NULL::uuid AS store_id, $1::text AS zone
+    ), parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM transactions x
+      WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_hourly r
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_daily r
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+    ), agg AS (
+      SELECT $8::text AS zone, (date_trunc($9::text, p.t AT TIME ZONE $10::text) AT TIME ZONE $11::text) AS bucket,
+             p.store_id AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category,
+             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.transactions)::bigint AS transactions
+      FROM parts p
+      GROUP BY 1, 2, 3, 4, 5
+    )
+    SELECT a.bucket AS "bucket", a.store_id AS "storeId",
+           a.product_id AS "productId", a.category AS "category", a.units::text AS "units", a.revenue::text AS "revenue",
+           a.transactions::integer AS "transactions"
+    FROM agg a
+    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    LIMIT $12
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]

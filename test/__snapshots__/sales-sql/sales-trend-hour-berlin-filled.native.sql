@@ -1,0 +1,40 @@
+/* salesTrend */
+    WITH zones AS (
+      SELECT NULL::uuid AS store_id, $1::text AS zone
+    ), parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM transactions x
+      WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+    ), agg AS (
+      SELECT $4::text AS zone, (p.t - ((p.t AT TIME ZONE $5::text) - date_trunc('hour', p.t AT TIME ZONE $6::text))) AS bucket,
+             NULL::uuid AS store_id,
+             p.product_id AS product_id,
+             NULL::text AS category,
+             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.transactions)::bigint AS transactions
+      FROM parts p
+      GROUP BY 1, 2, 3, 4, 5
+    ), series AS (
+      SELECT zz.zone, b.bucket
+      FROM (SELECT DISTINCT zone FROM zones) zz
+      CROSS JOIN LATERAL (SELECT DISTINCT (q.t - ((q.t AT TIME ZONE zz.zone) - date_trunc('hour', q.t AT TIME ZONE zz.zone))) AS bucket
+      FROM (SELECT $7::timestamptz AS t
+            UNION ALL
+            SELECT generate_series(date_bin('15 minutes', $8::timestamptz, '2000-01-01 00:00:00+00'),
+                                   $9::timestamptz - interval '1 microsecond', interval '15 minutes')) q
+      WHERE q.t >= $10::timestamptz) b
+    ), groups AS (
+      SELECT DISTINCT zone, store_id, product_id, category FROM agg
+    )
+    SELECT s.bucket AS "bucket", g.store_id AS "storeId",
+           g.product_id AS "productId", g.category AS "category",
+           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
+           coalesce(a.transactions, 0)::integer AS "transactions"
+    FROM groups g
+    JOIN series s ON s.zone = g.zone
+    LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+      AND a.product_id = g.product_id
+    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    LIMIT $11
+-- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",10001]

@@ -1,0 +1,43 @@
+/* salesTrend */
+    WITH zones AS (
+      SELECT u.store_id, u.zone
+      FROM unnest($1::uuid[], $2::text[])
+           AS u(store_id, zone)
+    ), parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM transactions x
+      WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
+      AND x.store_id = ANY($5::uuid[])
+    ), agg AS (
+      SELECT z.zone AS zone, (date_trunc($6::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
+             p.store_id AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category,
+             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.transactions)::bigint AS transactions
+      FROM parts p
+      JOIN zones z ON z.store_id = p.store_id
+      GROUP BY 1, 2, 3, 4, 5
+    ), series AS (
+      SELECT zz.zone, b.bucket
+      FROM (SELECT DISTINCT zone FROM zones) zz
+      CROSS JOIN LATERAL (SELECT g AT TIME ZONE zz.zone AS bucket
+      FROM generate_series(date_trunc($7::text, $8::timestamptz AT TIME ZONE zz.zone),
+                           ($9::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
+                           $10::interval) g) b
+    ), groups AS (
+      SELECT z.zone, z.store_id, NULL::uuid AS product_id, NULL::text AS category
+      FROM zones z
+    )
+    SELECT s.bucket AS "bucket", g.store_id AS "storeId",
+           g.product_id AS "productId", g.category AS "category",
+           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
+           coalesce(a.transactions, 0)::integer AS "transactions"
+    FROM groups g
+    JOIN series s ON s.zone = g.zone
+    LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+      AND a.store_id = g.store_id
+    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    LIMIT $11
+-- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",10001]

@@ -1,0 +1,14 @@
+/* topProducts */
+    WITH parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM transactions x
+      WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
+    )
+    SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
+           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions"
+    FROM parts p
+    GROUP BY p.product_id
+    ORDER BY sum(p.revenue) DESC, p.product_id
+    LIMIT $3
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10]

@@ -1,0 +1,14 @@
+/* velocityForPairs */
+    SELECT k.store_id AS "storeId", k.product_id AS "productId",
+           round(coalesce(sum(d.units), 0)::numeric / $1::integer, $2::integer)::text
+             AS "unitsPerDay"
+    FROM unnest($3::uuid[], $4::uuid[]) AS k(store_id, product_id)
+    LEFT JOIN (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      FROM sales_daily r
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.store_id = ANY($7::uuid[])
+      AND r.product_id = ANY($8::uuid[])
+      ) d
+      ON d.store_id = k.store_id AND d.product_id = k.product_id
+    GROUP BY k.store_id, k.product_id
+-- parameters: [7,6,["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"]]

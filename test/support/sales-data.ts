@@ -1,0 +1,325 @@
+import type { Pool } from '../../src/db/pool.js';
+import { insertTenant, uuid, type TenantFixture } from './fixtures.js';
+
+/** One generated sale line; money in cents so expected values are exact. */
+export interface SaleRow {
+  customerId: string;
+  transactionId: string;
+  time: number;
+  storeId: string;
+  productId: string;
+  quantity: number;
+  priceCents: bigint;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const STORE_ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC'];
+export const CATEGORIES = ['Dairy', 'Dairy', 'Bakery', 'Bakery'];
+
+/** A tenant with `storeCount` stores (zones cycling through STORE_ZONES) and 4 products. */
+export function salesTenant(group: number, name: string, storeCount: number): TenantFixture {
+  return {
+    customerId: uuid(group, 0),
+    name,
+    stores: Array.from({ length: storeCount }, (_, i) => ({
+      id: uuid(1, i + 1),
+      code: `S${String(i + 1).padStart(3, '0')}`,
+      name: `Store ${i + 1}`,
+      timeZone: STORE_ZONES[i % STORE_ZONES.length] ?? 'UTC',
+    })),
+    products: [1, 2, 3, 4].map((n) => ({
+      id: uuid(2, n),
+      sku: `SKU-${n}`,
+      name: `Product ${n}`,
+      category: CATEGORIES[n - 1] ?? 'Dairy',
+      unitPrice: `${n}.25`,
+    })),
+  };
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Sale lines for `tenant`'s first `activeStores` stores over each period: some days have no
+ * sales at all, times fall on any minute and second (so unaligned range edges cut buckets).
+ */
+export function generateSales(
+  tenant: TenantFixture,
+  seed: number,
+  periods: readonly { from: string; days: number }[],
+  activeStores: number,
+  perDay: number,
+): SaleRow[] {
+  const random = rng(seed);
+  const rows: SaleRow[] = [];
+  let n = 0;
+  for (const period of periods) {
+    const start = Date.parse(period.from);
+    for (let d = 0; d < period.days; d += 1) {
+      if (random() < 0.15) continue;
+      for (let i = 0; i < perDay; i += 1) {
+        n += 1;
+        const store = tenant.stores[Math.floor(random() * activeStores)];
+        const product = tenant.products[Math.floor(random() * tenant.products.length)];
+        if (!store || !product) continue;
+        rows.push({
+          customerId: tenant.customerId,
+          transactionId: uuid(seed, n),
+          time: start + d * DAY + Math.floor(random() * DAY),
+          storeId: store.id,
+          productId: product.id,
+          quantity: 1 + Math.floor(random() * 9),
+          priceCents: BigInt(50 + Math.floor(random() * 5000)),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Inserts sale lines through the owner connection, in one statement per 200 rows (the embedded server takes small messages best). */
+export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    await owner.query(
+      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+       SELECT c, t, tm, s, p, q, pr, q * pr
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[])
+         AS u(c, t, tm, s, p, q, pr)`,
+      [
+        chunk.map((r) => r.customerId),
+        chunk.map((r) => r.transactionId),
+        chunk.map((r) => new Date(r.time).toISOString()),
+        chunk.map((r) => r.storeId),
+        chunk.map((r) => r.productId),
+        chunk.map((r) => r.quantity),
+        chunk.map((r) => centsText(r.priceCents)),
+      ],
+    );
+  }
+}
+
+/** Inserts tenants with their catalog. */
+export async function insertTenants(owner: Pool, tenants: readonly TenantFixture[]) {
+  for (const t of tenants) await insertTenant(owner, t);
+}
+
+/** Formats cents as the gateway's decimal strings ("12.50"). */
+export function centsText(cents: bigint): string {
+  const sign = cents < 0n ? '-' : '';
+  const abs = cents < 0n ? -cents : cents;
+  return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+}
+
+// ---- Independent time-zone arithmetic (Intl only) ----
+
+interface LocalParts {
+  y: number;
+  mo: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+}
+
+const fmts = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall clock of `zone` at instant `t`. */
+export function localParts(zone: string, t: number): LocalParts {
+  let f = fmts.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    fmts.set(zone, f);
+  }
+  const p = Object.fromEntries(
+    f
+      .formatToParts(new Date(t))
+      .filter((x) => x.type !== 'literal')
+      .map((x) => [x.type, Number(x.value)]),
+  ) as Record<string, number>;
+  return {
+    y: p.year ?? 0,
+    mo: p.month ?? 0,
+    d: p.day ?? 0,
+    h: p.hour ?? 0,
+    mi: p.minute ?? 0,
+    s: p.second ?? 0,
+  };
+}
+
+function offsetMs(zone: string, t: number): number {
+  const p = localParts(zone, t);
+  return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - Math.floor(t / 1000) * 1000;
+}
+
+/** The instant of local midnight of the local date (y, mo, d) in `zone`. */
+export function localMidnight(zone: string, y: number, mo: number, d: number): number {
+  const wall = Date.UTC(y, mo - 1, d);
+  const guess = wall - offsetMs(zone, wall);
+  return wall - offsetMs(zone, guess);
+}
+
+export type TestGranularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
+
+/** Start of the bucket holding instant `t`, computed from the wall clock. */
+export function bucketOf(g: TestGranularity, zone: string, t: number): number {
+  const p = localParts(zone, t);
+  if (g === 'HOUR') return t - (p.mi * 60_000 + p.s * 1000 + (((t % 1000) + 1000) % 1000));
+  if (g === 'DAY') return localMidnight(zone, p.y, p.mo, p.d);
+  if (g === 'MONTH') return localMidnight(zone, p.y, p.mo, 1);
+  const dow = new Date(Date.UTC(p.y, p.mo - 1, p.d)).getUTCDay();
+  const monday = new Date(Date.UTC(p.y, p.mo - 1, p.d - ((dow + 6) % 7)));
+  return localMidnight(
+    zone,
+    monday.getUTCFullYear(),
+    monday.getUTCMonth() + 1,
+    monday.getUTCDate(),
+  );
+}
+
+/** Start of the bucket after the one starting at `b`. */
+function nextBucket(g: TestGranularity, zone: string, b: number): number {
+  if (g === 'HOUR') return b + 3_600_000;
+  const p = localParts(zone, b);
+  const step = new Date(
+    Date.UTC(
+      p.y,
+      p.mo - 1 + (g === 'MONTH' ? 1 : 0),
+      p.d + (g === 'DAY' ? 1 : g === 'WEEK' ? 7 : 0),
+    ),
+  );
+  return localMidnight(zone, step.getUTCFullYear(), step.getUTCMonth() + 1, step.getUTCDate());
+}
+
+export interface TrendQuestion {
+  from: string;
+  to: string;
+  granularity: TestGranularity;
+  timeZone?: string;
+  storeIds?: string[];
+  productIds?: string[];
+  categories?: string[];
+  groupBy?: ('STORE' | 'PRODUCT' | 'CATEGORY')[];
+  fillGaps?: boolean;
+}
+
+export interface ExpectedBucket {
+  bucket: string;
+  storeId: string | null;
+  productId: string | null;
+  category: string | null;
+  units: number;
+  revenue: string;
+  transactions: number;
+}
+
+/** The salesTrend answer computed from the raw rows in TypeScript, exact in cents. */
+export function expectedTrend(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: TrendQuestion,
+): ExpectedBucket[] {
+  const zone = q.timeZone ?? 'UTC';
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const groups = new Set(q.groupBy ?? []);
+  const acc = new Map<
+    string,
+    {
+      b: number;
+      s: string | null;
+      p: string | null;
+      c: string | null;
+      units: number;
+      cents: bigint;
+      tx: number;
+    }
+  >();
+  const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId || r.time < from || r.time >= to) continue;
+    if (q.storeIds && !q.storeIds.includes(r.storeId)) continue;
+    if (q.productIds && !q.productIds.includes(r.productId)) continue;
+    if (q.categories && !q.categories.includes(categoryOf(r.productId))) continue;
+    const s = groups.has('STORE') ? r.storeId : null;
+    const p = groups.has('PRODUCT') ? r.productId : null;
+    const c = groups.has('CATEGORY') ? categoryOf(r.productId) : null;
+    const gk = `${s}|${p}|${c}`;
+    groupKeys.set(gk, { s, p, c });
+    const b = bucketOf(q.granularity, zone, r.time);
+    const key = `${b}|${gk}`;
+    const cur = acc.get(key) ?? { b, s, p, c, units: 0, cents: 0n, tx: 0 };
+    cur.units += r.quantity;
+    cur.cents += BigInt(r.quantity) * r.priceCents;
+    cur.tx += 1;
+    acc.set(key, cur);
+  }
+  if (q.fillGaps) {
+    if (groups.size === 0) groupKeys.set('null|null|null', { s: null, p: null, c: null });
+    for (
+      let b = bucketOf(q.granularity, zone, from);
+      b < to;
+      b = nextBucket(q.granularity, zone, b)
+    ) {
+      for (const [gk, g] of groupKeys) {
+        const key = `${b}|${gk}`;
+        if (!acc.has(key)) acc.set(key, { b, ...g, units: 0, cents: 0n, tx: 0 });
+      }
+    }
+  }
+  const cmp = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+  return [...acc.values()]
+    .sort((x, y) => x.b - y.b || cmp(x.s, y.s) || cmp(x.p, y.p) || cmp(x.c, y.c))
+    .map((v) => ({
+      bucket: new Date(v.b).toISOString(),
+      storeId: v.s,
+      productId: v.p,
+      category: v.c,
+      units: v.units,
+      revenue: centsText(v.cents),
+      transactions: v.tx,
+    }));
+}
+
+/** Units and revenue cents per key over the rows of `customerId` in [from, to). */
+export function totalsBy(
+  rows: readonly SaleRow[],
+  customerId: string,
+  from: number,
+  to: number,
+  keyOf: (r: SaleRow) => string,
+): Map<string, { units: number; cents: bigint; tx: number }> {
+  const out = new Map<string, { units: number; cents: bigint; tx: number }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId || r.time < from || r.time >= to) continue;
+    const k = keyOf(r);
+    const cur = out.get(k) ?? { units: 0, cents: 0n, tx: 0 };
+    cur.units += r.quantity;
+    cur.cents += BigInt(r.quantity) * r.priceCents;
+    cur.tx += 1;
+    out.set(k, cur);
+  }
+  return out;
+}
