@@ -1,0 +1,322 @@
+import sql, { empty, type Sql } from 'sql-template-tag';
+import type { RequestDb } from '../db/request-db.js';
+import { defineLoader, groupByKey } from '../loaders.js';
+
+/** The latest snapshot of one store/product with its current reorder point. */
+export interface InventoryPositionRow {
+  storeId: string;
+  productId: string;
+  observedAt: Date;
+  onHand: number;
+  allocated: number;
+  available: number;
+  reorderPoint: number | null;
+  reorderQuantity: number | null;
+}
+
+/** One bucket of a store/product's inventory history. */
+export interface InventoryLevelRow {
+  bucket: Date;
+  observedAt: Date;
+  onHand: number;
+  allocated: number;
+  available: number;
+  minAvailable: number;
+  maxAvailable: number;
+  snapshots: number;
+}
+
+/** A reorder point as stored; `validTo` is null for the current one. */
+export interface ReorderPointRow {
+  id: string;
+  storeId: string;
+  productId: string;
+  reorderPoint: number;
+  reorderQuantity: number;
+  validFrom: Date;
+  validTo: Date | null;
+}
+
+export interface InventorySnapshotInput {
+  storeId: string;
+  productId: string;
+  time: Date;
+  onHand: number;
+  allocated?: number | null;
+}
+
+/** The UTC bucket widths inventory history can be grouped by (date_trunc units). */
+export type HistoryUnit = 'hour' | 'day' | 'week' | 'month';
+
+/**
+ * Restricts positions by their reorder point: true keeps those whose available stock is below
+ * a current reorder point, false keeps the rest (including positions without one).
+ */
+function reorderFilter(below: boolean | null): Sql {
+  if (below === true) return sql`AND r.reorder_point IS NOT NULL AND l.available < r.reorder_point`;
+  if (below === false) return sql`AND (r.reorder_point IS NULL OR l.available >= r.reorder_point)`;
+  return empty;
+}
+
+const positionColumns = sql`
+  l.store_id AS "storeId", l.product_id AS "productId", l.time AS "observedAt",
+  l.on_hand AS "onHand", l.allocated AS "allocated", l.available AS "available",
+  r.reorder_point AS "reorderPoint", r.reorder_quantity AS "reorderQuantity"`;
+
+const currentReorderPoint = sql`
+  LEFT JOIN reorder_points r
+    ON r.store_id = l.store_id AND r.product_id = l.product_id AND r.valid_to IS NULL`;
+
+/**
+ * The latest snapshot of the store/product pair (s.id, p.id): one backward probe of the
+ * (customer_id, store_id, product_id, time DESC) primary key. Pairs without any snapshot drop
+ * out of the CROSS JOIN LATERAL.
+ */
+const latestOfPair = sql`
+  CROSS JOIN LATERAL (
+    SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
+    FROM inventory_levels i
+    WHERE i.store_id = s.id AND i.product_id = p.id
+    ORDER BY i.time DESC
+    LIMIT 1
+  ) l`;
+
+const idFilter = (column: Sql, ids: readonly string[] | null): Sql =>
+  ids === null ? empty : sql`AND ${column} = ANY(${ids}::uuid[])`;
+
+/**
+ * One page of latest positions ordered by (store id, product id), after the keyset `after`:
+ * the caller's stores × the tenant's products in key order, one primary-key probe per pair, so
+ * a page costs about `limit` probes (divided by the share of pairs that have snapshots).
+ */
+export function listLatestInventory(
+  db: RequestDb,
+  page: {
+    limit: number;
+    after: readonly [string, string] | null;
+    storeIds: readonly string[] | null;
+    productIds: readonly string[] | null;
+    belowReorderPoint: boolean | null;
+  },
+) {
+  return db.query<InventoryPositionRow>(sql`/* latestInventory */
+    SELECT ${positionColumns}
+    FROM stores s
+    CROSS JOIN products p
+    ${latestOfPair}
+    ${currentReorderPoint}
+    WHERE TRUE
+      ${idFilter(sql`s.id`, page.storeIds)}
+      ${idFilter(sql`p.id`, page.productIds)}
+      ${page.after ? sql`AND (s.id, p.id) > (${page.after[0]}::uuid, ${page.after[1]}::uuid)` : empty}
+      ${reorderFilter(page.belowReorderPoint)}
+    ORDER BY s.id, p.id
+    LIMIT ${page.limit + 1}`);
+}
+
+/** Arguments of the Store.inventory nested field, with the store it is asked for. */
+export interface StoreInventoryKey {
+  storeId: string;
+  productIds: readonly string[] | null;
+  belowReorderPoint: boolean | null;
+  limit: number;
+}
+
+/**
+ * Groups keys asked with identical arguments, so one statement serves each group; `load` gets
+ * the group and its shared arguments (the group's first key) and returns one value per key.
+ */
+async function batchBySignature<K, V>(
+  keys: readonly K[],
+  signature: (key: K) => string,
+  load: (group: K[], shared: K) => Promise<V[]>,
+): Promise<V[]> {
+  const groups = new Map<string, K[]>();
+  for (const key of keys) {
+    const sig = signature(key);
+    const group = groups.get(sig);
+    if (group) group.push(key);
+    else groups.set(sig, [key]);
+  }
+  const values = new Map<K, V>();
+  for (const [shared, ...rest] of groups.values()) {
+    if (shared === undefined) continue;
+    const group = [shared, ...rest];
+    const loaded = await load(group, shared);
+    group.forEach((key, n) => {
+      const value = loaded[n];
+      if (value !== undefined) values.set(key, value);
+    });
+  }
+  return keys.map((key) => {
+    const value = values.get(key);
+    if (value === undefined) throw new Error('a batched load returned too few values');
+    return value;
+  });
+}
+
+/** Latest positions of each store (ordered by product), batched per request. */
+export const inventoryByStore = defineLoader<StoreInventoryKey, InventoryPositionRow[], string>(
+  'inventoryByStore',
+  (db, keys) =>
+    batchBySignature(
+      keys,
+      (k) => JSON.stringify([k.productIds, k.belowReorderPoint, k.limit]),
+      async (group, { productIds, belowReorderPoint, limit }) => {
+        const storeIds = group.map((k) => k.storeId);
+        const rows = await db.query<InventoryPositionRow>(sql`/* inventoryByStore */
+          SELECT x.* FROM unnest(${storeIds}::uuid[]) AS s(id)
+          CROSS JOIN LATERAL (
+            SELECT ${positionColumns}
+            FROM products p
+            ${latestOfPair}
+            ${currentReorderPoint}
+            WHERE TRUE ${idFilter(sql`p.id`, productIds)} ${reorderFilter(belowReorderPoint)}
+            ORDER BY p.id
+            LIMIT ${limit}
+          ) x`);
+        return groupByKey(storeIds, rows, (r) => r.storeId);
+      },
+    ),
+  { cacheKeyFn: (k) => JSON.stringify([k.storeId, k.productIds, k.belowReorderPoint, k.limit]) },
+);
+
+/** Arguments of the Product.inventory / Product.reorderPoints nested fields. */
+export interface ProductStoresKey {
+  productId: string;
+  storeIds: readonly string[] | null;
+}
+
+const productStoresCacheKey = (k: ProductStoresKey) => JSON.stringify([k.productId, k.storeIds]);
+
+/**
+ * Latest position of each product in every store (of the caller's scope, or of `storeIds`),
+ * ordered by store: one index probe per store/product pair.
+ */
+export const inventoryByProduct = defineLoader<ProductStoresKey, InventoryPositionRow[], string>(
+  'inventoryByProduct',
+  (db, keys) =>
+    batchBySignature(
+      keys,
+      (k) => JSON.stringify(k.storeIds),
+      async (group, { storeIds }) => {
+        const productIds = group.map((k) => k.productId);
+        const rows = await db.query<InventoryPositionRow>(sql`/* inventoryByProduct */
+          SELECT ${positionColumns}
+          FROM stores s
+          CROSS JOIN unnest(${productIds}::uuid[]) AS p(id)
+          ${latestOfPair}
+          ${currentReorderPoint}
+          WHERE TRUE ${idFilter(sql`s.id`, storeIds)}
+          ORDER BY l.product_id, l.store_id`);
+        return groupByKey(productIds, rows, (r) => r.productId);
+      },
+    ),
+  { cacheKeyFn: productStoresCacheKey },
+);
+
+const reorderPointColumns = sql`
+  r.id AS "id", r.store_id AS "storeId", r.product_id AS "productId",
+  r.reorder_point AS "reorderPoint", r.reorder_quantity AS "reorderQuantity",
+  r.valid_from AS "validFrom", r.valid_to AS "validTo"`;
+
+/** Current reorder point of each product per store (ordered by store), batched per request. */
+export const currentReorderPointsByProduct = defineLoader<
+  ProductStoresKey,
+  ReorderPointRow[],
+  string
+>(
+  'currentReorderPointsByProduct',
+  (db, keys) =>
+    batchBySignature(
+      keys,
+      (k) => JSON.stringify(k.storeIds),
+      async (group, { storeIds }) => {
+        const productIds = group.map((k) => k.productId);
+        const rows = await db.query<ReorderPointRow>(sql`/* currentReorderPointsByProduct */
+          SELECT ${reorderPointColumns}
+          FROM reorder_points r
+          WHERE r.valid_to IS NULL AND r.product_id = ANY(${productIds}::uuid[])
+            ${idFilter(sql`r.store_id`, storeIds)}
+          ORDER BY r.product_id, r.store_id`);
+        return groupByKey(productIds, rows, (r) => r.productId);
+      },
+    ),
+  { cacheKeyFn: productStoresCacheKey },
+);
+
+/**
+ * Inventory of one store/product per UTC bucket of `[from, to)`: the last snapshot of the
+ * bucket and the lowest and highest available stock seen in it. Buckets without snapshots are
+ * absent.
+ */
+export function inventoryHistory(
+  db: RequestDb,
+  args: { storeId: string; productId: string; from: Date; to: Date; unit: HistoryUnit },
+) {
+  return db.query<InventoryLevelRow>(sql`/* inventoryHistory */
+    SELECT b.bucket AS "bucket",
+           max(l.time) AS "observedAt",
+           (array_agg(l.on_hand ORDER BY l.time DESC))[1] AS "onHand",
+           (array_agg(l.allocated ORDER BY l.time DESC))[1] AS "allocated",
+           (array_agg(l.available ORDER BY l.time DESC))[1] AS "available",
+           min(l.available) AS "minAvailable",
+           max(l.available) AS "maxAvailable",
+           count(*)::integer AS "snapshots"
+    FROM inventory_levels l
+    CROSS JOIN LATERAL (
+      SELECT date_trunc(${args.unit}::text, l.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket
+    ) b
+    WHERE l.store_id = ${args.storeId}::uuid AND l.product_id = ${args.productId}::uuid
+      AND l.time >= ${args.from}::timestamptz AND l.time < ${args.to}::timestamptz
+    GROUP BY b.bucket
+    ORDER BY b.bucket`);
+}
+
+/**
+ * Inserts a batch of snapshots in one statement. A snapshot whose (store, product, time) is
+ * already stored is skipped (the first observation of an instant wins), so a retried upload is
+ * harmless. Returns how many rows were new.
+ */
+export async function insertSnapshots(
+  db: RequestDb,
+  snapshots: readonly InventorySnapshotInput[],
+): Promise<number> {
+  const rows = await db.query<{ inserted: number }>(sql`/* insertInventorySnapshots */
+    WITH inserted AS (
+      INSERT INTO inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
+      SELECT app.current_customer_id(), s.store_id, s.product_id, s.time, s.on_hand, s.allocated
+      FROM unnest(${snapshots.map((s) => s.storeId)}::uuid[],
+                  ${snapshots.map((s) => s.productId)}::uuid[],
+                  ${snapshots.map((s) => s.time)}::timestamptz[],
+                  ${snapshots.map((s) => s.onHand)}::integer[],
+                  ${snapshots.map((s) => s.allocated ?? 0)}::integer[])
+           AS s(store_id, product_id, time, on_hand, allocated)
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT count(*)::integer AS "inserted" FROM inserted`);
+  return rows[0]?.inserted ?? 0;
+}
+
+/**
+ * Closes the current reorder point of a store/product (valid_to = now()) and opens a new one,
+ * within the request's transaction. A concurrent change of the same pair makes the insert
+ * violate reorder_points_one_current_idx, which reaches the caller as a CONFLICT.
+ */
+export async function replaceReorderPoint(
+  db: RequestDb,
+  args: { storeId: string; productId: string; reorderPoint: number; reorderQuantity: number },
+): Promise<ReorderPointRow | null> {
+  await db.query(sql`/* closeReorderPoint */
+    UPDATE reorder_points SET valid_to = now()
+    WHERE store_id = ${args.storeId}::uuid AND product_id = ${args.productId}::uuid
+      AND valid_to IS NULL`);
+  const rows = await db.query<ReorderPointRow>(sql`/* openReorderPoint */
+    INSERT INTO reorder_points AS r
+      (customer_id, store_id, product_id, reorder_point, reorder_quantity, valid_from)
+    VALUES (app.current_customer_id(), ${args.storeId}::uuid, ${args.productId}::uuid,
+            ${args.reorderPoint}::integer, ${args.reorderQuantity}::integer, now())
+    RETURNING ${reorderPointColumns}`);
+  return rows[0] ?? null;
+}

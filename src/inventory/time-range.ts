@@ -1,0 +1,67 @@
+import { builder } from '../builder.js';
+import { userError } from '../errors.js';
+import type { HistoryUnit } from './inventory-store.js';
+
+export interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+/** The half-open time range `[from, to)` every time-series query takes. */
+export const TimeRangeInput = builder.inputType('TimeRange', {
+  description: 'A half-open time range [from, to).',
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime', required: true, description: 'First instant included.' }),
+    to: t.field({ type: 'DateTime', required: true, description: 'First instant excluded.' }),
+  }),
+});
+
+/** Bucket widths of time series; all buckets are UTC. */
+export const GranularityEnum = builder.enumType('Granularity', {
+  description: 'Width of a time bucket.',
+  values: {
+    HOUR: { value: 'hour', description: 'One hour.' },
+    DAY: { value: 'day', description: 'One calendar day.' },
+    WEEK: { value: 'week', description: 'One ISO week, starting on Monday.' },
+    MONTH: { value: 'month', description: 'One calendar month.' },
+  } satisfies Record<Uppercase<HistoryUnit>, { value: HistoryUnit; description: string }>,
+});
+
+/** Checks that `range` is not empty nor inverted; `argument` names it in the error. */
+export function validateRange(range: TimeRange, argument = 'range'): TimeRange {
+  if (!(range.from.getTime() < range.to.getTime())) {
+    throw userError(
+      `${argument}.from must be before ${argument}.to (the range is [from, to))`,
+      'BAD_USER_INPUT',
+      {
+        argument,
+      },
+    );
+  }
+  return range;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+// 1970-01-01 was a Thursday: ISO weeks start three days after epoch-aligned 7-day blocks.
+const WEEK_OFFSET_MS = 3 * DAY_MS;
+
+function bucketIndex(instant: number, unit: HistoryUnit): number {
+  switch (unit) {
+    case 'hour':
+      return Math.floor(instant / HOUR_MS);
+    case 'day':
+      return Math.floor(instant / DAY_MS);
+    case 'week':
+      return Math.floor((instant - WEEK_OFFSET_MS) / (7 * DAY_MS));
+    case 'month': {
+      const date = new Date(instant);
+      return date.getUTCFullYear() * 12 + date.getUTCMonth();
+    }
+  }
+}
+
+/** How many UTC buckets of `unit` the half-open range touches. */
+export function bucketCount(range: TimeRange, unit: HistoryUnit): number {
+  return bucketIndex(range.to.getTime() - 1, unit) - bucketIndex(range.from.getTime(), unit) + 1;
+}
