@@ -12,6 +12,7 @@ import {
 import type { GraphQLContext } from './context.js';
 import { userError } from './errors.js';
 import { BigIntScalar, DecimalScalar } from './scalars.js';
+import { costLimitOf } from './server/cost-limit.js';
 
 /** The one Pothos builder; domain modules add their types and fields to it. */
 export const builder = new SchemaBuilder<{
@@ -45,10 +46,20 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // A connection's own complexity multiplies by its page size; edges must not count again.
+    edgesFieldOptions: { complexity: { field: 0, multiplier: 1 } },
   },
   complexity: {
     defaultComplexity: 1,
     defaultListMultiplier: 10,
+    // Each role's limit (MAX_COST_*), checked before the operation's first resolver runs.
+    limit: (context) => ({ complexity: costLimitOf(context.viewer) }),
+    complexityError: (_kind, { complexity, maxComplexity }) =>
+      userError(
+        `the operation costs ${complexity}, over your limit of ${maxComplexity ?? 0}; ask for fewer rows (first), buckets or nested fields`,
+        'BAD_USER_INPUT',
+        { cost: complexity, maxCost: maxComplexity },
+      ),
   },
 });
 

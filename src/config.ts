@@ -1,4 +1,5 @@
 import { bool, cleanEnv, makeValidator, num, port, str, url } from 'envalid';
+import type { Role } from './auth/viewer.js';
 
 /** Raised when the environment does not describe a runnable gateway; lists every problem. */
 export class ConfigError extends Error {
@@ -44,6 +45,32 @@ const specification = {
   JWT_ISSUER: str({ default: 'shelfops-dev' }),
   JWT_AUDIENCE: str({ default: 'shelfops-gateway' }),
   JWT_CLOCK_TOLERANCE_SECONDS: num({ default: 30 }),
+  JWT_JWKS_CACHE_SECONDS: num({ default: 600, desc: 'JWKS URL: how long fetched keys are kept' }),
+  JWT_JWKS_COOLDOWN_SECONDS: num({
+    default: 30,
+    desc: 'JWKS URL: least time between two fetches (an unknown kid triggers one)',
+  }),
+  REDIS_URL: url({
+    default: undefined,
+    desc: 'Redis shared by replicas (persisted queries, rate limits); unset = in memory',
+  }),
+  REDIS_KEY_PREFIX: str({ default: 'shelfops:', desc: 'prefix of every Redis key' }),
+  TRUSTED_DOCUMENTS_FILE: str({
+    default: undefined,
+    desc: 'JSON map of hash to document (npm run manifest); the only operations partners may run',
+  }),
+  APQ_MAX_ENTRIES: num({ default: 1000, desc: 'automatic persisted queries kept in memory' }),
+  APQ_TTL_SECONDS: num({ default: 604_800, desc: 'lifetime of an automatic persisted query' }),
+  APQ_MAX_QUERY_BYTES: num({ default: 20_000, desc: 'largest document APQ registers' }),
+  RATE_LIMIT_REQUESTS: num({ default: 600, desc: 'requests per tenant per window; 0 = off' }),
+  RATE_LIMIT_WINDOW_SECONDS: num({ default: 60 }),
+  MAX_DEPTH: num({ default: 10, desc: 'deepest field nesting of an operation' }),
+  MAX_ALIASES: num({ default: 15 }),
+  MAX_DIRECTIVES: num({ default: 10 }),
+  MAX_TOKENS: num({ default: 2000, desc: 'lexical tokens of a document' }),
+  MAX_COST_ANALYST: num({ default: 50_000, desc: 'cost limit of one analyst operation' }),
+  MAX_COST_PARTNER: num({ default: 20_000, desc: 'cost limit of one partner operation' }),
+  MAX_COST_ADMIN: num({ default: 50_000, desc: 'cost limit of one admin operation' }),
 };
 
 export type Config = {
@@ -69,6 +96,25 @@ export type Config = {
     issuer: string;
     audience: string;
     clockToleranceSeconds: number;
+    jwksCacheSeconds: number;
+    jwksCooldownSeconds: number;
+  };
+  redis: { url: string | undefined; keyPrefix: string };
+  persisted: {
+    /** null: no trusted documents, so partners can run nothing. */
+    trustedDocumentsFile: string | null;
+    apqMaxEntries: number;
+    apqTtlSeconds: number;
+    apqMaxQueryBytes: number;
+  };
+  /** Requests per tenant per window; `requests` 0 turns the limit off. */
+  rateLimit: { requests: number; windowSeconds: number };
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+    maxCost: Record<Role, number>;
   };
 };
 
@@ -83,13 +129,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   });
   const problems: string[] = [];
-  if (e.JWT_SECRET !== undefined && e.JWT_SECRET.length < 32) {
+  // An empty variable (JWT_SECRET= in an env file) means unset.
+  const jwtSecret = e.JWT_SECRET || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET: must be at least 32 characters');
   }
-  if (e.NODE_ENV === 'production' && !e.JWT_SECRET && !e.JWT_JWKS_FILE && !e.JWT_JWKS_URL) {
+  if (e.NODE_ENV === 'production' && !jwtSecret && !e.JWT_JWKS_FILE && !e.JWT_JWKS_URL) {
     problems.push('JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL: one is required in production');
   }
   if (e.DB_POOL_MAX < 1) problems.push('DB_POOL_MAX: must be at least 1');
+  if (e.JWT_JWKS_FILE && e.JWT_JWKS_URL) {
+    problems.push('JWT_JWKS_FILE, JWT_JWKS_URL: set one of them, not both');
+  }
+  if (e.JWT_CLOCK_TOLERANCE_SECONDS < 0 || e.JWT_CLOCK_TOLERANCE_SECONDS > 300) {
+    problems.push('JWT_CLOCK_TOLERANCE_SECONDS: must be between 0 and 300');
+  }
+  const positive = {
+    STATEMENT_TIMEOUT_MS: e.STATEMENT_TIMEOUT_MS,
+    JWT_JWKS_CACHE_SECONDS: e.JWT_JWKS_CACHE_SECONDS,
+    APQ_MAX_ENTRIES: e.APQ_MAX_ENTRIES,
+    APQ_TTL_SECONDS: e.APQ_TTL_SECONDS,
+    APQ_MAX_QUERY_BYTES: e.APQ_MAX_QUERY_BYTES,
+    RATE_LIMIT_WINDOW_SECONDS: e.RATE_LIMIT_WINDOW_SECONDS,
+    MAX_DEPTH: e.MAX_DEPTH,
+    MAX_ALIASES: e.MAX_ALIASES,
+    MAX_DIRECTIVES: e.MAX_DIRECTIVES,
+    MAX_TOKENS: e.MAX_TOKENS,
+    MAX_COST_ANALYST: e.MAX_COST_ANALYST,
+    MAX_COST_PARTNER: e.MAX_COST_PARTNER,
+    MAX_COST_ADMIN: e.MAX_COST_ADMIN,
+  };
+  for (const [name, value] of Object.entries(positive)) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`${name}: must be a positive integer`);
+  }
+  const nonNegative = {
+    JWT_JWKS_COOLDOWN_SECONDS: e.JWT_JWKS_COOLDOWN_SECONDS,
+    RATE_LIMIT_REQUESTS: e.RATE_LIMIT_REQUESTS,
+  };
+  for (const [name, value] of Object.entries(nonNegative)) {
+    if (!(value >= 0)) problems.push(`${name}: must not be negative`);
+  }
+  if (e.REDIS_URL && !/^rediss?:$/.test(new URL(e.REDIS_URL).protocol)) {
+    problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: e.NODE_ENV as Config['nodeEnv'],
@@ -107,12 +189,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedReset: e.EMBEDDED_RESET,
     seedDemo: e.SEED_DEMO,
     jwt: {
-      secret: e.JWT_SECRET,
+      secret: jwtSecret,
       jwksFile: e.JWT_JWKS_FILE,
       jwksUrl: e.JWT_JWKS_URL,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+      jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
+      jwksCooldownSeconds: e.JWT_JWKS_COOLDOWN_SECONDS,
+    },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    persisted: {
+      trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE ?? null,
+      apqMaxEntries: e.APQ_MAX_ENTRIES,
+      apqTtlSeconds: e.APQ_TTL_SECONDS,
+      apqMaxQueryBytes: e.APQ_MAX_QUERY_BYTES,
+    },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    limits: {
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxTokens: e.MAX_TOKENS,
+      maxCost: {
+        analyst: e.MAX_COST_ANALYST,
+        partner: e.MAX_COST_PARTNER,
+        admin: e.MAX_COST_ADMIN,
+      },
     },
   };
 }

@@ -1,7 +1,13 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
+import './alerts/schema.js';
+import './alerts/subscription.js';
+import './anomalies/schema.js';
 import './catalog/schema.js';
+import './forecasts/schema.js';
+import './inventory/schema.js';
 import './sales/ingest-schema.js';
+import './sales/schema.js';
 import './viewer/schema.js';
 
 /** The executable schema, assembled from every domain module. */

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { GraphQLError } from 'graphql';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeProtectedHeader,
   errors,
   jwtVerify,
   SignJWT,
@@ -9,7 +11,6 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { Config } from '../config.js';
-import { userError } from '../errors.js';
 import { ROLES, type Role, type Viewer } from './viewer.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,8 +18,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Verifies a bearer token and returns the viewer, or throws a 401 GraphQL error. */
 export type TokenVerifier = (token: string) => Promise<Viewer>;
 
-function unauthenticated(message: string) {
-  return userError(message, 'UNAUTHENTICATED');
+/** A 401 error that says what is wrong with the token; never echoes the token or a key. */
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'UNAUTHENTICATED',
+      http: {
+        status: 401,
+        headers: { 'WWW-Authenticate': `Bearer realm="shelfops", error="invalid_token"` },
+      },
+    },
+  });
 }
 
 function viewerFromClaims(payload: JWTPayload): Viewer {
@@ -48,21 +58,38 @@ function viewerFromClaims(payload: JWTPayload): Viewer {
 function describe(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `token has no ${error.claim} claim`;
     if (error.claim === 'aud') return 'token audience is not this gateway';
     if (error.claim === 'iss') return 'token issuer is not trusted';
-    if (error.claim === 'nbf') return 'token is not valid yet';
+    if (error.claim === 'nbf') return 'token is not valid yet (nbf)';
+    if (error.claim === 'iat') return 'token was issued in the future (iat)';
     return `token claim ${error.claim} is invalid`;
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not accepted';
   if (error instanceof errors.JWKSNoMatchingKey) return 'token key id (kid) is not known';
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'token key id (kid) is ambiguous';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return 'token keys could not be fetched; try again';
+  }
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof TypeError
+  ) {
     return 'token is malformed';
   }
   return 'token could not be verified';
 }
 
-/** Builds the verifier for the configured keys: HS256 secret and/or a JWKS (RS256, ES256). */
+/** Asymmetric algorithms accepted from a JWKS; each key is used only with its own type. */
+const JWKS_ALGORITHMS = ['RS256', 'ES256'];
+
+/**
+ * Builds the verifier for the configured keys: the HS256 secret and/or a JWKS (RS256, ES256).
+ * The algorithm is pinned by the kind of key: an HS256 token is only checked against the
+ * secret, never against a public key; `none` and every other algorithm are refused.
+ */
 export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVerifier> {
   const options = {
     issuer: jwt.issuer,
@@ -76,29 +103,26 @@ export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVeri
     jwks = createLocalJWKSet(JSON.parse(await readFile(jwt.jwksFile, 'utf8')));
   } else if (jwt.jwksUrl) {
     jwks = createRemoteJWKSet(new URL(jwt.jwksUrl), {
-      cacheMaxAge: 600_000,
-      cooldownDuration: 30_000,
+      cacheMaxAge: jwt.jwksCacheSeconds * 1000,
+      cooldownDuration: jwt.jwksCooldownSeconds * 1000,
+      timeoutDuration: 5000,
     });
   }
   if (!secret && !jwks) throw new Error('no JWT key configured (JWT_SECRET or a JWKS)');
+  const accepted = [...(secret ? ['HS256'] : []), ...(jwks ? JWKS_ALGORITHMS : [])].join(', ');
   return async (token) => {
     let payload: JWTPayload;
     try {
-      const header = JSON.parse(
-        Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
-      ) as { alg?: unknown };
-      if (header.alg === 'HS256' && secret) {
+      const { alg } = decodeProtectedHeader(token);
+      if (alg === 'HS256' && secret) {
         ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
-      } else if ((header.alg === 'RS256' || header.alg === 'ES256') && jwks) {
-        ({ payload } = await jwtVerify(token, jwks, {
-          ...options,
-          algorithms: ['RS256', 'ES256'],
-        }));
+      } else if (alg !== undefined && JWKS_ALGORITHMS.includes(alg) && jwks) {
+        ({ payload } = await jwtVerify(token, jwks, { ...options, algorithms: JWKS_ALGORITHMS }));
       } else {
-        throw unauthenticated('token algorithm is not accepted');
+        throw unauthenticated(`token algorithm is not accepted; this gateway accepts ${accepted}`);
       }
     } catch (error) {
-      if (error instanceof Error && error.name === 'GraphQLError') throw error;
+      if (error instanceof GraphQLError) throw error;
       throw unauthenticated(describe(error));
     }
     return viewerFromClaims(payload);

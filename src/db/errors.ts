@@ -11,6 +11,9 @@ const CONSTRAINTS: Record<string, string> = {
   reorder_quantity_positive: 'reorderQuantity must be positive',
   reorder_points_one_current_idx: 'this store/product already has a current reorder point',
   alerts_one_open_idx: 'an unresolved alert of this type already exists for this store/product',
+  alerts_message_check: 'message must be 1 to 2000 characters',
+  reorder_points_period_ordered:
+    'the current reorder point starts in the future; it cannot be replaced before it starts',
   forecasts_bounds_ordered: 'forecast bounds must satisfy lower <= units <= upper',
 };
 

@@ -1,18 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import { createRequestAuthenticator } from '../auth/request-auth.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import type { Database } from '../db/database.js';
 import { migrationStatus } from '../db/migrate.js';
 import { RequestDb } from '../db/request-db.js';
-import { userError } from '../errors.js';
 import { LoaderCache } from '../loaders.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
+import {
+  memoryPersistedQueryStore,
+  redisPersistedQueryStore,
+  type PersistedQueryStore,
+} from './apq-store.js';
+import { useAuthentication } from './auth-plugin.js';
+import { setCostLimit } from './cost-limit.js';
+import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
+import { usePersistedOperationPolicy } from './persisted-operations.js';
+import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestTransaction } from './transaction-plugin.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
 export interface AppOptions {
   config: Config;
@@ -23,34 +37,46 @@ export interface AppOptions {
   graphiqlToken?: string;
   /** Adds `extensions.sqlStatements` to every response (tests, benchmarks). */
   exposeStatementCount?: boolean;
+  /**
+   * Redis for the shared persisted-query store and rate limits; by default a client is opened
+   * on REDIS_URL (when set) and closed when the gateway is disposed.
+   */
+  redis?: Redis;
+  /** Trusted documents; by default read from TRUSTED_DOCUMENTS_FILE at start. */
+  trustedDocuments?: TrustedDocuments;
 }
+
+/** The header that lets a GET or form request through CSRF prevention. */
+export const CSRF_HEADER = 'x-graphql-csrf';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
-
-function bearerToken(request: Request): string {
-  const url = new URL(request.url);
-  if (url.searchParams.has('access_token') || url.searchParams.has('token')) {
-    throw userError(
-      'tokens in the URL are refused; send Authorization: Bearer <token>',
-      'UNAUTHENTICATED',
-    );
-  }
-  const header = request.headers.get('authorization');
-  if (!header) throw userError('missing Authorization: Bearer <token> header', 'UNAUTHENTICATED');
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1])
-    throw userError('Authorization header must be "Bearer <token>"', 'UNAUTHENTICATED');
-  return match[1];
-}
 
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
+  const authenticate = createRequestAuthenticator(verifier);
+  const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
+  const redis = options.redis ?? ownRedis;
+  const trusted =
+    options.trustedDocuments ??
+    (config.persisted.trustedDocumentsFile
+      ? loadTrustedDocuments(config.persisted.trustedDocumentsFile, schema)
+      : new Map<string, string>());
+  const apqStore = redis
+    ? redisPersistedQueryStore(redis, config.redis.keyPrefix, {
+        ttlSeconds: config.persisted.apqTtlSeconds,
+      })
+    : memoryPersistedQueryStore({
+        maxEntries: config.persisted.apqMaxEntries,
+        ttlSeconds: config.persisted.apqTtlSeconds,
+      });
+  const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
 
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     batching: false,
+    extraParamNames: ['documentId'],
     landingPage: false,
     logging: logger,
     healthCheckEndpoint: '/health',
@@ -63,7 +89,8 @@ export function createGateway(options: AppOptions): Gateway {
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
     maskedErrors: { isDev: config.nodeEnv === 'development' },
     context: async ({ request }) => {
-      const viewer = await verifier(bearerToken(request));
+      const viewer = await authenticate.viewer(request);
+      setCostLimit(viewer, config.limits.maxCost[viewer.role]);
       const db = new RequestDb(database.pool, {
         customerId: viewer.customerId,
         role: viewer.role,
@@ -81,7 +108,29 @@ export function createGateway(options: AppOptions): Gateway {
       };
     },
     plugins: [
+      // GET and form posts need the header: browsers cannot add it cross-site without CORS.
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useAuthentication(authenticate),
+      ...(limiter ? [useTenantRateLimit(limiter, authenticate, logger)] : []),
+      ...usePersistedOperationPolicy({
+        trusted,
+        store: tolerantStore(apqStore, logger),
+        maxQueryBytes: config.persisted.apqMaxQueryBytes,
+        authenticate,
+        logger,
+      }),
+      useDisableIntrospection({
+        isDisabled: (request) =>
+          authenticate.viewer(request).then(
+            (viewer) => viewer.role === 'partner',
+            () => true,
+          ),
+      }),
+      useDocumentLimits(config.limits),
+      usePageSizeLimit(),
+      useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
       useRequestTransaction(open),
+      ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
       {
         async onRequest({ url, endResponse, fetchAPI }) {
@@ -128,6 +177,24 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
+}
+
+function openRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection failed'));
+  return redis;
+}
+
+/** A store whose failures degrade to "not stored": the client then sends the full query. */
+function tolerantStore(store: PersistedQueryStore, logger: Logger): PersistedQueryStore {
+  return {
+    get: (hash) =>
+      store.get(hash).catch((error: unknown) => {
+        logger.warn({ err: error }, 'persisted query store unavailable');
+        return null;
+      }),
+    set: (hash, document) => store.set(hash, document),
+  };
 }
 
 /** Serves the gateway over HTTP; resolves once listening. */

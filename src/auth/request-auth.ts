@@ -1,0 +1,55 @@
+import type { TokenVerifier } from './tokens.js';
+import { unauthenticated } from './tokens.js';
+import type { Viewer } from './viewer.js';
+
+/** Per-request token verification, shared by the plugins that run before the context exists. */
+export interface RequestAuthenticator {
+  /** Verifies the request's token (once) and returns the viewer; rejects with a 401 error. */
+  viewer(request: Request): Promise<Viewer>;
+  /** The viewer when the request's token has already been verified, else undefined. */
+  verified(request: Request): Viewer | undefined;
+}
+
+const URL_TOKEN_PARAMETERS = ['access_token', 'token', 'jwt', 'authorization'];
+
+/** The bearer token of the Authorization header; a token in the URL is refused. */
+export function bearerToken(request: Request): string {
+  const url = new URL(request.url);
+  if (URL_TOKEN_PARAMETERS.some((name) => url.searchParams.has(name))) {
+    throw unauthenticated(
+      'tokens in the URL are refused (they end up in logs); send Authorization: Bearer <token>',
+    );
+  }
+  const header = request.headers.get('authorization');
+  if (!header) throw unauthenticated('missing Authorization: Bearer <token> header');
+  const match = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header.trim());
+  if (!match?.[1]) throw unauthenticated('Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+/**
+ * Verifies each request's token at most once: plugins that run before the context exists
+ * (persisted operations, introspection, rate limit) and the context share one result.
+ */
+export function createRequestAuthenticator(verifier: TokenVerifier): RequestAuthenticator {
+  const pending = new WeakMap<Request, Promise<Viewer>>();
+  const done = new WeakMap<Request, Viewer>();
+  return {
+    viewer(request) {
+      let viewer = pending.get(request);
+      if (!viewer) {
+        viewer = Promise.resolve()
+          .then(() => verifier(bearerToken(request)))
+          .then((verified) => {
+            done.set(request, verified);
+            return verified;
+          });
+        // Callers await it; this keeps an unobserved failure from being reported as unhandled.
+        viewer.catch(() => undefined);
+        pending.set(request, viewer);
+      }
+      return viewer;
+    },
+    verified: (request) => done.get(request),
+  };
+}

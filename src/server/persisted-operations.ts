@@ -1,0 +1,124 @@
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { GraphQLError } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import type { RequestAuthenticator } from '../auth/request-auth.js';
+import type { Logger } from '../logger.js';
+import type { PersistedQueryStore } from './apq-store.js';
+import { documentHash, type TrustedDocuments } from './trusted-documents.js';
+
+export interface PersistedOperationsOptions {
+  /** The trusted documents: the only operations partners may run. */
+  trusted: TrustedDocuments;
+  /** Automatic persisted queries registered by analysts and admins (BI dashboards). */
+  store: PersistedQueryStore;
+  /** Largest document an automatic persisted query may register, in bytes. */
+  maxQueryBytes: number;
+  authenticate: RequestAuthenticator;
+  logger: Logger;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function error(message: string, code: string, status: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+/** The `extensions.persistedQuery.sha256Hash` of the automatic-persisted-queries protocol. */
+function apqHash(params: GraphQLParams): string | null {
+  const persisted: unknown = params.extensions?.['persistedQuery'];
+  if (persisted === null || typeof persisted !== 'object') return null;
+  const { version, sha256Hash } = persisted as { version?: unknown; sha256Hash?: unknown };
+  return version === 1 && typeof sha256Hash === 'string' ? sha256Hash.toLowerCase() : null;
+}
+
+/** The persisted-operation id: `documentId` (GraphQL over HTTP) or the APQ hash. */
+function operationId(params: GraphQLParams): string | null {
+  const documentId: unknown = (params as { documentId?: unknown }).documentId;
+  if (typeof documentId === 'string') return documentId.replace(/^sha256:/, '').toLowerCase();
+  return apqHash(params);
+}
+
+/**
+ * Persisted operations for the three kinds of callers. Partners run only trusted documents,
+ * sent by hash. Analysts and admins may also send any query, and may register automatic
+ * persisted queries (BI dashboards): the query's SHA-256 must equal the hash it is sent with,
+ * and it is stored only once it has passed validation.
+ */
+export function usePersistedOperationPolicy(options: PersistedOperationsOptions): Plugin[] {
+  const { trusted, store, authenticate, logger } = options;
+  const registrations = new WeakMap<Request, { hash: string; query: string }>();
+  const isPartner = (request: Request) => authenticate.verified(request)?.role === 'partner';
+
+  const registration: Plugin = {
+    async onParams({ request, params }) {
+      const hash = apqHash(params);
+      if (hash === null || typeof params.query !== 'string') return;
+      const viewer = await authenticate.viewer(request);
+      // A partner's query is refused below as not persisted; it never reaches the store.
+      if (viewer.role === 'partner') return;
+      if (Buffer.byteLength(params.query, 'utf8') > options.maxQueryBytes) {
+        throw error(
+          `a persisted query may be at most ${options.maxQueryBytes} bytes`,
+          'PERSISTED_QUERY_TOO_LARGE',
+          400,
+        );
+      }
+      if (!SHA256_HEX.test(hash) || documentHash(params.query) !== hash) {
+        throw error(
+          'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query; nothing was stored',
+          'PERSISTED_QUERY_HASH_MISMATCH',
+          400,
+        );
+      }
+      if (!trusted.has(hash)) registrations.set(request, { hash, query: params.query });
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const registered = request && registrations.get(request);
+      if (!registered) return;
+      registrations.delete(request);
+      return store.set(registered.hash, registered.query).catch((failure: unknown) => {
+        logger.warn({ err: failure }, 'could not store an automatic persisted query');
+      });
+    },
+  };
+
+  const persisted = usePersistedOperations({
+    extractPersistedOperationId: operationId,
+    allowArbitraryOperations: async (request) =>
+      (await authenticate.viewer(request)).role !== 'partner',
+    async getPersistedOperation(key, request) {
+      const document = trusted.get(key);
+      if (document !== undefined) return document;
+      if ((await authenticate.viewer(request)).role === 'partner') return null;
+      return store.get(key);
+    },
+    customErrors: {
+      notFound: ({ request }) =>
+        isPartner(request)
+          ? error(
+              'this operation is not in the trusted documents; add it to the manifest and deploy it',
+              'PERSISTED_QUERY_NOT_IN_LIST',
+              404,
+            )
+          : // The exact message and code automatic-persisted-queries clients react to.
+            error('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND', 200),
+      persistedQueryOnly: () =>
+        error(
+          'partners may only run trusted documents: send the documentId (or ' +
+            'extensions.persistedQuery.sha256Hash) of an operation in the manifest, without a query',
+          'PERSISTED_QUERY_ONLY',
+          403,
+        ),
+      keyNotFound: () =>
+        error(
+          'send a query, or the hash of a persisted operation as documentId or ' +
+            'extensions.persistedQuery.sha256Hash',
+          'PERSISTED_QUERY_ID_REQUIRED',
+          400,
+        ),
+    },
+  });
+
+  return [registration, persisted];
+}

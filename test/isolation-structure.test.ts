@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshSalesRollups } from '../src/db/rollups.js';
+import { BACKENDS } from './support/backends.js';
+import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
+import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+
+describe.each(BACKENDS)('database guard rails on %s', (kind) => {
+  let gw: AccessGateway;
+  const [a, b] = twinTenants();
+
+  beforeAll(async () => {
+    gw = await startAccessGateway(kind);
+    for (const t of [a, b]) {
+      await insertTenant(gw.owner, t);
+      for (const [i, store] of t.stores.entries()) {
+        await gw.owner.query(
+          `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+           VALUES ($1, $2, now() - make_interval(days => $3), $4, $5, 2, 1.50, 3.00)`,
+          [t.customerId, randomUUID(), i * 9 + 1, store.id, uuid(2, 1)],
+        );
+      }
+    }
+    await refreshSalesRollups(gw.owner, gw.database.backend, null, null);
+  });
+  afterAll(() => gw?.close());
+
+  /** Runs `statement` as the gateway's role with a tenant context; returns rows or the error code. */
+  async function asGateway(statement: string, customerId = a.customerId, stores = '*') {
+    const client = await gw.owner.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `SELECT set_config('role', 'shelfops_gateway', true), set_config('app.customer_id', $1, true),
+                set_config('app.store_ids', $2, true), set_config('app.role', 'analyst', true)`,
+        [customerId, stores],
+      );
+      return { rows: (await client.query(statement)).rows, code: null };
+    } catch (error) {
+      return { rows: [], code: (error as { code?: string }).code ?? 'unknown' };
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  it('enables and forces row-level security on every tenant table', async () => {
+    const { rows } = await gw.owner.query<{ table: string; enabled: boolean; forced: boolean }>(
+      `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+         AND (c.relname = 'customers' OR EXISTS (
+           SELECT FROM pg_attribute a
+           WHERE a.attrelid = c.oid AND a.attname = 'customer_id' AND NOT a.attisdropped))
+       ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.table)).toEqual(
+      expect.arrayContaining(['alerts', 'customers', 'products', 'stores', 'transactions']),
+    );
+    for (const row of rows) expect(row, row.table).toMatchObject({ enabled: true, forced: true });
+  });
+
+  it('gives the gateway a role that is no superuser, cannot bypass RLS and owns nothing', async () => {
+    const { rows } = await gw.owner.query(
+      `SELECT r.rolsuper AS super, r.rolbypassrls AS bypass, r.rolcreaterole AS createrole,
+              r.rolcreatedb AS createdb,
+              (SELECT count(*)::int FROM pg_class WHERE relowner = r.oid) +
+              (SELECT count(*)::int FROM pg_namespace WHERE nspowner = r.oid) +
+              (SELECT count(*)::int FROM pg_proc WHERE proowner = r.oid) +
+              (SELECT count(*)::int FROM pg_type WHERE typowner = r.oid) AS owned,
+              has_schema_privilege(r.oid, 'public', 'CREATE') AS "createInPublic"
+       FROM pg_roles r WHERE r.rolname = 'shelfops_gateway'`,
+    );
+    expect(rows).toEqual([
+      {
+        super: false,
+        bypass: false,
+        createrole: false,
+        createdb: false,
+        owned: 0,
+        createInPublic: false,
+      },
+    ]);
+  });
+
+  it('fails closed without a tenant, and limits rollup views to the tenant and store scope', async () => {
+    const none = await asGateway('SELECT count(*)::int AS n FROM transactions', '');
+    expect(none.rows).toEqual([{ n: 0 }]);
+    const noneRollup = await asGateway('SELECT count(*)::int AS n FROM sales_daily', 'garbage');
+    expect(noneRollup.rows).toEqual([{ n: 0 }]);
+    const scoped = await asGateway(
+      'SELECT DISTINCT customer_id AS c, store_id AS s FROM sales_hourly UNION SELECT DISTINCT customer_id, store_id FROM sales_daily',
+      a.customerId,
+      uuid(1, 2),
+    );
+    expect(scoped.rows).toEqual([{ c: a.customerId, s: uuid(1, 2) }]);
+    const { rows } = await gw.owner.query<{ n: number }>(
+      'SELECT count(DISTINCT (customer_id, store_id))::int AS n FROM rollup.sales_daily',
+    );
+    expect(rows[0]?.n).toBe(6);
+  });
+
+  it('denies the gateway the rollups’ own relations', async () => {
+    for (const relation of ['rollup.sales_hourly', 'rollup.sales_daily']) {
+      expect((await asGateway(`SELECT * FROM ${relation} LIMIT 1`)).code, relation).toBe('42501');
+    }
+  });
+
+  it.runIf(kind === 'timescale')(
+    'denies the gateway TimescaleDB’s chunks and materialization tables',
+    async () => {
+      const { rows } = await gw.owner.query<{ relation: string; kind: string }>(
+        `SELECT format('%I.%I', h.schema_name, h.table_name) AS relation, 'materialization' AS kind
+         FROM _timescaledb_catalog.continuous_agg ca
+         JOIN _timescaledb_catalog.hypertable h ON h.id = ca.mat_hypertable_id
+         UNION ALL
+         SELECT format('%I.%I', c.schema_name, c.table_name), 'chunk'
+         FROM _timescaledb_catalog.chunk c
+         WHERE NOT c.dropped`,
+      );
+      expect(rows.filter((r) => r.kind === 'materialization')).toHaveLength(2);
+      expect(rows.filter((r) => r.kind === 'chunk').length).toBeGreaterThan(2);
+      for (const { relation } of rows) {
+        const result = await asGateway(`SELECT * FROM ${relation} LIMIT 1`);
+        expect(result.code, relation).toBe('42501');
+      }
+    },
+  );
+});

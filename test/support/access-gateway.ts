@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTokenVerifier, mintToken } from '../../src/auth/tokens.js';
+import type { Role } from '../../src/auth/viewer.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import type { Pool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/logger.js';
+import { createGateway, listen, type AppOptions, type Gateway } from '../../src/server/app.js';
+import { createScratchDatabase, type BackendKind } from './backends.js';
+import { TEST_SECRET, type GraphQLResponse } from './gateway.js';
+
+export interface AccessGateway {
+  kind: BackendKind;
+  url: string;
+  config: Config;
+  database: Database;
+  /** Owner connection: bypasses RLS; for fixtures and independent checks only. */
+  owner: Pool;
+  token(customerId: string, role?: Role, storeIds?: string[]): Promise<string>;
+  /** POSTs a JSON body to /graphql as is (persisted operations, extensions, odd shapes). */
+  post<T = Record<string, unknown>>(
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T> & { headers: Headers }>;
+  graphql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T> & { headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** A prefix of Redis keys that no other test run shares. */
+export function uniqueRedisPrefix(name: string): string {
+  return `shelfops-test:${name}:${randomBytes(6).toString('hex')}:`;
+}
+
+/** The Redis server the tests use. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Starts the real gateway over HTTP on a fresh database, like startTestGateway, with extra
+ * environment and gateway options, and disposes of the gateway (its Redis client) on close.
+ */
+export async function startAccessGateway(
+  kind: BackendKind,
+  env: Record<string, string> = {},
+  options: Partial<Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis'>> = {},
+): Promise<AccessGateway> {
+  const scratch = kind === 'postgres' ? await createScratchDatabase() : null;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: TEST_SECRET,
+    EMBEDDED_DATA_DIR: 'memory',
+    DB_POOL_MAX: '4',
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    ...env,
+  });
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, logger);
+  let gateway: Gateway;
+  let server: Server;
+  try {
+    gateway = createGateway({
+      config,
+      database,
+      verifier: options.verifier ?? (await createTokenVerifier(config.jwt)),
+      logger,
+      exposeStatementCount: true,
+      ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
+      ...(options.redis ? { redis: options.redis } : {}),
+    });
+    server = await listen(gateway, '127.0.0.1', 0);
+  } catch (error) {
+    await database.close();
+    await scratch?.drop();
+    throw error;
+  }
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = async <T>(body: unknown, token?: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+    const parsed = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+    return { status: response.status, headers: response.headers, ...parsed };
+  };
+  return {
+    kind,
+    url,
+    config,
+    database,
+    owner: database.pool,
+    token: (customerId, role = 'analyst', storeIds) =>
+      mintToken({
+        secret: TEST_SECRET,
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        customerId,
+        role,
+        ...(storeIds ? { storeIds } : {}),
+      }),
+    post,
+    graphql: (query, variables, token, headers) => post({ query, variables }, token, headers),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.dispose();
+      await database.close();
+      await scratch?.drop();
+    },
+  };
+}
