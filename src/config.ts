@@ -120,7 +120,9 @@ export type Config = {
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const e = cleanEnv(env, specification, {
+  // An empty variable (`REDIS_URL=` in a compose file) means "not set", not "invalid".
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const e = cleanEnv(given, specification, {
     reporter: ({ errors }) => {
       const problems = Object.entries(errors).map(
         ([name, error]) => `${name}: ${error instanceof Error ? error.message : String(error)}`,
