@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import sql from 'sql-template-tag';
+import { createTokenVerifier, mintToken } from './auth/tokens.js';
+import type { Role } from './auth/viewer.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { createLogger, type Logger } from './logger.js';
+import { DEMO_SEED_OPTIONS, DEMO_TENANTS, hasNoTenants, seedDatabase } from './seed/index.js';
+import { createGateway, listen } from './server/app.js';
+
+const DEMO_TOKEN_LIFETIME = '30d';
+const SECRET_FILE = 'shelfops-jwt-secret';
+
+/**
+ * The HS256 secret: JWT_SECRET when set; otherwise (development only) one generated once and
+ * kept beside the data, so tokens printed at start keep working after a restart.
+ */
+async function developmentSecret(config: Config, database: Database): Promise<string | null> {
+  if (config.jwt.secret) return config.jwt.secret;
+  if (config.nodeEnv === 'production' || config.jwt.jwksFile || config.jwt.jwksUrl) return null;
+  const dataDir = database.embedded?.dataDir;
+  const file = dataDir
+    ? join(dataDir, SECRET_FILE)
+    : database.embedded
+      ? null
+      : resolve('.shelfops', SECRET_FILE);
+  if (file === null) return randomBytes(32).toString('base64url');
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored.length >= 32) return stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** Loads the demo data set into an empty embedded database. */
+async function seedDemo(config: Config, database: Database, logger: Logger): Promise<void> {
+  if (!database.embedded || !config.seedDemo) return;
+  if (!(await hasNoTenants(database.pool))) return;
+  logger.info(DEMO_SEED_OPTIONS, 'loading the demo data set');
+  const result = await seedDatabase(database.pool, database.backend, DEMO_SEED_OPTIONS);
+  logger.info(
+    {
+      transactions: result.transactions,
+      inventoryRows: result.inventoryRows,
+      seconds: Number(result.seconds.toFixed(2)),
+    },
+    'demo data loaded',
+  );
+}
+
+interface DemoTokens {
+  customerId: string;
+  name: string;
+  tokens: Record<Role, string>;
+}
+
+/** Ready-to-use tokens for the demo tenants present in the database. */
+async function demoTokens(config: Config, database: Database, secret: string) {
+  const { rows } = await database.pool.query<{ id: string; name: string }>(sql`/* demoTenants */
+    SELECT id::text AS "id", name AS "name" FROM customers
+    WHERE id = ANY(${DEMO_TENANTS.map((t) => t.customerId)}::uuid[]) ORDER BY id`);
+  const result: DemoTokens[] = [];
+  for (const tenant of rows) {
+    const mint = (role: Role) =>
+      mintToken({
+        secret,
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        customerId: tenant.id,
+        role,
+        subject: `demo-${role}@${tenant.id}`,
+        expiresIn: DEMO_TOKEN_LIFETIME,
+      });
+    result.push({
+      customerId: tenant.id,
+      name: tenant.name,
+      tokens: {
+        analyst: await mint('analyst'),
+        admin: await mint('admin'),
+        partner: await mint('partner'),
+      },
+    });
+  }
+  return result;
+}
+
+function publicUrl(config: Config, server: Server): string {
+  const { port } = server.address() as AddressInfo;
+  const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(config.host);
+  const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}
+
+/** The start-up banner: where GraphiQL is, the demo tokens and a curl example. */
+function banner(url: string, database: Database, tenants: DemoTokens[], secret: string | null) {
+  const lines = [
+    '',
+    `ShelfOps Gateway is ready (${database.embedded ? 'embedded database' : 'PostgreSQL server'}, ${database.backend} backend).`,
+    '',
+    `  GraphiQL:  ${url}/graphql`,
+    `  Health:    ${url}/health    Ready: ${url}/ready    Metrics: ${url}/metrics`,
+    '',
+  ];
+  if (secret === null) {
+    lines.push('No HS256 secret is configured, so no demo tokens are printed.', '');
+  } else if (tenants.length === 0) {
+    lines.push('No demo tenant in this database: mint tokens with `npm run token`.', '');
+  }
+  for (const tenant of tenants) {
+    lines.push(`${tenant.name} (customer_id ${tenant.customerId})`);
+    for (const role of ['analyst', 'admin', 'partner'] as const) {
+      lines.push(`  ${role.padEnd(8)} ${tenant.tokens[role]}`);
+    }
+    lines.push('');
+  }
+  const example = tenants[0];
+  if (example) {
+    lines.push(
+      `GraphiQL is pre-filled with the ${example.name} analyst token. From a shell:`,
+      '',
+      `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
+      `    -H 'authorization: Bearer ${example.tokens.analyst}' \\`,
+      `    -d '{"query":"{ stores(first: 5) { edges { node { code name region timeZone } } } }"}'`,
+      '',
+      `Tokens are valid for ${DEMO_TOKEN_LIFETIME}; partners may run trusted operations only.`,
+      '',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, logger);
+  let server: Server | null = null;
+  let gateway: ReturnType<typeof createGateway> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    if (timer) clearInterval(timer);
+    const closing = server;
+    if (closing) {
+      await new Promise<void>((done) => closing.close(() => done()));
+      closing.closeAllConnections();
+    }
+    await gateway?.dispose();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop(signal));
+  try {
+    await seedDemo(config, database, logger);
+    const secret = await developmentSecret(config, database);
+    const verifier = await createTokenVerifier({ ...config.jwt, secret: secret ?? undefined });
+    const tenants = secret ? await demoTokens(config, database, secret) : [];
+    gateway = createGateway({
+      config,
+      database,
+      verifier,
+      logger,
+      ...(tenants[0] ? { graphiqlToken: tenants[0].tokens.analyst } : {}),
+    });
+    server = await listen(gateway, config.host, config.port);
+    // Rollup refresh and retention where no TimescaleDB job runs them (embedded, plain server).
+    let running = false;
+    timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      database
+        .runMaintenance()
+        .catch((error: unknown) => logger.error({ err: error }, 'maintenance failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, config.rollupRefreshSeconds * 1000);
+    timer.unref();
+    banner(publicUrl(config, server), database, tenants, secret);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `shelfops-gateway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

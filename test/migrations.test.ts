@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  loadMigrations,
+  migrateDown,
+  migrateUp,
+  migrationStatus,
+  type Backend,
+} from '../src/db/migrate.js';
+import { BACKENDS } from './support/backends.js';
+import { openEmptyDatabase, type FoundationDb } from './support/foundation-db.js';
+
+const AUTO = { timescaledb: 'auto' } as const;
+
+describe.each(BACKENDS)('migrations on %s', (kind) => {
+  let db: FoundationDb | null = null;
+  afterEach(async () => {
+    await db?.close();
+    db = null;
+  });
+
+  it('applies every version, reverts them all, and applies them again', async () => {
+    db = await openEmptyDatabase(kind);
+    const backend: Backend = kind === 'postgres' ? 'native' : 'timescale';
+    const versions = (await loadMigrations(backend)).map((m) => m.version);
+
+    expect(await migrateUp(db.owner, AUTO)).toEqual(versions);
+    expect(await migrateUp(db.owner, AUTO)).toEqual([]);
+    expect(await migrationStatus(db.owner, 'auto')).toEqual({
+      backend,
+      applied: versions,
+      pending: [],
+    });
+
+    const reverted = await migrateDown(db.owner, { ...AUTO, count: versions.length });
+    expect(reverted).toEqual([...versions].reverse());
+    const { rows: left } = await db.owner.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname IN ('public', 'rollup', 'app') AND c.relkind IN ('r', 'v', 'm', 'p')
+         AND c.relname <> 'shelfops_migrations'`,
+    );
+    expect(left).toEqual([]);
+    expect((await migrationStatus(db.owner, 'auto')).pending).toEqual(versions);
+
+    expect(await migrateUp(db.owner, AUTO)).toEqual(versions);
+    expect((await migrationStatus(db.owner, 'auto')).pending).toEqual([]);
+  });
+
+  it(`uses the ${kind === 'postgres' ? 'native' : 'timescale'} variant of the time-series schema`, async () => {
+    db = await openEmptyDatabase(kind);
+    await migrateUp(db.owner, AUTO);
+    const { rows: ledger } = await db.owner.query<{ variant: string | null }>(
+      `SELECT DISTINCT variant FROM shelfops_migrations WHERE variant IS NOT NULL`,
+    );
+    const { rows: rollups } = await db.owner.query<{ name: string; kind: string }>(
+      `SELECT c.relname AS name, c.relkind::text AS kind FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'rollup' AND c.relname IN ('sales_hourly', 'sales_daily') ORDER BY 1`,
+    );
+    if (kind === 'postgres') {
+      expect(ledger).toEqual([{ variant: 'native' }]);
+      expect(rollups).toEqual([
+        { name: 'sales_daily', kind: 'v' },
+        { name: 'sales_hourly', kind: 'v' },
+      ]);
+      return;
+    }
+    expect(ledger).toEqual([{ variant: 'timescale' }]);
+    const { rows: hypertables } = await db.owner.query<{ name: string }>(
+      `SELECT hypertable_name AS name FROM timescaledb_information.hypertables
+       WHERE hypertable_schema = 'public' ORDER BY 1`,
+    );
+    expect(hypertables.map((h) => h.name)).toEqual(
+      expect.arrayContaining(['forecasts', 'inventory_levels', 'transactions']),
+    );
+    const { rows: aggregates } = await db.owner.query<{ name: string; materializedOnly: boolean }>(
+      `SELECT view_name AS name, materialized_only AS "materializedOnly"
+       FROM timescaledb_information.continuous_aggregates
+       WHERE view_schema = 'rollup' ORDER BY 1`,
+    );
+    expect(aggregates).toEqual([
+      { name: 'sales_daily', materializedOnly: false },
+      { name: 'sales_hourly', materializedOnly: false },
+    ]);
+  });
+
+  it.runIf(kind === 'postgres')(
+    'lets two instances migrate at once: both succeed, each version is applied once',
+    async () => {
+      db = await openEmptyDatabase(kind);
+      const versions = (await loadMigrations('native')).map((m) => m.version);
+      const [first, second] = await Promise.all([
+        migrateUp(db.connect(2), AUTO),
+        migrateUp(db.connect(2), AUTO),
+      ]);
+      expect([...(first ?? []), ...(second ?? [])].sort((a, b) => a - b)).toEqual(versions);
+      expect([first, second]).toContainEqual([]);
+      const { rows } = await db.owner.query<{ version: number; times: string }>(
+        `SELECT version, count(*)::text AS times FROM shelfops_migrations GROUP BY version ORDER BY version`,
+      );
+      expect(rows).toEqual(versions.map((version) => ({ version, times: '1' })));
+      expect((await migrationStatus(db.owner, 'auto')).pending).toEqual([]);
+    },
+  );
+});
