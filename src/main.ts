@@ -101,7 +101,13 @@ function publicUrl(config: Config, server: Server): string {
 }
 
 /** The start-up banner: where GraphiQL is, the demo tokens and a curl example. */
-function banner(url: string, database: Database, tenants: DemoTokens[], secret: string | null) {
+function banner(
+  url: string,
+  database: Database,
+  tenants: DemoTokens[],
+  secret: string | null,
+  trustedDocumentsFile: string | null,
+) {
   const lines = [
     '',
     `ShelfOps Gateway is ready (${database.embedded ? 'embedded database' : 'PostgreSQL server'}, ${database.backend} backend).`,
@@ -131,7 +137,10 @@ function banner(url: string, database: Database, tenants: DemoTokens[], secret: 
       `    -H 'authorization: Bearer ${example.tokens.analyst}' \\`,
       `    -d '{"query":"{ stores(first: 5) { edges { node { code name region timeZone } } } }"}'`,
       '',
-      `Tokens are valid for ${DEMO_TOKEN_LIFETIME}; partners may run trusted operations only.`,
+      `Tokens are valid for ${DEMO_TOKEN_LIFETIME}. Partners may run trusted operations only:`,
+      trustedDocumentsFile
+        ? `those of ${trustedDocumentsFile}.`
+        : 'start with TRUSTED_DOCUMENTS_FILE=persisted/trusted-documents.json to load the examples.',
       '',
     );
   }
@@ -197,7 +206,13 @@ async function main(): Promise<void> {
         });
     }, config.rollupRefreshSeconds * 1000);
     timer.unref();
-    banner(publicUrl(config, server), database, tenants, secret);
+    banner(
+      publicUrl(config, server),
+      database,
+      tenants,
+      secret,
+      config.persisted.trustedDocumentsFile,
+    );
   } catch (error) {
     await database.close();
     throw error;
