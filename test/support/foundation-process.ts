@@ -78,7 +78,7 @@ export async function startGatewayProcess(
     }, timeoutMs);
     const check = setInterval(() => {
       const match = /GraphiQL: +(http:\/\/\S+)\/graphql/.exec(text);
-      const complete = text.includes('partners may run') || text.includes('No demo tenant');
+      const complete = /partners may run|No demo tenant/i.test(text);
       if (match?.[1] && complete) {
         clearTimeout(timer);
         clearInterval(check);
