@@ -21,6 +21,29 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
+const KEY_PARTS = {
+  text: /^[\s\S]{0,500}$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  date: /^\d{4}-\d{2}-\d{2}$/,
+  instant: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
+};
+type KeyPart = keyof typeof KEY_PARTS;
+
+/**
+ * A key parser for `decodeCursor` that accepts exactly these parts, each a string of its kind,
+ * so a forged cursor is refused here instead of failing a cast in SQL.
+ */
+export function cursorKey<const P extends readonly KeyPart[]>(...kinds: P) {
+  return (parts: unknown[]): { [K in keyof P]: string } | null =>
+    parts.length === kinds.length &&
+    parts.every((part, i) => {
+      const kind = kinds[i];
+      return typeof part === 'string' && kind !== undefined && KEY_PARTS[kind].test(part);
+    })
+      ? (parts as { [K in keyof P]: string })
+      : null;
+}
+
 /** Encodes a keyset position of list `kind` as an opaque cursor. */
 export function encodeCursor(kind: string, key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify([kind, ...key])).toString('base64url');

@@ -107,6 +107,15 @@ describe.each(BACKENDS)('catalog on %s', (kind) => {
     const token = await gw.token(a.customerId);
     const forged = await gw.graphql(`{ stores(after: "bm9wZQ") { edges { cursor } } }`, {}, token);
     expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const wrongShape = Buffer.from(JSON.stringify(['stores', 'S1', 'not-a-uuid'])).toString(
+      'base64url',
+    );
+    const shaped = await gw.graphql(
+      `query($after: String) { stores(after: $after) { edges { cursor } } }`,
+      { after: wrongShape },
+      token,
+    );
+    expect(shaped.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const big = await gw.graphql(`{ products(first: 100000) { edges { cursor } } }`, {}, token);
     expect(big.errors?.[0]?.message).toMatch(/first must be between 1 and 500/);
   });

@@ -5,7 +5,7 @@ import { userError } from '../errors.js';
 import { idList } from '../inventory/schema.js';
 import { productOfRow, storeOfRow } from '../inventory/row-refs.js';
 import { announceAlertRaised } from './alert-events.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import {
   listAlerts,
   lockAlert,
@@ -20,8 +20,6 @@ import {
 } from './alert-store.js';
 
 const MAX_MESSAGE_LENGTH = 2000;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** GraphQL enum of alert types. */
 export const AlertTypeEnum = builder.enumType('AlertType', {
@@ -105,17 +103,7 @@ export const AlertConnection = builder.connectionObject({
   name: 'AlertConnection',
 });
 
-const alertCursor = (parts: unknown[]) =>
-  parts.length === 2 &&
-  typeof parts[0] === 'string' &&
-  ISO_INSTANT.test(parts[0]) &&
-  typeof parts[1] === 'string' &&
-  UUID.test(parts[1])
-    ? ([parts[0], parts[1]] as const)
-    : null;
-
-const nonEmpty = <T>(values: readonly T[] | null | undefined): readonly T[] | null =>
-  values === null || values === undefined ? null : values;
+const alertCursor = cursorKey('instant', 'uuid');
 
 builder.queryField('alerts', (t) =>
   t.field({
@@ -136,9 +124,9 @@ builder.queryField('alerts', (t) =>
       const rows = await listAlerts(ctx.db, {
         limit,
         after,
-        statuses: nonEmpty(args.status),
-        types: nonEmpty(args.types),
-        severities: nonEmpty(args.severity),
+        statuses: args.status ?? null,
+        types: args.types ?? null,
+        severities: args.severity ?? null,
         storeIds: idList(args.storeIds, 'storeIds'),
       });
       return toConnection(

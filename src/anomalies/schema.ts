@@ -4,13 +4,11 @@ import { userError } from '../errors.js';
 import { optionalProductOfRow, storeOfRow } from '../inventory/row-refs.js';
 import { idList } from '../inventory/schema.js';
 import { TimeRangeInput, validateRange } from '../inventory/time-range.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { listAnomalies, type AnomalyKind, type AnomalyRow } from './anomaly-store.js';
 
 const MAX_METADATA_FILTER_BYTES = 4096;
 const MAX_METADATA_KEYS = 50;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** GraphQL enum of anomaly kinds. */
 export const AnomalyKindEnum = builder.enumType('AnomalyKind', {
@@ -58,14 +56,7 @@ export const AnomalyConnection = builder.connectionObject({
   name: 'AnomalyConnection',
 });
 
-const anomalyCursor = (parts: unknown[]) =>
-  parts.length === 2 &&
-  typeof parts[0] === 'string' &&
-  ISO_INSTANT.test(parts[0]) &&
-  typeof parts[1] === 'string' &&
-  UUID.test(parts[1])
-    ? ([parts[0], parts[1]] as const)
-    : null;
+const anomalyCursor = cursorKey('instant', 'uuid');
 
 function metadataFilter(metadata: Record<string, unknown> | null | undefined): string | null {
   if (metadata === null || metadata === undefined) return null;

@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import { userError } from '../errors.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import {
   listCategories,
   listProducts,
@@ -51,10 +51,7 @@ export const ProductConnection = builder.connectionObject({
   name: 'ProductConnection',
 });
 
-const keyPair = (parts: unknown[]) =>
-  parts.length === 2 && typeof parts[0] === 'string' && typeof parts[1] === 'string'
-    ? ([parts[0], parts[1]] as const)
-    : null;
+const keyPair = cursorKey('text', 'uuid');
 
 function searchTerm(search: string | null | undefined): string | null {
   if (search === null || search === undefined || search.trim() === '') return null;

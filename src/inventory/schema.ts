@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { velocityLoader } from '../sales/velocity-store.js';
 import {
   currentReorderPointsByProduct,
@@ -158,10 +158,7 @@ ReorderPointRef.implement({
 const belowReorderPointDescription =
   'true: only positions whose available stock is below their current reorder point (positions without a reorder point are excluded); false: only the others (including those without one).';
 
-const pairCursor = (parts: unknown[]) =>
-  parts.length === 2 && typeof parts[0] === 'string' && typeof parts[1] === 'string'
-    ? ([parts[0], parts[1]] as const)
-    : null;
+const pairCursor = cursorKey('uuid', 'uuid');
 
 builder.queryFields((t) => ({
   latestInventory: t.field({

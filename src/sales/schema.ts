@@ -6,7 +6,7 @@ import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { GranularityEnum, TimeRangeInput } from '../inventory/time-range.js';
 import { groupByKey } from '../loaders.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
+import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { maxBucketCount, MAX_TREND_BUCKETS, type Granularity, type TimeRange } from './plan.js';
 import {
   dailySales,
@@ -223,14 +223,8 @@ function wholeDays(range: TimeRange): TimeRange {
   return range;
 }
 
-const DAY_CURSOR = (parts: unknown[]) =>
-  parts.length === 3 && parts.every((p) => typeof p === 'string')
-    ? ([parts[0], parts[1], parts[2]] as [string, string, string])
-    : null;
-const PAIR_CURSOR = (parts: unknown[]) =>
-  parts.length === 2 && parts.every((p) => typeof p === 'string')
-    ? ([parts[0], parts[1]] as [string, string])
-    : null;
+const DAY_CURSOR = cursorKey('date', 'uuid', 'uuid');
+const PAIR_CURSOR = cursorKey('uuid', 'uuid');
 
 const MAX_WINDOW_DAYS = 366;
 const MAX_TOP = 100;
