@@ -3,7 +3,7 @@ import type { RequestDb } from '../db/request-db.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { idList } from '../inventory/schema.js';
-import { productOfRow, storeOfRow } from '../inventory/row-refs.js';
+import { productOfRow, storeOfRow } from '../catalog/row-refs.js';
 import { announceAlertRaised } from './alert-events.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import {

@@ -1,9 +1,9 @@
 import { builder } from '../builder.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { optionalProductOfRow, storeOfRow } from '../inventory/row-refs.js';
+import { optionalProductOfRow, storeOfRow } from '../catalog/row-refs.js';
 import { idList } from '../inventory/schema.js';
-import { TimeRangeInput, validateRange } from '../inventory/time-range.js';
+import { TimeRangeInput, validateRange } from '../time-range.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { listAnomalies, type AnomalyKind, type AnomalyRow } from './anomaly-store.js';
 

@@ -1,8 +1,8 @@
 import { builder } from '../builder.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { productOfRow, requireStoreAndProduct, storeOfRow } from '../inventory/row-refs.js';
-import { TimeRangeInput, validateRange } from '../inventory/time-range.js';
+import { productOfRow, requireStoreAndProduct, storeOfRow } from '../catalog/row-refs.js';
+import { TimeRangeInput, validateRange } from '../time-range.js';
 import { listForecasts, type ForecastRow } from './forecast-store.js';
 
 /** The most forecast rows one forecasts call returns. */

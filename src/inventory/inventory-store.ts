@@ -1,3 +1,4 @@
+import type { BucketUnit } from '../time-range.js';
 import sql, { empty, type Sql } from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
 import { defineLoader, groupByKey } from '../loaders.js';
@@ -46,8 +47,6 @@ export interface InventorySnapshotInput {
 }
 
 /** The UTC bucket widths inventory history can be grouped by (date_trunc units). */
-export type HistoryUnit = 'hour' | 'day' | 'week' | 'month';
-
 /**
  * Restricts positions by their reorder point: true keeps those whose available stock is below
  * a current reorder point, false keeps the rest (including positions without one).
@@ -252,7 +251,7 @@ export const currentReorderPointsByProduct = defineLoader<
  */
 export function inventoryHistory(
   db: RequestDb,
-  args: { storeId: string; productId: string; from: Date; to: Date; unit: HistoryUnit },
+  args: { storeId: string; productId: string; from: Date; to: Date; unit: BucketUnit },
 ) {
   return db.query<InventoryLevelRow>(sql`/* inventoryHistory */
     SELECT b.bucket AS "bucket",

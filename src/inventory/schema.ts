@@ -17,8 +17,8 @@ import {
   type InventorySnapshotInput,
   type ReorderPointRow,
 } from './inventory-store.js';
-import { productOfRow, requireStoreAndProduct, storeOfRow } from './row-refs.js';
-import { bucketCount, GranularityEnum, TimeRangeInput, validateRange } from './time-range.js';
+import { productOfRow, requireStoreAndProduct, storeOfRow } from '../catalog/row-refs.js';
+import { bucketCount, GranularityEnum, TimeRangeInput, validateRange } from '../time-range.js';
 
 /** The most snapshots one recordInventory call takes. */
 export const MAX_SNAPSHOT_BATCH = 5000;

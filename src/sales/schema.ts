@@ -4,7 +4,7 @@ import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { GranularityEnum, TimeRangeInput } from '../inventory/time-range.js';
+import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { maxBucketCount, MAX_TREND_BUCKETS, type Granularity, type TimeRange } from './plan.js';

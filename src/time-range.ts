@@ -1,6 +1,8 @@
-import { builder } from '../builder.js';
-import { userError } from '../errors.js';
-import type { HistoryUnit } from './inventory-store.js';
+import { builder } from './builder.js';
+import { userError } from './errors.js';
+
+/** A bucket width, as the SQL date_trunc units name it. */
+export type BucketUnit = 'hour' | 'day' | 'week' | 'month';
 
 export interface TimeRange {
   from: Date;
@@ -16,7 +18,7 @@ export const TimeRangeInput = builder.inputType('TimeRange', {
   }),
 });
 
-/** Bucket widths of time series; all buckets are UTC. */
+/** Bucket widths of time series (UTC buckets unless a query takes a time zone). */
 export const GranularityEnum = builder.enumType('Granularity', {
   description: 'Width of a time bucket.',
   values: {
@@ -24,7 +26,7 @@ export const GranularityEnum = builder.enumType('Granularity', {
     DAY: { value: 'day', description: 'One calendar day.' },
     WEEK: { value: 'week', description: 'One ISO week, starting on Monday.' },
     MONTH: { value: 'month', description: 'One calendar month.' },
-  } satisfies Record<Uppercase<HistoryUnit>, { value: HistoryUnit; description: string }>,
+  } satisfies Record<Uppercase<BucketUnit>, { value: BucketUnit; description: string }>,
 });
 
 /** Checks that `range` is not empty nor inverted; `argument` names it in the error. */
@@ -46,7 +48,7 @@ const DAY_MS = 24 * HOUR_MS;
 // 1970-01-01 was a Thursday: ISO weeks start three days after epoch-aligned 7-day blocks.
 const WEEK_OFFSET_MS = 3 * DAY_MS;
 
-function bucketIndex(instant: number, unit: HistoryUnit): number {
+function bucketIndex(instant: number, unit: BucketUnit): number {
   switch (unit) {
     case 'hour':
       return Math.floor(instant / HOUR_MS);
@@ -62,6 +64,6 @@ function bucketIndex(instant: number, unit: HistoryUnit): number {
 }
 
 /** How many UTC buckets of `unit` the half-open range touches. */
-export function bucketCount(range: TimeRange, unit: HistoryUnit): number {
+export function bucketCount(range: TimeRange, unit: BucketUnit): number {
   return bucketIndex(range.to.getTime() - 1, unit) - bucketIndex(range.from.getTime(), unit) + 1;
 }

@@ -1,9 +1,4 @@
-import {
-  productById,
-  storeById,
-  type ProductRow,
-  type StoreRow,
-} from '../catalog/catalog-store.js';
+import { productById, storeById, type ProductRow, type StoreRow } from './catalog-store.js';
 import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
 
