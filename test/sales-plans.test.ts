@@ -1,103 +1,32 @@
-import sql, { type Sql } from 'sql-template-tag';
+import type { Sql } from 'sql-template-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshSalesRollups } from '../src/db/rollups.js';
-import { GATEWAY_ROLE } from '../src/db/request-db.js';
-import {
-  dailySalesSql,
-  salesTrendSql,
-  salesVelocitySql,
-  topProductsSql,
-  type TrendStatement,
-} from '../src/sales/sales-sql.js';
-import { planTotals, planTrend, routeFor, type TrendInput } from '../src/sales/sales-store.js';
-import { velocityForPairsSql, velocityWindow } from '../src/sales/velocity-store.js';
+import { planTrend, routeFor } from '../src/sales/sales-store.js';
+import { seedDatabase, type SeedOptions, type SeedResult } from '../src/seed/index.js';
 import { BACKENDS } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { insertTenants, salesTenant } from './support/sales-data.js';
-import { loadBulkSales } from './support/sales-load.js';
+import {
+  baseTrend,
+  bestSeller,
+  explainAsTenant,
+  hypertableCatalog,
+  planNodes,
+  salesPlanStatements,
+  seedCatalog,
+  storeInZone,
+  type PlanNode,
+} from './support/sales-plans.js';
 
-const END = new Date('2026-06-01T00:00:00Z');
-const tenant = salesTenant(0xa, 'Tenant A', 8);
-const other = salesTenant(0xb, 'Tenant B', 8);
-const noFilters = { storeIds: null, productIds: null, categories: null };
-
-const trend = (over: Partial<TrendInput> = {}): TrendInput => ({
-  range: { from: new Date('2026-05-01T05:30:00Z'), to: new Date('2026-05-15T00:00:00Z') },
-  granularity: 'DAY',
-  zone: { kind: 'fixed', zone: 'UTC' },
-  filters: noFilters,
-  groupBy: { store: true, product: false, category: false },
-  fillGaps: false,
-  gapGroups: { kind: 'present' },
-  ...over,
-});
-
-/** The main statements, built by the same pure functions the resolvers use. */
-function statements(rollups: boolean): Record<string, Sql> {
-  const route = { forceRaw: !rollups };
-  const build = (input: TrendInput): Sql =>
-    salesTrendSql({
-      ...input,
-      segments: planTrend(input, route),
-      limit: 10_001,
-    } satisfies TrendStatement);
-  const window = velocityWindow('2026-05-20', 7);
-  return {
-    'sales-trend-day-utc': build(trend()),
-    'sales-trend-hour-berlin-filled': build(
-      trend({
-        granularity: 'HOUR',
-        zone: { kind: 'fixed', zone: 'Europe/Berlin' },
-        range: { from: new Date('2026-05-10T05:17:00Z'), to: new Date('2026-05-12T20:45:00Z') },
-        groupBy: { store: false, product: true, category: false },
-        fillGaps: true,
-      }),
-    ),
-    'sales-trend-day-kolkata-store-product': build(
-      trend({
-        zone: { kind: 'fixed', zone: 'Asia/Kolkata' },
-        filters: {
-          storeIds: [tenant.stores[0]?.id ?? ''],
-          productIds: [tenant.products[0]?.id ?? ''],
-          categories: null,
-        },
-      }),
-    ),
-    'sales-trend-store-nested': build(
-      trend({
-        zone: {
-          kind: 'perStore',
-          stores: tenant.stores.map((s) => ({ storeId: s.id, zone: 'Europe/Berlin' })),
-        },
-        filters: { storeIds: tenant.stores.map((s) => s.id), productIds: null, categories: null },
-        fillGaps: true,
-        gapGroups: { kind: 'stores', storeIds: tenant.stores.map((s) => s.id) },
-      }),
-    ),
-    'top-products': topProductsSql(planTotals(trend().range, route), noFilters, 'REVENUE', 10),
-    'daily-sales': dailySalesSql({
-      rollups,
-      range: { from: new Date('2026-05-01T00:00:00Z'), to: new Date('2026-05-08T00:00:00Z') },
-      filters: noFilters,
-      after: null,
-      limit: 50,
-    }),
-    'sales-velocity': salesVelocitySql({
-      rollups,
-      window,
-      windowDays: 7,
-      filters: noFilters,
-      after: null,
-      limit: 50,
-    }),
-    'velocity-loader': velocityForPairsSql(
-      rollups,
-      [{ storeId: tenant.stores[0]?.id ?? '', productId: tenant.products[0]?.id ?? '' }],
-      window,
-      7,
-    ),
-  };
-}
+/** The seed generator's data set, small enough to load in seconds on both backends. */
+const SEED: SeedOptions = {
+  tenants: 2,
+  storesPerTenant: 8,
+  productsPerTenant: 60,
+  days: 120,
+  seed: 42,
+  endDate: new Date('2026-06-01T00:00:00Z'),
+};
+const catalog = seedCatalog(SEED, 0);
+const statements = (rollups: boolean) => salesPlanStatements(catalog, rollups);
 
 /** Statement text and parameters with ids and instants normalised, for review. */
 function render(statement: Sql): string {
@@ -121,52 +50,17 @@ describe('sales SQL snapshots', () => {
   }
 });
 
-interface PlanNode {
-  'Node Type'?: string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function walk(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
-  out.push(node);
-  for (const child of node.Plans ?? []) walk(child, out);
-  return out;
-}
-
 describe.each(BACKENDS)('sales query plans on %s', (kind) => {
   let gw: TestGateway;
+  let seeded: SeedResult;
   let transactionChunks: string[] = [];
   let materialized: Record<string, string> = {};
 
-  /** EXPLAIN (FORMAT JSON) under the tenant's settings; every plan node, flattened. */
-  async function explain(statement: Sql): Promise<PlanNode[]> {
-    const client = await gw.owner.connect();
-    try {
-      await client.query('BEGIN');
-      // TimescaleDB's EXPLAIN needs USAGE on _timescaledb_internal, which the gateway role
-      // deliberately lacks; there the owner explains with the same tenant settings (the public
-      // rollup views filter by them, not by policies).
-      await client.query(`SELECT set_config(k, v, true) FROM json_each_text($1::json) AS s(k, v)`, [
-        JSON.stringify({
-          'app.customer_id': tenant.customerId,
-          'app.role': 'analyst',
-          'app.store_ids': '*',
-          ...(kind === 'postgres' ? { role: GATEWAY_ROLE } : {}),
-        }),
-      ]);
-      const explained = sql`EXPLAIN (FORMAT JSON) ${statement}`;
-      const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-        explained.text,
-        explained.values,
-      );
-      const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
-      return plan ? walk(plan) : [];
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  }
+  /** EXPLAIN (FORMAT JSON) under the seeded tenant's settings; every plan node, flattened. */
+  const explain = async (statement: Sql): Promise<PlanNode[]> =>
+    planNodes(
+      (await explainAsTenant(gw.owner, gw.database.backend, catalog.customerId, statement)).Plan,
+    );
 
   const relations = (nodes: PlanNode[]) =>
     nodes.map((n) => n['Relation Name']).filter((r): r is string => !!r);
@@ -177,35 +71,47 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
-    await insertTenants(gw.owner, [tenant, other]);
-    for (const t of [tenant, other]) {
-      await loadBulkSales(gw.owner, {
-        customerId: t.customerId,
-        storeIds: t.stores.map((s) => s.id),
-        productIds: t.products.map((p) => p.id),
-        end: END,
-        days: 60,
-        perStoreHour: 4,
-      });
-    }
-    await refreshSalesRollups(gw.owner, gw.database.backend, null, null);
+    seeded = await seedDatabase(gw.owner, gw.database.backend, SEED);
+    // The seed analyzes the tables it fills; the rollups' materializations need statistics too.
     await gw.owner.query('ANALYZE');
     if (kind === 'timescale') {
-      const chunks = await gw.owner.query<{ name: string }>(
-        `SELECT chunk_name AS name FROM timescaledb_information.chunks WHERE hypertable_name = 'transactions'`,
-      );
-      transactionChunks = chunks.rows.map((r) => r.name);
-      const caggs = await gw.owner.query<{ view: string; table: string }>(
-        `SELECT view_name AS view, materialization_hypertable_name AS table FROM timescaledb_information.continuous_aggregates`,
-      );
-      materialized = Object.fromEntries(caggs.rows.map((r) => [r.view, r.table]));
+      const hypertables = await hypertableCatalog(gw.owner);
+      transactionChunks = [...hypertables.chunkOf]
+        .filter(([, hypertable]) => hypertable === 'transactions')
+        .map(([chunk]) => chunk);
+      materialized = hypertables.materialized;
     }
   });
   afterAll(() => gw?.close());
 
+  it('explains the statements over the seeded catalog of the first tenant', async () => {
+    const [first] = seeded.tenants;
+    expect(first?.customerId).toBe(catalog.customerId);
+    expect(first?.storeIds).toEqual(catalog.stores.map((s) => s.id));
+    expect(first?.productIds).toEqual(catalog.products.map((p) => p.id));
+    expect(new Set(catalog.stores.map((s) => s.timeZone)).size).toBeGreaterThanOrEqual(4);
+    // The statements' ranges lie in the seeded period: the trend range holds sales, also for
+    // the one store/product pair the filtered statements ask about.
+    const { range } = baseTrend(catalog);
+    const { rows } = await gw.owner.query<{ lines: string; pairLines: string }>(
+      `SELECT count(*) AS lines,
+              count(*) FILTER (WHERE store_id = $4 AND product_id = $5) AS "pairLines"
+       FROM transactions WHERE customer_id = $1 AND time >= $2 AND time < $3`,
+      [
+        catalog.customerId,
+        range.from,
+        range.to,
+        storeInZone(catalog, 'Asia/Kolkata').id,
+        bestSeller(catalog).id,
+      ],
+    );
+    expect(Number(rows[0]?.lines)).toBeGreaterThan(10_000);
+    expect(Number(rows[0]?.pairLines)).toBeGreaterThan(0);
+  });
+
   it('routes the statements as intended for this backend', () => {
     const route = routeFor(gw.database.backend);
-    const sources = planTrend(trend(), route).map((s) => s.source);
+    const sources = planTrend(baseTrend(catalog), route).map((s) => s.source);
     expect(sources).toEqual(kind === 'timescale' ? ['raw', 'hourly', 'daily'] : ['raw']);
   });
 
