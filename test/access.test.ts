@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestDb } from '../src/db/request-db.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
-import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const RECORD_SALES = `mutation($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`;
 
@@ -20,11 +20,11 @@ function sale(storeId: string, quantity = 2) {
 }
 
 describe.each(BACKENDS)('roles on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const [a, b] = twinTenants();
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind);
+    gw = await startTestGateway(kind);
     await insertTenant(gw.owner, a);
     await insertTenant(gw.owner, b);
   });

@@ -3,8 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
-import { TEST_SECRET } from './support/gateway.js';
-import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+import { TEST_SECRET, startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   signingKey,
   signWithKey,
@@ -20,7 +19,7 @@ const run = promisify(execFile);
 const VIEWER = '{ viewer { customerId role storeIds } }';
 
 describe.each(BACKENDS)('authentication on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   let rsa: SigningKey;
   let ec: SigningKey;
   const [a] = twinTenants();
@@ -29,7 +28,7 @@ describe.each(BACKENDS)('authentication on %s', (kind) => {
   beforeAll(async () => {
     rsa = await signingKey('RS256', 'rsa-1');
     ec = await signingKey('ES256', 'ec-1');
-    gw = await startAccessGateway(kind, {
+    gw = await startTestGateway(kind, {
       JWT_JWKS_FILE: await writeJwks([rsa, ec]),
       JWT_CLOCK_TOLERANCE_SECONDS: '30',
     });
@@ -229,7 +228,7 @@ describe.each(BACKENDS)('authentication on %s', (kind) => {
 });
 
 describe.each(BACKENDS)('JWKS URL with key rotation on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   let jwks: JwksServer;
   let first: SigningKey;
   let second: SigningKey;
@@ -240,7 +239,7 @@ describe.each(BACKENDS)('JWKS URL with key rotation on %s', (kind) => {
     second = await signingKey('RS256', 'key-2025');
     jwks = await startJwksServer([first]);
     // JWKS only: no HS256 secret on this gateway.
-    gw = await startAccessGateway(kind, {
+    gw = await startTestGateway(kind, {
       JWT_SECRET: '',
       JWT_JWKS_URL: jwks.url,
       JWT_JWKS_COOLDOWN_SECONDS: '0',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid, type TenantFixture } from './support/fixtures.js';
-import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { tenantTables } from './support/access-isolation.js';
 
 function tenant(index: number): TenantFixture {
@@ -39,12 +39,12 @@ function sale(productId: string) {
 }
 
 describe.each(BACKENDS)('request context on a pool of one connection on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const a = tenant(1);
   const empty = tenant(2);
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind, { DB_POOL_MAX: '1', RATE_LIMIT_REQUESTS: '0' });
+    gw = await startTestGateway(kind, { DB_POOL_MAX: '1', RATE_LIMIT_REQUESTS: '0' });
     await insertTenant(gw.owner, a);
     await insertTenant(gw.owner, { ...empty, stores: [], products: [] });
   });
@@ -142,11 +142,11 @@ describe.each(BACKENDS)('request context on a pool of one connection on %s', (ki
 });
 
 describe.each(BACKENDS)('concurrent tenants on a small pool on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const tenants = Array.from({ length: 12 }, (_, i) => tenant(i + 10));
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind, { DB_POOL_MAX: '3', RATE_LIMIT_REQUESTS: '0' });
+    gw = await startTestGateway(kind, { DB_POOL_MAX: '3', RATE_LIMIT_REQUESTS: '0' });
     for (const t of tenants) await insertTenant(gw.owner, t);
   });
   afterAll(() => gw?.close());

@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
-import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 describe.each(BACKENDS)('database guard rails on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const [a, b] = twinTenants();
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind);
+    gw = await startTestGateway(kind);
     for (const t of [a, b]) {
       await insertTenant(gw.owner, t);
       for (const [i, store] of t.stores.entries()) {

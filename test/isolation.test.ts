@@ -3,7 +3,7 @@ import { refreshSalesRollups } from '../src/db/rollups.js';
 import { schema } from '../src/schema.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
-import { startAccessGateway, type AccessGateway } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   deleteTenant,
   fixtureWindow,
@@ -87,12 +87,12 @@ const comparable = (res: GraphQLResponse) => ({
 });
 
 describe.each(BACKENDS)('tenant isolation on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const queries = rootFields(schema, 'query');
   const mutations = rootFields(schema, 'mutation');
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind, {
+    gw = await startTestGateway(kind, {
       MAX_DEPTH: '30',
       MAX_TOKENS: '100000',
       MAX_ALIASES: '1000',

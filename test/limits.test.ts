@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentHash } from '../src/server/trusted-documents.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
-import {
-  startAccessGateway,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-  type AccessGateway,
-} from './support/access-gateway.js';
+import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const PARTNER_STORES =
   'query PartnerStores($first: Int) { stores(first: $first) { edges { node { id code name } } pageInfo { endCursor } } }';
@@ -24,11 +20,11 @@ function tenant(group: number, name: string): TenantFixture {
 }
 
 describe.each(BACKENDS)('operation limits on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const [a] = twinTenants();
 
   beforeAll(async () => {
-    gw = await startAccessGateway(
+    gw = await startTestGateway(
       kind,
       {
         MAX_DEPTH: '4',
@@ -193,13 +189,13 @@ describe.each(BACKENDS)('operation limits on %s', (kind) => {
 });
 
 describe.each(BACKENDS)('rate limits and statement timeout on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   const c = tenant(0xc, 'Tenant C');
   const d = tenant(0xd, 'Tenant D');
   const e = tenant(0xe, 'Tenant E');
 
   beforeAll(async () => {
-    gw = await startAccessGateway(kind, {
+    gw = await startTestGateway(kind, {
       RATE_LIMIT_REQUESTS: '3',
       RATE_LIMIT_WINDOW_SECONDS: '60',
       STATEMENT_TIMEOUT_MS: '20',
@@ -258,12 +254,12 @@ describe.each(BACKENDS)('rate limits and statement timeout on %s', (kind) => {
 
 describe.each(BACKENDS)('rate limits shared through Redis on %s', (kind) => {
   const prefix = uniqueRedisPrefix('rate');
-  let replicas: AccessGateway[] = [];
+  let replicas: TestGateway[] = [];
   const c = tenant(0xc, 'Tenant C');
 
   beforeAll(async () => {
     const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_REQUESTS: '3' };
-    replicas = [await startAccessGateway(kind, env), await startAccessGateway(kind, env)];
+    replicas = [await startTestGateway(kind, env), await startTestGateway(kind, env)];
     for (const replica of replicas) await insertTenant(replica.owner, c);
   });
   afterAll(async () => {

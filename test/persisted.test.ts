@@ -8,12 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
-import {
-  startAccessGateway,
-  TEST_REDIS_URL,
-  uniqueRedisPrefix,
-  type AccessGateway,
-} from './support/access-gateway.js';
+import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const run = promisify(execFile);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -73,7 +69,7 @@ describe('npm run manifest', () => {
 });
 
 describe.each(BACKENDS)('persisted operations on %s', (kind) => {
-  let gw: AccessGateway;
+  let gw: TestGateway;
   let manifest: Record<string, string>;
   const [a] = twinTenants();
   let partner: string;
@@ -84,7 +80,7 @@ describe.each(BACKENDS)('persisted operations on %s', (kind) => {
     manifest = built.manifest ?? {};
     const file = join(tmpdir(), `shelfops-trusted-${randomUUID()}.json`);
     await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(manifest)));
-    gw = await startAccessGateway(kind, { TRUSTED_DOCUMENTS_FILE: file, APQ_MAX_ENTRIES: '3' });
+    gw = await startTestGateway(kind, { TRUSTED_DOCUMENTS_FILE: file, APQ_MAX_ENTRIES: '3' });
     await insertTenant(gw.owner, a);
     partner = await gw.token(a.customerId, 'partner');
     analyst = await gw.token(a.customerId, 'analyst');
@@ -228,14 +224,14 @@ describe.each(BACKENDS)('persisted operations on %s', (kind) => {
 
 describe.each(BACKENDS)('persisted queries shared through Redis on %s', (kind) => {
   const prefix = uniqueRedisPrefix('apq');
-  let replicas: AccessGateway[] = [];
+  let replicas: TestGateway[] = [];
   let redis: Redis;
   const [a] = twinTenants();
 
   beforeAll(async () => {
     redis = new Redis(TEST_REDIS_URL);
     const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, APQ_TTL_SECONDS: '120' };
-    replicas = [await startAccessGateway(kind, env), await startAccessGateway(kind, env)];
+    replicas = [await startTestGateway(kind, env), await startTestGateway(kind, env)];
     for (const replica of replicas) await insertTenant(replica.owner, a);
   });
   afterAll(async () => {

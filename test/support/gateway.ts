@@ -1,13 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mintToken } from '../../src/auth/tokens.js';
+import { createTokenVerifier, mintToken } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
-import { createGateway, listen } from '../../src/server/app.js';
-import { createTokenVerifier } from '../../src/auth/tokens.js';
+import { createGateway, listen, type AppOptions, type Gateway } from '../../src/server/app.js';
 import { createScratchDatabase, type BackendKind } from './backends.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -27,22 +26,30 @@ export interface TestGateway {
   /** Owner connection: bypasses RLS; for fixtures and independent checks only. */
   owner: Pool;
   token(customerId: string, role?: Role, storeIds?: string[]): Promise<string>;
+  /** POSTs a JSON body to /graphql as is (persisted operations, extensions, odd shapes). */
+  post<T = Record<string, unknown>>(
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T> & { headers: Headers }>;
   graphql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
     token?: string,
     headers?: Record<string, string>,
-  ): Promise<GraphQLResponse<T>>;
+  ): Promise<GraphQLResponse<T> & { headers: Headers }>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the real gateway over HTTP on a fresh database of the given backend: a new database
- * on the PostgreSQL server, or a new in-memory embedded TimescaleDB.
+ * Starts the real gateway over HTTP on a fresh database of the given backend (a new database
+ * on the PostgreSQL server, or a new in-memory embedded TimescaleDB), with extra environment
+ * and gateway options; disposes of the gateway (its Redis client) on close.
  */
 export async function startTestGateway(
   kind: BackendKind,
   env: Record<string, string> = {},
+  options: Partial<Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis'>> = {},
 ): Promise<TestGateway> {
   const scratch = kind === 'postgres' ? await createScratchDatabase() : null;
   const config = loadConfig({
@@ -56,15 +63,38 @@ export async function startTestGateway(
   });
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
-  const gateway = createGateway({
-    config,
-    database,
-    verifier: await createTokenVerifier(config.jwt),
-    logger,
-    exposeStatementCount: true,
-  });
-  const server: Server = await listen(gateway, '127.0.0.1', 0);
+  let gateway: Gateway;
+  let server: Server;
+  try {
+    gateway = createGateway({
+      config,
+      database,
+      verifier: options.verifier ?? (await createTokenVerifier(config.jwt)),
+      logger,
+      exposeStatementCount: true,
+      ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
+      ...(options.redis ? { redis: options.redis } : {}),
+    });
+    server = await listen(gateway, '127.0.0.1', 0);
+  } catch (error) {
+    await database.close();
+    await scratch?.drop();
+    throw error;
+  }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = async <T>(body: unknown, token?: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+    const parsed = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+    return { status: response.status, headers: response.headers, ...parsed };
+  };
   return {
     kind,
     url,
@@ -80,21 +110,11 @@ export async function startTestGateway(
         role,
         ...(storeIds ? { storeIds } : {}),
       }),
-    async graphql(query, variables, token, headers = {}) {
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...headers,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
-      return { status: response.status, ...body } as GraphQLResponse<never>;
-    },
+    post,
+    graphql: (query, variables, token, headers) => post({ query, variables }, token, headers),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.dispose();
       await database.close();
       await scratch?.drop();
     },
