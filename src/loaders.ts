@@ -3,10 +3,10 @@ import type { RequestDb } from './db/request-db.js';
 
 /** Per-request store of DataLoaders, created lazily by `defineLoader` accessors. */
 export class LoaderCache {
-  private readonly loaders = new Map<symbol, unknown>();
+  private readonly loaders = new Map<symbol | string, unknown>();
 
   /** Returns the loader registered under `key`, creating it on first use. */
-  get<T>(key: symbol, create: () => T): T {
+  get<T>(key: symbol | string, create: () => T): T {
     if (!this.loaders.has(key)) this.loaders.set(key, create());
     return this.loaders.get(key) as T;
   }
@@ -36,6 +36,19 @@ export function defineLoader<K, V, C = K>(
           ...options,
         }),
     );
+}
+
+/**
+ * The request's loader for one field asked with one set of arguments: every parent asking the
+ * same question shares it, so the answers for all of them come from one statement.
+ */
+export function loaderForArgs<K, V>(
+  context: { loaders: LoaderCache },
+  name: string,
+  args: unknown,
+  create: () => DataLoader<K, V, string>,
+): DataLoader<K, V, string> {
+  return context.loaders.get(`${name}:${JSON.stringify(args)}`, create);
 }
 
 /** Puts rows back in the order of `keys`, with null where a key matched no row. */

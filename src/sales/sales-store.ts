@@ -1,8 +1,6 @@
-import type DataLoader from 'dataloader';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
-import type { LoaderCache } from '../loaders.js';
 import {
   checkBucketCount,
   MAX_TREND_BUCKETS,
@@ -153,28 +151,6 @@ export function salesVelocity(
   page: Parameters<typeof salesVelocitySql>[0],
 ): Promise<VelocityRow[]> {
   return db.query<VelocityRow>(salesVelocitySql(page));
-}
-
-const NESTED = Symbol('nestedSalesLoaders');
-
-/**
- * A per-request loader for nested sales fields, one per distinct set of field arguments, so
- * every parent asking the same question shares one statement.
- */
-export function nestedLoader<K, V>(
-  ctx: { loaders: LoaderCache },
-  name: string,
-  args: unknown,
-  create: () => DataLoader<K, V, string>,
-): DataLoader<K, V, string> {
-  const all = ctx.loaders.get(NESTED, () => new Map<string, unknown>());
-  const key = `${name}:${JSON.stringify(args)}`;
-  let loader = all.get(key) as DataLoader<K, V, string> | undefined;
-  if (!loader) {
-    loader = create();
-    all.set(key, loader);
-  }
-  return loader;
 }
 
 /** Sales totals for each product of `productIds` over `range`, in key order. */

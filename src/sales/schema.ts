@@ -5,12 +5,11 @@ import { productById, storeById, type StoreRow } from '../catalog/catalog-store.
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
-import { groupByKey } from '../loaders.js';
+import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { maxBucketCount, MAX_TREND_BUCKETS, type Granularity, type TimeRange } from './plan.js';
 import {
   dailySales,
-  nestedLoader,
   productSalesSummaries,
   routeFor,
   salesTrend,
@@ -414,7 +413,7 @@ builder.objectFields(StoreRef, (t) => ({
 }));
 
 function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs) {
-  return nestedLoader<StoreRow, TrendRow[]>(
+  return loaderForArgs<StoreRow, TrendRow[]>(
     ctx,
     'storeSalesTrend',
     args,
@@ -462,7 +461,7 @@ builder.objectFields(ProductRef, (t) => ({
       storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
     },
     resolve: (product, args, ctx) =>
-      nestedLoader<string, ProductSalesRow>(
+      loaderForArgs<string, ProductSalesRow>(
         ctx,
         'productSales',
         args,
@@ -496,7 +495,7 @@ builder.objectFields(ProductRef, (t) => ({
       multiplier: 1,
     }),
     resolve: (product, args, ctx) =>
-      nestedLoader<string, TrendRow[]>(
+      loaderForArgs<string, TrendRow[]>(
         ctx,
         'productSalesTrend',
         args,
