@@ -16,6 +16,17 @@ const postgresInterval = makeValidator<string>((input) => {
   return input.trim();
 });
 
+const DAYS_PER_UNIT: Record<string, number> = { day: 1, week: 7, month: 28, year: 365 };
+
+// Rows are archived whole weeks at a time and only after the rollups' refresh window (4 days).
+const compressAfter = makeValidator<string>((input) => {
+  if (input.trim() === 'off') return 'off';
+  const [, count = '0', unit = ''] = /^(\d+)\s*(day|week|month|year)s?$/i.exec(input.trim()) ?? [];
+  const days = Number(count) * (DAYS_PER_UNIT[unit.toLowerCase()] ?? 0);
+  if (days < 7) throw new Error('expected "off" or an interval of at least 7 days, e.g. "30 days"');
+  return input.trim();
+});
+
 const timescaleMode = makeValidator<'auto' | 'on' | 'off'>((input) => {
   if (input === 'auto' || input === 'on' || input === 'off') return input;
   throw new Error('expected one of auto, on, off');
@@ -35,6 +46,10 @@ const specification = {
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
   RETENTION: postgresInterval({ default: '2 years', desc: 'raw time-series retention' }),
+  COMPRESS_AFTER: compressAfter({
+    default: '30 days',
+    desc: 'TimescaleDB: age after which rows move to the compressed archive, or "off"',
+  }),
   ROLLUP_REFRESH_SECONDS: num({ default: 60, desc: 'embedded: rollup refresh period' }),
   EMBEDDED_DATA_DIR: str({ default: '.shelfops/data', desc: 'embedded data; "memory" keeps none' }),
   EMBEDDED_RESET: bool({ default: false, desc: 'wipe the embedded data directory at start' }),
@@ -84,6 +99,8 @@ export type Config = {
   timescaledb: 'auto' | 'on' | 'off';
   migrateOnStart: boolean;
   retention: string;
+  /** null: nothing is archived or compressed. */
+  compressAfter: string | null;
   rollupRefreshSeconds: number;
   /** null: the embedded database lives in memory only. */
   embeddedDataDir: string | null;
@@ -186,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timescaledb: e.TIMESCALEDB,
     migrateOnStart: e.MIGRATE_ON_START,
     retention: e.RETENTION,
+    compressAfter: e.COMPRESS_AFTER === 'off' ? null : e.COMPRESS_AFTER,
     rollupRefreshSeconds: e.ROLLUP_REFRESH_SECONDS,
     embeddedDataDir: e.EMBEDDED_DATA_DIR === 'memory' ? null : e.EMBEDDED_DATA_DIR,
     embeddedReset: e.EMBEDDED_RESET,

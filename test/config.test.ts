@@ -28,6 +28,17 @@ describe('configuration', () => {
     expect(problems.join('\n')).toMatch(/^RETENTION: expected a PostgreSQL interval/m);
   });
 
+  it('archives after 30 days by default, accepts "off", and refuses less than a week', () => {
+    expect(loadConfig({}).compressAfter).toBe('30 days');
+    expect(loadConfig({ COMPRESS_AFTER: 'off' }).compressAfter).toBeNull();
+    expect(loadConfig({ COMPRESS_AFTER: '2 weeks' }).compressAfter).toBe('2 weeks');
+    for (const bad of ['3 days', '12 hours', 'soon']) {
+      expect(problemsOf({ COMPRESS_AFTER: bad }).join('\n')).toMatch(
+        /^COMPRESS_AFTER: expected "off" or an interval of at least 7 days/m,
+      );
+    }
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ REDIS_URL: '', DATABASE_URL: '' }).databaseUrl).toBeUndefined();
   });

@@ -19,24 +19,7 @@ import {
   type TrendQuestion,
 } from './support/sales-data.js';
 import { uuid } from './support/fixtures.js';
-
-const TREND = `query($range: TimeRange!, $g: Granularity!, $tz: TimeZone, $stores: [UUID!], $products: [UUID!],
-  $cats: [String!], $groupBy: [SalesGroupBy!], $fill: Boolean) {
-  salesTrend(range: $range, granularity: $g, timeZone: $tz, storeIds: $stores, productIds: $products,
-             categories: $cats, groupBy: $groupBy, fillGaps: $fill) {
-    bucket store { id } product { id } category units revenue transactions
-  }
-}`;
-
-interface Bucket {
-  bucket: string;
-  store: { id: string } | null;
-  product: { id: string } | null;
-  category: string | null;
-  units: number;
-  revenue: string;
-  transactions: number;
-}
+import { askTrend, TREND, type Bucket } from './support/sales-trend.js';
 
 const DAY = 86_400_000;
 // Periods across the DST changes of 2026: US 8 March, EU 29 March, EU 25 October, US 1 November.
@@ -56,32 +39,7 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
   const category = (id: string) => CATEGORIES[a.products.findIndex((p) => p.id === id)] ?? '';
   let tokenA = '';
 
-  const ask = async (q: TrendQuestion) => {
-    const res = await gw.graphql<{ salesTrend: Bucket[] }>(
-      TREND,
-      {
-        range: { from: q.from, to: q.to },
-        g: q.granularity,
-        tz: q.timeZone,
-        stores: q.storeIds,
-        products: q.productIds,
-        cats: q.categories,
-        groupBy: q.groupBy,
-        fill: q.fillGaps ?? false,
-      },
-      tokenA,
-    );
-    expect(res.errors).toBeUndefined();
-    return (res.data?.salesTrend ?? []).map((x) => ({
-      bucket: x.bucket,
-      storeId: x.store?.id ?? null,
-      productId: x.product?.id ?? null,
-      category: x.category,
-      units: x.units,
-      revenue: x.revenue,
-      transactions: x.transactions,
-    }));
-  };
+  const ask = (q: TrendQuestion) => askTrend(gw, tokenA, q);
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
+import { archiveRowsBefore, compressArchive, ensureArchiveJob } from './archive.js';
 import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
@@ -10,7 +11,10 @@ export interface Database {
   pool: Pool;
   backend: Backend;
   embedded: EmbeddedDatabase | null;
-  /** Refreshes rollups and applies retention where no TimescaleDB job does it. */
+  /**
+   * Refreshes rollups, archives and compresses old rows, and applies retention where no
+   * TimescaleDB job does it.
+   */
   runMaintenance(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,7 +42,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // TimescaleDB servers run refresh and retention as background jobs; the embedded build
     // runs no background worker, and plain PostgreSQL has none.
     const selfMaintained = embedded !== null || backend === 'native';
-    if (!selfMaintained) await ensureRetentionPolicies(pool, config.retention);
+    if (!selfMaintained) {
+      await ensureRetentionPolicies(pool, config.retention);
+      await ensureArchiveJob(pool, config.compressAfter);
+    }
     return {
       pool,
       backend,
@@ -46,6 +53,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       async runMaintenance() {
         if (!selfMaintained) return;
         await refreshSalesRollups(pool, backend, null, null);
+        if (backend === 'timescale' && config.compressAfter !== null) {
+          const { rows } = await pool.query<{ before: Date }>(
+            `/* archiveCutoff */ SELECT now() - $1::interval AS before`,
+            [config.compressAfter],
+          );
+          const moves = await archiveRowsBefore(pool, rows[0]?.before ?? new Date(0));
+          const chunks = await compressArchive(pool);
+          if (moves.some((m) => m.moved > 0)) logger.info({ moves, chunks }, 'old rows archived');
+        }
         await applyRetention(pool, backend, config.retention);
       },
       async close() {

@@ -30,6 +30,12 @@ export async function refreshSalesRollups(
   );
 }
 
+// The raw time-series hypertables, hot and archived; the rollups keep their history.
+const RAW_HYPERTABLES = `SELECT format('%I.%I', hypertable_schema, hypertable_name)
+  FROM timescaledb_information.hypertables
+  WHERE hypertable_schema = 'public'
+     OR (hypertable_schema = 'archive' AND hypertable_name IN ('transactions', 'inventory_levels'))`;
+
 const DELETE_OLD_ROWS = [
   `/* deleteOldTransactions */ DELETE FROM transactions WHERE time < now() - $1::interval`,
   `/* deleteOldInventory */ DELETE FROM inventory_levels WHERE time < now() - $1::interval`,
@@ -41,9 +47,7 @@ export async function applyRetention(pool: Pool, backend: Backend, retention: st
   if (backend === 'timescale') {
     await pool.query(
       `/* dropOldChunks */ SELECT drop_chunks(h.format::regclass, older_than => $1::interval)
-       FROM (SELECT format('%I.%I', hypertable_schema, hypertable_name)
-             FROM timescaledb_information.hypertables
-             WHERE hypertable_schema = 'public') h`,
+       FROM (${RAW_HYPERTABLES}) h`,
       [retention],
     );
     return;
@@ -57,9 +61,7 @@ export async function ensureRetentionPolicies(pool: Pool, retention: string): Pr
     `/* resetRetentionPolicies */
      SELECT remove_retention_policy(h.format::regclass, if_exists => true),
             add_retention_policy(h.format::regclass, drop_after => $1::interval)
-     FROM (SELECT format('%I.%I', hypertable_schema, hypertable_name)
-           FROM timescaledb_information.hypertables
-           WHERE hypertable_schema = 'public') h`,
+     FROM (${RAW_HYPERTABLES}) h`,
     [retention],
   );
 }

@@ -74,7 +74,7 @@ const currentReorderPoint = sql`
 const latestOfPair = sql`
   CROSS JOIN LATERAL (
     SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-    FROM inventory_levels i
+    FROM inventory_snapshots i
     WHERE i.store_id = s.id AND i.product_id = p.id
     ORDER BY i.time DESC
     LIMIT 1
@@ -262,7 +262,7 @@ export function inventoryHistory(
            min(l.available) AS "minAvailable",
            max(l.available) AS "maxAvailable",
            count(*)::integer AS "snapshots"
-    FROM inventory_levels l
+    FROM inventory_snapshots l
     CROSS JOIN LATERAL (
       SELECT date_trunc(${args.unit}::text, l.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket
     ) b
@@ -274,23 +274,33 @@ export function inventoryHistory(
 
 /**
  * Inserts a batch of snapshots in one statement. A snapshot whose (store, product, time) is
- * already stored is skipped (the first observation of an instant wins), so a retried upload is
- * harmless. Returns how many rows were new.
+ * already stored, hot or archived, is skipped (the first observation of an instant wins), so a
+ * retried upload is harmless. Returns how many rows were new.
  */
 export async function insertSnapshots(
   db: RequestDb,
   snapshots: readonly InventorySnapshotInput[],
 ): Promise<number> {
   const rows = await db.query<{ inserted: number }>(sql`/* insertInventorySnapshots */
-    WITH inserted AS (
+    WITH input AS (
+      SELECT * FROM unnest(${snapshots.map((s) => s.storeId)}::uuid[],
+                           ${snapshots.map((s) => s.productId)}::uuid[],
+                           ${snapshots.map((s) => s.time)}::timestamptz[],
+                           ${snapshots.map((s) => s.onHand)}::integer[],
+                           ${snapshots.map((s) => s.allocated ?? 0)}::integer[])
+           WITH ORDINALITY AS s(store_id, product_id, time, on_hand, allocated, n)
+    ), archived AS (
+      SELECT * FROM app.archived_snapshots((SELECT array_agg(store_id) FROM input),
+                                           (SELECT array_agg(product_id) FROM input),
+                                           (SELECT array_agg(time) FROM input))
+    ), inserted AS (
       INSERT INTO inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
       SELECT app.current_customer_id(), s.store_id, s.product_id, s.time, s.on_hand, s.allocated
-      FROM unnest(${snapshots.map((s) => s.storeId)}::uuid[],
-                  ${snapshots.map((s) => s.productId)}::uuid[],
-                  ${snapshots.map((s) => s.time)}::timestamptz[],
-                  ${snapshots.map((s) => s.onHand)}::integer[],
-                  ${snapshots.map((s) => s.allocated ?? 0)}::integer[])
-           AS s(store_id, product_id, time, on_hand, allocated)
+      FROM input s
+      WHERE NOT EXISTS (
+        SELECT FROM archived a
+        WHERE a.store_id = s.store_id AND a.product_id = s.product_id AND a.time = s.time)
+      ORDER BY s.n
       ON CONFLICT DO NOTHING
       RETURNING 1
     )

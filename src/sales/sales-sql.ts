@@ -72,7 +72,7 @@ export function segmentRows(segments: readonly Segment[], filters: SalesFilters)
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
     }
@@ -252,7 +252,7 @@ export function dailyRows(
   return sql`(SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
              sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= ${window.from}::timestamptz AND x.time < ${window.to}::timestamptz
       ${filterClause(sql`x`, filters)}
       GROUP BY 1, 2, 3)`;
@@ -298,7 +298,7 @@ export function salesVelocitySql(page: {
     pairs AS (
       SELECT d.store_id, d.product_id FROM days d
       UNION
-      SELECT i.store_id, i.product_id FROM inventory_levels i
+      SELECT i.store_id, i.product_id FROM inventory_snapshots i
       WHERE i.time >= ${from}::timestamptz AND i.time < ${to}::timestamptz
         ${filterClause(sql`i`, page.filters)}
     ), page AS (

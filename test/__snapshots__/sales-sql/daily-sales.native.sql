@@ -4,7 +4,7 @@
     FROM (SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
              sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       GROUP BY 1, 2, 3) d
     ORDER BY d.bucket, d.store_id, d.product_id

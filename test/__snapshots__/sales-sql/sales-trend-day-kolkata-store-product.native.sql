@@ -4,7 +4,7 @@
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       AND x.store_id = ANY($4::uuid[])
       AND x.product_id = ANY($5::uuid[])

@@ -4,7 +4,7 @@
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
     ), agg AS (
       SELECT $4::text AS zone, (date_trunc($5::text, p.t AT TIME ZONE $6::text) AT TIME ZONE $7::text) AS bucket,

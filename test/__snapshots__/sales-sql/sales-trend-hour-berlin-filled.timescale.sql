@@ -4,7 +4,7 @@
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
@@ -14,7 +14,7 @@
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $6::timestamptz AND x.time < $7::timestamptz
     ), agg AS (
       SELECT $8::text AS zone, (p.t - ((p.t AT TIME ZONE $9::text) - date_trunc('hour', p.t AT TIME ZONE $10::text))) AS bucket,

@@ -2,13 +2,13 @@
     WITH days AS MATERIALIZED (SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
              sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       GROUP BY 1, 2, 3),
     pairs AS (
       SELECT d.store_id, d.product_id FROM days d
       UNION
-      SELECT i.store_id, i.product_id FROM inventory_levels i
+      SELECT i.store_id, i.product_id FROM inventory_snapshots i
       WHERE i.time >= $3::timestamptz AND i.time < $4::timestamptz
     ), page AS (
       SELECT k.store_id, k.product_id FROM pairs k

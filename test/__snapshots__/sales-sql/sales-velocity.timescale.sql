@@ -6,7 +6,7 @@
     pairs AS (
       SELECT d.store_id, d.product_id FROM days d
       UNION
-      SELECT i.store_id, i.product_id FROM inventory_levels i
+      SELECT i.store_id, i.product_id FROM inventory_snapshots i
       WHERE i.time >= $3::timestamptz AND i.time < $4::timestamptz
     ), page AS (
       SELECT k.store_id, k.product_id FROM pairs k

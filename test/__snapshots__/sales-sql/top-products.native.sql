@@ -2,7 +2,7 @@
     WITH parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
     )
     SELECT p.product_id AS "productId", sum(p.units)::text AS "units",

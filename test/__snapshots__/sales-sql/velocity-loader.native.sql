@@ -6,7 +6,7 @@
     LEFT JOIN (SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
              sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
-      FROM transactions x
+      FROM sale_lines x
       WHERE x.time >= $5::timestamptz AND x.time < $6::timestamptz
       AND x.store_id = ANY($7::uuid[])
       AND x.product_id = ANY($8::uuid[])

@@ -1,0 +1,2 @@
+DROP FUNCTION app.archived_sales, app.archived_snapshots;
+DROP VIEW sale_lines, inventory_snapshots;

@@ -1,0 +1,71 @@
+import type { Pool } from './pool.js';
+
+/** One table's share of an archive run. */
+export interface ArchiveMove {
+  relation: string;
+  moved: number;
+  boundary: Date;
+}
+
+/**
+ * Moves transactions and inventory snapshots older than `before` (rounded down to a week
+ * boundary) into the compressed archive, in one transaction (TimescaleDB only; see
+ * sql/0004_archive.timescale.up.sql). Returns each table's moved rows and new horizon.
+ */
+export async function archiveRowsBefore(pool: Pool, before: Date): Promise<ArchiveMove[]> {
+  const { rows } = await pool.query<{ relation: string; moved: string; boundary: Date }>(
+    `/* archiveRows */ SELECT relation, moved::text, boundary FROM archive.move_before($1)`,
+    [before],
+  );
+  return rows.map((r) => ({ relation: r.relation, moved: Number(r.moved), boundary: r.boundary }));
+}
+
+/** Compresses the archive's chunks that are not (or no longer fully) compressed. */
+export async function compressArchive(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ chunks: number }>(
+    `/* compressArchive */ SELECT archive.compress() AS chunks`,
+  );
+  return rows[0]?.chunks ?? 0;
+}
+
+/**
+ * Keeps the TimescaleDB job that archives rows older than `keep` (servers with a job runner;
+ * the archive's compression policies come with the migration). `keep` null removes the job.
+ */
+export async function ensureArchiveJob(pool: Pool, keep: string | null): Promise<void> {
+  await pool.query(
+    `/* removeArchiveJob */ SELECT delete_job(job_id) FROM timescaledb_information.jobs
+     WHERE proc_schema = 'archive' AND proc_name = 'run_job'`,
+  );
+  if (keep === null) return;
+  await pool.query(
+    `/* addArchiveJob */ SELECT add_job('archive.run_job', INTERVAL '1 hour',
+       config => jsonb_build_object('keep', $1::text))`,
+    [keep],
+  );
+}
+
+/** The archived shares of the time-series tables (TimescaleDB). */
+export interface ArchiveStats {
+  relation: string;
+  chunks: number;
+  compressedChunks: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+/** Compression figures of the archive's hypertables. */
+export async function archiveStats(pool: Pool): Promise<ArchiveStats[]> {
+  const { rows } = await pool.query<ArchiveStats>(
+    `/* archiveStats */
+     SELECT t::text AS relation, coalesce(s.total_chunks, 0)::int AS chunks,
+            coalesce(s.number_compressed_chunks, 0)::int AS "compressedChunks",
+            coalesce(s.before_compression_total_bytes, 0)::float8 AS "bytesBefore",
+            coalesce(s.after_compression_total_bytes, 0)::float8 AS "bytesAfter"
+     FROM unnest(ARRAY['archive.transactions', 'archive.inventory_levels', 'archive.sales_hourly',
+                       'archive.sales_daily']::regclass[]) t
+     LEFT JOIN LATERAL hypertable_columnstore_stats(t) s ON true
+     ORDER BY 1`,
+  );
+  return rows;
+}
