@@ -147,10 +147,29 @@ BEGIN
 END
 $$;
 
--- TimescaleDB job: archives the rows older than config->>'keep'.
+-- The next cut on the way to `before`: one week past the week of the oldest hot row, so that
+-- each move stays small; NULL when no hot row is older than `before`'s week.
+CREATE FUNCTION archive.next_cut(before timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT least(cut, to_timestamp(floor(extract(epoch FROM oldest) / 604800) * 604800 + 604800))
+  FROM (SELECT to_timestamp(floor(extract(epoch FROM before) / 604800) * 604800) AS cut,
+               least((SELECT min(t.time) FROM public.transactions t),
+                     (SELECT min(i.time) FROM public.inventory_levels i)) AS oldest) o
+  WHERE oldest < cut
+$$;
+
+-- TimescaleDB job: archives the rows older than config->>'keep', a week per transaction.
 CREATE PROCEDURE archive.run_job(job_id integer, config jsonb) LANGUAGE plpgsql AS $$
+DECLARE
+  target timestamptz := now() - (config->>'keep')::interval;
+  cut timestamptz;
 BEGIN
-  PERFORM archive.move_before(now() - (config->>'keep')::interval);
+  LOOP
+    cut := archive.next_cut(target);
+    EXIT WHEN cut IS NULL;
+    PERFORM archive.move_before(cut);
+    COMMIT;
+  END LOOP;
 END
 $$;
 

@@ -348,7 +348,7 @@ describe('archive maintenance', () => {
     }
   });
 
-  it('registers one TimescaleDB job with the configured age, and none when off', async () => {
+  it('registers one TimescaleDB job with the configured age, none when off; the job archives', async () => {
     const gw = await startTestGateway('timescale');
     try {
       const jobs = async () =>
@@ -363,6 +363,27 @@ describe('archive maintenance', () => {
       expect(await jobs()).toEqual([{ config: { keep: '60 days' } }]);
       await ensureArchiveJob(gw.owner, null);
       expect(await jobs()).toEqual([]);
+
+      // What the job runner calls: a week per transaction up to the configured age.
+      const t = salesTenant(0xe, 'Tenant E', 1);
+      await insertTenants(gw.owner, [t]);
+      const now = Date.now();
+      const sales = [90, 61, 45, 20, 2].map((age, n) => ({
+        customerId: t.customerId,
+        transactionId: uuid(0xe0, n + 1),
+        time: now - age * DAY,
+        storeId: uuid(1, 1),
+        productId: uuid(2, 1),
+        quantity: 1,
+        priceCents: 100n,
+      }));
+      await insertSales(gw.owner, sales);
+      await gw.owner.query(`CALL archive.run_job(0, '{"keep": "30 days"}')`);
+      const horizon = Math.floor((now - 30 * DAY) / WEEK) * WEEK;
+      const { rows: archived } = await gw.owner.query<{ n: string }>(
+        'SELECT count(*) AS n FROM archive.transactions',
+      );
+      expect(Number(archived[0]?.n)).toBe(sales.filter((s) => s.time < horizon).length);
     } finally {
       await gw.close();
     }

@@ -9,15 +9,29 @@ export interface ArchiveMove {
 
 /**
  * Moves transactions and inventory snapshots older than `before` (rounded down to a week
- * boundary) into the compressed archive, in one transaction (TimescaleDB only; see
- * sql/0004_archive.timescale.up.sql). Returns each table's moved rows and new horizon.
+ * boundary) into the compressed archive, a week per transaction so that each move stays small
+ * (TimescaleDB only; see sql/0004_archive.timescale.up.sql). Returns each table's moved rows
+ * and its horizon after the last move; an empty list when nothing was old enough.
  */
 export async function archiveRowsBefore(pool: Pool, before: Date): Promise<ArchiveMove[]> {
-  const { rows } = await pool.query<{ relation: string; moved: string; boundary: Date }>(
-    `/* archiveRows */ SELECT relation, moved::text, boundary FROM archive.move_before($1)`,
-    [before],
-  );
-  return rows.map((r) => ({ relation: r.relation, moved: Number(r.moved), boundary: r.boundary }));
+  const totals = new Map<string, ArchiveMove>();
+  for (;;) {
+    const { rows: next } = await pool.query<{ cut: Date | null }>(
+      `/* nextArchiveCut */ SELECT archive.next_cut($1) AS cut`,
+      [before],
+    );
+    const cut = next[0]?.cut;
+    if (!cut) break;
+    const { rows } = await pool.query<{ relation: string; moved: string; boundary: Date }>(
+      `/* archiveRows */ SELECT relation, moved::text, boundary FROM archive.move_before($1)`,
+      [cut],
+    );
+    for (const r of rows) {
+      const moved = (totals.get(r.relation)?.moved ?? 0) + Number(r.moved);
+      totals.set(r.relation, { relation: r.relation, moved, boundary: r.boundary });
+    }
+  }
+  return [...totals.values()];
 }
 
 /** Compresses the archive's chunks that are not (or no longer fully) compressed. */
