@@ -1,2 +1,2 @@
 DROP FUNCTION app.archived_sales, app.archived_snapshots;
-DROP VIEW sale_lines, inventory_snapshots;
+DROP VIEW sale_lines, inventory_snapshots, archive_horizons;

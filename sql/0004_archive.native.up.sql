@@ -22,4 +22,7 @@ LANGUAGE sql STABLE AS $$ SELECT NULL::uuid, NULL::uuid, NULL::timestamptz WHERE
 REVOKE ALL ON FUNCTION app.archived_sales, app.archived_snapshots FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.archived_sales, app.archived_snapshots TO shelfops_gateway;
 
-GRANT SELECT ON sale_lines, inventory_snapshots TO shelfops_gateway;
+CREATE VIEW archive_horizons (relation, boundary) AS
+VALUES ('transactions', '-infinity'::timestamptz), ('inventory_levels', '-infinity'::timestamptz);
+
+GRANT SELECT ON sale_lines, inventory_snapshots, archive_horizons TO shelfops_gateway;

@@ -59,12 +59,12 @@ CREATE TABLE archive.sales_hourly (
 );
 SELECT create_hypertable('archive.sales_hourly', by_range('bucket', INTERVAL '28 days'));
 ALTER TABLE archive.sales_hourly SET (timescaledb.enable_columnstore,
-  timescaledb.segmentby = 'customer_id, store_id', timescaledb.orderby = 'product_id, bucket DESC');
+  timescaledb.segmentby = 'customer_id, store_id', timescaledb.orderby = 'bucket DESC, product_id');
 
 CREATE TABLE archive.sales_daily (LIKE archive.sales_hourly INCLUDING ALL);
 SELECT create_hypertable('archive.sales_daily', by_range('bucket', INTERVAL '364 days'));
 ALTER TABLE archive.sales_daily SET (timescaledb.enable_columnstore,
-  timescaledb.segmentby = 'customer_id, store_id', timescaledb.orderby = 'product_id, bucket DESC');
+  timescaledb.segmentby = 'customer_id, store_id', timescaledb.orderby = 'bucket DESC, product_id');
 
 -- Servers with TimescaleDB's job runner compress on their own; the embedded database calls
 -- archive.compress() from the gateway's maintenance.
@@ -97,13 +97,15 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('shelfops.archive'));
 
-  WITH taken AS (
-    DELETE FROM public.transactions t WHERE t.time < cut RETURNING t.*
-  ), kept AS (
+  -- Uploads wait for the move (reads do not), so what is copied is exactly what is deleted.
+  LOCK TABLE public.transactions, public.inventory_levels IN EXCLUSIVE MODE;
+
+  WITH kept AS (
     INSERT INTO archive.transactions
-    SELECT m.customer_id, m.transaction_id, m.time, m.store_id, m.product_id, m.quantity,
-           m.unit_price, m.revenue
-    FROM taken m
+    SELECT t.customer_id, t.transaction_id, t.time, t.store_id, t.product_id, t.quantity,
+           t.unit_price, t.revenue
+    FROM public.transactions t
+    WHERE t.time < cut
     ON CONFLICT DO NOTHING
     RETURNING *
   ), hourly AS (
@@ -124,17 +126,15 @@ BEGIN
           transactions = d.transactions + excluded.transactions
   )
   SELECT count(*) INTO sales FROM kept;
+  DELETE FROM public.transactions t WHERE t.time < cut;
 
-  WITH taken AS (
-    DELETE FROM public.inventory_levels i WHERE i.time < cut RETURNING i.*
-  ), kept AS (
-    INSERT INTO archive.inventory_levels
-    SELECT m.customer_id, m.store_id, m.product_id, m.time, m.on_hand, m.allocated, m.available
-    FROM taken m
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-  )
-  SELECT count(*) INTO snapshots FROM kept;
+  INSERT INTO archive.inventory_levels
+  SELECT i.customer_id, i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
+  FROM public.inventory_levels i
+  WHERE i.time < cut
+  ON CONFLICT DO NOTHING;
+  GET DIAGNOSTICS snapshots = ROW_COUNT;
+  DELETE FROM public.inventory_levels i WHERE i.time < cut;
 
   UPDATE archive.horizon h SET boundary = greatest(h.boundary, cut)
   WHERE h.relation IN ('transactions', 'inventory_levels');
@@ -260,4 +260,7 @@ $$;
 REVOKE ALL ON FUNCTION app.archived_sales, app.archived_snapshots FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.archived_sales, app.archived_snapshots TO shelfops_gateway;
 
-GRANT SELECT ON sale_lines, inventory_snapshots TO shelfops_gateway;
+-- The horizons themselves: instants, no tenant data.
+CREATE VIEW archive_horizons AS SELECT relation, boundary FROM archive.horizon;
+
+GRANT SELECT ON sale_lines, inventory_snapshots, archive_horizons TO shelfops_gateway;

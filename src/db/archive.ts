@@ -34,6 +34,16 @@ export async function archiveRowsBefore(pool: Pool, before: Date): Promise<Archi
   return [...totals.values()];
 }
 
+/** Archives the rows older than `age` (a PostgreSQL interval) by the database's clock. */
+export async function archiveOlderThan(pool: Pool, age: string): Promise<ArchiveMove[]> {
+  const { rows } = await pool.query<{ before: Date }>(
+    `/* archiveCutoff */ SELECT now() - $1::interval AS before`,
+    [age],
+  );
+  const before = rows[0]?.before;
+  return before ? archiveRowsBefore(pool, before) : [];
+}
+
 /** Compresses the archive's chunks that are not (or no longer fully) compressed. */
 export async function compressArchive(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ chunks: number }>(

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
-import { archiveRowsBefore, compressArchive, ensureArchiveJob } from './archive.js';
+import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.js';
 import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
@@ -52,15 +52,15 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       embedded,
       async runMaintenance() {
         if (!selfMaintained) return;
+        const archiving = backend === 'timescale' && config.compressAfter !== null;
+        const moves = archiving ? await archiveOlderThan(pool, config.compressAfter ?? '') : [];
         await refreshSalesRollups(pool, backend, null, null);
-        if (backend === 'timescale' && config.compressAfter !== null) {
-          const { rows } = await pool.query<{ before: Date }>(
-            `/* archiveCutoff */ SELECT now() - $1::interval AS before`,
-            [config.compressAfter],
-          );
-          const moves = await archiveRowsBefore(pool, rows[0]?.before ?? new Date(0));
+        if (moves.some((m) => m.moved > 0)) {
           const chunks = await compressArchive(pool);
-          if (moves.some((m) => m.moved > 0)) logger.info({ moves, chunks }, 'old rows archived');
+          // The embedded database has no autovacuum: reclaim what the move and the refresh of
+          // the emptied rollup ranges left behind.
+          await pool.query('/* vacuumAfterArchive */ VACUUM ANALYZE');
+          logger.info({ moves, chunks }, 'old rows archived');
         }
         await applyRetention(pool, backend, config.retention);
       },
