@@ -86,8 +86,10 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
   it('fails closed without a tenant, and limits rollup views to the tenant and store scope', async () => {
     const none = await asGateway('SELECT count(*)::int AS n FROM transactions', '');
     expect(none.rows).toEqual([{ n: 0 }]);
-    const noneRollup = await asGateway('SELECT count(*)::int AS n FROM sales_daily', 'garbage');
-    expect(noneRollup.rows).toEqual([{ n: 0 }]);
+    for (const view of ['sales_daily', 'sale_lines', 'inventory_snapshots']) {
+      const noneView = await asGateway(`SELECT count(*)::int AS n FROM ${view}`, 'garbage');
+      expect(noneView.rows, view).toEqual([{ n: 0 }]);
+    }
     const scoped = await asGateway(
       'SELECT DISTINCT customer_id AS c, store_id AS s FROM sales_hourly UNION SELECT DISTINCT customer_id, store_id FROM sales_daily',
       a.customerId,
@@ -100,8 +102,13 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
     expect(rows[0]?.n).toBe(6);
   });
 
-  it('denies the gateway the rollups’ own relations', async () => {
-    for (const relation of ['rollup.sales_hourly', 'rollup.sales_daily']) {
+  it('denies the gateway the rollups’ own relations and the archive', async () => {
+    const archive = ['transactions', 'inventory_levels', 'sales_hourly', 'sales_daily', 'horizon'];
+    for (const relation of [
+      'rollup.sales_hourly',
+      'rollup.sales_daily',
+      ...(kind === 'timescale' ? archive.map((t) => `archive.${t}`) : []),
+    ]) {
       expect((await asGateway(`SELECT * FROM ${relation} LIMIT 1`)).code, relation).toBe('42501');
     }
   });
