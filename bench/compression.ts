@@ -432,7 +432,7 @@ async function main() {
       ),
       step('refreshSalesRollups (whole range)', (m) => `${m.refreshSeconds.toFixed(1)} s`),
       step(
-        'compressArchive (its count: every archive chunk; new ones in parentheses)',
+        'compressArchive (chunks it compressed; of them new chunks in parentheses)',
         (m) => `${m.chunks} chunks (${m.newChunks} new) in ${m.compressSeconds.toFixed(1)} s`,
       ),
       step('VACUUM ANALYZE', (m) => `${m.vacuumSeconds.toFixed(1)} s`),

@@ -25,4 +25,14 @@ GRANT EXECUTE ON FUNCTION app.archived_sales, app.archived_snapshots TO shelfops
 CREATE VIEW archive_horizons (relation, boundary) AS
 VALUES ('transactions', '-infinity'::timestamptz), ('inventory_levels', '-infinity'::timestamptz);
 
-GRANT SELECT ON sale_lines, inventory_snapshots, archive_horizons TO shelfops_gateway;
+-- The rollups' archived share, which TimescaleDB reads beside the rollups: empty here.
+CREATE VIEW sales_hourly_archived AS
+SELECT customer_id, store_id, product_id, bucket, units, revenue, transactions
+FROM rollup.sales_hourly WHERE false;
+
+CREATE VIEW sales_daily_archived AS
+SELECT customer_id, store_id, product_id, bucket, units, revenue, transactions
+FROM rollup.sales_daily WHERE false;
+
+GRANT SELECT ON sale_lines, inventory_snapshots, archive_horizons, sales_hourly_archived,
+  sales_daily_archived TO shelfops_gateway;

@@ -26,7 +26,8 @@ SELECT customer_id, store_id, product_id, bucket, units, revenue, transactions
 FROM rollup.sales_daily
 WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]));
 -- step
-DROP VIEW sale_lines, inventory_snapshots, archive_horizons;
+DROP VIEW sale_lines, inventory_snapshots, archive_horizons, sales_hourly_archived,
+  sales_daily_archived;
 -- step
 DROP FUNCTION app.archived_sales, app.archived_snapshots;
 -- step

@@ -86,7 +86,12 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
   it('fails closed without a tenant, and limits rollup views to the tenant and store scope', async () => {
     const none = await asGateway('SELECT count(*)::int AS n FROM transactions', '');
     expect(none.rows).toEqual([{ n: 0 }]);
-    for (const view of ['sales_daily', 'sale_lines', 'inventory_snapshots']) {
+    for (const view of [
+      'sales_daily',
+      'sales_daily_archived',
+      'sale_lines',
+      'inventory_snapshots',
+    ]) {
       const noneView = await asGateway(`SELECT count(*)::int AS n FROM ${view}`, 'garbage');
       expect(noneView.rows, view).toEqual([{ n: 0 }]);
     }

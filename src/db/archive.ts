@@ -44,7 +44,7 @@ export async function archiveOlderThan(pool: Pool, age: string): Promise<Archive
   return before ? archiveRowsBefore(pool, before) : [];
 }
 
-/** Compresses the archive's chunks that are not (or no longer fully) compressed. */
+/** Compresses the archive's chunks that are not (or no longer fully) compressed; returns how many. */
 export async function compressArchive(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ chunks: number }>(
     `/* compressArchive */ SELECT archive.compress() AS chunks`,

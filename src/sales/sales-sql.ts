@@ -63,6 +63,16 @@ function filterClause(alias: Sql, filters: SalesFilters): Sql {
 }
 
 /**
+ * A rollup's two views, with no bucket in common: the continuous aggregate from the archive
+ * horizon on, and the archived rollup before it (empty on plain PostgreSQL).
+ */
+function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
+  return source === 'daily'
+    ? [sql`sales_daily`, sql`sales_daily_archived`]
+    : [sql`sales_hourly`, sql`sales_hourly_archived`];
+}
+
+/**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day)
  * and raw sale lines, with a common shape (customer_id, store_id, product_id, t, units,
  * revenue, transactions) ready to be bucketed and re-aggregated.
@@ -76,12 +86,16 @@ export function segmentRows(segments: readonly Segment[], filters: SalesFilters)
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
     }
-    const view = s.source === 'daily' ? sql`sales_daily` : sql`sales_hourly`;
-    return sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+    return join(
+      rollupViews(s.source).map(
+        (view) => sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
              r.units, r.revenue, r.transactions
       FROM ${view} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
-      ${filterClause(sql`r`, filters)}`;
+      ${filterClause(sql`r`, filters)}`,
+      ),
+      '\n      UNION ALL\n      ',
+    );
   });
   return join(parts, '\n      UNION ALL\n      ');
 }
@@ -244,10 +258,13 @@ export function dailyRows(
   filters: SalesFilters,
 ): Sql {
   if (rollups) {
-    return sql`(SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
-      FROM sales_daily r
+    const parts = rollupViews('daily').map(
+      (view) => sql`SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      FROM ${view} r
       WHERE r.bucket >= ${window.from}::timestamptz AND r.bucket < ${window.to}::timestamptz
-      ${filterClause(sql`r`, filters)})`;
+      ${filterClause(sql`r`, filters)}`,
+    );
+    return sql`(${join(parts, '\n      UNION ALL\n      ')})`;
   }
   return sql`(SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,

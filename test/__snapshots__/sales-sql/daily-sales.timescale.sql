@@ -4,7 +4,11 @@
     FROM (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
       FROM sales_daily r
       WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
+      UNION ALL
+      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      FROM sales_daily_archived r
+      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       ) d
     ORDER BY d.bucket, d.store_id, d.product_id
-    LIMIT $3
--- parameters: ["2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]
+    LIMIT $5
+-- parameters: ["2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]

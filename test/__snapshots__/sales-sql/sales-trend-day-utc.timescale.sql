@@ -14,10 +14,20 @@
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
              r.units, r.revenue, r.transactions
-      FROM sales_daily r
+      FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_daily r
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_daily_archived r
+      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
     ), agg AS (
-      SELECT $8::text AS zone, (date_trunc($9::text, p.t AT TIME ZONE $10::text) AT TIME ZONE $11::text) AS bucket,
+      SELECT $12::text AS zone, (date_trunc($13::text, p.t AT TIME ZONE $14::text) AT TIME ZONE $15::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -31,5 +41,5 @@
            a.transactions::integer AS "transactions"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $12
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]
+    LIMIT $16
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]

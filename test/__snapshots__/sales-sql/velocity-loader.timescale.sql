@@ -8,7 +8,13 @@
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       AND r.store_id = ANY($7::uuid[])
       AND r.product_id = ANY($8::uuid[])
+      UNION ALL
+      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      FROM sales_daily_archived r
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      AND r.store_id = ANY($11::uuid[])
+      AND r.product_id = ANY($12::uuid[])
       ) d
       ON d.store_id = k.store_id AND d.product_id = k.product_id
     GROUP BY k.store_id, k.product_id
--- parameters: [7,6,["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"]]
+-- parameters: [7,6,["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"]]
