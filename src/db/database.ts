@@ -52,8 +52,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       embedded,
       async runMaintenance() {
         if (!selfMaintained) return;
-        const archiving = backend === 'timescale' && config.compressAfter !== null;
-        const moves = archiving ? await archiveOlderThan(pool, config.compressAfter ?? '') : [];
+        const { compressAfter } = config;
+        const moves =
+          backend === 'timescale' && compressAfter !== null
+            ? await archiveOlderThan(pool, compressAfter)
+            : [];
         await refreshSalesRollups(pool, backend, null, null);
         if (moves.some((m) => m.moved > 0)) {
           const chunks = await compressArchive(pool);
