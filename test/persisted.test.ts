@@ -13,11 +13,19 @@ import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const run = promisify(execFile);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+// The shipped partner documents plus one that introspects (partners must still be refused).
+const TEST_DOCUMENTS = ['persisted/documents', 'test/fixtures/persisted'];
 const apq = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
-async function buildManifest(folder: string) {
+async function buildManifest(...folders: string[]) {
   const out = join(tmpdir(), `shelfops-manifest-${randomUUID()}.json`);
-  const result = await run('npx', ['tsx', 'src/cli/build-manifest.ts', folder, '--out', out]).then(
+  const result = await run('npx', [
+    'tsx',
+    'src/cli/build-manifest.ts',
+    ...folders,
+    '--out',
+    out,
+  ]).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
@@ -40,7 +48,7 @@ function hashOf(manifest: Record<string, string>, name: string): string {
 
 describe('npm run manifest', () => {
   it('builds hash → document for every operation, with its fragments, checked against the schema', async () => {
-    const { code, stdout, manifest } = await buildManifest('test/fixtures/persisted');
+    const { code, stdout, manifest } = await buildManifest(...TEST_DOCUMENTS);
     expect(code).toBe(0);
     expect(manifest).not.toBeNull();
     const entries = Object.entries(manifest ?? {});
@@ -76,7 +84,7 @@ describe.each(BACKENDS)('persisted operations on %s', (kind) => {
   let analyst: string;
 
   beforeAll(async () => {
-    const built = await buildManifest('test/fixtures/persisted');
+    const built = await buildManifest(...TEST_DOCUMENTS);
     manifest = built.manifest ?? {};
     const file = join(tmpdir(), `shelfops-trusted-${randomUUID()}.json`);
     await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(manifest)));

@@ -15,12 +15,12 @@ import {
 import { schema } from '../schema.js';
 import { documentHash } from '../server/trusted-documents.js';
 
-// Builds the trusted-documents manifest partners are limited to: npm run manifest -- [folder]
-// [--out file]. Every operation of the folder's .graphql files becomes one document (with the
+// Builds the trusted-documents manifest partners are limited to: npm run manifest -- [folder ...]
+// [--out file]. Every operation of the folders' .graphql files becomes one document (with the
 // fragments it uses), printed and hashed the way GraphQL Code Generator's client preset does
 // (SHA-256), checked against the schema. Prints each operation's hash for the partner.
 
-const USAGE = 'usage: npm run manifest -- [documents folder] [--out manifest.json]';
+const USAGE = 'usage: npm run manifest -- [documents folder ...] [--out manifest.json]';
 
 async function graphqlFiles(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true, recursive: true });
@@ -56,10 +56,11 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: { out: { type: 'string', default: 'persisted/trusted-documents.json' } },
   });
-  if (positionals.length > 1) throw new Error(USAGE);
-  const folder = resolve(positionals[0] ?? 'persisted/documents');
-  const files = await graphqlFiles(folder);
-  if (files.length === 0) throw new Error(`no .graphql files in ${folder}\n${USAGE}`);
+  const folders = (positionals.length > 0 ? positionals : ['persisted/documents']).map((f) =>
+    resolve(f),
+  );
+  const files = (await Promise.all(folders.map(graphqlFiles))).flat();
+  if (files.length === 0) throw new Error(`no .graphql files in ${folders.join(', ')}\n${USAGE}`);
 
   const problems: string[] = [];
   const operations: { name: string; file: string; node: OperationDefinitionNode }[] = [];
