@@ -82,6 +82,10 @@ CREATE FUNCTION archive.compress() RETURNS integer LANGUAGE sql AS $$
     AND (c.status & 1 = 0 OR c.status & 8 <> 0)
 $$;
 
+-- The start of the 7-day chunk holding `t` (chunks are aligned on the epoch).
+CREATE FUNCTION archive.chunk_week(t timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$ SELECT to_timestamp(floor(extract(epoch FROM t) / 604800) * 604800) $$;
+
 -- Moves the rows older than `before` (rounded down to a 7-day chunk boundary) into the
 -- archive and advances the horizons, all in the caller's transaction. A row whose key is
 -- already archived (a retried upload) is a duplicate and is not counted twice. Deleting from
@@ -91,7 +95,7 @@ RETURNS TABLE (relation text, moved bigint, boundary timestamptz)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  cut timestamptz := to_timestamp(floor(extract(epoch FROM before) / 604800) * 604800);
+  cut timestamptz := archive.chunk_week(before);
   sales bigint;
   snapshots bigint;
 BEGIN
@@ -154,8 +158,8 @@ $$;
 -- each move stays small; NULL when no hot row is older than `before`'s week.
 CREATE FUNCTION archive.next_cut(before timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
-  SELECT least(cut, to_timestamp(floor(extract(epoch FROM oldest) / 604800) * 604800 + 604800))
-  FROM (SELECT to_timestamp(floor(extract(epoch FROM before) / 604800) * 604800) AS cut,
+  SELECT least(cut, archive.chunk_week(oldest) + INTERVAL '168 hours')
+  FROM (SELECT archive.chunk_week(before) AS cut,
                least((SELECT min(t.time) FROM public.transactions t),
                      (SELECT min(i.time) FROM public.inventory_levels i)) AS oldest) o
   WHERE oldest < cut

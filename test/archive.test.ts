@@ -8,6 +8,7 @@ import {
 import { migrateDown, migrateUp } from '../src/db/migrate.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { uuid } from './support/fixtures.js';
+import { asGateway } from './support/foundation-db.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { askTrend } from './support/sales-trend.js';
 import {
@@ -256,38 +257,24 @@ describe('archive and compression on timescale', () => {
   });
 
   it('refuses the gateway role any direct read of the archive', async () => {
-    const client = await gw.owner.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('app.customer_id', $1, true)`, [a.customerId]);
-      await client.query('SET LOCAL ROLE shelfops_gateway');
-      await expect(client.query('SELECT count(*) FROM archive.transactions')).rejects.toThrow(
+    await asGateway(gw.owner, { 'app.customer_id': a.customerId }, async (query) => {
+      await expect(query('SELECT count(*) FROM archive.transactions')).rejects.toThrow(
         /permission denied for schema archive/,
       );
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-    const client2 = await gw.owner.connect();
-    try {
-      await client2.query('BEGIN');
-      await client2.query(`SELECT set_config('app.customer_id', $1, true)`, [b.customerId]);
-      await client2.query('SET LOCAL ROLE shelfops_gateway');
+    });
+    await asGateway(gw.owner, { 'app.customer_id': b.customerId }, async (query) => {
       const archived = archivedSaleOf(a.customerId);
-      const probe = await client2.query(
+      const probe = await query(
         'SELECT * FROM app.archived_sales(ARRAY[$1]::uuid[], ARRAY[$2]::timestamptz[])',
         [archived.transactionId, new Date(archived.time)],
       );
-      expect(probe.rows).toEqual([]);
-      const lines = await client2.query<{ n: string }>(
+      expect(probe).toEqual([]);
+      const lines = await query<{ n: string }>(
         'SELECT count(*) AS n FROM sale_lines WHERE customer_id <> $1',
         [b.customerId],
       );
-      expect(lines.rows[0]?.n).toBe('0');
-    } finally {
-      await client2.query('ROLLBACK');
-      client2.release();
-    }
+      expect(lines[0]?.n).toBe('0');
+    });
   });
 
   it('reverts: the down migration returns every archived row to the hot tables', async () => {
