@@ -77,7 +77,7 @@ interface Target {
 async function openTarget(): Promise<Target> {
   if (!serverUrl) {
     const embedded = await startEmbeddedDatabase({ dataDir: null });
-    const pool = createPool(embedded.url, 1);
+    const pool = createPool(embedded, 1);
     return {
       pool,
       label: 'embedded PGlite + TimescaleDB (in memory, one connection)',

@@ -7,6 +7,7 @@ import sql from 'sql-template-tag';
 import { createTokenVerifier, mintToken } from './auth/tokens.js';
 import type { Role } from './auth/viewer.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirInUseError } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { DEMO_SEED_OPTIONS, DEMO_TENANTS, hasNoTenants, seedDatabase } from './seed/index.js';
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `shelfops-gateway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `shelfops-gateway failed to start: ${error instanceof DataDirInUseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exit(1);
 });

@@ -1,14 +1,14 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded.js';
+import { createPool, type Pool } from '../src/db/pool.js';
 
 describe('embedded database bridge', () => {
   let embedded: EmbeddedDatabase;
-  let pool: pg.Pool;
+  let pool: Pool;
 
   beforeAll(async () => {
     embedded = await startEmbeddedDatabase({ dataDir: null });
-    pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+    pool = createPool(embedded, 1);
     await pool.query('CREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL)');
   });
   afterAll(async () => {

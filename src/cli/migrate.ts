@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedDatabase({ dataDir: config.embeddedDataDir, reset: false });
-  const pool = createPool(config.databaseUrl ?? embedded?.url ?? '', 1);
+  const pool = createPool(embedded ?? config.databaseUrl ?? '', 1);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const options = { timescaledb: config.timescaledb, log: out };

@@ -27,8 +27,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedDatabase({ dataDir: config.embeddedDataDir, reset: config.embeddedReset });
-  const url = config.databaseUrl ?? embedded?.url ?? '';
-  const pool = createPool(url, embedded ? 1 : config.poolMax);
+  const pool = createPool(embedded ?? config.databaseUrl ?? '', embedded ? 1 : config.poolMax);
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
   try {
     if (config.migrateOnStart) {

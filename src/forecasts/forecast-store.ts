@@ -32,7 +32,7 @@ export function listForecasts(
            f.model_version AS "modelVersion", f.units::text AS "units",
            f.units_lower::text AS "unitsLower", f.units_upper::text AS "unitsUpper",
            f.created_at AS "createdAt"
-    FROM forecasts f
+    FROM gateway.forecasts f
     WHERE f.store_id = ${args.storeId}::uuid AND f.product_id = ${args.productId}::uuid
       AND f.time >= ${args.from}::timestamptz AND f.time < ${args.to}::timestamptz
       ${args.modelVersion === null ? empty : sql`AND f.model_version = ${args.modelVersion}`}

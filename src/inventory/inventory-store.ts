@@ -76,7 +76,7 @@ const currentReorderPoint = sql`
 const latestOfPair = sql`
   CROSS JOIN LATERAL (
     (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-     FROM inventory_levels i
+     FROM gateway.inventory_levels i
      WHERE i.store_id = s.id AND i.product_id = p.id
        AND i.time >= (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'inventory_levels')
      ORDER BY i.time DESC
@@ -304,7 +304,7 @@ export async function insertSnapshots(
                                            (SELECT array_agg(product_id) FROM input),
                                            (SELECT array_agg(time) FROM input))
     ), inserted AS (
-      INSERT INTO inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
+      INSERT INTO gateway.inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
       SELECT app.current_customer_id(), s.store_id, s.product_id, s.time, s.on_hand, s.allocated
       FROM input s
       WHERE NOT EXISTS (

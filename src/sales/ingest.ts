@@ -26,7 +26,7 @@ export async function insertSales(db: RequestDb, sales: readonly SaleInput[]): P
       SELECT * FROM app.archived_sales((SELECT array_agg(transaction_id) FROM input),
                                        (SELECT array_agg(time) FROM input))
     ), inserted AS (
-      INSERT INTO transactions
+      INSERT INTO gateway.transactions
         (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
       SELECT app.current_customer_id(), s.transaction_id, s.time, s.store_id, s.product_id,
              s.quantity, s.unit_price, s.quantity * s.unit_price

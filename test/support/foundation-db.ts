@@ -36,7 +36,7 @@ export async function openEmptyDatabase(kind: BackendKind): Promise<FoundationDb
     };
   }
   const embedded = await startEmbeddedDatabase({ dataDir: null });
-  const owner = createPool(embedded.url, 1);
+  const owner = createPool(embedded, 1);
   return {
     kind,
     backend: 'timescale',

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { SERVER_URL } from './backends.js';
 
 /**
- * The gateway role is shared by every database of a server; create it once here so test files
+ * The gateway's roles are shared by every database of a server; create them once here so test files
  * migrating their own databases in parallel never race on CREATE ROLE.
  */
 export default async function setup(): Promise<void> {
@@ -15,10 +15,12 @@ export default async function setup(): Promise<void> {
     );
   }
   try {
-    await client.query(`DO $$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shelfops_gateway') THEN
-        CREATE ROLE shelfops_gateway NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
-      END IF; END $$`);
+    for (const role of ['shelfops_gateway', 'shelfops_access']) {
+      await client.query(`DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
+          CREATE ROLE ${role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+        END IF; END $$`);
+    }
   } finally {
     await client.end();
   }
