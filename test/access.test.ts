@@ -112,7 +112,7 @@ describe.each(BACKENDS)('roles on %s', (kind) => {
       const db = new RequestDb(gw.owner, { ...settings, statementTimeoutMs: 5000 });
       try {
         await db.query(sql`/* guardProbe */
-          INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+          INSERT INTO gateway.transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
           VALUES (${rowCustomer}::uuid, ${randomUUID()}::uuid, now() - interval '1 hour', ${storeId}::uuid, ${uuid(2, 1)}::uuid, 1, 1, 1)`);
         await db.finish('rollback');
         return 'inserted';

@@ -84,7 +84,7 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
   });
 
   it('fails closed without a tenant, and limits rollup views to the tenant and store scope', async () => {
-    const none = await asGateway('SELECT count(*)::int AS n FROM transactions', '');
+    const none = await asGateway('SELECT count(*)::int AS n FROM gateway.inventory_levels', '');
     expect(none.rows).toEqual([{ n: 0 }]);
     for (const view of [
       'sales_daily',
