@@ -189,9 +189,9 @@ describe.each(BACKENDS)('database schema on %s', (kind) => {
         expect(rows.filter((r) => r.tenant !== a.customerId)).toEqual([]);
       }
       expect(await query(`SELECT id::text FROM customers`)).toEqual([{ id: a.customerId }]);
-      expect(
-        await query<{ n: string }>(`SELECT count(*)::text AS n FROM sale_lines`),
-      ).toEqual([{ n: '1' }]);
+      expect(await query<{ n: string }>(`SELECT count(*)::text AS n FROM sale_lines`)).toEqual([
+        { n: '1' },
+      ]);
       for (const table of HYPERTABLES) {
         await expect(query(`SELECT 1 FROM ${table} LIMIT 1`), table).rejects.toMatchObject({
           code: '42501',

@@ -198,10 +198,9 @@ export interface PgliteBridge {
  * socket file that another process could reach.
  */
 export async function startPgliteBridge(db: PGlite): Promise<PgliteBridge> {
-  const { rows } = await db.query<{ path: string }>(
-    `SELECT quote_literal(current_setting('search_path')) AS path`,
-  );
-  const searchPathReset = frontendMessage('Q', `SET search_path TO ${rows[0]?.path ?? "'public'"}`);
+  const [shown] = await db.exec('SHOW search_path');
+  const path = String(shown?.rows[0]?.['search_path'] ?? 'public');
+  const searchPathReset = frontendMessage('Q', `SET search_path TO ${path}`);
   const endpoints = new Set<Endpoint>();
   const sessions = new Set<Promise<void>>();
   let closed = false;
