@@ -50,7 +50,12 @@ const specification = {
     default: '30 days',
     desc: 'TimescaleDB: age after which rows move to the compressed archive, or "off"',
   }),
-  ROLLUP_REFRESH_SECONDS: num({ default: 60, desc: 'embedded: rollup refresh period' }),
+  ROLLUP_REFRESH_SECONDS: num({ default: 60, desc: "period of the gateway's maintenance loop" }),
+  MAINTENANCE: str({
+    choices: ['gateway', 'jobs'],
+    default: 'gateway',
+    desc: 'TimescaleDB server: who refreshes, archives, compresses and applies retention',
+  }),
   EMBEDDED_DATA_DIR: str({ default: '.shelfops/data', desc: 'embedded data; "memory" keeps none' }),
   EMBEDDED_RESET: bool({ default: false, desc: 'wipe the embedded data directory at start' }),
   SEED_DEMO: bool({ default: true, desc: 'embedded: load demo data into an empty database' }),
@@ -102,6 +107,8 @@ export type Config = {
   /** null: nothing is archived or compressed. */
   compressAfter: string | null;
   rollupRefreshSeconds: number;
+  /** TimescaleDB server: the gateway's loop, or TimescaleDB's job runner (see db/maintenance). */
+  maintenance: 'gateway' | 'jobs';
   /** null: the embedded database lives in memory only. */
   embeddedDataDir: string | null;
   embeddedReset: boolean;
@@ -205,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: e.RETENTION,
     compressAfter: e.COMPRESS_AFTER === 'off' ? null : e.COMPRESS_AFTER,
     rollupRefreshSeconds: e.ROLLUP_REFRESH_SECONDS,
+    maintenance: e.MAINTENANCE as Config['maintenance'],
     embeddedDataDir: e.EMBEDDED_DATA_DIR === 'memory' ? null : e.EMBEDDED_DATA_DIR,
     embeddedReset: e.EMBEDDED_RESET,
     seedDemo: e.SEED_DEMO,

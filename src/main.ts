@@ -194,9 +194,10 @@ async function main(): Promise<void> {
       ...(tenants[0] ? { graphiqlToken: tenants[0].tokens.analyst } : {}),
     });
     server = await listen(gateway, config.host, config.port);
-    // Rollup refresh and retention where no TimescaleDB job runs them (embedded, plain server).
+    // The upkeep (where the gateway runs it) and its status for /ready and /metrics: once now,
+    // so that a start catches up with whatever the last run left behind, then periodically.
     let running = false;
-    timer = setInterval(() => {
+    const maintain = () => {
       if (running) return;
       running = true;
       database
@@ -205,7 +206,9 @@ async function main(): Promise<void> {
         .finally(() => {
           running = false;
         });
-    }, config.rollupRefreshSeconds * 1000);
+    };
+    maintain();
+    timer = setInterval(maintain, config.rollupRefreshSeconds * 1000);
     timer.unref();
     banner(
       publicUrl(config, server),

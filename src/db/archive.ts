@@ -1,4 +1,4 @@
-import type { Pool } from './pool.js';
+import type { Queryable } from './pool.js';
 
 /** One table's share of an archive run. */
 export interface ArchiveMove {
@@ -13,7 +13,7 @@ export interface ArchiveMove {
  * (TimescaleDB only; see sql/0004_archive.timescale.up.sql). Returns each table's moved rows
  * and its horizon after the last move; an empty list when nothing was old enough.
  */
-export async function archiveRowsBefore(pool: Pool, before: Date): Promise<ArchiveMove[]> {
+export async function archiveRowsBefore(pool: Queryable, before: Date): Promise<ArchiveMove[]> {
   const totals = new Map<string, ArchiveMove>();
   for (;;) {
     const { rows: next } = await pool.query<{ cut: Date | null }>(
@@ -35,7 +35,7 @@ export async function archiveRowsBefore(pool: Pool, before: Date): Promise<Archi
 }
 
 /** Archives the rows older than `age` (a PostgreSQL interval) by the database's clock. */
-export async function archiveOlderThan(pool: Pool, age: string): Promise<ArchiveMove[]> {
+export async function archiveOlderThan(pool: Queryable, age: string): Promise<ArchiveMove[]> {
   const { rows } = await pool.query<{ before: Date }>(
     `/* archiveCutoff */ SELECT now() - $1::interval AS before`,
     [age],
@@ -45,7 +45,7 @@ export async function archiveOlderThan(pool: Pool, age: string): Promise<Archive
 }
 
 /** Compresses the archive's chunks that are not (or no longer fully) compressed; returns how many. */
-export async function compressArchive(pool: Pool): Promise<number> {
+export async function compressArchive(pool: Queryable): Promise<number> {
   const { rows } = await pool.query<{ chunks: number }>(
     `/* compressArchive */ SELECT archive.compress() AS chunks`,
   );
@@ -56,7 +56,7 @@ export async function compressArchive(pool: Pool): Promise<number> {
  * Keeps the TimescaleDB job that archives rows older than `keep` (servers with a job runner;
  * the archive's compression policies come with the migration). `keep` null removes the job.
  */
-export async function ensureArchiveJob(pool: Pool, keep: string | null): Promise<void> {
+export async function ensureArchiveJob(pool: Queryable, keep: string | null): Promise<void> {
   await pool.query(
     `/* removeArchiveJob */ SELECT delete_job(job_id) FROM timescaledb_information.jobs
      WHERE proc_schema = 'archive' AND proc_name = 'run_job'`,
@@ -79,7 +79,7 @@ export interface ArchiveStats {
 }
 
 /** Compression figures of the archive's hypertables. */
-export async function archiveStats(pool: Pool): Promise<ArchiveStats[]> {
+export async function archiveStats(pool: Queryable): Promise<ArchiveStats[]> {
   const { rows } = await pool.query<ArchiveStats>(
     `/* archiveStats */
      SELECT t::text AS relation, coalesce(s.total_chunks, 0)::int AS chunks,

@@ -3,18 +3,16 @@ import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
-import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.js';
-import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
+import { Maintenance } from './maintenance.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
 export interface Database {
   pool: Pool;
   backend: Backend;
   embedded: EmbeddedDatabase | null;
-  /**
-   * Refreshes rollups, archives and compresses old rows, and applies retention where no
-   * TimescaleDB job does it.
-   */
+  /** Who runs the upkeep (refresh, archive, compression, retention) and how it stands. */
+  maintenance: Maintenance;
+  /** One round of upkeep where the gateway runs it; then reads back its status. */
   runMaintenance(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,34 +36,21 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       logger.info({ applied }, applied.length ? 'migrations applied' : 'migrations up to date');
     }
     const backend = await detectBackend(pool, config.timescaledb);
-    // TimescaleDB servers run refresh and retention as background jobs; the embedded build
-    // runs no background worker, and plain PostgreSQL has none.
-    const selfMaintained = embedded !== null || backend === 'native';
-    if (!selfMaintained) {
-      await ensureRetentionPolicies(pool, config.retention);
-      await ensureArchiveJob(pool, config.compressAfter);
-    }
+    const maintenance = new Maintenance(pool, {
+      backend,
+      embedded: embedded !== null,
+      mode: config.maintenance,
+      compressAfter: config.compressAfter,
+      retention: config.retention,
+      logger,
+    });
+    await maintenance.prepare();
     return {
       pool,
       backend,
       embedded,
-      async runMaintenance() {
-        if (!selfMaintained) return;
-        const { compressAfter } = config;
-        const moves =
-          backend === 'timescale' && compressAfter !== null
-            ? await archiveOlderThan(pool, compressAfter)
-            : [];
-        await refreshSalesRollups(pool, backend, null, null);
-        if (moves.some((m) => m.moved > 0)) {
-          const chunks = await compressArchive(pool);
-          // The embedded database has no autovacuum: reclaim what the move and the refresh of
-          // the emptied rollup ranges left behind.
-          await pool.query('/* vacuumAfterArchive */ VACUUM ANALYZE');
-          logger.info({ moves, chunks }, 'old rows archived');
-        }
-        await applyRetention(pool, backend, config.retention);
-      },
+      maintenance,
+      runMaintenance: () => maintenance.run(),
       async close() {
         await pool.end();
         await embedded?.close();

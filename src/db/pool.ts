@@ -16,4 +16,7 @@ export function createPool(target: DatabaseTarget, max: number): pg.Pool {
   return new pg.Pool({ ...connection, max, idleTimeoutMillis: 0, allowExitOnIdle: true });
 }
 
+/** A pool or one of its connections: what a statement outside a request can run on. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
 export type { Pool, PoolClient, QueryResultRow } from 'pg';

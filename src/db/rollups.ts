@@ -1,4 +1,4 @@
-import type { Pool } from './pool.js';
+import type { Queryable } from './pool.js';
 import type { Backend } from './migrate.js';
 
 const HOUR = 3_600_000;
@@ -10,7 +10,7 @@ const DAY = 24 * HOUR;
  * views and always current. Runs outside any transaction, on the maintenance pool.
  */
 export async function refreshSalesRollups(
-  pool: Pool,
+  pool: Queryable,
   backend: Backend,
   from: Date | null,
   to: Date | null,
@@ -43,7 +43,7 @@ const DELETE_OLD_ROWS = [
 ];
 
 /** Drops raw time-series rows older than `retention` (a PostgreSQL interval). */
-export async function applyRetention(pool: Pool, backend: Backend, retention: string) {
+export async function applyRetention(pool: Queryable, backend: Backend, retention: string) {
   if (backend === 'timescale') {
     await pool.query(
       `/* dropOldChunks */ SELECT drop_chunks(h.format::regclass, older_than => $1::interval)
@@ -56,7 +56,7 @@ export async function applyRetention(pool: Pool, backend: Backend, retention: st
 }
 
 /** Keeps TimescaleDB's retention jobs at the configured interval (servers with a job runner). */
-export async function ensureRetentionPolicies(pool: Pool, retention: string): Promise<void> {
+export async function ensureRetentionPolicies(pool: Queryable, retention: string): Promise<void> {
   await pool.query(
     `/* resetRetentionPolicies */
      SELECT remove_retention_policy(h.format::regclass, if_exists => true),

@@ -10,6 +10,7 @@ import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import type { Database } from '../db/database.js';
+import { lagSeconds, type MaintenanceStatus } from '../db/maintenance.js';
 import { migrationStatus } from '../db/migrate.js';
 import { RequestDb } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
@@ -23,6 +24,7 @@ import {
 import { useAuthentication } from './auth-plugin.js';
 import { setCostLimit } from './cost-limit.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
+import { registerMaintenanceMetrics } from './maintenance-metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestTransaction } from './transaction-plugin.js';
@@ -72,6 +74,7 @@ export function createGateway(options: AppOptions): Gateway {
         ttlSeconds: config.persisted.apqTtlSeconds,
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
+  registerMaintenanceMetrics(() => database.maintenance.status);
 
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -140,7 +143,12 @@ export function createGateway(options: AppOptions): Gateway {
             const ready = status.pending.length === 0;
             endResponse(
               fetchAPI.Response.json(
-                { ready, backend: database.backend, pendingMigrations: status.pending },
+                {
+                  ready,
+                  backend: database.backend,
+                  pendingMigrations: status.pending,
+                  maintenance: maintenanceReport(database.maintenance.status),
+                },
                 { status: ready ? 200 : 503 },
               ),
             );
@@ -177,6 +185,15 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
+}
+
+/** The upkeep as `/ready` details it: each task's last success and lag, failing jobs. */
+function maintenanceReport(status: MaintenanceStatus) {
+  return {
+    mode: status.mode,
+    tasks: status.tasks.map((t) => ({ ...t, lagSeconds: lagSeconds(t) })),
+    failingJobs: status.failingJobs,
+  };
 }
 
 function openRedis(url: string, logger: Logger): Redis {

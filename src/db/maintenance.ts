@@ -1,0 +1,245 @@
+import type { Logger } from '../logger.js';
+import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.js';
+import type { Backend } from './migrate.js';
+import type { Pool, Queryable } from './pool.js';
+import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
+
+/** The upkeep the database needs, each reported on its own. */
+export type MaintenanceTask = 'refresh' | 'archive' | 'compress' | 'retention';
+
+/**
+ * Who runs the upkeep: the gateway itself (its maintenance loop), or TimescaleDB's job
+ * runner. The embedded database and plain PostgreSQL have no job runner: always the gateway.
+ */
+export type MaintenanceMode = 'gateway' | 'jobs';
+
+/** One task's record: when it last succeeded and failed, and how long ago it succeeded. */
+export interface TaskStatus {
+  task: MaintenanceTask;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  lastDurationMs: number | null;
+}
+
+/** A TimescaleDB job whose last run failed and that has not succeeded for two periods. */
+export interface FailingJob {
+  jobId: number;
+  name: string;
+  lastRunStatus: string;
+  lastSuccessAt: Date | null;
+  totalFailures: number;
+}
+
+/** What `/ready` and `/metrics` report of the upkeep. */
+export interface MaintenanceStatus {
+  mode: MaintenanceMode;
+  tasks: TaskStatus[];
+  failingJobs: FailingJob[];
+}
+
+export interface MaintenanceOptions {
+  backend: Backend;
+  embedded: boolean;
+  mode: MaintenanceMode;
+  /** null: nothing is archived or compressed. */
+  compressAfter: string | null;
+  retention: string;
+  logger: Logger;
+}
+
+// Any constant works; the same for every replica, other than the migration lock's.
+const MAINTENANCE_LOCK_KEY = 7_305_112_021;
+
+/** Seconds since the task last succeeded at `now`; null when it never has. */
+export function lagSeconds(status: TaskStatus, now = Date.now()): number | null {
+  return status.lastSuccessAt ? Math.max(0, (now - status.lastSuccessAt.getTime()) / 1000) : null;
+}
+
+/** The database's upkeep: run by the gateway or left to TimescaleDB's jobs, and reported. */
+export class Maintenance {
+  private snapshot: MaintenanceStatus;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: MaintenanceOptions,
+  ) {
+    this.snapshot = { mode: this.mode, tasks: [], failingJobs: [] };
+  }
+
+  /** Where no job runner exists the gateway runs everything, whatever the setting says. */
+  get mode(): MaintenanceMode {
+    const { backend, embedded, mode } = this.options;
+    return backend === 'timescale' && !embedded ? mode : 'gateway';
+  }
+
+  /** The tasks this database needs. */
+  get tasks(): MaintenanceTask[] {
+    if (this.options.backend !== 'timescale') return ['retention'];
+    return this.options.compressAfter === null
+      ? ['refresh', 'retention']
+      : ['archive', 'refresh', 'compress', 'retention'];
+  }
+
+  /** The last status read from the database (refreshed by every `run`). */
+  get status(): MaintenanceStatus {
+    return this.snapshot;
+  }
+
+  /**
+   * Sets up who runs the upkeep on a TimescaleDB server: in `jobs` mode the retention and
+   * archive jobs are registered and every job of the database is scheduled; in `gateway` mode
+   * they are all paused, so that the gateway's loop is the one runner.
+   */
+  async prepare(): Promise<void> {
+    const { backend, embedded, retention, compressAfter } = this.options;
+    if (backend !== 'timescale' || embedded) return;
+    const jobs = this.mode === 'jobs';
+    if (jobs) {
+      await ensureRetentionPolicies(this.pool, retention);
+      await ensureArchiveJob(this.pool, compressAfter);
+    }
+    // Job ids below 1000 are TimescaleDB's own (telemetry, job history).
+    await this.pool.query(
+      `/* scheduleJobs */ SELECT alter_job(job_id, scheduled => $1)
+       FROM timescaledb_information.jobs WHERE job_id >= 1000 AND scheduled <> $1`,
+      [jobs],
+    );
+  }
+
+  /**
+   * One round of upkeep where the gateway runs it (each task recorded on its own, a failure
+   * not stopping the next), then reads back the status of every task and failing job.
+   * Replicas take turns through an advisory lock: the round is skipped while another holds it.
+   */
+  async run(): Promise<void> {
+    if (this.mode === 'gateway') {
+      if (this.options.embedded) await this.runTasks(this.pool);
+      else await this.withLock((client) => this.runTasks(client));
+    }
+    await this.readStatus();
+  }
+
+  private async withLock(work: (client: Queryable) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    let failed = false;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        '/* maintenanceLock */ SELECT pg_try_advisory_lock($1) AS locked',
+        [MAINTENANCE_LOCK_KEY],
+      );
+      if (!rows[0]?.locked) return;
+      try {
+        await work(client);
+      } finally {
+        await client.query('/* maintenanceUnlock */ SELECT pg_advisory_unlock($1)', [
+          MAINTENANCE_LOCK_KEY,
+        ]);
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      client.release(failed);
+    }
+  }
+
+  private async runTasks(db: Queryable): Promise<void> {
+    const { backend, embedded, compressAfter, retention } = this.options;
+    let moved = 0;
+    const steps: Record<MaintenanceTask, () => Promise<void>> = {
+      archive: async () => {
+        const moves = compressAfter === null ? [] : await archiveOlderThan(db, compressAfter);
+        moved = moves.reduce((sum, m) => sum + m.moved, 0);
+        if (moved > 0) this.options.logger.info({ moves }, 'old rows archived');
+      },
+      refresh: () => refreshSalesRollups(db, backend, null, null),
+      compress: async () => {
+        const chunks = await compressArchive(db);
+        // The embedded database has no autovacuum: reclaim what the move and the refresh of
+        // the emptied rollup ranges left behind.
+        if (embedded && moved + chunks > 0)
+          await db.query('/* vacuumAfterArchive */ VACUUM ANALYZE');
+      },
+      retention: () => applyRetention(db, backend, retention),
+    };
+    for (const task of this.tasks) await this.record(db, task, steps[task]);
+  }
+
+  private async record(db: Queryable, task: MaintenanceTask, step: () => Promise<void>) {
+    const started = Date.now();
+    try {
+      await step();
+      await db.query(
+        `/* maintenanceSucceeded */
+         INSERT INTO app.maintenance_runs (task, last_success_at, consecutive_failures, last_duration_ms)
+         VALUES ($1, now(), 0, $2)
+         ON CONFLICT (task) DO UPDATE SET last_success_at = excluded.last_success_at,
+           consecutive_failures = 0, last_duration_ms = excluded.last_duration_ms`,
+        [task, Date.now() - started],
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.error({ err: error, task }, 'maintenance task failed');
+      await db.query(
+        `/* maintenanceFailed */
+         INSERT INTO app.maintenance_runs (task, last_failure_at, last_error, consecutive_failures, last_duration_ms)
+         VALUES ($1, now(), $2, 1, $3)
+         ON CONFLICT (task) DO UPDATE SET last_failure_at = excluded.last_failure_at,
+           last_error = excluded.last_error, last_duration_ms = excluded.last_duration_ms,
+           consecutive_failures = app.maintenance_runs.consecutive_failures + 1`,
+        [task, message.slice(0, 500), Date.now() - started],
+      );
+    }
+  }
+
+  private async readStatus(): Promise<void> {
+    const { rows } = await this.pool.query<TaskStatus>(
+      `/* maintenanceStatus */
+       SELECT task, last_success_at AS "lastSuccessAt", last_failure_at AS "lastFailureAt",
+              last_error AS "lastError", consecutive_failures AS "consecutiveFailures",
+              last_duration_ms AS "lastDurationMs"
+       FROM app.maintenance_runs ORDER BY task`,
+    );
+    const recorded = new Map(rows.map((r) => [r.task, r]));
+    const tasks = this.tasks.map(
+      (task): TaskStatus =>
+        recorded.get(task) ?? {
+          task,
+          lastSuccessAt: null,
+          lastFailureAt: null,
+          lastError: null,
+          consecutiveFailures: 0,
+          lastDurationMs: null,
+        },
+    );
+    const failingJobs = this.options.backend === 'timescale' ? await this.failingJobs() : [];
+    for (const job of failingJobs) {
+      this.options.logger.warn({ job }, 'a TimescaleDB job keeps failing');
+    }
+    this.snapshot = { mode: this.mode, tasks, failingJobs };
+  }
+
+  /**
+   * TimescaleDB's jobs whose last run failed and that have not succeeded for two of their
+   * periods: on current PostgreSQL minor releases the job runner records every job as failed
+   * and backs it off, so the work they stand for falls behind.
+   */
+  private async failingJobs(): Promise<FailingJob[]> {
+    const { rows } = await this.pool.query<FailingJob>(
+      `/* failingJobs */
+       SELECT j.job_id AS "jobId", j.application_name AS "name",
+              s.last_run_status AS "lastRunStatus",
+              s.last_successful_finish AS "lastSuccessAt",
+              s.total_failures::int AS "totalFailures"
+       FROM timescaledb_information.jobs j
+       JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+       WHERE j.scheduled AND s.last_run_status = 'Failed'
+         AND (s.last_successful_finish IS NULL
+              OR s.last_successful_finish < now() - 2 * j.schedule_interval)
+       ORDER BY j.job_id`,
+    );
+    return rows;
+  }
+}
