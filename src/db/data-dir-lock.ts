@@ -57,7 +57,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       };
     }
     const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+    if (Number.isInteger(holder) && isAlive(holder)) {
       throw new DataDirInUseError(dataDir, holder);
     }
     await rm(file, { force: true });
