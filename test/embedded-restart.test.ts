@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -176,6 +177,29 @@ describe(
       gateway = null;
       const restarted = await start();
       expect(await everything(restarted)).toEqual(after);
+    });
+
+    it('reseeds the reopened data directory with `npm run seed -- --reset`', async () => {
+      expect(await gateway?.stop()).toBe(0);
+      gateway = null;
+      const args = [
+        '--reset',
+        '--tenants',
+        '1',
+        '--stores',
+        '2',
+        '--products',
+        '5',
+        '--days',
+        '10',
+      ];
+      const seed = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/seed.ts', ...args], {
+        env: { ...process.env, EMBEDDED_DATA_DIR: dataDir },
+        encoding: 'utf8',
+      });
+      expect(seed.stderr).not.toMatch(/error|license|permission denied/i);
+      expect(seed.status).toBe(0);
+      expect(seed.stdout).toMatch(/Loaded \d+ transactions/);
     });
   },
 );
