@@ -21,7 +21,7 @@ describe.each(BACKENDS)('operational endpoints on %s', (kind) => {
   it('reports the database reachable and migrations current on /ready', async () => {
     const response = await fetch(`${gw.url}/ready`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(await response.json()).toMatchObject({
       ready: true,
       backend: kind === 'postgres' ? 'native' : 'timescale',
       pendingMigrations: [],

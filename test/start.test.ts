@@ -29,7 +29,7 @@ async function storeIds(url: string, token: string | undefined): Promise<string[
   return (body.data?.stores.edges.map((e) => e.node.id) ?? []).sort();
 }
 
-describe('npm start on the embedded database', () => {
+describe('npm start on the embedded database', { timeout: 240_000 }, () => {
   let dataDir: string;
   let first: GatewayProcess | null = null;
   let second: GatewayProcess | null = null;
@@ -45,7 +45,7 @@ describe('npm start on the embedded database', () => {
 
   it('seeds the demo, prints GraphiQL and tokens, and serves each tenant only its stores', async () => {
     if (!northwind || !harbor) throw new Error('two demo tenants expected');
-    first = await startGatewayProcess({ EMBEDDED_DATA_DIR: dataDir });
+    first = await startGatewayProcess({ EMBEDDED_DATA_DIR: dataDir }, 200_000);
     expect(first.url).toMatch(/^http:\/\/localhost:\d+$/);
     expect(first.output()).toContain('demo data loaded');
     const tokens = first.tokens;
@@ -66,7 +66,7 @@ describe('npm start on the embedded database', () => {
 
   it('keeps the data and the token secret across a restart, without seeding again', async () => {
     if (!northwind) throw new Error('demo tenant expected');
-    second = await startGatewayProcess({ EMBEDDED_DATA_DIR: dataDir });
+    second = await startGatewayProcess({ EMBEDDED_DATA_DIR: dataDir }, 200_000);
     expect(second.output()).not.toContain('loading the demo data set');
     const fresh = second.tokens.get(northwind.customerId)?.analyst;
     expect(await storeIds(second.url, fresh)).toEqual(demoStores(northwind.customerId));
