@@ -243,8 +243,8 @@ async function main() {
     const hypertables = backend === 'timescale' ? await hypertableCatalog(target.pool) : null;
     const indexOf = hypertables ? await chunkIndexes(target.pool) : new Map<string, string>();
     const catalog = seedCatalog(options, 0);
-    const routed = salesPlanStatements(catalog, backend === 'timescale');
-    const rawOnly = backend === 'timescale' ? salesPlanStatements(catalog, false) : null;
+    const routed = salesPlanStatements(catalog, backend);
+    const rawOnly = salesPlanStatements(catalog, 'raw');
 
     print(`- backend: ${backend} — ${target.label}`);
     print(
