@@ -52,6 +52,7 @@ async function main() {
   try {
     const { rows: facts } = await owner.query<{
       customerId: string;
+      storeId: string;
       end: Date;
       lines: string;
       tenantLines: string;
@@ -61,6 +62,7 @@ async function main() {
     }>(
       `WITH t AS (SELECT id FROM customers ORDER BY name, id LIMIT 1)
        SELECT t.id AS "customerId",
+              (SELECT s.id FROM stores s WHERE s.customer_id = t.id ORDER BY s.code LIMIT 1) AS "storeId",
               (SELECT date_trunc('day', max(time)) + interval '1 day' FROM transactions) AS end,
               (SELECT count(*) FROM transactions)::text AS lines,
               (SELECT count(*) FROM transactions x WHERE x.customer_id = t.id)::text AS "tenantLines",
@@ -97,8 +99,12 @@ async function main() {
         },
       ],
       [
-        '90-day WEEK trend by product (per-product daily table)',
-        { ...question(end - 91 * DAY, 'WEEK'), groupBy: { ...byStore, product: true } },
+        '91-day WEEK trend by product of one store (per-product daily table)',
+        {
+          ...question(end - 91 * DAY, 'WEEK'),
+          filters: { storeIds: [fact.storeId], productIds: null, categories: null },
+          groupBy: { store: false, product: true, category: false },
+        },
       ],
     ];
     const time = async (input: TrendInput, options: TrendOptions) => {
