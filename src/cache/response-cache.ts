@@ -147,25 +147,28 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
     onResponse({ request, response, setResponse, fetchAPI }) {
       const outcome = outcomes.get(request);
       if (!outcome) return;
-      const headers = new fetchAPI.Headers(response.headers);
-      headers.set(CACHE_STATUS_HEADER, outcome.hit ? 'HIT' : 'MISS');
-      let status = response.status;
-      let body = response.body;
-      if (request.method === 'GET' && status === 200) {
-        // The tag names the data only, so a hit and the miss that stored it share it.
-        const etag = `W/"${sha256(outcome.body)}"`;
-        headers.set('etag', etag);
-        // Tenant data: only the caller's own cache may keep it, and must revalidate.
-        headers.set('cache-control', 'private, no-cache');
-        headers.set('vary', 'Authorization');
-        if (matchesEtag(request.headers.get('if-none-match'), etag)) {
-          status = 304;
-          body = null;
-          headers.delete('content-type');
-          headers.delete('content-length');
-        }
+      // Headers are set in place: a new Response around this one's body would be streamed.
+      response.headers.set(CACHE_STATUS_HEADER, outcome.hit ? 'HIT' : 'MISS');
+      if (request.method !== 'GET' || response.status !== 200) return;
+      // The tag names the data only, so a hit and the miss that stored it share it.
+      const etag = `W/"${sha256(outcome.body)}"`;
+      response.headers.set('etag', etag);
+      // Tenant data: only the caller's own cache may keep it, and must revalidate.
+      response.headers.set('cache-control', 'private, no-cache');
+      response.headers.set('vary', 'Authorization');
+      if (matchesEtag(request.headers.get('if-none-match'), etag)) {
+        setResponse(
+          new fetchAPI.Response(null, {
+            status: 304,
+            headers: {
+              etag,
+              'cache-control': 'private, no-cache',
+              vary: 'Authorization',
+              [CACHE_STATUS_HEADER]: outcome.hit ? 'HIT' : 'MISS',
+            },
+          }),
+        );
       }
-      setResponse(new fetchAPI.Response(body, { status, headers }));
     },
   };
 }
