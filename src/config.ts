@@ -75,6 +75,14 @@ const specification = {
     desc: 'Redis shared by replicas (persisted queries, rate limits); unset = in memory',
   }),
   REDIS_KEY_PREFIX: str({ default: 'shelfops:', desc: 'prefix of every Redis key' }),
+  RESPONSE_CACHE_TTL_SECONDS: num({
+    default: 60,
+    desc: 'lifetime of a cached query answer; 0 turns the response cache off',
+  }),
+  RESPONSE_CACHE_MAX_BYTES: num({
+    default: 32 * 1024 * 1024,
+    desc: 'memory the in-process response cache may hold (unused with REDIS_URL)',
+  }),
   TRUSTED_DOCUMENTS_FILE: str({
     default: undefined,
     desc: 'JSON map of hash to document (npm run manifest); the only operations partners may run',
@@ -131,6 +139,8 @@ export type Config = {
     apqTtlSeconds: number;
     apqMaxQueryBytes: number;
   };
+  /** `ttlSeconds` 0 turns the response cache off. */
+  responseCache: { ttlSeconds: number; maxBytes: number };
   /** Requests per tenant per window; `requests` 0 turns the limit off. */
   rateLimit: { requests: number; windowSeconds: number };
   limits: {
@@ -184,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     MAX_COST_ANALYST: e.MAX_COST_ANALYST,
     MAX_COST_PARTNER: e.MAX_COST_PARTNER,
     MAX_COST_ADMIN: e.MAX_COST_ADMIN,
+    RESPONSE_CACHE_MAX_BYTES: e.RESPONSE_CACHE_MAX_BYTES,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name}: must be a positive integer`);
@@ -191,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nonNegative = {
     JWT_JWKS_COOLDOWN_SECONDS: e.JWT_JWKS_COOLDOWN_SECONDS,
     RATE_LIMIT_REQUESTS: e.RATE_LIMIT_REQUESTS,
+    RESPONSE_CACHE_TTL_SECONDS: e.RESPONSE_CACHE_TTL_SECONDS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -232,6 +244,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apqMaxEntries: e.APQ_MAX_ENTRIES,
       apqTtlSeconds: e.APQ_TTL_SECONDS,
       apqMaxQueryBytes: e.APQ_MAX_QUERY_BYTES,
+    },
+    responseCache: {
+      ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS,
+      maxBytes: e.RESPONSE_CACHE_MAX_BYTES,
     },
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     limits: {

@@ -1,4 +1,5 @@
 import type { Sql } from 'sql-template-tag';
+import type { Backend } from '../src/db/migrate.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTrend, routeFor } from '../src/sales/sales-store.js';
 import { seedDatabase, type SeedOptions, type SeedResult } from '../src/seed/index.js';
@@ -26,7 +27,7 @@ const SEED: SeedOptions = {
   endDate: new Date('2026-06-01T00:00:00Z'),
 };
 const catalog = seedCatalog(SEED, 0);
-const statements = (rollups: boolean) => salesPlanStatements(catalog, rollups);
+const statements = (routing: Backend | 'raw') => salesPlanStatements(catalog, routing);
 
 /** Statement text and parameters with ids and instants normalised, for review. */
 function render(statement: Sql): string {
@@ -40,7 +41,7 @@ function render(statement: Sql): string {
 
 describe('sales SQL snapshots', () => {
   for (const backend of ['timescale', 'native'] as const) {
-    for (const [name, statement] of Object.entries(statements(backend === 'timescale'))) {
+    for (const [name, statement] of Object.entries(statements(backend))) {
       it(`${name} on ${backend}`, async () => {
         await expect(render(statement)).toMatchFileSnapshot(
           `__snapshots__/sales-sql/${name}.${backend}.sql`,
@@ -120,12 +121,12 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
   it('routes the statements as intended for this backend', () => {
     const route = routeFor(gw.database.backend);
     const sources = planTrend(baseTrend(catalog), route).map((s) => s.source);
-    expect(sources).toEqual(kind === 'timescale' ? ['raw', 'hourly', 'daily'] : ['raw']);
+    expect(sources).toEqual(['raw', 'hourly', 'daily']);
   });
 
   if (kind === 'timescale') {
     it('reads salesTrend DAY (UTC) from both materializations and only the edge chunk raw', async () => {
-      const nodes = await explain(statements(true)['sales-trend-day-utc'] as Sql);
+      const nodes = await explain(statements('timescale')['sales-trend-day-utc'] as Sql);
       expect(relations(nodes)).toContain(materialized.sales_daily);
       expect(relations(nodes)).toContain(materialized.sales_hourly);
       expect(transactionChunks.length).toBeGreaterThan(8);
@@ -134,14 +135,16 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
     });
 
     it('reads HOUR buckets in Europe/Berlin from the hourly materialization, edges raw', async () => {
-      const nodes = await explain(statements(true)['sales-trend-hour-berlin-filled'] as Sql);
+      const nodes = await explain(statements('timescale')['sales-trend-hour-berlin-filled'] as Sql);
       expect(relations(nodes)).toContain(materialized.sales_hourly);
       expect(relations(nodes)).not.toContain(materialized.sales_daily);
       expect(rawChunks(nodes).size).toBeLessThanOrEqual(2);
     });
 
     it('reads Asia/Kolkata from raw chunks of the range only, by index', async () => {
-      const nodes = await explain(statements(true)['sales-trend-day-kolkata-store-product'] as Sql);
+      const nodes = await explain(
+        statements('timescale')['sales-trend-day-kolkata-store-product'] as Sql,
+      );
       expect(relations(nodes)).not.toContain(materialized.sales_daily);
       expect(relations(nodes)).not.toContain(materialized.sales_hourly);
       expect(rawChunks(nodes).size).toBeGreaterThan(0);
@@ -151,7 +154,7 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
     });
 
     it('serves topProducts, dailySales and salesVelocity from the daily materialization', async () => {
-      const all = statements(true);
+      const all = statements('timescale');
       const top = await explain(all['top-products'] as Sql);
       expect(relations(top)).toContain(materialized.sales_daily);
       expect(rawChunks(top).size).toBeLessThanOrEqual(1);
@@ -162,10 +165,27 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
       }
     });
   } else {
-    it('reads transactions by index on (customer_id, time), never a sequential scan', async () => {
-      const all = statements(false);
+    const rollupTables = [
+      'sales_hourly_totals',
+      'sales_daily_totals',
+      'store_sales_hourly',
+      'store_sales_daily',
+    ];
+    const seqScans = (nodes: PlanNode[], relation: string) =>
+      nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === relation);
+
+    it('reads a store trend from the per-store rollup tables, edges raw by index', async () => {
+      const nodes = await explain(statements('native')['sales-trend-day-utc'] as Sql);
+      expect(relations(nodes)).toContain('store_sales_daily');
+      expect(relations(nodes)).toContain('store_sales_hourly');
+      expect(relations(nodes)).not.toContain('sales_daily_totals');
+      expect(indexes(nodes).some((i) => i.startsWith('transactions_'))).toBe(true);
+      expect(seqScans(nodes, 'transactions')).toEqual([]);
+    });
+
+    it('reads product trends, topProducts, dailySales and velocity from the rollup tables', async () => {
+      const all = statements('native');
       for (const name of [
-        'sales-trend-day-utc',
         'sales-trend-hour-berlin-filled',
         'top-products',
         'daily-sales',
@@ -174,23 +194,20 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
       ]) {
         const nodes = await explain(all[name] as Sql);
         expect(
-          indexes(nodes).some((i) => i.startsWith('transactions_')),
+          relations(nodes).some((r) => rollupTables.includes(r)),
           name,
         ).toBe(true);
-        expect(
-          nodes.filter(
-            (n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'transactions',
-          ),
-          name,
-        ).toEqual([]);
+        expect(seqScans(nodes, 'transactions'), name).toEqual([]);
+        for (const table of rollupTables) expect(seqScans(nodes, table), name).toEqual([]);
       }
     });
 
-    it('uses the (customer_id, store_id, product_id, time) index for a store/product filter', async () => {
+    it('reads Asia/Kolkata raw, by the (customer_id, store_id, product_id, time) index', async () => {
       const nodes = await explain(
-        statements(false)['sales-trend-day-kolkata-store-product'] as Sql,
+        statements('native')['sales-trend-day-kolkata-store-product'] as Sql,
       );
       expect(indexes(nodes)).toContain('transactions_store_product_time_idx');
+      expect(relations(nodes).some((r) => rollupTables.includes(r))).toBe(false);
     });
   }
 });

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GraphQLError } from 'graphql';
 import {
@@ -10,6 +11,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { ROLES, type Role, type Viewer } from './viewer.js';
 
@@ -85,6 +87,13 @@ function describe(error: unknown): string {
 /** Asymmetric algorithms accepted from a JWKS; each key is used only with its own type. */
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 
+// Dashboards send the same token many times a second: a token verified with the secret is
+// remembered for at most a minute, never past its `exp`, and only so many of them (least
+// recently used go). JWKS tokens are verified every time, so a key retired from the set is
+// refused at once.
+const VERIFIED_TOKENS_MAX = 10_000;
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+
 /**
  * Builds the verifier for the configured keys: the HS256 secret and/or a JWKS (RS256, ES256).
  * The algorithm is pinned by the kind of key: an HS256 token is only checked against the
@@ -97,7 +106,8 @@ export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVeri
     clockTolerance: jwt.clockToleranceSeconds,
     requiredClaims: ['exp'],
   };
-  const secret = jwt.secret ? new TextEncoder().encode(jwt.secret) : null;
+  // Imported once: jose would otherwise import raw key bytes again on every verification.
+  const secret = jwt.secret ? createSecretKey(Buffer.from(jwt.secret, 'utf8')) : null;
   let jwks: JWTVerifyGetKey | null = null;
   if (jwt.jwksFile) {
     jwks = createLocalJWKSet(JSON.parse(await readFile(jwt.jwksFile, 'utf8')));
@@ -110,12 +120,20 @@ export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVeri
   }
   if (!secret && !jwks) throw new Error('no JWT key configured (JWT_SECRET or a JWKS)');
   const accepted = [...(secret ? ['HS256'] : []), ...(jwks ? JWKS_ALGORITHMS : [])].join(', ');
+  const verified = new LRUCache<string, Viewer>({
+    max: VERIFIED_TOKENS_MAX,
+    ttl: VERIFIED_TOKEN_TTL_MS,
+  });
   return async (token) => {
+    const known = verified.get(token);
+    if (known) return known;
     let payload: JWTPayload;
+    let bySecret = false;
     try {
       const { alg } = decodeProtectedHeader(token);
       if (alg === 'HS256' && secret) {
         ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
+        bySecret = true;
       } else if (alg !== undefined && JWKS_ALGORITHMS.includes(alg) && jwks) {
         ({ payload } = await jwtVerify(token, jwks, { ...options, algorithms: JWKS_ALGORITHMS }));
       } else {
@@ -125,7 +143,13 @@ export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVeri
       if (error instanceof GraphQLError) throw error;
       throw unauthenticated(describe(error));
     }
-    return viewerFromClaims(payload);
+    const viewer = viewerFromClaims(payload);
+    // `exp` is required, so every verified token has one.
+    const untilExpiry = (payload.exp ?? 0) * 1000 - Date.now();
+    if (bySecret && untilExpiry > 0) {
+      verified.set(token, viewer, { ttl: Math.min(VERIFIED_TOKEN_TTL_MS, untilExpiry) });
+    }
+    return viewer;
   };
 }
 

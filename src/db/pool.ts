@@ -19,4 +19,28 @@ export function createPool(target: DatabaseTarget, max: number): pg.Pool {
 /** A pool or one of its connections: what a statement outside a request can run on. */
 export type Queryable = pg.Pool | pg.PoolClient;
 
+/**
+ * Runs `work` in one transaction on `db` (a connection of its own when `db` is a pool) and
+ * commits; rolls back and rethrows what `work` threw.
+ */
+export async function inTransaction<T>(
+  db: Queryable,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = db instanceof pg.Pool ? await db.connect() : db;
+  const owned = client !== db;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    if (owned) client.release();
+    return result;
+  } catch (error) {
+    // A connection of our own whose transaction state is unknown is dropped, which rolls back.
+    if (owned) client.release(error instanceof Error ? error : true);
+    else await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 export type { Pool, PoolClient, QueryResultRow } from 'pg';

@@ -1,4 +1,4 @@
-import type { Queryable } from './pool.js';
+import { inTransaction, type Queryable } from './pool.js';
 import type { Backend } from './migrate.js';
 
 const HOUR = 3_600_000;
@@ -7,7 +7,8 @@ const DAY = 24 * HOUR;
 /**
  * Brings the sales rollups up to date for `[from, to)`. TimescaleDB keeps back-dated rows out
  * of an already materialized range until it is refreshed; the plain-PostgreSQL rollups are
- * views and always current. Runs outside any transaction, on the maintenance pool.
+ * tables kept exact by triggers in the writing transaction. Runs outside any transaction, on
+ * the maintenance pool.
  */
 export async function refreshSalesRollups(
   pool: Queryable,
@@ -36,13 +37,26 @@ const RAW_HYPERTABLES = `SELECT format('%I.%I', hypertable_schema, hypertable_na
   WHERE hypertable_schema = 'public'
      OR (hypertable_schema = 'archive' AND hypertable_name IN ('transactions', 'inventory_levels'))`;
 
-const DELETE_OLD_ROWS = [
-  `/* deleteOldTransactions */ DELETE FROM transactions WHERE time < now() - $1::interval`,
-  `/* deleteOldInventory */ DELETE FROM inventory_levels WHERE time < now() - $1::interval`,
-  `/* deleteOldForecasts */ DELETE FROM forecasts WHERE time < now() - $1::interval`,
+/**
+ * Plain PostgreSQL's retention deletes ($1: every tenant id, $2: the cutoff instant): a range
+ * of each tenant in the (customer_id, time) indexes rather than a scan of the whole table. The
+ * cutoff is a value, not `now() - interval`, so the planner sees how few rows it reaches.
+ */
+export const NATIVE_RETENTION_DELETES = [
+  `/* deleteOldTransactions */ DELETE FROM transactions
+   WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
+  `/* deleteOldInventory */ DELETE FROM inventory_levels
+   WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
+  `/* deleteOldForecasts */ DELETE FROM forecasts
+   WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
 ];
 
-/** Drops raw time-series rows older than `retention` (a PostgreSQL interval). */
+/**
+ * Drops raw time-series rows older than `retention` (a PostgreSQL interval). The rollups keep
+ * their history on both backends: on plain PostgreSQL the delete is flagged
+ * (`app.retention_delete`) so the rollup triggers leave the totals alone, as TimescaleDB's
+ * drop_chunks leaves the continuous aggregates.
+ */
 export async function applyRetention(pool: Queryable, backend: Backend, retention: string) {
   if (backend === 'timescale') {
     await pool.query(
@@ -52,7 +66,20 @@ export async function applyRetention(pool: Queryable, backend: Backend, retentio
     );
     return;
   }
-  for (const statement of DELETE_OLD_ROWS) await pool.query(statement, [retention]);
+  await inTransaction(pool, async (client) => {
+    await client.query(
+      `/* flagRetentionDelete */ SELECT set_config('app.retention_delete', 'on', true)`,
+    );
+    const { rows } = await client.query<{ tenants: string[]; cutoff: Date }>(
+      `/* retentionCutoff */ SELECT ARRAY(SELECT id FROM customers) AS tenants,
+              now() - $1::interval AS cutoff`,
+      [retention],
+    );
+    const { tenants, cutoff } = rows[0] ?? { tenants: [], cutoff: new Date(0) };
+    for (const statement of NATIVE_RETENTION_DELETES) {
+      await client.query(statement, [tenants, cutoff]);
+    }
+  });
 }
 
 /** Keeps TimescaleDB's retention jobs at the configured interval (servers with a job runner). */

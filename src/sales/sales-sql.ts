@@ -36,6 +36,8 @@ export interface TrendStatement {
   range: { from: Date; to: Date };
   /** Rows fetched at most (the caller asks for one more than it accepts). */
   limit: number;
+  /** Per-store rollups exist (plain PostgreSQL): read them when no product is asked about. */
+  storeRollups?: boolean;
 }
 
 /** One row of a trend answer, columns as the statement returns them. */
@@ -73,12 +75,24 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 }
 
 /**
- * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day)
- * and raw sale lines, with a common shape (customer_id, store_id, product_id, t, units,
- * revenue, transactions) ready to be bucketed and re-aggregated.
+ * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
+ * with `perStore`, one per store and UTC hour or day, product_id NULL) and raw sale lines, with
+ * a common shape (customer_id, store_id, product_id, t, units, revenue, transactions) ready to
+ * be bucketed and re-aggregated.
  */
-export function segmentRows(segments: readonly Segment[], filters: SalesFilters): Sql {
+export function segmentRows(
+  segments: readonly Segment[],
+  filters: SalesFilters,
+  perStore = false,
+): Sql {
   const parts = segments.map((s) => {
+    if (perStore && s.source !== 'raw') {
+      return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM ${s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`} r
+      WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
+      ${filterClause(sql`r`, filters)}`;
+    }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
@@ -137,6 +151,18 @@ function zoneRows(zone: ZoneSpec): Sql {
            AS u(store_id, zone)`;
 }
 
+/** Whether a trend can be read from per-store rollups: no product filter, split or category. */
+function perStoreRows(q: TrendStatement): boolean {
+  const { productIds, categories } = q.filters;
+  return (
+    q.storeRollups === true &&
+    productIds === null &&
+    categories === null &&
+    !q.groupBy.product &&
+    !q.groupBy.category
+  );
+}
+
 /**
  * The salesTrend statement: the segments' rows, bucketed in the requested zone and
  * re-aggregated per bucket and group; with fillGaps, every bucket of the range for every group
@@ -163,7 +189,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
-      ${segmentRows(q.segments, q.filters)}
+      ${segmentRows(q.segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
   const columns = (a: Sql, g: Sql) => sql`${a}.bucket AS "bucket", ${g}.store_id AS "storeId",
            ${g}.product_id AS "productId", ${g}.category AS "category"`;
@@ -249,8 +275,8 @@ export function productSalesSql(segments: readonly Segment[], filters: SalesFilt
 
 /**
  * Daily sales rows (store_id, product_id, bucket = UTC day, units, revenue) of the UTC days in
- * `[from, to)`: the daily rollup on TimescaleDB; on plain PostgreSQL, where the rollups are views
- * a time predicate cannot reach, the same aggregate straight from transactions (index on time).
+ * `[from, to)`: the daily rollup, or (benchmarks comparing the two) the same aggregate straight
+ * from transactions (index on time).
  */
 export function dailyRows(
   rollups: boolean,

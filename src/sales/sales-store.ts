@@ -39,17 +39,21 @@ export interface TrendInput {
 }
 
 /**
- * Routing switches, never exposed through the API. `forceRaw` reads transactions only: on plain
- * PostgreSQL (whose rollups are views over transactions that a time predicate cannot reach
- * through) and in benchmarks comparing the routes.
+ * Routing switches, never exposed through the API. `forceRaw` reads transactions only
+ * (benchmarks comparing the routes); `storeRollups` reads trends that ask about no product from
+ * the per-store rollups, which plain PostgreSQL keeps beside the per-product ones.
  */
 export interface TrendOptions {
   forceRaw?: boolean;
+  storeRollups?: boolean;
 }
 
-/** The routing a backend calls for: rollups on TimescaleDB, raw rows on plain PostgreSQL. */
+/**
+ * The routing a backend calls for: the rollups wherever they are exact on both backends (the
+ * continuous aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL).
+ */
 export function routeFor(backend: Backend): TrendOptions {
-  return { forceRaw: backend !== 'timescale' };
+  return { storeRollups: backend === 'native' };
 }
 
 function zonesOf(zone: ZoneSpec): string[] {
@@ -86,7 +90,12 @@ export async function salesTrend(
 ): Promise<TrendRow[]> {
   const segments = planTrend(input, options);
   const rows = await db.query<TrendRow>(
-    salesTrendSql({ ...input, segments, limit: MAX_TREND_BUCKETS + 1 }),
+    salesTrendSql({
+      ...input,
+      segments,
+      limit: MAX_TREND_BUCKETS + 1,
+      storeRollups: options.storeRollups === true,
+    }),
   );
   if (rows.length > MAX_TREND_BUCKETS) {
     throw userError(

@@ -290,7 +290,7 @@ builder.queryFields((t) => ({
       const limit = pageSize(args.first);
       const after = decodeCursor('dailySales', args.after, DAY_CURSOR);
       const rows = await dailySales(ctx.db, {
-        rollups: ctx.backend === 'timescale',
+        rollups: true,
         range: wholeDays(args.range),
         filters: {
           storeIds: ids(args.storeIds, 'storeIds'),
@@ -362,7 +362,7 @@ builder.queryFields((t) => ({
       const limit = pageSize(args.first);
       const after = decodeCursor('salesVelocity', args.after, PAIR_CURSOR);
       const rows = await salesVelocity(ctx.db, {
-        rollups: ctx.backend === 'timescale',
+        rollups: true,
         window: velocityWindow(args.asOf ?? todayUtc(), windowDays),
         windowDays,
         filters: {

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import sql, { type Sql } from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
-import type { Backend } from '../db/migrate.js';
 import { defineLoader, type LoaderCache } from '../loaders.js';
 import { dailyRows } from './sales-sql.js';
 
@@ -55,7 +54,6 @@ export function velocityForPairsSql(
 
 async function loadVelocity(
   db: RequestDb,
-  rollups: boolean,
   keys: readonly StoreProductKey[],
   asOf: string,
 ): Promise<string[]> {
@@ -65,7 +63,7 @@ async function loadVelocity(
   }));
   const rows = await db.query<{ storeId: string; productId: string; unitsPerDay: string }>(
     velocityForPairsSql(
-      rollups,
+      true,
       normalized,
       velocityWindow(asOf, DEFAULT_VELOCITY_WINDOW_DAYS),
       DEFAULT_VELOCITY_WINDOW_DAYS,
@@ -75,13 +73,11 @@ async function loadVelocity(
   return normalized.map((k) => byPair.get(`${k.storeId}:${k.productId}`) ?? '0');
 }
 
-const byStoreProduct = (rollups: boolean) =>
-  defineLoader<StoreProductKey, string, string>(
-    'velocityByStoreProduct',
-    (db, keys) => loadVelocity(db, rollups, keys, todayUtc()),
-    { cacheKeyFn: (k) => `${k.storeId.toLowerCase()}:${k.productId.toLowerCase()}` },
-  );
-const velocityByStoreProduct = { timescale: byStoreProduct(true), native: byStoreProduct(false) };
+const velocityByStoreProduct = defineLoader<StoreProductKey, string, string>(
+  'velocityByStoreProduct',
+  (db, keys) => loadVelocity(db, keys, todayUtc()),
+  { cacheKeyFn: (k) => `${k.storeId.toLowerCase()}:${k.productId.toLowerCase()}` },
+);
 
 /**
  * Per-request batched loader of sales velocity: average units sold per calendar UTC day over
@@ -91,7 +87,6 @@ const velocityByStoreProduct = { timescale: byStoreProduct(true), native: byStor
 export function velocityLoader(ctx: {
   db: RequestDb;
   loaders: LoaderCache;
-  backend: Backend;
 }): DataLoader<StoreProductKey, string, string> {
-  return velocityByStoreProduct[ctx.backend](ctx);
+  return velocityByStoreProduct(ctx);
 }

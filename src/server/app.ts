@@ -5,8 +5,10 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { register } from 'prom-client';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
 import type { TokenVerifier } from '../auth/tokens.js';
+import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import type { Database } from '../db/database.js';
@@ -133,6 +135,8 @@ export function createGateway(options: AppOptions): Gateway {
       usePageSizeLimit(),
       useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
       useRequestTransaction(open),
+      // After the transaction plugin: it caches and bumps versions only once work committed.
+      ...createResponseCache(config, redis, logger, register),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
       {

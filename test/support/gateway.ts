@@ -58,6 +58,9 @@ export async function startTestGateway(
     JWT_SECRET: TEST_SECRET,
     EMBEDDED_DATA_DIR: 'memory',
     DB_POOL_MAX: '4',
+    // Fixtures are written behind the gateway's back (owner connection), which bumps no data
+    // version; the response cache's own tests turn it on.
+    RESPONSE_CACHE_TTL_SECONDS: '0',
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...env,
   });

@@ -9,7 +9,7 @@ import {
   topProductsSql,
   type TrendStatement,
 } from '../../src/sales/sales-sql.js';
-import { planTotals, planTrend, type TrendInput } from '../../src/sales/sales-store.js';
+import { planTotals, planTrend, routeFor, type TrendInput } from '../../src/sales/sales-store.js';
 import { velocityForPairsSql, velocityWindow } from '../../src/sales/velocity-store.js';
 import {
   generateProducts,
@@ -81,17 +81,22 @@ export function baseTrend(catalog: SeedCatalog): TrendInput {
 
 /**
  * The main sales statements over the last weeks of the seeded period, built by the same pure
- * functions the resolvers use; `rollups` picks the TimescaleDB route (rollups + raw edges) or
- * the raw-only route of plain PostgreSQL.
+ * functions the resolvers use: routed as the backend's resolvers route them (rollups + raw
+ * edges), or `raw`: from transactions only, for comparison.
  */
-export function salesPlanStatements(catalog: SeedCatalog, rollups: boolean): Record<string, Sql> {
-  const route = { forceRaw: !rollups };
+export function salesPlanStatements(
+  catalog: SeedCatalog,
+  routing: Backend | 'raw',
+): Record<string, Sql> {
+  const rollups = routing !== 'raw';
+  const route = rollups ? routeFor(routing) : { forceRaw: true };
   const trend = (over: Partial<TrendInput> = {}): Sql => {
     const input = { ...baseTrend(catalog), ...over };
     return salesTrendSql({
       ...input,
       segments: planTrend(input, route),
       limit: 10_001,
+      storeRollups: route.storeRollups === true,
     } satisfies TrendStatement);
   };
   const storeIds = catalog.stores.map((s) => s.id);

@@ -6,8 +6,18 @@
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM store_sales_hourly r
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM store_sales_daily r
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
     ), agg AS (
-      SELECT $4::text AS zone, (date_trunc($5::text, p.t AT TIME ZONE $6::text) AT TIME ZONE $7::text) AS bucket,
+      SELECT $8::text AS zone, (date_trunc($9::text, p.t AT TIME ZONE $10::text) AT TIME ZONE $11::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -21,5 +31,5 @@
            a.transactions::integer AS "transactions"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $8
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]
+    LIMIT $12
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]

@@ -6,8 +6,23 @@
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_hourly r
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_hourly_archived r
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      UNION ALL
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+      FROM sale_lines x
+      WHERE x.time >= $8::timestamptz AND x.time < $9::timestamptz
     ), agg AS (
-      SELECT $4::text AS zone, (p.t - ((p.t AT TIME ZONE $5::text) - date_trunc('hour', p.t AT TIME ZONE $6::text))) AS bucket,
+      SELECT $10::text AS zone, (p.t - ((p.t AT TIME ZONE $11::text) - date_trunc('hour', p.t AT TIME ZONE $12::text))) AS bucket,
              NULL::uuid AS store_id,
              p.product_id AS product_id,
              NULL::text AS category,
@@ -19,11 +34,11 @@
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT DISTINCT (q.t - ((q.t AT TIME ZONE zz.zone) - date_trunc('hour', q.t AT TIME ZONE zz.zone))) AS bucket
-      FROM (SELECT $7::timestamptz AS t
+      FROM (SELECT $13::timestamptz AS t
             UNION ALL
-            SELECT generate_series(date_bin('15 minutes', $8::timestamptz, '2000-01-01 00:00:00+00'),
-                                   $9::timestamptz - interval '1 microsecond', interval '15 minutes')) q
-      WHERE q.t >= $10::timestamptz) b
+            SELECT generate_series(date_bin('15 minutes', $14::timestamptz, '2000-01-01 00:00:00+00'),
+                                   $15::timestamptz - interval '1 microsecond', interval '15 minutes')) q
+      WHERE q.t >= $16::timestamptz) b
     ), groups AS (
       SELECT DISTINCT zone, store_id, product_id, category FROM agg
     )
@@ -36,5 +51,5 @@
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.product_id = g.product_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $11
--- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",10001]
+    LIMIT $17
+-- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",10001]

@@ -9,8 +9,14 @@
       FROM sale_lines x
       WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
       AND x.store_id = ANY($5::uuid[])
+      UNION ALL
+      SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM store_sales_hourly r
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      AND r.store_id = ANY($8::uuid[])
     ), agg AS (
-      SELECT z.zone AS zone, (date_trunc($6::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
+      SELECT z.zone AS zone, (date_trunc($9::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -23,9 +29,9 @@
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT g AT TIME ZONE zz.zone AS bucket
-      FROM generate_series(date_trunc($7::text, $8::timestamptz AT TIME ZONE zz.zone),
-                           ($9::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
-                           $10::interval) g) b
+      FROM generate_series(date_trunc($10::text, $11::timestamptz AT TIME ZONE zz.zone),
+                           ($12::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
+                           $13::interval) g) b
     ), groups AS (
       SELECT z.zone, z.store_id, NULL::uuid AS product_id, NULL::text AS category
       FROM zones z
@@ -39,5 +45,5 @@
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.store_id = g.store_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $11
--- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",10001]
+    LIMIT $14
+-- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",10001]

@@ -4,11 +4,31 @@
              x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_hourly r
+      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_hourly_archived r
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_daily r
+      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units, r.revenue, r.transactions
+      FROM sales_daily_archived r
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
     )
     SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
            sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions"
     FROM parts p
     GROUP BY p.product_id
     ORDER BY sum(p.revenue) DESC, p.product_id
-    LIMIT $3
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10]
+    LIMIT $11
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z",10]

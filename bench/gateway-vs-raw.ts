@@ -1,0 +1,492 @@
+/**
+ * Per-request cost of the gateway against a minimal node:http + pg handler that verifies the
+ * same bearer token, runs the same SQL (the project's own statements) in the same tenant
+ * transaction and returns the same JSON; and the response cache's hits against its misses.
+ * Each server runs in a process of its own (autocannon stays in this one); rounds alternate.
+ *   npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5] [--connections 10]
+ *     [--trend-database URL]   (a seeded database for the cache's 30-day trend; default: the
+ *                               scratch database this benchmark seeds)
+ * The scratch database is created on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)
+ * and dropped at the end. Figures go to bench/results/gateway-vs-raw.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { jwtVerify } from 'jose';
+import pg from 'pg';
+import { mintToken } from '../src/auth/tokens.js';
+import { listStores, productById, storeById } from '../src/catalog/catalog-store.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { createPool } from '../src/db/pool.js';
+import { RequestDb } from '../src/db/request-db.js';
+import { listLatestInventory } from '../src/inventory/inventory-store.js';
+import { LoaderCache } from '../src/loaders.js';
+import { createLogger } from '../src/logger.js';
+import { velocityLoader } from '../src/sales/velocity-store.js';
+import { seedDatabase } from '../src/seed/index.js';
+import { createTokenVerifier } from '../src/auth/tokens.js';
+import { createGateway, listen } from '../src/server/app.js';
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    database: { type: 'string' },
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '10' },
+    'trend-database': { type: 'string' },
+  },
+});
+const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const SECRET = 'bench-secret-bench-secret-bench-secret-01';
+const ISSUER = 'shelfops-dev';
+const AUDIENCE = 'shelfops-gateway';
+const POOL = 10;
+
+const STORES = '{ stores(first: 10) { edges { node { id } } } }';
+const INVENTORY =
+  '{ latestInventory(first: 100) { edges { node { store { name } product { name } available daysOfCover } } } }';
+const TREND = `query($range: TimeRange!) { salesTrend(range: $range, granularity: DAY, groupBy: [STORE]) {
+  bucket store { id } units revenue transactions } }`;
+
+// ---------------------------------------------------------------- servers (child processes)
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/** The minimal handler: verify, one transaction under the tenant context, same SQL, JSON. */
+async function serveRaw(url: string): Promise<number> {
+  const pool = createPool(url, POOL);
+  const key = createSecretKey(Buffer.from(SECRET, 'utf8'));
+  const server = createServer((request, response) => {
+    void (async () => {
+      const { query } = JSON.parse(await readBody(request)) as { query: string };
+      const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      const { payload } = await jwtVerify(token, key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      });
+      const db = new RequestDb(pool, {
+        customerId: String(payload['customer_id']),
+        role: String(payload['role']),
+        storeIds: null,
+        statementTimeoutMs: 10_000,
+      });
+      let data: unknown;
+      try {
+        if (query === STORES) {
+          const page = { limit: 10, after: null, search: null, region: null };
+          const rows = await listStores(db, page);
+          data = { stores: { edges: rows.slice(0, 10).map((r) => ({ node: { id: r.id } })) } };
+        } else {
+          const ctx = { db, loaders: new LoaderCache() };
+          const rows = (
+            await listLatestInventory(db, {
+              limit: 100,
+              after: null,
+              storeIds: null,
+              productIds: null,
+              belowReorderPoint: null,
+            })
+          ).slice(0, 100);
+          const [stores, products, velocity] = await Promise.all([
+            storeById(ctx).loadMany(rows.map((r) => r.storeId)),
+            productById(ctx).loadMany(rows.map((r) => r.productId)),
+            velocityLoader(ctx).loadMany(rows),
+          ]);
+          data = {
+            latestInventory: {
+              edges: rows.map((r, i) => {
+                const perDay = Number(velocity[i]);
+                const store = stores[i] as { name: string };
+                const product = products[i] as { name: string };
+                return {
+                  node: {
+                    store: { name: store.name },
+                    product: { name: product.name },
+                    available: r.available,
+                    daysOfCover: perDay > 0 ? r.available / perDay : null,
+                  },
+                };
+              }),
+            },
+          };
+        }
+        await db.finish('commit');
+      } finally {
+        await db.finish('rollback');
+      }
+      const body = JSON.stringify({ data });
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(body);
+    })().catch((error: unknown) => {
+      response.writeHead(500).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function serveGateway(url: string, cacheTtl: string): Promise<number> {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: SECRET,
+    DATABASE_URL: url,
+    DB_POOL_MAX: String(POOL),
+    MIGRATE_ON_START: 'false',
+    RATE_LIMIT_REQUESTS: '0',
+    RESPONSE_CACHE_TTL_SECONDS: cacheTtl,
+  });
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config, logger);
+  const gateway = createGateway({
+    config,
+    database,
+    verifier: await createTokenVerifier(config.jwt),
+    logger,
+  });
+  const server = await listen(gateway, '127.0.0.1', 0);
+  return (server.address() as AddressInfo).port;
+}
+
+// ---------------------------------------------------------------- measuring (this process)
+
+interface Child {
+  url: string;
+  process: ChildProcess;
+}
+
+function start(kind: 'raw' | 'gateway' | 'gateway-cached', database: string): Promise<Child> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', kind, '--database', database],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const port = /listening (\d+)/.exec(chunk.toString())?.[1];
+      if (port) resolve({ url: `http://127.0.0.1:${port}`, process: child });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+  });
+}
+
+function rssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  rss: number;
+}
+
+async function load(
+  child: Child,
+  body: string,
+  token: string,
+  seconds: number,
+  connections: number,
+): Promise<Measured> {
+  let rss = 0;
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, rssMiB(child.process.pid));
+  }, 200);
+  const result = await autocannon({
+    url: `${child.url}/graphql`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
+  clearInterval(sampler);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors,
+    rss,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+async function post(child: Child, body: string, token: string) {
+  const response = await fetch(`${child.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, text, cache: response.headers.get('x-shelfops-cache') };
+}
+
+async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `shelfops_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `${SERVER_URL}/${name}`,
+    async drop() {
+      const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function firstTenant(url: string): Promise<{ customerId: string; end: Date }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ id: string; end: Date }>(
+    `SELECT (SELECT id FROM customers ORDER BY name, id LIMIT 1) AS id,
+            date_trunc('day', max(time)) AS end FROM transactions`,
+  );
+  await client.end();
+  const row = rows[0];
+  if (!row) throw new Error('no tenant in the trend database');
+  return { customerId: row.id, end: row.end };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(args.seconds);
+  const rounds = Number(args.rounds);
+  const connections = Number(args.connections);
+  const scratch = await scratchDatabase();
+  const children: Child[] = [];
+  const lines: string[] = [];
+  const print = (line = '') => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  try {
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: SECRET,
+      DATABASE_URL: scratch.url,
+    });
+    const database = await openDatabase(config, createLogger('silent'));
+    const seeded = await seedDatabase(database.pool, database.backend, {
+      tenants: 1,
+      storesPerTenant: 20,
+      productsPerTenant: 50,
+      days: 30,
+      seed: 42,
+      endDate: new Date(Date.now() + 86_400_000),
+    });
+    await database.pool.query('ANALYZE');
+    await database.close();
+    const customerId = seeded.tenants[0]?.customerId ?? '';
+    const token = await mintToken({
+      secret: SECRET,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      customerId,
+      role: 'analyst',
+    });
+
+    const raw = await start('raw', scratch.url);
+    const gateway = await start('gateway', scratch.url);
+    const gatewayCached = await start('gateway-cached', scratch.url);
+    children.push(raw, gateway, gatewayCached);
+
+    print('# Gateway against a minimal node:http + pg handler, and the response cache');
+    print('');
+    print(
+      `\`npx tsx bench/gateway-vs-raw.ts\` — plain PostgreSQL server (pool of ${POOL} each), ` +
+        `${seeded.transactions} sale lines / 20 stores / 50 products of one tenant, ` +
+        `autocannon ${connections} connections, ${rounds} alternated rounds of ${seconds} s ` +
+        `per server after a warm-up; each server in a process of its own (NODE_ENV=production, ` +
+        `tsx). The raw handler verifies the same HS256 bearer token with jose (key imported ` +
+        `once), runs the project's own statements (listStores; listLatestInventory, stores, ` +
+        `products and velocity by id batch) in one transaction under the same tenant context ` +
+        `(set_config as shelfops_gateway, RLS) and writes the same JSON. The gateway runs with ` +
+        `its response cache off for this comparison; the third row, for information, is the ` +
+        `gateway as configured by default (cache on: the repeated query is a hit). Node ${process.version}, ` +
+        `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    );
+    print('');
+    for (const [name, query] of [
+      ['stores(first: 10)', STORES],
+      ['latestInventory(first: 100) with store, product, daysOfCover', INVENTORY],
+    ] as const) {
+      const body = JSON.stringify({ query });
+      const [fromRaw, fromGateway] = [
+        await post(raw, body, token),
+        await post(gateway, body, token),
+      ];
+      const same = JSON.parse(fromRaw.text) as unknown;
+      const answersMatch =
+        JSON.stringify(same) === JSON.stringify(JSON.parse(fromGateway.text) as unknown);
+      const servers = { gateway, raw, cached: gatewayCached };
+      const results: Record<keyof typeof servers, Measured[]> = {
+        gateway: [],
+        raw: [],
+        cached: [],
+      };
+      for (const kind of ['gateway', 'raw', 'cached'] as const) {
+        await load(servers[kind], body, token, 2, connections);
+      }
+      for (let round = 0; round < rounds; round += 1) {
+        for (const kind of ['gateway', 'raw', 'cached'] as const) {
+          results[kind].push(await load(servers[kind], body, token, seconds, connections));
+        }
+      }
+      print(`### ${name}`);
+      print('');
+      print(`Same JSON from both: ${answersMatch ? 'yes' : 'NO'}.`);
+      print('');
+      print(
+        '| server | req/s (median) | req/s per round | p50 ms | p99 ms | max RSS MiB | errors |',
+      );
+      print('| --- | --- | --- | --- | --- | --- | --- |');
+      const label = {
+        gateway: 'gateway (cache off)',
+        raw: 'raw node:http + pg',
+        cached: 'gateway (cache on, hits)',
+      };
+      for (const kind of ['gateway', 'raw', 'cached'] as const) {
+        const r = results[kind];
+        print(
+          `| ${label[kind]} | ${median(r.map((x) => x.rps)).toFixed(0)} | ` +
+            `${r.map((x) => x.rps.toFixed(0)).join(', ')} | ${median(r.map((x) => x.p50))} | ` +
+            `${median(r.map((x) => x.p99))} | ${Math.max(...r.map((x) => x.rss)).toFixed(0)} | ` +
+            `${r.reduce((s, x) => s + x.errors, 0)} |`,
+        );
+      }
+      const ratio =
+        median(results.gateway.map((x) => x.rps)) / median(results.raw.map((x) => x.rps));
+      print('');
+      print(`Gateway ÷ raw: **${ratio.toFixed(2)}** (target ≥ 0.8).`);
+      print('');
+    }
+
+    // The cache: the same 30-day DAY trend by store, misses (a token subject of its own per
+    // request, so the key differs and the SQL is the same) against hits (one token repeated).
+    const trendUrl = args['trend-database'] ?? scratch.url;
+    const trendTenant = await firstTenant(trendUrl);
+    const cached = args['trend-database'] ? await start('gateway-cached', trendUrl) : gatewayCached;
+    if (cached !== gatewayCached) children.push(cached);
+    const to = trendTenant.end;
+    const from = new Date(to.getTime() - 30 * 86_400_000);
+    const body = JSON.stringify({
+      query: TREND,
+      variables: { range: { from: from.toISOString(), to: to.toISOString() } },
+    });
+    const tokenFor = (n: number) =>
+      mintToken({
+        secret: SECRET,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        customerId: trendTenant.customerId,
+        role: 'analyst',
+        subject: `dashboard-${n}`,
+      });
+    const samples = 40;
+    const hitToken = await tokenFor(0);
+    const primed = await post(cached, body, hitToken);
+    const missTokens = await Promise.all(
+      Array.from({ length: samples }, (_, n) => tokenFor(n + 1)),
+    );
+    const hits: number[] = [];
+    const misses: number[] = [];
+    let statuses = '';
+    for (let n = 0; n < samples; n += 1) {
+      let started = performance.now();
+      const miss = await post(cached, body, missTokens[n] ?? '');
+      misses.push(performance.now() - started);
+      started = performance.now();
+      const hit = await post(cached, body, hitToken);
+      hits.push(performance.now() - started);
+      const data = (text: string) => JSON.stringify((JSON.parse(text) as { data: unknown }).data);
+      if (miss.cache !== 'MISS' || hit.cache !== 'HIT' || data(hit.text) !== data(primed.text)) {
+        statuses = 'UNEXPECTED';
+      }
+    }
+    const hitLoad = await load(cached, body, hitToken, seconds, connections);
+    const missRatio = median(misses) / median(hits);
+    const trendLines = await firstTenantLines(trendUrl, trendTenant.customerId);
+    print('### Response cache: 30-day DAY trend by store');
+    print('');
+    print(
+      `Database: ${args['trend-database'] ? 'the seeded benchmark database given with --trend-database' : 'the scratch database above'} ` +
+        `(${trendLines} sale lines of the tenant asked about), range ${from.toISOString().slice(0, 10)} → ` +
+        `${to.toISOString().slice(0, 10)}, routed as in production. ${samples} sequential pairs on one ` +
+        `connection, miss then hit (a miss: a token of its own, so a key of its own; same SQL). ` +
+        `Every miss said MISS, every hit HIT with the primed answer: ${statuses === '' ? 'yes' : 'NO'}.`,
+    );
+    print('');
+    print('| | median ms | p90 ms |');
+    print('| --- | --- | --- |');
+    const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? 0;
+    print(`| miss | ${median(misses).toFixed(2)} | ${p90(misses).toFixed(2)} |`);
+    print(`| hit | ${median(hits).toFixed(2)} | ${p90(hits).toFixed(2)} |`);
+    print('');
+    print(`Hit ÷ miss speed: **${missRatio.toFixed(1)}×** (target ≥ 20×).`);
+    print(
+      `Hits at ${connections} connections: ${hitLoad.rps.toFixed(0)} req/s, p50 ${hitLoad.p50} ms, ` +
+        `p99 ${hitLoad.p99} ms, max RSS ${hitLoad.rss.toFixed(0)} MiB, errors ${hitLoad.errors}.`,
+    );
+    await writeFile(
+      new URL('./results/gateway-vs-raw.md', import.meta.url),
+      `${lines.join('\n')}\n`,
+    );
+  } finally {
+    for (const child of children) child.process.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await scratch.drop();
+  }
+}
+
+async function firstTenantLines(url: string, customerId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ n: string }>(
+    'SELECT count(*) AS n FROM transactions WHERE customer_id = $1',
+    [customerId],
+  );
+  await client.end();
+  return Number(rows[0]?.n ?? 0);
+}
+
+if (args.serve) {
+  const url = args.database ?? '';
+  const port =
+    args.serve === 'raw'
+      ? await serveRaw(url)
+      : await serveGateway(url, args.serve === 'gateway-cached' ? '300' : '0');
+  // A clean exit, so `node --cpu-prof` writes its profile when the benchmark stops the server.
+  process.once('SIGTERM', () => process.exit(0));
+  process.stdout.write(`listening ${port}\n`);
+} else {
+  await main();
+}

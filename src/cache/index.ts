@@ -1,0 +1,35 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { GraphQLContext } from '../context.js';
+import type { Logger } from '../logger.js';
+import { memoryDataVersions, redisDataVersions } from './data-version.js';
+import { registerResponseCacheMetrics } from './metrics.js';
+import { useResponseCache } from './response-cache.js';
+import { memoryResponseStore, redisResponseStore } from './response-store.js';
+
+/**
+ * The response cache as configured: none when its TTL is 0; in Redis (answers and data
+ * versions shared by replicas) when there is one; else in memory, bounded by bytes.
+ */
+export function createResponseCache(
+  config: Config,
+  redis: Redis | null,
+  logger: Logger,
+  registry: Registry,
+): Plugin<GraphQLContext>[] {
+  const { ttlSeconds, maxBytes } = config.responseCache;
+  if (ttlSeconds === 0) return [];
+  registerResponseCacheMetrics(registry);
+  const prefix = config.redis.keyPrefix;
+  return [
+    useResponseCache({
+      store: redis
+        ? redisResponseStore(redis, prefix, { ttlSeconds })
+        : memoryResponseStore({ ttlSeconds, maxBytes }),
+      versions: redis ? redisDataVersions(redis, prefix) : memoryDataVersions(),
+      logger,
+    }),
+  ];
+}

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+
+/** Serialized, error-free GraphQL results by cache key. */
+export interface ResponseStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, body: string): Promise<void>;
+}
+
+export interface ResponseStoreLimits {
+  ttlSeconds: number;
+  /** Memory: the most bytes of keys and bodies held; the least recently used go first. */
+  maxBytes: number;
+}
+
+/** Two bytes per UTF-16 code unit: an upper bound of what V8 holds for a string. */
+const stringBytes = (text: string) => text.length * 2;
+
+/** A store in this process's memory, bounded by bytes rather than entries. */
+export function memoryResponseStore(limits: ResponseStoreLimits): ResponseStore {
+  const cache = new LRUCache<string, string>({
+    maxSize: limits.maxBytes,
+    // An answer larger than an eighth of the budget would evict too much to be worth keeping.
+    maxEntrySize: Math.max(1, Math.floor(limits.maxBytes / 8)),
+    sizeCalculation: (body, key) => stringBytes(body) + stringBytes(key),
+    ttl: limits.ttlSeconds * 1000,
+  });
+  return {
+    get: async (key) => cache.get(key) ?? null,
+    set: async (key, body) => {
+      cache.set(key, body);
+    },
+  };
+}
+
+/** A store in Redis, shared by every replica; entries expire after the TTL. */
+export function redisResponseStore(
+  redis: Redis,
+  keyPrefix: string,
+  limits: Pick<ResponseStoreLimits, 'ttlSeconds'>,
+): ResponseStore {
+  const redisKey = (key: string) => `${keyPrefix}response:${key}`;
+  return {
+    get: async (key) => (await redis.get(redisKey(key))) ?? null,
+    set: async (key, body) => {
+      await redis.set(redisKey(key), body, 'EX', limits.ttlSeconds);
+    },
+  };
+}

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshSalesRollups } from '../src/db/rollups.js';
+import { memoryResponseStore } from '../src/cache/response-store.js';
+import { CSRF_HEADER } from '../src/server/app.js';
+import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
+import { BACKENDS } from './support/backends.js';
+import { uuid } from './support/fixtures.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import {
+  CATEGORIES,
+  expectedTrend,
+  generateSales,
+  insertSales,
+  insertTenants,
+  salesTenant,
+  type SaleRow,
+  type TrendQuestion,
+} from './support/sales-data.js';
+import { askTrend, TREND } from './support/sales-trend.js';
+
+const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
+const CACHE_ON = { RESPONSE_CACHE_TTL_SECONDS: '300' };
+
+// Twin tenants: the same store and product ids, different sales.
+const a = salesTenant(0xa, 'Tenant A', 2);
+const b = salesTenant(0xb, 'Tenant B', 2);
+const categoryOf = (productId: string) =>
+  CATEGORIES[Number.parseInt(productId.slice(-2), 16) - 1] ?? 'Dairy';
+const periods = [{ from: '2026-05-01T00:00:00Z', days: 30 }];
+const question: TrendQuestion = {
+  from: '2026-05-01T00:00:00Z',
+  to: '2026-06-01T00:00:00Z',
+  granularity: 'DAY',
+  groupBy: ['STORE'],
+};
+const variables = {
+  range: { from: question.from, to: question.to },
+  g: 'DAY',
+  groupBy: ['STORE'],
+  fill: false,
+};
+
+/** A sale line as recordSales takes it, and as the oracle counts it. */
+function newLine(customerId: string, n: number) {
+  const input = {
+    transactionId: uuid(0xcafe, n),
+    time: new Date(Date.parse('2026-05-10T12:00:00Z') + n * 60_000).toISOString(),
+    storeId: uuid(1, 1),
+    productId: uuid(2, 2),
+    quantity: 3,
+    unitPrice: '2.50',
+  };
+  const row: SaleRow = {
+    customerId,
+    transactionId: input.transactionId,
+    time: Date.parse(input.time),
+    storeId: input.storeId,
+    productId: input.productId,
+    quantity: 3,
+    priceCents: 250n,
+  };
+  return { input, row };
+}
+
+const cacheStatus = (res: { headers: Headers; extensions?: Record<string, unknown> }) => ({
+  header: res.headers.get('x-shelfops-cache'),
+  hit: (res.extensions?.['responseCache'] as { hit?: boolean } | undefined)?.hit,
+  statements: res.extensions?.['sqlStatements'],
+});
+
+describe.each(BACKENDS)('response cache (in memory) on %s', (kind) => {
+  let gw: TestGateway;
+  const rowsA = generateSales(a, 11, periods, 2, 12);
+  const rowsB = generateSales(b, 12, periods, 2, 7);
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind, CACHE_ON);
+    await insertTenants(gw.owner, [a, b]);
+    await insertSales(gw.owner, [...rowsA, ...rowsB]);
+    await refreshSalesRollups(gw.owner, gw.database.backend, null, null);
+  });
+  afterAll(() => gw?.close());
+
+  it('serves a repeated query from the cache, without SQL, and says so', async () => {
+    const token = await gw.token(a.customerId);
+    const first = await gw.graphql(TREND, variables, token);
+    const second = await gw.graphql(TREND, variables, token);
+    expect(first.errors).toBeUndefined();
+    expect(cacheStatus(first)).toMatchObject({ header: 'MISS', hit: false });
+    expect(first.extensions?.['sqlStatements']).toBeGreaterThan(0);
+    // A hit stops before execution: the statement counter, an execution hook, never runs.
+    expect(cacheStatus(second)).toEqual({ header: 'HIT', hit: true, statements: undefined });
+    expect(second.data).toEqual(first.data);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/shelfops_response_cache_lookups_total\{outcome="hit"\} [1-9]/);
+    expect(metrics).toMatch(/shelfops_response_cache_lookups_total\{outcome="miss"\} [1-9]/);
+  });
+
+  it('keeps twin tenants apart: same ids, same query, each its own answer', async () => {
+    const tokenA = await gw.token(a.customerId);
+    const tokenB = await gw.token(b.customerId);
+    await gw.graphql(TREND, variables, tokenA);
+    const fromB = await gw.graphql(TREND, variables, tokenB);
+    expect(cacheStatus(fromB).hit).toBe(false);
+    expect(await askTrend(gw, tokenB, question)).toEqual(
+      expectedTrend(rowsB, b.customerId, categoryOf, question),
+    );
+    expect(await askTrend(gw, tokenA, question)).toEqual(
+      expectedTrend(rowsA, a.customerId, categoryOf, question),
+    );
+    // A narrower store scope of the same tenant is a different key as well.
+    const scoped = await gw.token(a.customerId, 'analyst', [uuid(1, 2)]);
+    const answer = await askTrend(gw, scoped, question);
+    expect(answer).toEqual(
+      expectedTrend(rowsA, a.customerId, categoryOf, { ...question, storeIds: [uuid(1, 2)] }),
+    );
+  });
+
+  it('reads its writes: an acknowledged recordSales shows in the next answer', async () => {
+    const reader = await gw.token(a.customerId);
+    const writer = await gw.token(a.customerId, 'admin');
+    const before = await askTrend(gw, reader, question);
+    expect(cacheStatus(await gw.graphql(TREND, variables, reader)).hit).toBe(true);
+    const line = newLine(a.customerId, 1);
+    const write = await gw.graphql(RECORD, { s: [line.input] }, writer);
+    expect(write.data).toEqual({ recordSales: { accepted: 1, duplicates: 0 } });
+    const after = await gw.graphql(TREND, variables, reader);
+    expect(cacheStatus(after).hit).toBe(false);
+    const expected = expectedTrend([...rowsA, line.row], a.customerId, categoryOf, question);
+    expect(await askTrend(gw, reader, question)).toEqual(expected);
+    expect(expected).not.toEqual(before);
+    // The other tenant's cached answer was not touched by A's write.
+    const tokenB = await gw.token(b.customerId);
+    await gw.graphql(TREND, variables, tokenB);
+    expect(cacheStatus(await gw.graphql(TREND, variables, tokenB)).hit).toBe(true);
+  });
+
+  it('never caches a mutation: a retried batch reports its duplicates', async () => {
+    const writer = await gw.token(a.customerId, 'admin');
+    const line = newLine(a.customerId, 2);
+    const first = await gw.graphql(RECORD, { s: [line.input] }, writer);
+    const retry = await gw.graphql(RECORD, { s: [line.input] }, writer);
+    expect(first.data).toEqual({ recordSales: { accepted: 1, duplicates: 0 } });
+    expect(retry.data).toEqual({ recordSales: { accepted: 0, duplicates: 1 } });
+    expect(retry.headers.get('x-shelfops-cache')).toBeNull();
+  });
+
+  it('never caches an answer with an error, even a partial one', async () => {
+    const token = await gw.token(a.customerId);
+    const query = `query($range: TimeRange!) { viewer { role } salesTrend(range: $range, granularity: DAY) { units } }`;
+    const inverted = { range: { from: question.to, to: question.from } };
+    for (let i = 0; i < 2; i += 1) {
+      const res = await gw.graphql(query, inverted, token);
+      expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(cacheStatus(res)).toMatchObject({ header: null, hit: undefined });
+    }
+  });
+
+  it('answers a GET persisted query with an ETag, 304 while the data is unchanged', async () => {
+    const token = await gw.token(a.customerId);
+    const query = `query StoreTotals($range: TimeRange!) { salesTrend(range: $range, granularity: MONTH, groupBy: [STORE]) { store { id } units revenue } }`;
+    const hash = createHash('sha256').update(query).digest('hex');
+    const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+    const registered = await gw.post(
+      { query, variables: { range: variables.range }, extensions },
+      token,
+    );
+    expect(registered.errors).toBeUndefined();
+    const url = new URL(`${gw.url}/graphql`);
+    url.searchParams.set('extensions', JSON.stringify(extensions));
+    url.searchParams.set('variables', JSON.stringify({ range: variables.range }));
+    const get = (headers: Record<string, string> = {}) =>
+      fetch(url, {
+        headers: { authorization: `Bearer ${token}`, [CSRF_HEADER]: '1', ...headers },
+      });
+    const first = await get();
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^W\/"[A-Za-z0-9_-]+"$/);
+    expect(first.headers.get('cache-control')).toBe('private, no-cache');
+    const firstBody = (await first.json()) as { data: unknown };
+    const unchanged = await get({ 'if-none-match': etag ?? '' });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    // Another tenant sending the same tag gets its own answer, not a 304 for A's data.
+    const other = await fetch(url, {
+      headers: {
+        authorization: `Bearer ${await gw.token(b.customerId)}`,
+        [CSRF_HEADER]: '1',
+        'if-none-match': etag ?? '',
+      },
+    });
+    expect(other.status).toBe(200);
+    expect(((await other.json()) as { data: unknown }).data).not.toEqual(firstBody.data);
+    const writer = await gw.token(a.customerId, 'admin');
+    await gw.graphql(RECORD, { s: [newLine(a.customerId, 3).input] }, writer);
+    const changed = await get({ 'if-none-match': etag ?? '' });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    const changedBody = (await changed.json()) as {
+      data: { salesTrend: { store: { id: string }; units: number; revenue: string }[] };
+    };
+    const store1 = changedBody.data.salesTrend.find((r) => r.store.id === uuid(1, 1));
+    const { rows } = await gw.owner.query<{ units: string; revenue: string }>(
+      `SELECT sum(quantity)::text AS units, sum(revenue)::text AS revenue FROM transactions
+       WHERE customer_id = $1 AND store_id = $2 AND time >= $3 AND time < $4`,
+      [a.customerId, uuid(1, 1), question.from, question.to],
+    );
+    expect(store1).toEqual({
+      store: { id: uuid(1, 1) },
+      units: Number(rows[0]?.units),
+      revenue: rows[0]?.revenue,
+    });
+  });
+});
+
+describe('response cache shared through Redis by two replicas', () => {
+  const prefix = uniqueRedisPrefix('response');
+  let replicas: TestGateway[] = [];
+  let redis: Redis;
+  const rows = generateSales(a, 21, periods, 2, 5);
+
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL);
+    const env = { ...CACHE_ON, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix };
+    replicas = [await startTestGateway('postgres', env), await startTestGateway('postgres', env)];
+    for (const replica of replicas) {
+      await insertTenants(replica.owner, [a]);
+      await insertSales(replica.owner, rows);
+    }
+  });
+  afterAll(async () => {
+    for (const replica of replicas) await replica.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('hits on one replica what another stored, and a write on either invalidates both', async () => {
+    const [first, second] = replicas;
+    if (!first || !second) throw new Error('two replicas expected');
+    const reader = await first.token(a.customerId);
+    const missed = await first.graphql(TREND, variables, reader);
+    expect(cacheStatus(missed).hit).toBe(false);
+    const hit = await second.graphql(TREND, variables, reader);
+    expect(cacheStatus(hit)).toEqual({ header: 'HIT', hit: true, statements: undefined });
+    expect(hit.data).toEqual(missed.data);
+    const ttl = await redis.ttl((await redis.keys(`${prefix}response:*`))[0] ?? '');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(300);
+    // Both replicas' databases get the write (each test gateway has a database of its own);
+    // the version bumped by the second must invalidate what the first cached.
+    const line = newLine(a.customerId, 4);
+    await insertSales(first.owner, [line.row]);
+    const writer = await second.token(a.customerId, 'admin');
+    const write = await second.graphql(RECORD, { s: [line.input] }, writer);
+    expect(write.data).toEqual({ recordSales: { accepted: 1, duplicates: 0 } });
+    expect(await redis.get(`${prefix}data-version:${a.customerId}`)).toBe('1');
+    const after = await first.graphql(TREND, variables, reader);
+    expect(cacheStatus(after).hit).toBe(false);
+    expect(await askTrend(first, reader, question)).toEqual(
+      expectedTrend([...rows, line.row], a.customerId, categoryOf, question),
+    );
+  });
+});
+
+describe('in-memory response store', () => {
+  it('holds at most its byte budget, dropping the least recently used', async () => {
+    const store = memoryResponseStore({ ttlSeconds: 60, maxBytes: 100_000 });
+    const body = (n: number) => JSON.stringify({ data: { n, pad: 'x'.repeat(2_000) } });
+    for (let n = 0; n < 200; n += 1) await store.set(`key-${n}`, body(n));
+    const kept: number[] = [];
+    for (let n = 0; n < 200; n += 1) if ((await store.get(`key-${n}`)) !== null) kept.push(n);
+    const bytes = kept.reduce((sum, n) => sum + 2 * (body(n).length + `key-${n}`.length), 0);
+    expect(bytes).toBeLessThanOrEqual(100_000);
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept.at(-1)).toBe(199);
+    expect(kept[0]).toBeGreaterThan(0);
+  });
+});
