@@ -4,6 +4,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
 import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.js';
+import { refreshStaleRollups } from './freshness.js';
 import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
@@ -28,7 +29,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     ? null
     : await startEmbeddedDatabase({ dataDir: config.embeddedDataDir, reset: config.embeddedReset });
   const url = config.databaseUrl ?? embedded?.url ?? '';
-  const pool = createPool(url, embedded ? 1 : config.poolMax);
+  const pool = createPool(url, embedded ? 1 : config.poolMax, { waitMs: config.poolWaitMs });
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
   try {
     if (config.migrateOnStart) {
@@ -46,11 +47,16 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       await ensureRetentionPolicies(pool, config.retention);
       await ensureArchiveJob(pool, config.compressAfter);
     }
+    // What a previous run recorded as stale but could not refresh (a crash, an outage).
+    await refreshStaleRollups(pool, backend).catch((error: unknown) =>
+      logger.error({ err: error }, 'refreshing stale rollups at start failed'),
+    );
     return {
       pool,
       backend,
       embedded,
       async runMaintenance() {
+        await refreshStaleRollups(pool, backend);
         if (!selfMaintained) return;
         const { compressAfter } = config;
         const moves =
