@@ -9,9 +9,10 @@ import { createRequestAuthenticator } from '../auth/request-auth.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
+import { alertEventHub } from '../alerts/alert-events.js';
 import type { Database } from '../db/database.js';
-import { migrationStatus } from '../db/migrate.js';
-import { RequestDb } from '../db/request-db.js';
+import { rollupFreshness } from '../db/freshness.js';
+import { RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
@@ -26,7 +27,9 @@ import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './lim
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestTransaction } from './transaction-plugin.js';
+import { createReadinessProbe, useReadiness } from './readiness.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
+import { createErrorMask, useUnavailableStatus } from './unavailable.js';
 
 export interface AppOptions {
   config: Config;
@@ -72,6 +75,14 @@ export function createGateway(options: AppOptions): Gateway {
         ttlSeconds: config.persisted.apqTtlSeconds,
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
+  const readiness = createReadinessProbe({
+    database,
+    databaseUrl: config.databaseUrl ?? null,
+    timescaledb: config.timescaledb,
+    timeoutMs: config.readyTimeoutMs,
+    logger,
+  });
+  const alertEvents = alertEventHub(database.pool);
 
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -87,16 +98,20 @@ export function createGateway(options: AppOptions): Gateway {
         : {}),
     },
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
-    maskedErrors: { isDev: config.nodeEnv === 'development' },
+    // A lost or saturated database is DATABASE_UNAVAILABLE, not an unexpected error.
+    maskedErrors: { isDev: config.nodeEnv === 'development', maskError: createErrorMask(logger) },
     context: async ({ request }) => {
       const viewer = await authenticate.viewer(request);
       setCostLimit(viewer, config.limits.maxCost[viewer.role]);
-      const db = new RequestDb(database.pool, {
+      const settings = (statementTimeoutMs: number): RequestSettings => ({
         customerId: viewer.customerId,
         role: viewer.role,
         storeIds: viewer.storeIds,
-        statementTimeoutMs: config.statementTimeoutMs,
+        statementTimeoutMs,
       });
+      // A client that goes away cancels its statement in the server and rolls back.
+      const abort = { signal: request.signal, cancelStatement: database.embedded === null };
+      const db = new RequestDb(database.pool, settings(config.statementTimeoutMs), abort);
       open.set(request, db);
       return {
         requestId: request.headers.get('x-request-id') ?? randomUUID(),
@@ -104,7 +119,16 @@ export function createGateway(options: AppOptions): Gateway {
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
-        maintenancePool: database.pool,
+        rollups: rollupFreshness(db, {
+          pool: database.pool,
+          backend: database.backend,
+          customerId: viewer.customerId,
+          onRefreshFailed: (error) =>
+            logger.error({ err: error }, 'rollup refresh after commit failed; retried later'),
+        }),
+        alertEvents,
+        openTransaction: (statementTimeoutMs) =>
+          new RequestDb(database.pool, settings(statementTimeoutMs)),
       };
     },
     plugins: [
@@ -132,29 +156,8 @@ export function createGateway(options: AppOptions): Gateway {
       useRequestTransaction(open),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
-      {
-        async onRequest({ url, endResponse, fetchAPI }) {
-          if (url.pathname !== '/ready') return;
-          try {
-            const status = await migrationStatus(database.pool, config.timescaledb);
-            const ready = status.pending.length === 0;
-            endResponse(
-              fetchAPI.Response.json(
-                { ready, backend: database.backend, pendingMigrations: status.pending },
-                { status: ready ? 200 : 503 },
-              ),
-            );
-          } catch (error) {
-            logger.warn({ err: error }, 'readiness check failed');
-            endResponse(
-              fetchAPI.Response.json(
-                { ready: false, error: 'database unreachable' },
-                { status: 503 },
-              ),
-            );
-          }
-        },
-      },
+      useReadiness(readiness),
+      useUnavailableStatus(),
       ...(options.exposeStatementCount
         ? [
             {
