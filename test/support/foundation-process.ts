@@ -12,6 +12,8 @@ export interface GatewayProcess {
   tokens: Map<string, Record<string, string>>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Kills it and everything it started (SIGKILL, no chance to clean up); resolves once gone. */
+  kill(): Promise<void>;
 }
 
 function parseTokens(text: string): Map<string, Record<string, string>> {
@@ -101,6 +103,10 @@ export async function startGatewayProcess(
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+    async kill() {
+      signal('SIGKILL');
+      await exited;
     },
   };
 }
