@@ -51,7 +51,7 @@ export class RequestDb {
   // Statements of one request run one after another on its connection, even when sibling
   // resolvers ask at the same time.
   private tail: Promise<unknown> = Promise.resolve();
-
+  // The connection while a statement of the request runs on it: what an abort cancels.
   private running: PoolClient | null = null;
 
   constructor(
