@@ -26,10 +26,11 @@ export interface ReadinessOptions {
   logger: Logger;
 }
 
-type Check = { status: MigrationStatus } | { unreachable: true };
+/** The outcome of one database check. */
+export type ReadinessCheck = { status: MigrationStatus } | { unreachable: true };
 
 /** What `/ready` says for one check: add fields here to report more. */
-export function describeReadiness(backend: string, check: Check): ReadinessReport {
+export function describeReadiness(backend: string, check: ReadinessCheck): ReadinessReport {
   if ('unreachable' in check) return { ready: false, backend, error: 'database unreachable' };
   const { pending } = check.status;
   return { ready: pending.length === 0, backend, pendingMigrations: pending };
@@ -53,10 +54,10 @@ export function createReadinessProbe(options: ReadinessOptions): ReadinessProbe 
           applicationName: 'shelfops-readiness',
         });
   pool?.on('error', (error) => logger.warn({ err: error }, 'readiness connection failed'));
-  let running: Promise<Check> | null = null;
+  let running: Promise<ReadinessCheck> | null = null;
   let embeddedStatus: MigrationStatus | null = null;
 
-  const check = async (): Promise<Check> => {
+  const check = async (): Promise<ReadinessCheck> => {
     if (embeddedStatus) return { status: embeddedStatus };
     try {
       const status = await migrationStatus(pool ?? database.pool, options.timescaledb);
