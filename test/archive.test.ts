@@ -280,7 +280,11 @@ describe('archive and compression on timescale', () => {
   it('reverts: the down migration returns every archived row to the hot tables', async () => {
     const expected = await everything();
     const total = (await count('transactions')) + (await count('archive.transactions'));
-    await migrateDown(gw.owner, { timescaledb: 'on', count: 1 });
+    // The archive migration (0004) and every one applied after it, newest first.
+    const { rows: since } = await gw.owner.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM shelfops_migrations WHERE version >= 4',
+    );
+    await migrateDown(gw.owner, { timescaledb: 'on', count: since[0]?.n ?? 1 });
     expect(await count('transactions')).toBe(total);
     expect(await count('inventory_levels')).toBe(snapshots.length);
     // The continuous aggregates were recomputed over the returned rows.
