@@ -43,6 +43,9 @@ const specification = {
   DATABASE_URL: url({ default: undefined, desc: 'PostgreSQL server; unset = embedded database' }),
   DB_POOL_MAX: num({ default: 10, desc: 'connections to a PostgreSQL server (embedded: 1)' }),
   STATEMENT_TIMEOUT_MS: num({ default: 10_000, desc: 'per-statement limit inside a request' }),
+  DB_POOL_WAIT_MS: num({ default: 5000, desc: 'longest wait for a pooled connection' }),
+  READY_TIMEOUT_MS: num({ default: 2000, desc: '/ready: longest database check' }),
+  SHUTDOWN_DRAIN_MS: num({ default: 10_000, desc: 'longest wait for in-flight requests on stop' }),
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
   RETENTION: postgresInterval({ default: '2 years', desc: 'raw time-series retention' }),
@@ -109,6 +112,11 @@ export type Config = {
   databaseUrl: string | undefined;
   poolMax: number;
   statementTimeoutMs: number;
+  /** Longest wait for a pooled connection before DATABASE_UNAVAILABLE. */
+  poolWaitMs: number;
+  readyTimeoutMs: number;
+  /** On SIGTERM/SIGINT: longest wait for in-flight requests before closing them. */
+  shutdownDrainMs: number;
   timescaledb: 'auto' | 'on' | 'off';
   migrateOnStart: boolean;
   retention: string;
@@ -182,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const positive = {
     STATEMENT_TIMEOUT_MS: e.STATEMENT_TIMEOUT_MS,
+    DB_POOL_WAIT_MS: e.DB_POOL_WAIT_MS,
+    READY_TIMEOUT_MS: e.READY_TIMEOUT_MS,
+    SHUTDOWN_DRAIN_MS: e.SHUTDOWN_DRAIN_MS,
     JWT_JWKS_CACHE_SECONDS: e.JWT_JWKS_CACHE_SECONDS,
     APQ_MAX_ENTRIES: e.APQ_MAX_ENTRIES,
     APQ_TTL_SECONDS: e.APQ_TTL_SECONDS,
@@ -219,6 +230,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     poolMax: e.DB_POOL_MAX,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    poolWaitMs: e.DB_POOL_WAIT_MS,
+    readyTimeoutMs: e.READY_TIMEOUT_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     timescaledb: e.TIMESCALEDB,
     migrateOnStart: e.MIGRATE_ON_START,
     retention: e.RETENTION,

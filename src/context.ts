@@ -1,6 +1,7 @@
 import type { Viewer } from './auth/viewer.js';
 import type { Backend } from './db/migrate.js';
-import type { Pool } from './db/pool.js';
+import type { AlertEventHub } from './alerts/alert-events.js';
+import type { RollupFreshness } from './db/freshness.js';
 import type { RequestDb } from './db/request-db.js';
 import type { LoaderCache } from './loaders.js';
 
@@ -12,6 +13,10 @@ export interface GraphQLContext {
   db: RequestDb;
   loaders: LoaderCache;
   backend: Backend;
-  /** Owner connection for work that cannot run in the request transaction (rollup refresh). */
-  maintenancePool: Pool;
+  /** What the request's writes make stale in the rollups, refreshed after commit. */
+  rollups: RollupFreshness;
+  /** Alert events of this process: published after commit, subscribed to by streams. */
+  alertEvents: AlertEventHub;
+  /** A further transaction under the viewer's tenant context (one per subscription event). */
+  openTransaction(statementTimeoutMs: number): RequestDb;
 }

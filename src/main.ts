@@ -12,6 +12,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
 import { DEMO_SEED_OPTIONS, DEMO_TENANTS, hasNoTenants, seedDatabase } from './seed/index.js';
 import { createGateway, listen } from './server/app.js';
+import { drainable, type Drainer } from './server/shutdown.js';
 
 const DEMO_TOKEN_LIFETIME = '30d';
 const SECRET_FILE = 'shelfops-jwt-secret';
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const database = await openDatabase(config, logger);
   let server: Server | null = null;
+  let drainer: Drainer | null = null;
   let gateway: ReturnType<typeof createGateway> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopping = false;
@@ -170,11 +172,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     if (timer) clearInterval(timer);
-    const closing = server;
-    if (closing) {
-      await new Promise<void>((done) => closing.close(() => done()));
-      closing.closeAllConnections();
-    }
+    const cut = await drainer?.drain(config.shutdownDrainMs);
+    if (cut) logger.warn({ requests: cut }, 'drain timeout: requests still in flight were cut');
     await gateway?.dispose();
     await database.close();
     process.exit(0);
@@ -194,6 +193,7 @@ async function main(): Promise<void> {
       ...(tenants[0] ? { graphiqlToken: tenants[0].tokens.analyst } : {}),
     });
     server = await listen(gateway, config.host, config.port);
+    drainer = drainable(server);
     // The upkeep (where the gateway runs it) and its status for /ready and /metrics: once now,
     // so that a start catches up with whatever the last run left behind, then periodically.
     let running = false;

@@ -280,6 +280,7 @@ describe('archive and compression on timescale', () => {
   it('reverts: the down migration returns every archived row to the hot tables', async () => {
     const expected = await everything();
     const total = (await count('transactions')) + (await count('archive.transactions'));
+    // The archive migration (0004) and every one applied after it, newest first.
     const { rows: since } = await gw.owner.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM shelfops_migrations WHERE version >= 4',
     );

@@ -27,7 +27,9 @@ async function ready(gw: TestGateway): Promise<ReadyBody> {
 describe.each(BACKENDS)('the gateway’s own maintenance on %s', (kind) => {
   let gw: TestGateway;
   const tasks =
-    kind === 'timescale' ? ['archive', 'compress', 'refresh', 'retention'] : ['retention'];
+    kind === 'timescale'
+      ? ['archive', 'compress', 'refresh', 'retention']
+      : ['refresh', 'retention'];
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);

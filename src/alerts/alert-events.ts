@@ -116,10 +116,9 @@ export function alertEventHub(pool: Pool): AlertEventHub {
  */
 export async function announceAlertRaised(
   db: RequestDb,
-  pool: Pool,
+  hub: AlertEventHub,
   event: AlertRaisedEvent,
 ): Promise<void> {
-  const hub = alertEventHub(pool);
   if (hub.usesNotify) {
     await db.query(sql`/* notifyAlertRaised */
       SELECT pg_notify(${ALERT_CHANNEL}, ${JSON.stringify(event)})`);

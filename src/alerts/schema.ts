@@ -211,7 +211,7 @@ builder.mutationFields((t) => ({
         severity: input.severity,
         message: checkText(input.message, 'input.message'),
       });
-      await announceAlertRaised(ctx.db, ctx.maintenancePool, {
+      await announceAlertRaised(ctx.db, ctx.alertEvents, {
         customerId: ctx.viewer.customerId,
         storeId: alert.storeId,
         alertId: alert.id,

@@ -1,9 +1,9 @@
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { RequestDb } from '../db/request-db.js';
+import type { RequestDb } from '../db/request-db.js';
 import { idList } from '../inventory/schema.js';
 import { LoaderCache } from '../loaders.js';
-import { alertEventHub, type AlertRaisedEvent } from './alert-events.js';
+import type { AlertRaisedEvent } from './alert-events.js';
 import { findAlert, type AlertRow } from './alert-store.js';
 import { AlertRef } from './schema.js';
 
@@ -39,12 +39,7 @@ async function* readRaisedAlerts(
         queue.wake = null;
         continue;
       }
-      db = new RequestDb(ctx.maintenancePool, {
-        customerId: ctx.viewer.customerId,
-        role: ctx.viewer.role,
-        storeIds: ctx.viewer.storeIds,
-        statementTimeoutMs: EVENT_STATEMENT_TIMEOUT_MS,
-      });
+      db = ctx.openTransaction(EVENT_STATEMENT_TIMEOUT_MS);
       ctx.db = db;
       ctx.loaders = new LoaderCache();
       const alert = await findAlert(db, event.alertId);
@@ -65,7 +60,7 @@ async function alertsRaisedFor(
   storeIds: readonly string[] | null,
 ): Promise<AsyncIterableIterator<AlertRow>> {
   const queue: EventQueue = { events: [], wake: null };
-  const unsubscribe = await alertEventHub(ctx.maintenancePool).subscribe((event) => {
+  const unsubscribe = await ctx.alertEvents.subscribe((event) => {
     if (event.customerId !== ctx.viewer.customerId) return;
     if (storeIds && !storeIds.includes(event.storeId)) return;
     queue.events.push(event);

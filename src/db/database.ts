@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
+import { refreshStaleRollups } from './freshness.js';
 import { Maintenance } from './maintenance.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
@@ -25,7 +26,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedDatabase({ dataDir: config.embeddedDataDir, reset: config.embeddedReset });
-  const pool = createPool(embedded ?? config.databaseUrl ?? '', embedded ? 1 : config.poolMax);
+  const pool = createPool(embedded ?? config.databaseUrl ?? '', embedded ? 1 : config.poolMax, {
+    waitMs: config.poolWaitMs,
+  });
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
   try {
     if (config.migrateOnStart) {
@@ -45,6 +48,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       logger,
     });
     await maintenance.prepare();
+    // What a previous run recorded as stale but could not refresh (a crash, an outage).
+    await refreshStaleRollups(pool, backend).catch((error: unknown) =>
+      logger.error({ err: error }, 'refreshing stale rollups at start failed'),
+    );
     return {
       pool,
       backend,

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.js';
+import { refreshStaleRollups } from './freshness.js';
 import type { Backend } from './migrate.js';
 import type { Pool, Queryable } from './pool.js';
 import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
@@ -76,7 +77,7 @@ export class Maintenance {
 
   /** The tasks this database needs. */
   get tasks(): MaintenanceTask[] {
-    if (this.options.backend !== 'timescale') return ['retention'];
+    if (this.options.backend !== 'timescale') return ['refresh', 'retention'];
     return this.options.compressAfter === null
       ? ['refresh', 'retention']
       : ['archive', 'refresh', 'compress', 'retention'];
@@ -154,7 +155,10 @@ export class Maintenance {
         moved = moves.reduce((sum, m) => sum + m.moved, 0);
         if (moved > 0) this.options.logger.info({ moves }, 'old rows archived');
       },
-      refresh: () => refreshSalesRollups(db, backend, null, null),
+      refresh: async () => {
+        await refreshStaleRollups(db, backend);
+        await refreshSalesRollups(db, backend, null, null);
+      },
       compress: async () => {
         const chunks = await compressArchive(db);
         // The embedded database has no autovacuum: reclaim what the move and the refresh of

@@ -7,13 +7,44 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 /** Where a pool connects: a connection string, or an in-process stream (embedded database). */
 export type DatabaseTarget = string | { connect(): Duplex };
 
-/** A pg pool whose connections are never dropped while idle (the embedded server has one). */
-export function createPool(target: DatabaseTarget, max: number): pg.Pool {
+/** How a pool waits for and keeps its connections. */
+export interface PoolOptions {
+  /** Longest wait for a connection (a free one, or a new one being opened); 0 waits forever. */
+  waitMs?: number;
+  /**
+   * Ends any statement after this long, on the server (statement_timeout) and in the driver
+   * (a connection that stops answering); unset: no limit beyond the caller's own.
+   */
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+/**
+ * A pg pool whose connections are never dropped while idle (the embedded server has one) and
+ * whose checked-out connections cannot crash the process: pg emits 'error' on a client whose
+ * server goes away, and the pool listens only while the client is idle. The statement in
+ * flight fails with the same error, so the listener has nothing left to do.
+ */
+export function createPool(target: DatabaseTarget, max: number, options: PoolOptions = {}) {
   const connection =
     typeof target === 'string'
       ? { connectionString: target }
       : { stream: () => target.connect(), user: 'postgres', database: 'postgres' };
-  return new pg.Pool({ ...connection, max, idleTimeoutMillis: 0, allowExitOnIdle: true });
+  const pool = new pg.Pool({
+    ...connection,
+    max,
+    idleTimeoutMillis: 0,
+    allowExitOnIdle: true,
+    connectionTimeoutMillis: options.waitMs ?? 0,
+    ...(options.statementTimeoutMs
+      ? { statement_timeout: options.statementTimeoutMs, query_timeout: options.statementTimeoutMs }
+      : {}),
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
+  });
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
 }
 
 /** A pool or one of its connections: what a statement outside a request can run on. */

@@ -1,5 +1,4 @@
 import { builder } from '../builder.js';
-import { refreshSalesRollups } from '../db/rollups.js';
 import { userError } from '../errors.js';
 import { insertSales, type SaleInput } from './ingest.js';
 
@@ -71,9 +70,9 @@ builder.mutationField('recordSales', (t) =>
       const times = args.sales.map((s) => s.time.getTime());
       const from = new Date(Math.min(...times));
       const to = new Date(Math.max(...times) + 1);
-      if (accepted > 0) {
-        ctx.db.onCommit(() => refreshSalesRollups(ctx.maintenancePool, ctx.backend, from, to));
-      }
+      // Even a batch of duplicates marks its range: it may be the retry of a write whose
+      // refresh failed, and it promises rollups that include it.
+      await ctx.rollups.markSalesStale(from, to);
       return { accepted, duplicates: args.sales.length - accepted };
     },
   }),

@@ -11,10 +11,10 @@ import type { TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
+import { alertEventHub } from '../alerts/alert-events.js';
 import type { Database } from '../db/database.js';
-import { lagSeconds, type MaintenanceStatus } from '../db/maintenance.js';
-import { migrationStatus } from '../db/migrate.js';
-import { RequestDb } from '../db/request-db.js';
+import { rollupFreshness } from '../db/freshness.js';
+import { RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
@@ -30,7 +30,9 @@ import { registerMaintenanceMetrics } from './maintenance-metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestTransaction } from './transaction-plugin.js';
+import { createReadinessProbe, useReadiness } from './readiness.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
+import { createErrorMask, useUnavailableStatus } from './unavailable.js';
 
 export interface AppOptions {
   config: Config;
@@ -77,6 +79,15 @@ export function createGateway(options: AppOptions): Gateway {
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
   registerMaintenanceMetrics(() => database.maintenance.status);
+  const readiness = createReadinessProbe({
+    database,
+    databaseUrl: config.databaseUrl ?? null,
+    timescaledb: config.timescaledb,
+    timeoutMs: config.readyTimeoutMs,
+    logger,
+    maintenance: () => database.maintenance.status,
+  });
+  const alertEvents = alertEventHub(database.pool);
 
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -92,16 +103,20 @@ export function createGateway(options: AppOptions): Gateway {
         : {}),
     },
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
-    maskedErrors: { isDev: config.nodeEnv === 'development' },
+    // A lost or saturated database is DATABASE_UNAVAILABLE, not an unexpected error.
+    maskedErrors: { isDev: config.nodeEnv === 'development', maskError: createErrorMask(logger) },
     context: async ({ request }) => {
       const viewer = await authenticate.viewer(request);
       setCostLimit(viewer, config.limits.maxCost[viewer.role]);
-      const db = new RequestDb(database.pool, {
+      const settings = (statementTimeoutMs: number): RequestSettings => ({
         customerId: viewer.customerId,
         role: viewer.role,
         storeIds: viewer.storeIds,
-        statementTimeoutMs: config.statementTimeoutMs,
+        statementTimeoutMs,
       });
+      // A client that goes away cancels its statement in the server and rolls back.
+      const abort = { signal: request.signal, cancelStatement: database.embedded === null };
+      const db = new RequestDb(database.pool, settings(config.statementTimeoutMs), abort);
       open.set(request, db);
       return {
         requestId: request.headers.get('x-request-id') ?? randomUUID(),
@@ -109,7 +124,16 @@ export function createGateway(options: AppOptions): Gateway {
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
-        maintenancePool: database.pool,
+        rollups: rollupFreshness(db, {
+          pool: database.pool,
+          backend: database.backend,
+          customerId: viewer.customerId,
+          onRefreshFailed: (error) =>
+            logger.error({ err: error }, 'rollup refresh after commit failed; retried later'),
+        }),
+        alertEvents,
+        openTransaction: (statementTimeoutMs) =>
+          new RequestDb(database.pool, settings(statementTimeoutMs)),
       };
     },
     plugins: [
@@ -139,34 +163,8 @@ export function createGateway(options: AppOptions): Gateway {
       ...createResponseCache(config, redis, logger, register),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
-      {
-        async onRequest({ url, endResponse, fetchAPI }) {
-          if (url.pathname !== '/ready') return;
-          try {
-            const status = await migrationStatus(database.pool, config.timescaledb);
-            const ready = status.pending.length === 0;
-            endResponse(
-              fetchAPI.Response.json(
-                {
-                  ready,
-                  backend: database.backend,
-                  pendingMigrations: status.pending,
-                  maintenance: maintenanceReport(database.maintenance.status),
-                },
-                { status: ready ? 200 : 503 },
-              ),
-            );
-          } catch (error) {
-            logger.warn({ err: error }, 'readiness check failed');
-            endResponse(
-              fetchAPI.Response.json(
-                { ready: false, error: 'database unreachable' },
-                { status: 503 },
-              ),
-            );
-          }
-        },
-      },
+      useReadiness(readiness),
+      useUnavailableStatus(),
       ...(options.exposeStatementCount
         ? [
             {
@@ -189,15 +187,6 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
-}
-
-/** The upkeep as `/ready` details it: each task's last success and lag, failing jobs. */
-function maintenanceReport(status: MaintenanceStatus) {
-  return {
-    mode: status.mode,
-    tasks: status.tasks.map((t) => ({ ...t, lagSeconds: lagSeconds(t) })),
-    failingJobs: status.failingJobs,
-  };
 }
 
 function openRedis(url: string, logger: Logger): Redis {

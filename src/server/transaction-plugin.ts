@@ -1,10 +1,13 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../context.js';
+import { asUnavailable } from '../db/unavailable.js';
+import { databaseUnavailableError } from './unavailable.js';
 
 /**
  * Ends each request's transaction when execution is done: commit when the operation raised no
  * error, roll back otherwise, so a failed mutation changes nothing. Requests that never reach
- * execution never open one; `onResponse` rolls back whatever is still open.
+ * execution never open one; `onResponse` rolls back whatever is still open. A commit that the
+ * database could not confirm replaces the result: its data would claim a write that may be lost.
  */
 export function useRequestTransaction(
   open: WeakMap<Request, GraphQLContext['db']>,
@@ -12,14 +15,24 @@ export function useRequestTransaction(
   return {
     onExecute() {
       return {
-        async onExecuteDone({ args, result }) {
+        async onExecuteDone({ args, result, setResult }) {
           const failed = Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0;
-          await args.contextValue.db.finish(failed ? 'rollback' : 'commit');
+          try {
+            await args.contextValue.db.finish(failed ? 'rollback' : 'commit');
+          } catch (error) {
+            const unavailable = asUnavailable(error);
+            if (unavailable === null) throw error;
+            setResult({ data: null, errors: [databaseUnavailableError(unavailable.reason)] });
+          }
         },
       };
     },
     async onResponse({ request }) {
-      await open.get(request)?.finish('rollback');
+      // A failed commit was answered in onExecuteDone; a rollback never fails.
+      await open
+        .get(request)
+        ?.finish('rollback')
+        .catch(() => undefined);
     },
   };
 }

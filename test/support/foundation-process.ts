@@ -12,7 +12,7 @@ export interface GatewayProcess {
   tokens: Map<string, Record<string, string>>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
-  /** Kills it with SIGKILL (no shutdown at all) and resolves once it is gone. */
+  /** Kills it and everything it started (SIGKILL, no chance to clean up); resolves once gone. */
   kill(): Promise<void>;
 }
 

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import sql from 'sql-template-tag';
+import type { Backend } from './migrate.js';
+import type { Pool, Queryable } from './pool.js';
+import type { RequestDb } from './request-db.js';
+import { refreshSalesRollups } from './rollups.js';
+
+const DAY = 24 * 3_600_000;
+// Entries drained per round; the ledger rarely holds more than a few per tenant.
+const DRAIN_BATCH = 500;
+
+interface StaleRange {
+  id: string;
+  from: Date;
+  to: Date;
+}
+
+/** Only the entries of one tenant whose range lies within `[from, to)`. */
+interface DrainScope {
+  customerId: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Merges ranges that overlap or lie within a day of each other: the daily rollup refreshes
+ * whole days anyway, and one refresh of a span is cheaper than several of its pieces.
+ */
+function mergeRanges(ranges: readonly StaleRange[]): Array<{ from: Date; to: Date }> {
+  const merged: Array<{ from: Date; to: Date }> = [];
+  for (const range of [...ranges].sort((a, b) => a.from.getTime() - b.from.getTime())) {
+    const last = merged.at(-1);
+    if (last && range.from.getTime() <= last.to.getTime() + DAY) {
+      if (range.to > last.to) last.to = range.to;
+    } else {
+      merged.push({ from: range.from, to: range.to });
+    }
+  }
+  return merged;
+}
+
+async function staleRanges(pool: Queryable, scope: DrainScope | null): Promise<StaleRange[]> {
+  const { rows } = await pool.query<StaleRange>(
+    scope
+      ? sql`/* staleRangesOfWrite */
+          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
+          FROM stale_rollup_ranges
+          WHERE customer_id = ${scope.customerId}
+            AND range_start >= ${scope.from} AND range_end <= ${scope.to}
+          LIMIT ${DRAIN_BATCH}`
+      : sql`/* staleRanges */
+          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
+          FROM stale_rollup_ranges ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`,
+  );
+  return rows;
+}
+
+/**
+ * Refreshes the sales rollups for the ranges the ledger lists (every tenant's, or those of one
+ * write) and then removes exactly the entries it read: their writes had committed before the
+ * refresh began, so it saw them; an entry added meanwhile stays for the next drain. A refresh
+ * that fails leaves every entry in place. Runs as the owner, outside any transaction. Returns
+ * how many entries it removed.
+ */
+export async function refreshStaleRollups(
+  pool: Queryable,
+  backend: Backend,
+  scope: DrainScope | null = null,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const ranges = await staleRanges(pool, scope);
+    if (ranges.length === 0) return removed;
+    for (const span of mergeRanges(ranges)) {
+      await refreshSalesRollups(pool, backend, span.from, span.to);
+    }
+    await pool.query(sql`/* forgetRefreshedRanges */
+      DELETE FROM stale_rollup_ranges WHERE id = ANY(${ranges.map((r) => r.id)}::uuid[])`);
+    removed += ranges.length;
+    if (ranges.length < DRAIN_BATCH) return removed;
+  }
+}
+
+/** What a resolver may do about rollups: say what its writes made stale. */
+export interface RollupFreshness {
+  /**
+   * Records, in the request's transaction, that the tenant's sales rollups are stale for
+   * `[from, to)`, and refreshes them once the transaction commits.
+   */
+  markSalesStale(from: Date, to: Date): Promise<void>;
+}
+
+export interface FreshnessOptions {
+  /** The owner pool the refresh runs on (never handed to resolvers). */
+  pool: Pool;
+  backend: Backend;
+  customerId: string;
+  /** Told about a refresh that failed after commit; the ledger keeps its entry for a retry. */
+  onRefreshFailed(error: unknown): void;
+}
+
+/**
+ * The rollup capability of one request. A refresh that fails after the commit never turns the
+ * committed write into an error: the entry stays, and the next write of the range, the
+ * maintenance loop or the next start refreshes it.
+ */
+export function rollupFreshness(db: RequestDb, options: FreshnessOptions): RollupFreshness {
+  return {
+    async markSalesStale(from, to) {
+      await db.query(sql`/* markSalesStale */
+        INSERT INTO stale_rollup_ranges (customer_id, id, range_start, range_end)
+        VALUES (app.current_customer_id(), ${randomUUID()}, ${from}, ${to})`);
+      db.onCommit(async () => {
+        const scope = { customerId: options.customerId, from, to };
+        await refreshStaleRollups(options.pool, options.backend, scope).catch(
+          options.onRefreshFailed,
+        );
+      });
+    },
+  };
+}
