@@ -14,4 +14,6 @@ export interface GraphQLContext {
   backend: Backend;
   /** Owner connection for work that cannot run in the request transaction (rollup refresh). */
   maintenancePool: Pool;
+  /** The RETENTION setting: sale lines older than it are refused, never stored and deleted. */
+  retention: string;
 }

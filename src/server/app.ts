@@ -6,6 +6,7 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
+import { createTenantGate } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
@@ -55,7 +56,7 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
-  const authenticate = createRequestAuthenticator(verifier);
+  const authenticate = createRequestAuthenticator(verifier, createTenantGate(database.pool));
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const redis = options.redis ?? ownRedis;
   const trusted =
@@ -105,6 +106,7 @@ export function createGateway(options: AppOptions): Gateway {
         loaders: new LoaderCache(),
         backend: database.backend,
         maintenancePool: database.pool,
+        retention: config.retention,
       };
     },
     plugins: [

@@ -1,7 +1,9 @@
 /* salesVelocity */
     WITH days AS MATERIALIZED (SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
+             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue,
+             coalesce(sum(-x.quantity) FILTER (WHERE x.quantity < 0), 0)::bigint AS returned_units,
+             coalesce(sum(-x.revenue) FILTER (WHERE x.quantity < 0), 0) AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       GROUP BY 1, 2, 3),

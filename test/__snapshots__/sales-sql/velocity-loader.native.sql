@@ -5,7 +5,9 @@
     FROM unnest($3::uuid[], $4::uuid[]) AS k(store_id, product_id)
     LEFT JOIN (SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
+             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue,
+             coalesce(sum(-x.quantity) FILTER (WHERE x.quantity < 0), 0)::bigint AS returned_units,
+             coalesce(sum(-x.revenue) FILTER (WHERE x.quantity < 0), 0) AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $5::timestamptz AND x.time < $6::timestamptz
       AND x.store_id = ANY($7::uuid[])
