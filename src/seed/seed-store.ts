@@ -120,7 +120,7 @@ export async function insertSales(
                  * interval '1 second')
              AT TIME ZONE (${storeZones(t)}::text[])[line.store] AS time
       FROM line
-    ), inserted AS (
+    )
     INSERT INTO transactions
       (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
     SELECT ${t.customerId}::uuid,
@@ -133,14 +133,7 @@ export async function insertSales(
            timed.quantity, timed.price, timed.quantity * timed.price
     FROM timed
     WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
-      AND timed.time < ${t.end}::timestamptz
-    RETURNING customer_id, transaction_id, time, store_id, product_id, quantity, unit_price
-    )
-    -- Each line's idempotency key, as recordSales would have stored it.
-    INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-    SELECT i.customer_id, i.transaction_id, i.time,
-           app.sale_content(i.store_id, i.product_id, i.quantity, i.unit_price)
-    FROM inserted i`);
+      AND timed.time < ${t.end}::timestamptz`);
   return result.rowCount ?? 0;
 }
 
