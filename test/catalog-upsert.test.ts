@@ -156,6 +156,20 @@ describe.each(BACKENDS)('catalog upserts on %s', (kind) => {
        SELECT sku FROM products WHERE sku IN ('ITEM-14', 'ITEM-15')`,
     );
     expect(rows).toEqual([]);
+    const sameCode = await gw.graphql<StoresPayload>(
+      UPSERT_STORES,
+      { s: [store(0, { code: b.stores[0]?.code, name: 'Mine' })] },
+      admin,
+    );
+    expect(sameCode.errors).toBeUndefined();
+    const byCode = await gw.owner.query<{ customer_id: string; name: string }>(
+      `SELECT customer_id, name FROM stores WHERE code = $1 ORDER BY name`,
+      [b.stores[0]?.code],
+    );
+    expect(byCode.rows).toEqual([
+      { customer_id: a.customerId, name: 'Mine' },
+      { customer_id: b.customerId, name: b.stores[0]?.name },
+    ]);
     const analyst = await gw.graphql(
       UPSERT_STORES,
       { s: [store(16)] },
