@@ -121,6 +121,32 @@ describe.each(BACKENDS)('catalog upserts on %s', (kind) => {
     expect(rows).toEqual([{ retired: true, lines: '1' }]);
   });
 
+  it('takes store codes and SKUs in inventory snapshots', async () => {
+    const time = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await gw.graphql(
+      `mutation($s: [InventorySnapshotInput!]!) { recordInventory(snapshots: $s) { accepted } }`,
+      { s: [{ storeCode: a.stores[1]?.code, sku: 'ITEM-1', time, onHand: 7 }] },
+      admin,
+    );
+    expect(res.errors).toBeUndefined();
+    const { rows } = await gw.owner.query<{ store_id: string; sku: string; on_hand: number }>(
+      `SELECT i.store_id, p.sku, i.on_hand FROM inventory_levels i
+       JOIN products p ON p.customer_id = i.customer_id AND p.id = i.product_id
+       WHERE i.customer_id = $1 AND i.time = $2`,
+      [a.customerId, time],
+    );
+    expect(rows).toEqual([{ store_id: a.stores[1]?.id, sku: 'ITEM-1', on_hand: 7 }]);
+    const unknown = await gw.graphql(
+      `mutation($s: [InventorySnapshotInput!]!) { recordInventory(snapshots: $s) { accepted } }`,
+      { s: [{ storeCode: 'NOPE', sku: 'ITEM-1', time, onHand: 7 }] },
+      admin,
+    );
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(unknown.errors?.[0]?.message).toMatch(
+      /snapshots\[0\]\.storeCode "NOPE" is not one of your stores/,
+    );
+  });
+
   it('refuses bad lines with their index and stores nothing of the batch', async () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       [
