@@ -51,8 +51,7 @@ export function saleLineProblem(
   }
   if (Number.isNaN(line.time.getTime())) return 'time is not a valid instant';
   if (line.time.getTime() > limits.latest.getTime()) return 'time is in the future';
-  const old = retentionProblem(line.time, limits.horizon, limits.retention);
-  return old;
+  return retentionProblem(line.time, limits.horizon, limits.retention);
 }
 
 /** What became of a batch: lines stored, lines already stored identically, and conflicts. */
