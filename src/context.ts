@@ -19,4 +19,6 @@ export interface GraphQLContext {
   alertEvents: AlertEventHub;
   /** A further transaction under the viewer's tenant context (one per subscription event). */
   openTransaction(statementTimeoutMs: number): RequestDb;
+  /** The RETENTION setting: sale lines older than it are refused, never stored and deleted. */
+  retention: string;
 }

@@ -4,6 +4,7 @@ import './alerts/schema.js';
 import './alerts/subscription.js';
 import './anomalies/schema.js';
 import './catalog/schema.js';
+import './catalog/upsert-schema.js';
 import './forecasts/schema.js';
 import './inventory/schema.js';
 import './sales/ingest-schema.js';

@@ -5,7 +5,7 @@ import {
   compressArchive,
   ensureArchiveJob,
 } from '../src/db/archive.js';
-import { migrateDown, migrateUp } from '../src/db/migrate.js';
+import { loadMigrations, migrateDown, migrateUp } from '../src/db/migrate.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { uuid } from './support/fixtures.js';
 import { asGateway } from './support/foundation-db.js';
@@ -84,8 +84,10 @@ describe('archive and compression on timescale', () => {
   const a = salesTenant(0xa, 'Tenant A', 4);
   const b = salesTenant(0xb, 'Tenant B', 3);
   const rows: SaleRow[] = [
-    ...generateSales(a, 0x2a, PERIODS, 4, 60),
-    ...generateSales(b, 0x2b, PERIODS, 3, 60),
+    // No returns: the last test reverts past migration 0008, which cannot keep them (returns
+    // through the archive are tested in sales-onboarding.test.ts).
+    ...generateSales(a, 0x2a, PERIODS, 4, 60, 0),
+    ...generateSales(b, 0x2b, PERIODS, 3, 60, 0),
   ];
   const category = (id: string) => CATEGORIES[a.products.findIndex((p) => p.id === id)] ?? '';
   // Snapshots of tenant A: pair (1, 1) daily over the period, pair (2, 2) only early in March.

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { migrateUp } from '../src/db/migrate.js';
+import { createPool } from '../src/db/pool.js';
+import { BACKENDS, createScratchDatabase } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { TEST_SECRET, startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -184,7 +186,22 @@ describe.each(BACKENDS)('authentication on %s', (kind) => {
   });
 
   it('mints working development tokens with npm run token', async () => {
-    const env = { ...process.env, JWT_SECRET: TEST_SECRET, NODE_ENV: 'test' };
+    // The command checks the tenant in the database: the gateway's own on the server; the
+    // embedded one serves the gateway alone, so a server database with the same tenant.
+    const scratch = gw.config.databaseUrl ? null : await createScratchDatabase();
+    if (scratch) {
+      const pool = createPool(scratch.url, 1);
+      await migrateUp(pool, { timescaledb: 'off' });
+      await insertTenant(pool, a);
+      await pool.end();
+    }
+    onTestFinished(() => scratch?.drop());
+    const env = {
+      ...process.env,
+      JWT_SECRET: TEST_SECRET,
+      NODE_ENV: 'test',
+      DATABASE_URL: gw.config.databaseUrl ?? scratch?.url,
+    };
     const { stdout } = await run(
       'npx',
       [

@@ -14,6 +14,7 @@ import {
   insertSales,
   insertTenants,
   salesTenant,
+  noTotals,
   totalsBy,
   type SaleRow,
   type TrendQuestion,
@@ -245,6 +246,8 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
                   product: { id: string };
                   units: number;
                   revenue: string;
+                  returnedUnits: number;
+                  returnedRevenue: string;
                 };
               }[];
               pageInfo: { hasNextPage: boolean; endCursor: string };
@@ -253,14 +256,16 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
         >
       > = await gw.graphql(
         `query($after: String) { dailySales(range: {from: "2026-03-05T00:00:00Z", to: "2026-03-12T00:00:00Z"}, first: 25, after: $after) {
-             edges { node { day store { id } product { id } units revenue } } pageInfo { hasNextPage endCursor } } }`,
+             edges { node { day store { id } product { id } units revenue returnedUnits returnedRevenue } } pageInfo { hasNextPage endCursor } } }`,
         { after },
         tokenA,
       );
       expect(res.errors).toBeUndefined();
       for (const e of res.data?.dailySales.edges ?? []) {
         const n = e.node;
-        seen.push(`${n.day}|${n.store.id}|${n.product.id}|${n.units}|${n.revenue}`);
+        seen.push(
+          `${n.day}|${n.store.id}|${n.product.id}|${n.units}|${n.revenue}|${n.returnedUnits}|${n.returnedRevenue}`,
+        );
       }
       if (!res.data?.dailySales.pageInfo.hasNextPage) break;
       after = res.data.dailySales.pageInfo.endCursor;
@@ -275,7 +280,10 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
       ),
     ]
       .sort(([x], [y]) => (x < y ? -1 : 1))
-      .map(([k, v]) => `${k}|${v.units}|${centsText(v.cents)}`);
+      .map(
+        ([k, v]) =>
+          `${k}|${v.units}|${centsText(v.cents)}|${v.returned}|${centsText(v.returnedCents)}`,
+      );
     expect(seen).toEqual(expected);
     const bad = await gw.graphql(
       `{ dailySales(range: {from: "2026-03-05T10:00:00Z", to: "2026-03-12T00:00:00Z"}) { edges { cursor } } }`,
@@ -298,9 +306,15 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
     );
     for (const by of ['UNITS', 'REVENUE'] as const) {
       const res = await gw.graphql<{
-        topProducts: { product: { id: string }; units: number; revenue: string }[];
+        topProducts: {
+          product: { id: string };
+          units: number;
+          revenue: string;
+          returnedUnits: number;
+          returnedRevenue: string;
+        }[];
       }>(
-        `query($by: RankBy) { topProducts(range: {from: "${from}", to: "${to}"}, by: $by, limit: 3) { product { id } units revenue } }`,
+        `query($by: RankBy) { topProducts(range: {from: "${from}", to: "${to}"}, by: $by, limit: 3) { product { id } units revenue returnedUnits returnedRevenue } }`,
         { by },
         tokenA,
       );
@@ -310,7 +324,13 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
           return d || (ia < ib ? -1 : 1);
         })
         .slice(0, 3)
-        .map(([id, v]) => ({ product: { id }, units: v.units, revenue: centsText(v.cents) }));
+        .map(([id, v]) => ({
+          product: { id },
+          units: v.units,
+          revenue: centsText(v.cents),
+          returnedUnits: v.returned,
+          returnedRevenue: centsText(v.returnedCents),
+        }));
       expect(res.data?.topProducts).toEqual(expected);
     }
     const tooMany = await gw.graphql(
@@ -331,7 +351,7 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
     const to = Date.parse(`${asOf}T00:00:00Z`) + DAY;
     const from = to - windowDays * DAY;
     const totals = totalsBy(rows, a.customerId, from, to, (r) => `${r.storeId}|${r.productId}`);
-    totals.set(`${uuid(1, 50)}|${uuid(2, 4)}`, { units: 0, cents: 0n, tx: 0 });
+    totals.set(`${uuid(1, 50)}|${uuid(2, 4)}`, noTotals());
     const expected = [...totals]
       .sort(([x], [y]) => (x < y ? -1 : 1))
       .map(([k, v]) => {
@@ -394,13 +414,22 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
       stores: { edges: { node: { id: string; timeZone: string; salesTrend: Bucket[] } }[] };
       products: {
         edges: {
-          node: { id: string; sales: { units: number; revenue: string; transactions: number } };
+          node: {
+            id: string;
+            sales: {
+              units: number;
+              revenue: string;
+              transactions: number;
+              returnedUnits: number;
+              returnedRevenue: string;
+            };
+          };
         }[];
       };
     }>(
       `query($r: TimeRange!) {
-        stores(first: 4) { edges { node { id timeZone salesTrend(range: $r, granularity: DAY, fillGaps: true) { bucket store { id } product { id } category units revenue transactions } } } }
-        products { edges { node { id sales(range: $r) { units revenue transactions } } } }
+        stores(first: 4) { edges { node { id timeZone salesTrend(range: $r, granularity: DAY, fillGaps: true) { bucket store { id } product { id } category units revenue transactions returnedUnits returnedRevenue } } } }
+        products { edges { node { id sales(range: $r) { units revenue transactions returnedUnits returnedRevenue } } } }
       }`,
       { r: range },
       tokenA,
@@ -423,6 +452,8 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
         units: x.units,
         revenue: x.revenue,
         transactions: x.transactions,
+        returnedUnits: x.returnedUnits,
+        returnedRevenue: x.returnedRevenue,
       }));
       const expected = expectedTrend(rows, a.customerId, category, q);
       expect(got).toEqual(expected);
@@ -441,6 +472,8 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
         units: t?.units ?? 0,
         revenue: centsText(t?.cents ?? 0n),
         transactions: t?.tx ?? 0,
+        returnedUnits: t?.returned ?? 0,
+        returnedRevenue: centsText(t?.returnedCents ?? 0n),
       });
     }
   });

@@ -1,3 +1,4 @@
+import type { TenantGate } from './tenant-gate.js';
 import type { TokenVerifier } from './tokens.js';
 import { unauthenticated } from './tokens.js';
 import type { Viewer } from './viewer.js';
@@ -28,10 +29,13 @@ export function bearerToken(request: Request): string {
 }
 
 /**
- * Verifies each request's token at most once: plugins that run before the context exists
+ * Verifies each request's token, and that its tenant may use the gateway, at most once: plugins that run before the context exists
  * (persisted operations, introspection, rate limit) and the context share one result.
  */
-export function createRequestAuthenticator(verifier: TokenVerifier): RequestAuthenticator {
+export function createRequestAuthenticator(
+  verifier: TokenVerifier,
+  admit: TenantGate = async () => undefined,
+): RequestAuthenticator {
   const pending = new WeakMap<Request, Promise<Viewer>>();
   const done = new WeakMap<Request, Viewer>();
   return {
@@ -40,7 +44,8 @@ export function createRequestAuthenticator(verifier: TokenVerifier): RequestAuth
       if (!viewer) {
         viewer = Promise.resolve()
           .then(() => verifier(bearerToken(request)))
-          .then((verified) => {
+          .then(async (verified) => {
+            await admit(verified);
             done.set(request, verified);
             return verified;
           });

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
+import { requireCatalogRefs } from '../catalog/code-refs.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -268,8 +269,10 @@ builder.objectFields(ProductRef, (t) => ({
 const InventorySnapshotInputRef = builder.inputType('InventorySnapshotInput', {
   description: 'One stock count of a product in a store.',
   fields: (t) => ({
-    storeId: t.field({ type: 'UUID', required: true, description: 'The store.' }),
-    productId: t.field({ type: 'UUID', required: true, description: 'The product.' }),
+    storeId: t.field({ type: 'UUID', description: 'The store (or storeCode).' }),
+    storeCode: t.string({ description: 'The store’s code (or storeId).' }),
+    productId: t.field({ type: 'UUID', description: 'The product (or sku).' }),
+    sku: t.string({ description: 'The product’s SKU (or productId).' }),
     time: t.field({
       type: 'DateTime',
       required: true,
@@ -348,12 +351,13 @@ builder.mutationFields((t) => ({
     authScopes: { writer: true },
     args: { snapshots: t.arg({ type: [InventorySnapshotInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSnapshots(args.snapshots);
+      const snapshots = await requireCatalogRefs(ctx.db, args.snapshots, 'snapshots');
+      validateSnapshots(snapshots);
       try {
-        const accepted = await insertSnapshots(ctx.db, args.snapshots);
-        return { accepted, duplicates: args.snapshots.length - accepted };
+        const accepted = await insertSnapshots(ctx.db, snapshots);
+        return { accepted, duplicates: snapshots.length - accepted };
       } catch (error) {
-        throw locateViolation(error, args.snapshots);
+        throw locateViolation(error, snapshots);
       }
     },
   }),

@@ -1,22 +1,30 @@
 import { builder } from '../builder.js';
+import { requireCatalogRefs, type CatalogRefs } from '../catalog/code-refs.js';
 import { userError } from '../errors.js';
-import { insertSales, type SaleInput } from './ingest.js';
+import { insertSales, MAX_QUANTITY, saleLimits, saleLineProblem } from './ingest.js';
+import { retentionHorizon } from './retention.js';
 
 /** The most sale lines one recordSales call takes. */
 export const MAX_SALES_BATCH = 5000;
-const MAX_QUANTITY = 100_000;
-const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
-// numeric(12, 2): the price is stored as given, never rounded.
-const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
 
 const SaleInputRef = builder.inputType('SaleInput', {
   description: 'One POS sale line.',
   fields: (t) => ({
-    transactionId: t.field({ type: 'UUID', required: true, description: 'Idempotency key.' }),
+    transactionId: t.field({
+      type: 'UUID',
+      required: true,
+      description:
+        'Idempotency key, unique per tenant: the same id with the same content again is a duplicate, with other content a CONFLICT.',
+    }),
     time: t.field({ type: 'DateTime', required: true, description: 'When it was sold.' }),
-    storeId: t.field({ type: 'UUID', required: true, description: 'Store that sold it.' }),
-    productId: t.field({ type: 'UUID', required: true, description: 'Product sold.' }),
-    quantity: t.int({ required: true, description: `Units sold, 1 to ${MAX_QUANTITY}.` }),
+    storeId: t.field({ type: 'UUID', description: 'Store that sold it (or storeCode).' }),
+    storeCode: t.string({ description: 'Code of the store that sold it (or storeId).' }),
+    productId: t.field({ type: 'UUID', description: 'Product sold (or sku).' }),
+    sku: t.string({ description: 'SKU of the product sold (or productId).' }),
+    quantity: t.int({
+      required: true,
+      description: `Units sold, 1 to ${MAX_QUANTITY}; a return is negative, -1 to -${MAX_QUANTITY}.`,
+    }),
     unitPrice: t.field({
       type: 'Decimal',
       required: true,
@@ -32,48 +40,57 @@ const RecordSalesPayload = builder
     fields: (t) => ({
       accepted: t.exposeInt('accepted', { description: 'New sale lines stored.' }),
       duplicates: t.exposeInt('duplicates', {
-        description: 'Lines skipped because their transaction id and time were already stored.',
+        description:
+          'Lines skipped because their transaction id was already stored with the same content.',
       }),
     }),
   });
 
-function validateSales(sales: readonly SaleInput[]): void {
+interface SaleLine extends CatalogRefs {
+  transactionId: string;
+  time: Date;
+  quantity: number;
+  unitPrice: string;
+}
+
+function validateSales(sales: readonly SaleLine[], retention: string): void {
   if (sales.length === 0) throw userError('sales must contain at least one sale');
   if (sales.length > MAX_SALES_BATCH) {
     throw userError(`sales may contain at most ${MAX_SALES_BATCH} lines per call; split the batch`);
   }
-  const latest = Date.now() + FUTURE_TOLERANCE_MS;
+  const limits = saleLimits(retentionHorizon(retention), retention);
   sales.forEach((s, index) => {
-    if (!Number.isInteger(s.quantity) || s.quantity < 1 || s.quantity > MAX_QUANTITY) {
-      throw userError(`sales[${index}].quantity must be between 1 and ${MAX_QUANTITY}`);
-    }
-    if (s.unitPrice.startsWith('-'))
-      throw userError(`sales[${index}].unitPrice must not be negative`);
-    if (!PRICE.test(s.unitPrice)) {
-      throw userError(
-        `sales[${index}].unitPrice must have at most 10 digits before and 2 after the decimal point`,
-      );
-    }
-    if (s.time.getTime() > latest) throw userError(`sales[${index}].time is in the future`);
+    const problem = saleLineProblem(s, limits);
+    if (problem) throw userError(`sales[${index}].${problem}`);
   });
 }
 
 builder.mutationField('recordSales', (t) =>
   t.field({
     type: RecordSalesPayload,
-    description: `Stores a batch of POS sale lines (at most ${MAX_SALES_BATCH}), idempotent on transaction id. Rollups include them, back-dated ones too, once this returns.`,
+    description: `Stores a batch of POS sale lines (at most ${MAX_SALES_BATCH}), idempotent on transaction id; negative quantities are returns. Lines older than the RETENTION horizon are refused. Rollups include them, back-dated ones too, once this returns.`,
     authScopes: { writer: true },
     args: { sales: t.arg({ type: [SaleInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSales(args.sales);
-      const accepted = await insertSales(ctx.db, args.sales);
+      validateSales(args.sales, ctx.retention);
+      const lines = await requireCatalogRefs(ctx.db, args.sales, 'sales');
+      const { accepted, duplicates, conflicts } = await insertSales(ctx.db, lines);
+      const [conflict] = conflicts;
+      if (conflict) {
+        const line = args.sales[conflict.index];
+        throw userError(
+          `sales[${conflict.index}].transactionId ${line?.transactionId} is already stored with other content (time ${conflict.storedTime.toISOString()}); a transaction id names one sale line`,
+          'CONFLICT',
+          { index: conflict.index },
+        );
+      }
       const times = args.sales.map((s) => s.time.getTime());
       const from = new Date(Math.min(...times));
       const to = new Date(Math.max(...times) + 1);
       // Even a batch of duplicates marks its range: it may be the retry of a write whose
       // refresh failed, and it promises rollups that include it.
       await ctx.rollups.markSalesStale(from, to);
-      return { accepted, duplicates: args.sales.length - accepted };
+      return { accepted, duplicates };
     },
   }),
 );

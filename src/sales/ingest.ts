@@ -1,6 +1,8 @@
 import sql from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
+import { retentionProblem } from './retention.js';
 
+/** One sale line with its store and product as ids. A negative quantity is a return. */
 export interface SaleInput {
   transactionId: string;
   time: Date;
@@ -10,33 +12,105 @@ export interface SaleInput {
   unitPrice: string;
 }
 
+/** The largest number of units one line may sell or return. */
+export const MAX_QUANTITY = 100_000;
+const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
+// numeric(12, 2): the price is stored as given, never rounded.
+const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
+
+/** What a sale line is checked against: the latest and oldest acceptable times. */
+export interface SaleLimits {
+  /** Lines later than this are in the future. */
+  latest: Date;
+  /** Lines older than this would be deleted by retention. */
+  horizon: Date;
+  /** The RETENTION setting, named in refusals. */
+  retention: string;
+}
+
+/** The limits for lines received at `now`. */
+export function saleLimits(horizon: Date, retention: string, now: Date = new Date()): SaleLimits {
+  return { latest: new Date(now.getTime() + FUTURE_TOLERANCE_MS), horizon, retention };
+}
+
 /**
- * Inserts a batch of sale lines in one statement, in the request's transaction; rows whose
- * (transaction id, time) already exist, in the hot table or the archive, are skipped (the first
- * of a batch wins), so a retried upload is harmless. Returns how many rows were new.
+ * Why one sale line is refused (its field name first), or null when it is acceptable. The same
+ * rules serve recordSales (which refuses the batch) and the import (which refuses the line).
  */
-export async function insertSales(db: RequestDb, sales: readonly SaleInput[]): Promise<number> {
+export function saleLineProblem(
+  line: Pick<SaleInput, 'time' | 'quantity' | 'unitPrice'>,
+  limits: SaleLimits,
+): string | null {
+  const q = line.quantity;
+  if (!Number.isInteger(q) || q === 0 || Math.abs(q) > MAX_QUANTITY) {
+    return `quantity must be a whole number from 1 to ${MAX_QUANTITY} (a sale) or from -${MAX_QUANTITY} to -1 (a return)`;
+  }
+  if (line.unitPrice.startsWith('-')) return 'unitPrice must not be negative';
+  if (!PRICE.test(line.unitPrice)) {
+    return 'unitPrice must have at most 10 digits before and 2 after the decimal point';
+  }
+  if (Number.isNaN(line.time.getTime())) return 'time is not a valid instant';
+  if (line.time.getTime() > limits.latest.getTime()) return 'time is in the future';
+  return retentionProblem(line.time, limits.horizon, limits.retention);
+}
+
+/** What became of a batch: lines stored, lines already stored identically, and conflicts. */
+export interface SalesOutcome {
+  accepted: number;
+  duplicates: number;
+  /** Lines whose transaction id is stored with other content, by index in the batch. */
+  conflicts: { index: number; storedTime: Date }[];
+}
+
+/**
+ * Stores a batch of sale lines in the request's transaction. The idempotency key is the
+ * tenant's transaction id alone: a line whose id is already stored (by an earlier call, an
+ * archived row or an earlier line of the batch) with the same time, store, product, quantity and
+ * price is a duplicate and skipped; with anything different it is a conflict, reported and not
+ * stored. `sale_keys` holds one row per id, so two concurrent uploads of an id wait for each other
+ * and the second finds the first's key. One statement, plus one when a line was not new.
+ */
+export async function insertSales(
+  db: RequestDb,
+  sales: readonly SaleInput[],
+): Promise<SalesOutcome> {
   const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
     WITH input AS (
       SELECT * FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time)}::timestamptz[],
                            ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
                            ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
            WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
-    ), archived AS (
-      SELECT * FROM app.archived_sales((SELECT array_agg(transaction_id) FROM input),
-                                       (SELECT array_agg(time) FROM input))
+    ), first AS (
+      SELECT DISTINCT ON (s.transaction_id) * FROM input s ORDER BY s.transaction_id, s.n
+    ), keys AS (
+      INSERT INTO sale_keys (customer_id, transaction_id, time, content)
+      SELECT app.current_customer_id(), f.transaction_id, f.time,
+             app.sale_content(f.store_id, f.product_id, f.quantity, f.unit_price)
+      FROM first f
+      ORDER BY f.n
+      ON CONFLICT DO NOTHING
+      RETURNING transaction_id
     ), inserted AS (
       INSERT INTO gateway.transactions
         (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-      SELECT app.current_customer_id(), s.transaction_id, s.time, s.store_id, s.product_id,
-             s.quantity, s.unit_price, s.quantity * s.unit_price
-      FROM input s
-      WHERE NOT EXISTS (
-        SELECT FROM archived a WHERE a.transaction_id = s.transaction_id AND a.time = s.time)
-      ORDER BY s.n
-      ON CONFLICT DO NOTHING
+      SELECT app.current_customer_id(), f.transaction_id, f.time, f.store_id, f.product_id,
+             f.quantity, f.unit_price, f.quantity * f.unit_price
+      FROM first f JOIN keys k ON k.transaction_id = f.transaction_id
+      ORDER BY f.n
       RETURNING 1
     )
     SELECT count(*)::text AS "inserted" FROM inserted`);
-  return Number(rows[0]?.inserted ?? 0);
+  const accepted = Number(rows[0]?.inserted ?? 0);
+  if (accepted === sales.length) return { accepted, duplicates: 0, conflicts: [] };
+  const conflicts = await db.query<{ index: number; storedTime: Date }>(sql`/* saleKeyConflicts */
+    SELECT (s.n - 1)::integer AS "index", k.time AS "storedTime"
+    FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time)}::timestamptz[],
+                ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
+                ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
+         WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
+    JOIN sale_keys k ON k.customer_id = app.current_customer_id() AND k.transaction_id = s.transaction_id
+    WHERE k.time <> s.time
+       OR k.content <> app.sale_content(s.store_id, s.product_id, s.quantity, s.unit_price)
+    ORDER BY s.n`);
+  return { accepted, duplicates: sales.length - accepted - conflicts.length, conflicts };
 }

@@ -49,6 +49,8 @@ export interface TrendRow {
   units: string;
   revenue: string;
   transactions: number;
+  returnedUnits: string;
+  returnedRevenue: string;
 }
 
 const UNIT: Record<Exclude<Granularity, 'HOUR'>, string> = {
@@ -77,8 +79,9 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 /**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
  * with `perStore`, one per store and UTC hour or day, product_id NULL) and raw sale lines, with
- * a common shape (customer_id, store_id, product_id, t, units, revenue, transactions) ready to
- * be bucketed and re-aggregated.
+ * a common shape (customer_id, store_id, product_id, t, units, revenue, transactions,
+ * returned_units, returned_revenue) ready to be bucketed and re-aggregated. Units and revenue
+ * are net of returns; the returned amounts are positive.
  */
 export function segmentRows(
   segments: readonly Segment[],
@@ -88,14 +91,16 @@ export function segmentRows(
   const parts = segments.map((s) => {
     if (perStore && s.source !== 'raw') {
       return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM ${s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`;
     }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
@@ -103,7 +108,7 @@ export function segmentRows(
     return join(
       rollupViews(s.source).map(
         (view) => sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM ${view} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -179,7 +184,8 @@ export function salesTrendSql(q: TrendStatement): Sql {
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
              ${groupCols},
              sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions
+             sum(p.transactions)::bigint AS transactions,
+             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
       ${needCategory ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
@@ -196,7 +202,8 @@ export function salesTrendSql(q: TrendStatement): Sql {
   if (!q.fillGaps) {
     return sql`${head}
     SELECT ${columns(sql`a`, sql`a`)}, a.units::text AS "units", a.revenue::text AS "revenue",
-           a.transactions::integer AS "transactions"
+           a.transactions::integer AS "transactions", a.returned_units::text AS "returnedUnits",
+           round(a.returned_revenue, 2)::text AS "returnedRevenue"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
     LIMIT ${q.limit}`;
@@ -215,7 +222,9 @@ export function salesTrendSql(q: TrendStatement): Sql {
     )
     SELECT ${columns(sql`s`, sql`g`)},
            coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions"
+           coalesce(a.transactions, 0)::integer AS "transactions",
+           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON ${match}
@@ -254,7 +263,8 @@ export function topProductsSql(
       ${segmentRows(segments, filters)}
     )
     SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions"
+           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
+           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
     FROM parts p
     GROUP BY p.product_id
     ORDER BY ${order}, p.product_id
@@ -268,15 +278,16 @@ export function productSalesSql(segments: readonly Segment[], filters: SalesFilt
       ${segmentRows(segments, filters)}
     )
     SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions"
+           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
+           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
     FROM parts p
     GROUP BY p.product_id`;
 }
 
 /**
- * Daily sales rows (store_id, product_id, bucket = UTC day, units, revenue) of the UTC days in
- * `[from, to)`: the daily rollup, or (benchmarks comparing the two) the same aggregate straight
- * from transactions (index on time).
+ * Daily sales rows (store_id, product_id, bucket = UTC day, units, revenue, returned_units,
+ * returned_revenue) of the UTC days in `[from, to)`: the daily rollup, or (benchmarks comparing
+ * the two) the same aggregate straight from transactions (index on time).
  */
 export function dailyRows(
   rollups: boolean,
@@ -285,7 +296,8 @@ export function dailyRows(
 ): Sql {
   if (rollups) {
     const parts = rollupViews('daily').map(
-      (view) => sql`SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      (view) => sql`SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
+             r.returned_units, r.returned_revenue
       FROM ${view} r
       WHERE r.bucket >= ${window.from}::timestamptz AND r.bucket < ${window.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -294,7 +306,9 @@ export function dailyRows(
   }
   return sql`(SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue
+             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue,
+             coalesce(sum(-x.quantity) FILTER (WHERE x.quantity < 0), 0)::bigint AS returned_units,
+             coalesce(sum(-x.revenue) FILTER (WHERE x.quantity < 0), 0) AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= ${window.from}::timestamptz AND x.time < ${window.to}::timestamptz
       ${filterClause(sql`x`, filters)}
@@ -315,7 +329,8 @@ export function dailySalesSql(page: {
     afterDay && afterDay.getTime() > page.range.from.getTime() ? afterDay : page.range.from;
   return sql`/* dailySales */
     SELECT to_char(d.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day", d.store_id AS "storeId",
-           d.product_id AS "productId", d.units::text AS "units", d.revenue::text AS "revenue"
+           d.product_id AS "productId", d.units::text AS "units", d.revenue::text AS "revenue",
+           d.returned_units::text AS "returnedUnits", round(d.returned_revenue, 2)::text AS "returnedRevenue"
     FROM ${dailyRows(page.rollups, { from, to: page.range.to }, page.filters)} d
     ${page.after ? sql`WHERE (d.bucket, d.store_id, d.product_id) > (${afterDay}::timestamptz, ${page.after[1]}::uuid, ${page.after[2]}::uuid)` : empty}
     ORDER BY d.bucket, d.store_id, d.product_id

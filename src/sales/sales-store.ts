@@ -118,6 +118,8 @@ export interface ProductSalesRow {
   units: string;
   revenue: string;
   transactions: number;
+  returnedUnits: string;
+  returnedRevenue: string;
 }
 
 /** The best-selling products of `range` by units or revenue. */
@@ -137,6 +139,8 @@ export interface DailySalesRow {
   productId: string;
   units: string;
   revenue: string;
+  returnedUnits: string;
+  returnedRevenue: string;
 }
 
 /** One page of the daily rollup. */
@@ -175,6 +179,14 @@ export async function productSalesSummaries(
   );
   const byId = new Map(rows.map((r) => [r.productId, r]));
   return productIds.map(
-    (id) => byId.get(id) ?? { productId: id, units: '0', revenue: '0.00', transactions: 0 },
+    (id) =>
+      byId.get(id) ?? {
+        productId: id,
+        units: '0',
+        revenue: '0.00',
+        transactions: 0,
+        returnedUnits: '0',
+        returnedRevenue: '0.00',
+      },
   );
 }

@@ -78,13 +78,29 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
       description: 'The product category, when grouped by CATEGORY.',
       resolve: (r) => r.category,
     }),
-    units: t.field({ type: 'BigInt', description: 'Units sold (exact).', resolve: (r) => r.units }),
+    units: t.field({
+      type: 'BigInt',
+      description: 'Units sold net of returns (exact).',
+      resolve: (r) => r.units,
+    }),
     revenue: t.field({
       type: 'Decimal',
-      description: 'Revenue, exact, such as "1234.50".',
+      description: 'Revenue net of returns, exact, such as "1234.50".',
       resolve: (r) => r.revenue,
     }),
-    transactions: t.exposeInt('transactions', { description: 'Sale lines counted.' }),
+    transactions: t.exposeInt('transactions', {
+      description: 'Sale lines counted, returns included.',
+    }),
+    returnedUnits: t.field({
+      type: 'BigInt',
+      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+      resolve: (r) => r.returnedUnits,
+    }),
+    returnedRevenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+      resolve: (r) => r.returnedRevenue,
+    }),
   }),
 });
 
@@ -97,11 +113,25 @@ const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').imple
       description: 'The product.',
       resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
     }),
-    units: t.field({ type: 'BigInt', description: 'Units sold (exact).', resolve: (r) => r.units }),
+    units: t.field({
+      type: 'BigInt',
+      description: 'Units sold net of returns (exact).',
+      resolve: (r) => r.units,
+    }),
     revenue: t.field({
       type: 'Decimal',
-      description: 'Revenue, exact.',
+      description: 'Revenue net of returns, exact.',
       resolve: (r) => r.revenue,
+    }),
+    returnedUnits: t.field({
+      type: 'BigInt',
+      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+      resolve: (r) => r.returnedUnits,
+    }),
+    returnedRevenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+      resolve: (r) => r.returnedRevenue,
     }),
   }),
 });
@@ -109,9 +139,25 @@ const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').imple
 const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesSummary').implement({
   description: 'Totals of one product over a range.',
   fields: (t) => ({
-    units: t.field({ type: 'BigInt', description: 'Units sold.', resolve: (r) => r.units }),
+    units: t.field({
+      type: 'BigInt',
+      description: 'Units sold net of returns.',
+      resolve: (r) => r.units,
+    }),
     revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
-    transactions: t.exposeInt('transactions', { description: 'Sale lines counted.' }),
+    transactions: t.exposeInt('transactions', {
+      description: 'Sale lines counted, returns included.',
+    }),
+    returnedUnits: t.field({
+      type: 'BigInt',
+      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+      resolve: (r) => r.returnedUnits,
+    }),
+    returnedRevenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+      resolve: (r) => r.returnedRevenue,
+    }),
   }),
 });
 
@@ -131,8 +177,26 @@ const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
       description: 'The product.',
       resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
     }),
-    units: t.field({ type: 'BigInt', description: 'Units sold.', resolve: (r) => r.units }),
-    revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
+    units: t.field({
+      type: 'BigInt',
+      description: 'Units sold net of returns.',
+      resolve: (r) => r.units,
+    }),
+    revenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue net of returns.',
+      resolve: (r) => r.revenue,
+    }),
+    returnedUnits: t.field({
+      type: 'BigInt',
+      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+      resolve: (r) => r.returnedUnits,
+    }),
+    returnedRevenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+      resolve: (r) => r.returnedRevenue,
+    }),
   }),
 });
 

@@ -7,6 +7,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
+import { createTenantGate } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
@@ -61,7 +62,7 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
-  const authenticate = createRequestAuthenticator(verifier);
+  const authenticate = createRequestAuthenticator(verifier, createTenantGate(database.pool));
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const redis = options.redis ?? ownRedis;
   const trusted =
@@ -134,6 +135,7 @@ export function createGateway(options: AppOptions): Gateway {
         alertEvents,
         openTransaction: (statementTimeoutMs) =>
           new RequestDb(database.pool, settings(statementTimeoutMs)),
+        retention: config.retention,
       };
     },
     plugins: [

@@ -52,7 +52,7 @@ const DAY = 86_400_000;
 
 /**
  * Sale lines for `tenant`'s first `activeStores` stores over each period: some days have no
- * sales at all, times fall on any minute and second (so unaligned range edges cut buckets).
+ * sales at all, every `returnEvery`-th line is a return, times fall on any minute and second (so unaligned range edges cut buckets).
  */
 export function generateSales(
   tenant: TenantFixture,
@@ -60,6 +60,7 @@ export function generateSales(
   periods: readonly { from: string; days: number }[],
   activeStores: number,
   perDay: number,
+  returnEvery = 13,
 ): SaleRow[] {
   const random = rng(seed);
   const rows: SaleRow[] = [];
@@ -73,13 +74,15 @@ export function generateSales(
         const store = tenant.stores[Math.floor(random() * activeStores)];
         const product = tenant.products[Math.floor(random() * tenant.products.length)];
         if (!store || !product) continue;
+        const units = 1 + Math.floor(random() * 9);
         rows.push({
           customerId: tenant.customerId,
           transactionId: uuid(seed, n),
           time: start + d * DAY + Math.floor(random() * DAY),
           storeId: store.id,
           productId: product.id,
-          quantity: 1 + Math.floor(random() * 9),
+          // Every returnEvery-th line (0: none) is a return, as POS exports carry them.
+          quantity: returnEvery > 0 && n % returnEvery === 0 ? -units : units,
           priceCents: BigInt(50 + Math.floor(random() * 5000)),
         });
       }
@@ -88,15 +91,20 @@ export function generateSales(
   return rows;
 }
 
-/** Inserts sale lines through the owner connection, in one statement per 200 rows (the embedded server takes small messages best). */
+/** Inserts sale lines and their idempotency keys through the owner connection, in one statement per 200 rows (the embedded server takes small messages best). */
 export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200);
     await owner.query(
-      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-       SELECT c, t, tm, s, p, q, pr, q * pr
-       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[])
-         AS u(c, t, tm, s, p, q, pr)`,
+      `WITH u AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[])
+           AS u(c, t, tm, s, p, q, pr)
+       ), keys AS (
+         INSERT INTO sale_keys (customer_id, transaction_id, time, content)
+         SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
+       )
+       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+       SELECT c, t, tm, s, p, q, pr, q * pr FROM u`,
       [
         chunk.map((r) => r.customerId),
         chunk.map((r) => r.transactionId),
@@ -231,6 +239,8 @@ export interface ExpectedBucket {
   units: number;
   revenue: string;
   transactions: number;
+  returnedUnits: number;
+  returnedRevenue: string;
 }
 
 /** The salesTrend answer computed from the raw rows in TypeScript, exact in cents. */
@@ -254,6 +264,8 @@ export function expectedTrend(
       units: number;
       cents: bigint;
       tx: number;
+      returned: number;
+      returnedCents: bigint;
     }
   >();
   const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
@@ -269,10 +281,18 @@ export function expectedTrend(
     groupKeys.set(gk, { s, p, c });
     const b = bucketOf(q.granularity, zone, r.time);
     const key = `${b}|${gk}`;
-    const cur = acc.get(key) ?? { b, s, p, c, units: 0, cents: 0n, tx: 0 };
-    cur.units += r.quantity;
-    cur.cents += BigInt(r.quantity) * r.priceCents;
-    cur.tx += 1;
+    const cur = acc.get(key) ?? {
+      b,
+      s,
+      p,
+      c,
+      units: 0,
+      cents: 0n,
+      tx: 0,
+      returned: 0,
+      returnedCents: 0n,
+    };
+    addLine(cur, r);
     acc.set(key, cur);
   }
   if (q.fillGaps) {
@@ -284,7 +304,9 @@ export function expectedTrend(
     ) {
       for (const [gk, g] of groupKeys) {
         const key = `${b}|${gk}`;
-        if (!acc.has(key)) acc.set(key, { b, ...g, units: 0, cents: 0n, tx: 0 });
+        if (!acc.has(key)) {
+          acc.set(key, { b, ...g, units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n });
+        }
       }
     }
   }
@@ -300,7 +322,34 @@ export function expectedTrend(
       units: v.units,
       revenue: centsText(v.cents),
       transactions: v.tx,
+      returnedUnits: v.returned,
+      returnedRevenue: centsText(v.returnedCents),
     }));
+}
+
+/** Sums over sale lines: net units and cents, lines, and the returned (positive) amounts. */
+export interface LineTotals {
+  units: number;
+  cents: bigint;
+  tx: number;
+  returned: number;
+  returnedCents: bigint;
+}
+
+/** Adds one line to `t`: a negative quantity is a return, counted net and as returned. */
+export function addLine(t: LineTotals, r: Pick<SaleRow, 'quantity' | 'priceCents'>): void {
+  t.units += r.quantity;
+  t.cents += BigInt(r.quantity) * r.priceCents;
+  t.tx += 1;
+  if (r.quantity < 0) {
+    t.returned -= r.quantity;
+    t.returnedCents -= BigInt(r.quantity) * r.priceCents;
+  }
+}
+
+/** Totals of no line. */
+export function noTotals(): LineTotals {
+  return { units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n };
 }
 
 /** Units and revenue cents per key over the rows of `customerId` in [from, to). */
@@ -310,15 +359,13 @@ export function totalsBy(
   from: number,
   to: number,
   keyOf: (r: SaleRow) => string,
-): Map<string, { units: number; cents: bigint; tx: number }> {
-  const out = new Map<string, { units: number; cents: bigint; tx: number }>();
+): Map<string, LineTotals> {
+  const out = new Map<string, LineTotals>();
   for (const r of rows) {
     if (r.customerId !== customerId || r.time < from || r.time >= to) continue;
     const k = keyOf(r);
-    const cur = out.get(k) ?? { units: 0, cents: 0n, tx: 0 };
-    cur.units += r.quantity;
-    cur.cents += BigInt(r.quantity) * r.priceCents;
-    cur.tx += 1;
+    const cur = out.get(k) ?? noTotals();
+    addLine(cur, r);
     out.set(k, cur);
   }
   return out;

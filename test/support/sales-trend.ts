@@ -7,7 +7,8 @@ export const TREND = `query($range: TimeRange!, $g: Granularity!, $tz: TimeZone,
   $cats: [String!], $groupBy: [SalesGroupBy!], $fill: Boolean) {
   salesTrend(range: $range, granularity: $g, timeZone: $tz, storeIds: $stores, productIds: $products,
              categories: $cats, groupBy: $groupBy, fillGaps: $fill) {
-    bucket store { id } product { id } category units revenue transactions
+    bucket store { id } product { id } category units revenue transactions returnedUnits
+    returnedRevenue
   }
 }`;
 
@@ -20,6 +21,8 @@ export interface Bucket {
   units: number;
   revenue: string;
   transactions: number;
+  returnedUnits: number;
+  returnedRevenue: string;
 }
 
 /** Asks the gateway `q` as salesTrend over HTTP, in the shape of `expectedTrend`'s answer. */
@@ -51,5 +54,7 @@ export async function askTrend(
     units: x.units,
     revenue: x.revenue,
     transactions: x.transactions,
+    returnedUnits: x.returnedUnits,
+    returnedRevenue: x.returnedRevenue,
   }));
 }

@@ -3,22 +3,26 @@
       SELECT NULL::uuid AS store_id, $1::text AS zone
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $8::timestamptz AND x.time < $9::timestamptz
     ), agg AS (
@@ -27,7 +31,8 @@
              p.product_id AS product_id,
              NULL::text AS category,
              sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions
+             sum(p.transactions)::bigint AS transactions,
+             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     ), series AS (
@@ -45,7 +50,9 @@
     SELECT s.bucket AS "bucket", g.store_id AS "storeId",
            g.product_id AS "productId", g.category AS "category",
            coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions"
+           coalesce(a.transactions, 0)::integer AS "transactions",
+           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket

@@ -5,7 +5,9 @@
            AS u(store_id, zone)
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
       AND x.store_id = ANY($5::uuid[])
@@ -21,7 +23,8 @@
              NULL::uuid AS product_id,
              NULL::text AS category,
              sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions
+             sum(p.transactions)::bigint AS transactions,
+             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
       FROM parts p
       JOIN zones z ON z.store_id = p.store_id
       GROUP BY 1, 2, 3, 4, 5
@@ -39,7 +42,9 @@
     SELECT s.bucket AS "bucket", g.store_id AS "storeId",
            g.product_id AS "productId", g.category AS "category",
            coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions"
+           coalesce(a.transactions, 0)::integer AS "transactions",
+           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket

@@ -5,19 +5,21 @@
            AS u(store_id, zone)
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
       AND x.store_id = ANY($5::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       AND r.store_id = ANY($8::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       AND r.store_id = ANY($11::uuid[])
@@ -27,7 +29,8 @@
              NULL::uuid AS product_id,
              NULL::text AS category,
              sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions
+             sum(p.transactions)::bigint AS transactions,
+             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
       FROM parts p
       JOIN zones z ON z.store_id = p.store_id
       GROUP BY 1, 2, 3, 4, 5
@@ -45,7 +48,9 @@
     SELECT s.bucket AS "bucket", g.store_id AS "storeId",
            g.product_id AS "productId", g.category AS "category",
            coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions"
+           coalesce(a.transactions, 0)::integer AS "transactions",
+           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket

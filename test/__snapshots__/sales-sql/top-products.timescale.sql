@@ -1,32 +1,35 @@
 /* topProducts */
     WITH parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_daily r
       WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
     )
     SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions"
+           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
+           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
     FROM parts p
     GROUP BY p.product_id
     ORDER BY sum(p.revenue) DESC, p.product_id

@@ -1,0 +1,80 @@
+import sql from 'sql-template-tag';
+import type { RequestDb } from '../db/request-db.js';
+import { userError } from '../errors.js';
+
+/** A line naming its store and product by id or by the tenant's own code and SKU. */
+export interface CatalogRefs {
+  storeId?: string | null;
+  storeCode?: string | null;
+  productId?: string | null;
+  sku?: string | null;
+}
+
+/** The same line with both references as ids, or why it names them wrongly. */
+export type ResolvedRefs = { storeId: string; productId: string } | { problem: string };
+
+/** Why a line does not name exactly one of id or code for its store and product, or null. */
+export function refShapeProblem(line: CatalogRefs): string | null {
+  if ((line.storeId == null) === (line.storeCode == null)) {
+    return 'give exactly one of storeId and storeCode';
+  }
+  if ((line.productId == null) === (line.sku == null))
+    return 'give exactly one of productId and sku';
+  return null;
+}
+
+/**
+ * Resolves the store codes and SKUs of `lines` to ids in two statements at most (none when
+ * every line uses ids), under the caller's row-level security: a code of another tenant or
+ * outside the caller's store scope is unknown. Lines keep their order.
+ */
+export async function resolveCatalogRefs(
+  db: RequestDb,
+  lines: readonly CatalogRefs[],
+): Promise<ResolvedRefs[]> {
+  const codes = [...new Set(lines.flatMap((l) => (l.storeCode == null ? [] : [l.storeCode])))];
+  const skus = [...new Set(lines.flatMap((l) => (l.sku == null ? [] : [l.sku])))];
+  const stores = codes.length
+    ? await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
+        SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`)
+    : [];
+  const products = skus.length
+    ? await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
+        SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`)
+    : [];
+  const storeByCode = new Map(stores.map((s) => [s.code, s.id]));
+  const productBySku = new Map(products.map((p) => [p.sku, p.id]));
+  return lines.map((line) => {
+    const storeId =
+      line.storeCode == null ? line.storeId?.toLowerCase() : storeByCode.get(line.storeCode);
+    if (storeId == null)
+      return { problem: `storeCode ${JSON.stringify(line.storeCode)} is not one of your stores` };
+    const productId = line.sku == null ? line.productId?.toLowerCase() : productBySku.get(line.sku);
+    if (productId == null)
+      return { problem: `sku ${JSON.stringify(line.sku)} is not one of your products` };
+    return { storeId, productId };
+  });
+}
+
+/**
+ * The ids of `lines` for a mutation that takes the batch whole: the first line naming its
+ * store or product wrongly fails the call with its index (`argument[index]`).
+ */
+export async function requireCatalogRefs<T extends CatalogRefs>(
+  db: RequestDb,
+  lines: readonly T[],
+  argument: string,
+): Promise<(T & { storeId: string; productId: string })[]> {
+  lines.forEach((line, index) => {
+    const problem = refShapeProblem(line);
+    if (problem) throw userError(`${argument}[${index}]: ${problem}`);
+  });
+  const resolved = await resolveCatalogRefs(db, lines);
+  return lines.map((line, index) => {
+    const r = resolved[index];
+    if (r === undefined || 'problem' in r) {
+      throw userError(`${argument}[${index}].${r?.problem ?? 'reference is missing'}`, 'NOT_FOUND');
+    }
+    return { ...line, ...r };
+  });
+}

@@ -1,0 +1,415 @@
+import { createReadStream } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { resolveCatalogRefs } from '../catalog/code-refs.js';
+import {
+  upsertProducts,
+  upsertStores,
+  type ProductUpsert,
+  type StoreUpsert,
+} from '../catalog/upsert-store.js';
+import type { Backend } from '../db/migrate.js';
+import type { Pool } from '../db/pool.js';
+import { RequestDb } from '../db/request-db.js';
+import { refreshSalesRollups } from '../db/rollups.js';
+import { insertSales, saleLimits, saleLineProblem, type SaleInput } from '../sales/ingest.js';
+import { retentionHorizon } from '../sales/retention.js';
+import { dateParser, decimalOf, derivedUuid, valueOf, type Mapping } from './mapping.js';
+
+/** What is imported from a file. */
+export type ImportKind = 'sales' | 'stores' | 'products';
+
+/** Where and how an import runs. */
+export interface ImportOptions {
+  kind: ImportKind;
+  file: string;
+  tenantId: string;
+  mapping: Mapping;
+  pool: Pool;
+  backend: Backend;
+  retention: string;
+  /** Lines per transaction (at most 5000, the API's batch limit). */
+  batchSize: number;
+  /** Where refused lines go, one per line: line number, reason, the record as JSON. */
+  refusedFile: string;
+  /** Called about once a second and at the end. */
+  progress?: (p: ImportProgress) => void;
+}
+
+/** Progress of a running import. */
+export interface ImportProgress {
+  lines: number;
+  bytes: number;
+  totalBytes: number;
+  elapsedMs: number;
+}
+
+/** What an import did. */
+export interface ImportSummary {
+  lines: number;
+  accepted: number;
+  duplicates: number;
+  refused: number;
+  /** Refusals grouped by reason, most frequent first (the reason without its values). */
+  reasons: { reason: string; count: number; example: string }[];
+  elapsedMs: number;
+}
+
+interface Refusal {
+  line: number;
+  reason: string;
+  record: Record<string, string>;
+}
+
+interface Row {
+  line: number;
+  record: Record<string, string>;
+}
+
+/** The statement timeout of an import's transactions: batches are large, and nobody waits. */
+const IMPORT_STATEMENT_TIMEOUT_MS = 600_000;
+
+async function inTenant<T>(opts: ImportOptions, work: (db: RequestDb) => Promise<T>): Promise<T> {
+  const db = new RequestDb(opts.pool, {
+    customerId: opts.tenantId,
+    role: 'admin',
+    storeIds: null,
+    statementTimeoutMs: IMPORT_STATEMENT_TIMEOUT_MS,
+  });
+  try {
+    const result = await work(db);
+    await db.finish('commit');
+    return result;
+  } catch (error) {
+    await db.finish('rollback');
+    throw error;
+  }
+}
+
+/**
+ * Streams a CSV file into the tenant's data in batches, each its own transaction, through the
+ * same validation and idempotency as the API (recordSales, upsertStores, upsertProducts):
+ * refused lines are written to `refusedFile` with their line number and reason, and a re-run
+ * stores nothing twice (lines already stored count as duplicates).
+ */
+export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
+  const started = Date.now();
+  const totalBytes = (await stat(opts.file)).size;
+  const parser = createReadStream(opts.file).pipe(
+    parse({
+      delimiter: opts.mapping.delimiter,
+      columns: true,
+      bom: true,
+      relax_column_count: false,
+      skip_empty_lines: true,
+      info: true,
+    }),
+  );
+  const refusals: Refusal[] = [];
+  const totals = { lines: 0, accepted: 0, duplicates: 0 };
+  const span = { from: Infinity, to: -Infinity };
+  const batch: Row[] = [];
+  let lastReport = Date.now();
+  const report = (bytes: number) =>
+    opts.progress?.({ lines: totals.lines, bytes, totalBytes, elapsedMs: Date.now() - started });
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch.splice(0, batch.length);
+    const outcome =
+      opts.kind === 'sales'
+        ? await importSalesBatch(opts, rows, span)
+        : await importCatalogBatch(opts, rows);
+    totals.accepted += outcome.accepted;
+    totals.duplicates += outcome.duplicates;
+    refusals.push(...outcome.refused);
+  };
+
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number; bytes: number };
+  }>) {
+    totals.lines += 1;
+    batch.push({ line: info.lines, record });
+    if (batch.length >= opts.batchSize) {
+      await flush();
+      if (Date.now() - lastReport >= 1000) {
+        lastReport = Date.now();
+        report(info.bytes);
+      }
+    }
+  }
+  await flush();
+  report(totalBytes);
+  if (opts.kind === 'sales' && totals.accepted > 0) {
+    await refreshSalesRollups(opts.pool, opts.backend, new Date(span.from), new Date(span.to + 1));
+  }
+  await writeFile(
+    opts.refusedFile,
+    [
+      'line\treason\trecord',
+      ...refusals.map((r) => `${r.line}\t${r.reason}\t${JSON.stringify(r.record)}`),
+    ].join('\n') + '\n',
+  );
+  return {
+    ...totals,
+    refused: refusals.length,
+    reasons: groupReasons(refusals),
+    elapsedMs: Date.now() - started,
+  };
+}
+
+function groupReasons(refusals: readonly Refusal[]): ImportSummary['reasons'] {
+  const groups = new Map<string, { reason: string; count: number; example: string }>();
+  for (const r of refusals) {
+    // Values (times, codes, ids) vary; the kind of refusal is the text around them.
+    const reason = r.reason.replace(/"[^"]*"|\b\d[\d\-:.TZ]*\b|[0-9a-f]{8}-[0-9a-f-]{27}/g, '…');
+    const group = groups.get(reason) ?? {
+      reason,
+      count: 0,
+      example: `line ${r.line}: ${r.reason}`,
+    };
+    group.count += 1;
+    groups.set(reason, group);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
+
+interface BatchOutcome {
+  accepted: number;
+  duplicates: number;
+  refused: Refusal[];
+}
+
+interface ParsedSale extends SaleInput {
+  storeCode: string;
+  sku: string;
+}
+
+function parseSale(
+  opts: ImportOptions,
+  row: Row,
+  when: (text: string) => Date | null,
+): ParsedSale | string {
+  const m = opts.mapping.sales;
+  if (!m) return 'the mapping has no "sales" section';
+  const r = row.record;
+  const id =
+    typeof m.transactionId === 'object' && 'hashOf' in m.transactionId
+      ? derivedUuid(
+          opts.tenantId,
+          m.transactionId.hashOf.map((c) => valueOf(r, c)),
+        )
+      : valueOf(r, m.transactionId);
+  const time = when(valueOf(r, m.time));
+  if (!time) return `time ${JSON.stringify(valueOf(r, m.time))} matches none of the dateFormats`;
+  const quantityText = valueOf(r, m.quantity);
+  let quantity = Number(quantityText);
+  if (!/^-?\d+$/.test(quantityText))
+    return `quantity ${JSON.stringify(quantityText)} is not a whole number`;
+  if (m.returnWhen && valueOf(r, m.returnWhen.column).startsWith(m.returnWhen.startsWith)) {
+    quantity = -Math.abs(quantity);
+  }
+  const unitPrice = decimalOf(valueOf(r, m.unitPrice), opts.mapping.decimal);
+  if (unitPrice === null)
+    return `unitPrice ${JSON.stringify(valueOf(r, m.unitPrice))} is not a number`;
+  const storeCode = valueOf(r, m.storeCode);
+  const sku = valueOf(r, m.sku);
+  return {
+    transactionId: id,
+    time,
+    storeId: '',
+    productId: '',
+    storeCode,
+    sku,
+    quantity,
+    unitPrice,
+  };
+}
+
+const parsers = new WeakMap<Mapping, (text: string) => Date | null>();
+
+async function importSalesBatch(
+  opts: ImportOptions,
+  rows: readonly Row[],
+  span: { from: number; to: number },
+): Promise<BatchOutcome> {
+  let when = parsers.get(opts.mapping);
+  if (!when) {
+    when = dateParser(opts.mapping.dateFormats, opts.mapping.timeZone);
+    parsers.set(opts.mapping, when);
+  }
+  const limits = saleLimits(retentionHorizon(opts.retention), opts.retention);
+  const refused: Refusal[] = [];
+  const candidates: { row: Row; sale: ParsedSale }[] = [];
+  for (const row of rows) {
+    const sale = parseSale(opts, row, when);
+    const problem = typeof sale === 'string' ? sale : saleLineProblem(sale, limits);
+    if (typeof sale === 'string' || problem) {
+      refused.push({ line: row.line, reason: problem ?? String(sale), record: row.record });
+    } else {
+      candidates.push({ row, sale });
+    }
+  }
+  if (candidates.length === 0) return { accepted: 0, duplicates: 0, refused };
+  return inTenant(opts, async (db) => {
+    await createMissing(db, opts, candidates);
+    const refs = await resolveCatalogRefs(
+      db,
+      candidates.map((c) => ({ storeCode: c.sale.storeCode, sku: c.sale.sku })),
+    );
+    const lines: SaleInput[] = [];
+    const lineRows: Row[] = [];
+    candidates.forEach((c, i) => {
+      const ref = refs[i];
+      if (!ref || 'problem' in ref) {
+        refused.push({
+          line: c.row.line,
+          reason: ref?.problem ?? 'unresolved',
+          record: c.row.record,
+        });
+        return;
+      }
+      lines.push({ ...c.sale, ...ref });
+      lineRows.push(c.row);
+    });
+    if (lines.length === 0) return { accepted: 0, duplicates: 0, refused };
+    const outcome = await insertSales(db, lines);
+    for (const conflict of outcome.conflicts) {
+      const row = lineRows[conflict.index];
+      if (!row) continue;
+      refused.push({
+        line: row.line,
+        reason: `transactionId ${lines[conflict.index]?.transactionId} is already stored with other content (time ${conflict.storedTime.toISOString()})`,
+        record: row.record,
+      });
+    }
+    for (const l of lines) {
+      span.from = Math.min(span.from, l.time.getTime());
+      span.to = Math.max(span.to, l.time.getTime());
+    }
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates, refused };
+  });
+}
+
+/** Creates the stores and products the mapping says how to create, when the lines name unknown ones. */
+async function createMissing(
+  db: RequestDb,
+  opts: ImportOptions,
+  candidates: readonly { row: Row; sale: ParsedSale }[],
+): Promise<void> {
+  const { createStores, createProducts } = opts.mapping;
+  if (!createStores && !createProducts) return;
+  const refs = await resolveCatalogRefs(
+    db,
+    candidates.map((c) => ({ storeCode: c.sale.storeCode, sku: c.sale.sku })),
+  );
+  const stores = new Map<string, StoreUpsert>();
+  const products = new Map<string, ProductUpsert>();
+  candidates.forEach((c, i) => {
+    const ref = refs[i];
+    if (!ref || !('problem' in ref)) return;
+    const r = c.row.record;
+    if (createStores && ref.problem.startsWith('storeCode') && !stores.has(c.sale.storeCode)) {
+      stores.set(c.sale.storeCode, {
+        code: c.sale.storeCode,
+        name: valueOf(r, createStores.name) || c.sale.storeCode,
+        region: valueOf(r, createStores.region) || c.sale.storeCode,
+        timeZone: valueOf(r, createStores.timeZone),
+        sizeSqm: null,
+        openedOn: null,
+        retired: false,
+      });
+    }
+    if (createProducts && !products.has(c.sale.sku)) {
+      products.set(c.sale.sku, {
+        sku: c.sale.sku,
+        name: valueOf(r, createProducts.name) || c.sale.sku,
+        category: valueOf(r, createProducts.category) || 'Uncategorised',
+        unitPrice: createProducts.unitPrice
+          ? (decimalOf(valueOf(r, createProducts.unitPrice), opts.mapping.decimal) ?? '0')
+          : c.sale.unitPrice,
+        retired: false,
+      });
+    }
+  });
+  if (stores.size > 0) await upsertStores(db, [...stores.values()]);
+  // A line names an unknown store or an unknown product (or both): only unknown SKUs are created.
+  const known = await resolveCatalogRefs(
+    db,
+    [...products.keys()].map((sku) => ({ sku, storeId: '' })),
+  );
+  const missing = [...products.values()].filter((p, i) => {
+    const ref = known[i];
+    return ref !== undefined && 'problem' in ref && ref.problem.startsWith('sku');
+  });
+  if (missing.length > 0) await upsertProducts(db, missing);
+}
+
+async function importCatalogBatch(
+  opts: ImportOptions,
+  rows: readonly Row[],
+): Promise<BatchOutcome> {
+  const refused: Refusal[] = [];
+  if (opts.kind === 'stores') {
+    const m = opts.mapping.stores;
+    if (!m) throw new Error('the mapping has no "stores" section');
+    const stores = rows.map((row) => ({
+      code: valueOf(row.record, m.code),
+      name: valueOf(row.record, m.name),
+      region: valueOf(row.record, m.region),
+      timeZone: valueOf(row.record, m.timeZone),
+      sizeSqm: null,
+      openedOn: null,
+      retired: false,
+    }));
+    const done = await inTenant(opts, (db) =>
+      upsertStores(
+        db,
+        dedupe(stores, (s) => s.code),
+      ),
+    );
+    return {
+      accepted: done.created + done.updated,
+      duplicates: rows.length - done.created - done.updated,
+      refused,
+    };
+  }
+  const m = opts.mapping.products;
+  if (!m) throw new Error('the mapping has no "products" section');
+  const products: ProductUpsert[] = [];
+  for (const row of rows) {
+    const unitPrice = decimalOf(valueOf(row.record, m.unitPrice), opts.mapping.decimal);
+    if (unitPrice === null || unitPrice.startsWith('-')) {
+      refused.push({
+        line: row.line,
+        reason: 'unitPrice is not a number of at least 0',
+        record: row.record,
+      });
+      continue;
+    }
+    products.push({
+      sku: valueOf(row.record, m.sku),
+      name: valueOf(row.record, m.name),
+      category: valueOf(row.record, m.category),
+      unitPrice,
+      retired: false,
+    });
+  }
+  const done = await inTenant(opts, (db) =>
+    upsertProducts(
+      db,
+      dedupe(products, (p) => p.sku),
+    ),
+  );
+  return {
+    accepted: done.created + done.updated,
+    duplicates: products.length - done.created - done.updated,
+    refused,
+  };
+}
+
+/** The last line of each key wins, as it would in a sequence of upserts. */
+function dedupe<T>(lines: readonly T[], keyOf: (line: T) => string): T[] {
+  return [...new Map(lines.map((l) => [keyOf(l), l])).values()];
+}

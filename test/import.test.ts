@@ -1,0 +1,235 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importFile, type ImportOptions } from '../src/import/import-file.js';
+import { loadMapping } from '../src/import/mapping.js';
+import { BACKENDS } from './support/backends.js';
+import { insertTenant, uuid } from './support/fixtures.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+import { centsText } from './support/sales-data.js';
+
+const run = promisify(execFile);
+const SAMPLE = join(import.meta.dirname, '../../shared/data/online-retail-sample.csv');
+const MAPPING = join(import.meta.dirname, '../examples/import/online-retail.json');
+
+interface CsvLine {
+  sku: string;
+  month: string;
+  quantity: number;
+  cents: bigint;
+}
+
+/** The sample read independently of the importer: RFC 4180 fields, month-first dates, GMT. */
+async function sampleLines(): Promise<CsvLine[]> {
+  const text = await readFile(SAMPLE, 'utf8');
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ';') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field.replace(/\r$/, ''));
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  const [header, ...data] = rows;
+  const col = (name: string) => header?.indexOf(name) ?? -1;
+  return data.map((r) => {
+    const [m = '', , y = ''] = (r[col('InvoiceDate')] ?? '').split(' ')[0]?.split('/') ?? [];
+    const year = y.length === 2 ? `20${y}` : y;
+    const [units = '0', frac = ''] = (r[col('UnitPrice')] ?? '0').split('.');
+    return {
+      sku: r[col('StockCode')] ?? '',
+      month: `${year}-${m.padStart(2, '0')}`,
+      quantity: Number(r[col('Quantity')]),
+      cents: BigInt(units) * 100n + BigInt(frac.padEnd(2, '0') || '0'),
+    };
+  });
+}
+
+describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', (kind) => {
+  let gw: TestGateway;
+  let dir: string;
+  let lines: CsvLine[];
+  const tenant = uuid(0x1e, 0);
+  const options = async (over: Partial<ImportOptions> = {}): Promise<ImportOptions> => ({
+    kind: 'sales',
+    file: SAMPLE,
+    tenantId: tenant,
+    mapping: await loadMapping(MAPPING),
+    pool: gw.owner,
+    backend: gw.database.backend,
+    retention: '30 years',
+    batchSize: 5000,
+    refusedFile: join(dir, 'refused.tsv'),
+    ...over,
+  });
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    dir = await mkdtemp(join(tmpdir(), 'shelfops-import-'));
+    lines = await sampleLines();
+    await insertTenant(gw.owner, {
+      customerId: tenant,
+      name: 'Online Retail',
+      stores: [],
+      products: [],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('imports every line, creating stores and products; monthly totals and top products equal the CSV sums', async () => {
+    expect(lines).toHaveLength(5000);
+    const first = await importFile(await options());
+    expect(first).toMatchObject({ lines: 5000, accepted: 5000, duplicates: 0, refused: 0 });
+    const token = await gw.token(tenant, 'analyst');
+
+    const months = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const m = months.get(l.month) ?? { units: 0, cents: 0n };
+      m.units += l.quantity;
+      m.cents += BigInt(l.quantity) * l.cents;
+      months.set(l.month, m);
+    }
+    const trend = await gw.graphql<{
+      salesTrend: { bucket: string; units: number; revenue: string; transactions: number }[];
+    }>(
+      `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, granularity: MONTH,
+                    timeZone: "Europe/London") { bucket units revenue } }`,
+      {},
+      token,
+    );
+    expect(trend.errors).toBeUndefined();
+    expect(trend.data?.salesTrend).toEqual(
+      [...months]
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([month, v]) => ({
+          bucket: `${month}-01T00:00:00.000Z`,
+          units: v.units,
+          revenue: centsText(v.cents),
+        })),
+    );
+
+    const bySku = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const s = bySku.get(l.sku) ?? { units: 0, cents: 0n };
+      s.units += l.quantity;
+      s.cents += BigInt(l.quantity) * l.cents;
+      bySku.set(l.sku, s);
+    }
+    const { rows: ids } = await gw.owner.query<{ sku: string; id: string }>(
+      'SELECT sku, id FROM products WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(ids).toHaveLength(bySku.size);
+    const idOf = new Map(ids.map((r) => [r.sku, r.id]));
+    const top = await gw.graphql<{ topProducts: unknown[] }>(
+      `{ topProducts(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, limit: 10) {
+           product { sku } units revenue } }`,
+      {},
+      token,
+    );
+    expect(top.data?.topProducts).toEqual(
+      [...bySku]
+        .sort(
+          ([a, x], [b, y]) =>
+            y.units - x.units || ((idOf.get(a) ?? '') < (idOf.get(b) ?? '') ? -1 : 1),
+        )
+        .slice(0, 10)
+        .map(([sku, v]) => ({ product: { sku }, units: v.units, revenue: centsText(v.cents) })),
+    );
+    const { rows: stores } = await gw.owner.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM stores WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(Number(stores[0]?.n)).toBe(28);
+  });
+
+  it('adds nothing when run again', async () => {
+    const again = await importFile(await options({ batchSize: 1000 }));
+    expect(again).toMatchObject({ lines: 5000, accepted: 0, duplicates: 5000, refused: 0 });
+    const { rows } = await gw.owner.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM transactions WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(rows[0]?.n).toBe('5000');
+  });
+
+  it('refuses every line under the default retention, saying why, and stores none', async () => {
+    const other = uuid(0x1f, 0);
+    await insertTenant(gw.owner, { customerId: other, name: 'Late', stores: [], products: [] });
+    const refusedFile = join(dir, 'refused-default.tsv');
+    const summary = await importFile(
+      await options({ tenantId: other, retention: '2 years', refusedFile }),
+    );
+    expect(summary).toMatchObject({ lines: 5000, accepted: 0, refused: 5000 });
+    expect(summary.reasons).toHaveLength(1);
+    expect(summary.reasons[0]?.example).toMatch(
+      /^line 2: time 2010-12-06T10:08:00.000Z is older than the retention horizon .* \(RETENTION = "2 years"\)/,
+    );
+    const refused = (await readFile(refusedFile, 'utf8')).trim().split('\n');
+    expect(refused).toHaveLength(5001);
+    expect(refused[1]).toMatch(
+      /^2\ttime 2010-12-06T10:08:00.000Z is older than the retention horizon/,
+    );
+    const { rows } = await gw.owner.query('SELECT 1 FROM transactions WHERE customer_id = $1', [
+      other,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
+  it.runIf(kind === 'postgres')(
+    'runs as npm run import, with progress and a summary that names RETENTION',
+    async () => {
+      const other = uuid(0x20, 0);
+      await insertTenant(gw.owner, { customerId: other, name: 'CLI', stores: [], products: [] });
+      const { stdout, stderr } = await run(
+        'npx',
+        [
+          'tsx',
+          'src/cli/import.ts',
+          'sales',
+          SAMPLE,
+          '--tenant',
+          other,
+          '--mapping',
+          MAPPING,
+          '--refused',
+          join(dir, 'cli.tsv'),
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: gw.config.databaseUrl,
+            JWT_SECRET: TEST_SECRET,
+            NODE_ENV: 'test',
+          },
+        },
+      );
+      expect(stderr).toMatch(/5000 lines, \d+ lines\/s, 100 % done, ETA 0 s/);
+      expect(stdout).toMatch(
+        /^5000 lines read in [\d.]+ s: 0 stored, 0 already stored, 5000 refused$/m,
+      );
+      expect(stdout).toMatch(/5000 refused, e\.g\. line 2: .*RETENTION = "2 years"/);
+    },
+  );
+});
