@@ -5,7 +5,7 @@ import {
   compressArchive,
   ensureArchiveJob,
 } from '../src/db/archive.js';
-import { loadMigrations, migrateDown, migrateUp } from '../src/db/migrate.js';
+import { migrateDown, migrateUp } from '../src/db/migrate.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { uuid } from './support/fixtures.js';
 import { asGateway } from './support/foundation-db.js';
