@@ -1,12 +1,12 @@
 import { builder } from '../builder.js';
 import { refreshSalesRollups } from '../db/rollups.js';
 import { userError } from '../errors.js';
+import { ingestTimeProblem, type IngestTimeRule } from '../ingest-time.js';
 import { insertSales, type SaleInput } from './ingest.js';
 
 /** The most sale lines one recordSales call takes. */
 export const MAX_SALES_BATCH = 5000;
 const MAX_QUANTITY = 100_000;
-const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
 // numeric(12, 2): the price is stored as given, never rounded.
 const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
 
@@ -38,12 +38,12 @@ const RecordSalesPayload = builder
     }),
   });
 
-function validateSales(sales: readonly SaleInput[]): void {
+function validateSales(sales: readonly SaleInput[], times: IngestTimeRule): void {
   if (sales.length === 0) throw userError('sales must contain at least one sale');
   if (sales.length > MAX_SALES_BATCH) {
     throw userError(`sales may contain at most ${MAX_SALES_BATCH} lines per call; split the batch`);
   }
-  const latest = Date.now() + FUTURE_TOLERANCE_MS;
+  const now = Date.now();
   sales.forEach((s, index) => {
     if (!Number.isInteger(s.quantity) || s.quantity < 1 || s.quantity > MAX_QUANTITY) {
       throw userError(`sales[${index}].quantity must be between 1 and ${MAX_QUANTITY}`);
@@ -55,7 +55,8 @@ function validateSales(sales: readonly SaleInput[]): void {
         `sales[${index}].unitPrice must have at most 10 digits before and 2 after the decimal point`,
       );
     }
-    if (s.time.getTime() > latest) throw userError(`sales[${index}].time is in the future`);
+    const timeProblem = ingestTimeProblem(s.time, times, now);
+    if (timeProblem) throw userError(`sales[${index}].time ${timeProblem}`);
   });
 }
 
@@ -66,7 +67,7 @@ builder.mutationField('recordSales', (t) =>
     authScopes: { writer: true },
     args: { sales: t.arg({ type: [SaleInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSales(args.sales);
+      validateSales(args.sales, ctx.ingestTimes);
       const accepted = await insertSales(ctx.db, args.sales);
       const times = args.sales.map((s) => s.time.getTime());
       const from = new Date(Math.min(...times));

@@ -22,9 +22,12 @@ import {
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
 import { setCostLimit } from './cost-limit.js';
+import { useLimitRefusals } from './limit-refusals.js';
+import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
+import { useRequestSizeLimits } from './request-size.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
@@ -80,12 +83,8 @@ export function createGateway(options: AppOptions): Gateway {
     landingPage: false,
     logging: logger,
     healthCheckEndpoint: '/health',
-    graphiql: {
-      title: 'ShelfOps Gateway',
-      ...(options.graphiqlToken
-        ? { headers: JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) }
-        : {}),
-    },
+    graphiql: () => graphiqlOptions(new Date(), options.graphiqlToken),
+    renderGraphiQL,
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
     maskedErrors: { isDev: config.nodeEnv === 'development' },
     context: async ({ request }) => {
@@ -101,6 +100,7 @@ export function createGateway(options: AppOptions): Gateway {
       return {
         requestId: request.headers.get('x-request-id') ?? randomUUID(),
         viewer,
+        ingestTimes: { futureToleranceMs: config.limits.futureToleranceSeconds * 1000 },
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
@@ -110,6 +110,9 @@ export function createGateway(options: AppOptions): Gateway {
     plugins: [
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useRequestSizeLimits(config.limits),
+      useGraphiQLAssets(),
+      useLimitRefusals(config.nodeEnv === 'production'),
       useAuthentication(authenticate),
       ...(limiter ? [useTenantRateLimit(limiter, authenticate, logger)] : []),
       ...usePersistedOperationPolicy({
