@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
@@ -25,6 +24,7 @@ import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
+import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestSizeLimits } from './request-size.js';
@@ -47,6 +47,8 @@ export interface AppOptions {
   redis?: Redis;
   /** Trusted documents; by default read from TRUSTED_DOCUMENTS_FILE at start. */
   trustedDocuments?: TrustedDocuments;
+  /** The registry behind /metrics, for modules that add figures; by default a new one. */
+  metrics?: Metrics;
 }
 
 /** The header that lets a GET or form request through CSRF prevention. */
@@ -58,7 +60,8 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
-  const authenticate = createRequestAuthenticator(verifier);
+  const metrics = options.metrics ?? new Metrics(database.pool);
+  const authenticate = countingAuthFailures(createRequestAuthenticator(verifier), metrics);
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const redis = options.redis ?? ownRedis;
   const trusted =
@@ -134,7 +137,7 @@ export function createGateway(options: AppOptions): Gateway {
       useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
       useRequestTransaction(open),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
-      usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
+      useMetrics(metrics, config.metricsToken),
       {
         async onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname !== '/ready') return;
