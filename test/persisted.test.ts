@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/schema.js';
+import { loadTrustedDocuments } from '../src/server/trusted-documents.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
@@ -73,6 +75,31 @@ describe('npm run manifest', () => {
     const { manifest } = await buildManifest('persisted/documents');
     const committed = JSON.parse(await readFile('persisted/trusted-documents.json', 'utf8'));
     expect(committed).toEqual(manifest);
+  });
+});
+
+describe('trusted-documents manifests', () => {
+  it('accepts the keys Code Generator’s client preset writes today (sha256:<hex>) and bare ones', async () => {
+    const { manifest } = await buildManifest('persisted/documents');
+    if (!manifest) throw new Error('no manifest built');
+    const prefixed = Object.fromEntries(
+      Object.entries(manifest).map(([hash, document]) => [`sha256:${hash}`, document]),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'shelfops-codegen-'));
+    try {
+      const file = join(dir, 'persisted-documents.json');
+      await writeFile(file, JSON.stringify(prefixed));
+      const loaded = loadTrustedDocuments(file, schema);
+      expect(Object.fromEntries(loaded)).toEqual(manifest);
+      const [first] = Object.keys(manifest);
+      await writeFile(
+        file,
+        JSON.stringify({ [`sha256:${'0'.repeat(64)}`]: manifest[first ?? ''] }),
+      );
+      expect(() => loadTrustedDocuments(file, schema)).toThrow(/neither the SHA-256 nor the SHA-1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
