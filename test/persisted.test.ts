@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { generate } from '@graphql-codegen/cli';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema.js';
@@ -79,6 +80,35 @@ describe('npm run manifest', () => {
 });
 
 describe('trusted-documents manifests', () => {
+  it('accepts the persisted-documents.json GraphQL Code Generator’s client preset writes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shelfops-codegen-'));
+    try {
+      await generate(
+        {
+          schema: 'schema.graphql',
+          documents: ['persisted/documents/*.graphql'],
+          generates: {
+            [`${dir}/`]: {
+              preset: 'client',
+              presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' } },
+            },
+          },
+          silent: true,
+        },
+        true,
+      );
+      const file = join(dir, 'persisted-documents.json');
+      const written = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+      expect(Object.keys(written).every((key) => key.startsWith('sha256:'))).toBe(true);
+      const loaded = loadTrustedDocuments(file, schema);
+      // The same operations under the same hashes as `npm run manifest` gives them.
+      const { manifest } = await buildManifest('persisted/documents');
+      expect([...loaded.keys()].sort()).toEqual(Object.keys(manifest ?? {}).sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accepts the keys Code Generator’s client preset writes today (sha256:<hex>) and bare ones', async () => {
     const { manifest } = await buildManifest('persisted/documents');
     if (!manifest) throw new Error('no manifest built');
