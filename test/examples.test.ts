@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dailyTrend, dashboardClient } from '../examples/dashboard.js';
 import { documentIdOf, runTrusted } from '../examples/partner.js';
 import { subscribeToAlerts, type RaisedAlert } from '../examples/subscriber.js';
 import { BACKENDS } from './support/backends.js';
@@ -49,6 +50,35 @@ describe.each(BACKENDS)('examples against a real gateway on %s', (kind) => {
   afterAll(async () => {
     await gw?.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('dashboard: Apollo Client sends the hash alone once the gateway knows the query', async () => {
+    const day = 86_400_000;
+    const to = new Date(Math.floor(Date.now() / day) * day);
+    const from = new Date(to.getTime() - 7 * day);
+    await gw.owner.query(
+      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+       SELECT $1, gen_random_uuid(), $2::timestamptz + make_interval(days => d, hours => 9), s.id, $3, d, 1.25, d * 1.25
+       FROM stores s, generate_series(1, 5) d WHERE s.customer_id = $1`,
+      [a.customerId, from.toISOString(), a.products[0]?.id],
+    );
+    const { rows: expected } = await gw.owner.query<{ units: string }>(
+      `SELECT sum(quantity)::text AS units FROM transactions WHERE customer_id = $1 AND time >= $2 AND time < $3`,
+      [a.customerId, from.toISOString(), to.toISOString()],
+    );
+    const token = await gw.token(a.customerId, 'analyst');
+    const sent: { hashOnly: boolean }[] = [];
+    const watching: typeof fetch = (input, init) => {
+      const body = JSON.parse(String(init?.body)) as { query?: string };
+      sent.push({ hashOnly: body.query === undefined });
+      return fetch(input, init);
+    };
+    const first = await dailyTrend(dashboardClient(gw.url, token, watching), from, to);
+    const again = await dailyTrend(dashboardClient(gw.url, token, watching), from, to);
+    // Miss (hash alone), then the text with its hash; the second client: the hash alone.
+    expect(sent).toEqual([{ hashOnly: true }, { hashOnly: false }, { hashOnly: true }]);
+    expect(again).toEqual(first);
+    expect(first.reduce((sum, p) => sum + Number(p.units), 0)).toBe(Number(expected[0]?.units));
   });
 
   it('partner: runs a Code Generator trusted document by its id', async () => {
