@@ -57,7 +57,7 @@ export const builder = new SchemaBuilder<{
     complexityError: (_kind, { complexity, maxComplexity }) =>
       userError(
         `the operation costs ${complexity}, over your limit of ${maxComplexity ?? 0}; ask for fewer rows (first), buckets or nested fields`,
-        'BAD_USER_INPUT',
+        'COST_LIMIT',
         { cost: complexity, maxCost: maxComplexity },
       ),
   },

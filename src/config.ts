@@ -102,6 +102,16 @@ const specification = {
   MAX_COST_ANALYST: num({ default: 50_000, desc: 'cost limit of one analyst operation' }),
   MAX_COST_PARTNER: num({ default: 20_000, desc: 'cost limit of one partner operation' }),
   MAX_COST_ADMIN: num({ default: 50_000, desc: 'cost limit of one admin operation' }),
+  MAX_BODY_BYTES: num({ default: 4_194_304, desc: 'largest request body (413 above)' }),
+  MAX_DOCUMENT_BYTES: num({
+    default: 50_000,
+    desc: 'largest GraphQL document, comments and whitespace included',
+  }),
+  FUTURE_TOLERANCE_SECONDS: num({
+    default: 300,
+    desc: 'how far past the server clock a sale or snapshot time may lie (clock skew)',
+  }),
+  METRICS_TOKEN: str({ default: undefined, desc: 'bearer token /metrics requires; unset = open' }),
 };
 
 export type Config = {
@@ -157,7 +167,12 @@ export type Config = {
     maxDirectives: number;
     maxTokens: number;
     maxCost: Record<Role, number>;
+    maxBodyBytes: number;
+    maxDocumentBytes: number;
+    futureToleranceSeconds: number;
   };
+  /** undefined: /metrics is open to whoever reaches the port. */
+  metricsToken: string | undefined;
 };
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
@@ -206,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     MAX_COST_PARTNER: e.MAX_COST_PARTNER,
     MAX_COST_ADMIN: e.MAX_COST_ADMIN,
     RESPONSE_CACHE_MAX_BYTES: e.RESPONSE_CACHE_MAX_BYTES,
+    MAX_BODY_BYTES: e.MAX_BODY_BYTES,
+    MAX_DOCUMENT_BYTES: e.MAX_DOCUMENT_BYTES,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name}: must be a positive integer`);
@@ -214,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     JWT_JWKS_COOLDOWN_SECONDS: e.JWT_JWKS_COOLDOWN_SECONDS,
     RATE_LIMIT_REQUESTS: e.RATE_LIMIT_REQUESTS,
     RESPONSE_CACHE_TTL_SECONDS: e.RESPONSE_CACHE_TTL_SECONDS,
+    FUTURE_TOLERANCE_SECONDS: e.FUTURE_TOLERANCE_SECONDS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -274,6 +292,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         partner: e.MAX_COST_PARTNER,
         admin: e.MAX_COST_ADMIN,
       },
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+      futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },
+    metricsToken: e.METRICS_TOKEN || undefined,
   };
 }

@@ -9,11 +9,15 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'CONSTRAINT_VIOLATION'
   | 'TIMEOUT'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'COST_LIMIT'
+  | 'TREND_TOO_LARGE';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   RATE_LIMITED: 429,
+  COST_LIMIT: 400,
+  TREND_TOO_LARGE: 400,
 };
 
 /** A GraphQL error the caller caused, with a message that says what to change. */

@@ -121,7 +121,7 @@ function banner(
   if (secret === null) {
     lines.push('No HS256 secret is configured, so no demo tokens are printed.', '');
   } else if (tenants.length === 0) {
-    lines.push('No demo tenant in this database: mint tokens with `npm run token`.', '');
+    lines.push('No demo tokens are printed here: mint tokens with `npm run token`.', '');
   }
   for (const tenant of tenants) {
     lines.push(`${tenant.name} (customer_id ${tenant.customerId})`);
@@ -184,7 +184,10 @@ async function main(): Promise<void> {
     await seedDemo(config, database, logger);
     const secret = await developmentSecret(config, database);
     const verifier = await createTokenVerifier({ ...config.jwt, secret: secret ?? undefined });
-    const tenants = secret ? await demoTokens(config, database, secret) : [];
+    // Tokens are printed by the embedded development demo only: a server's tenants are real,
+    // and a production start never hands out credentials in its log.
+    const demo = database.embedded !== null && config.nodeEnv !== 'production';
+    const tenants = secret && demo ? await demoTokens(config, database, secret) : [];
     gateway = createGateway({
       config,
       database,

@@ -83,6 +83,42 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
     ]);
   });
 
+  it('makes every view the gateway can read a security barrier', async () => {
+    // TimescaleDB's information views hold metadata, no tenant rows; the leak test probes them.
+    const { rows } = await gw.owner.query<{ view: string; barrier: boolean }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS view,
+              coalesce('security_barrier=true' = ANY (c.reloptions), false) AS barrier
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'v'
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'timescaledb_information',
+                               'timescaledb_experimental')
+         AND n.nspname NOT LIKE '\\_timescaledb%'
+         AND has_table_privilege('shelfops_gateway', c.oid, 'SELECT')
+       ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.view)).toEqual(
+      expect.arrayContaining(['public.sale_lines', 'public.sales_daily', 'public.sales_hourly']),
+    );
+    for (const row of rows) expect(row.barrier, row.view).toBe(true);
+  });
+
+  it('lets the gateway create nothing: no schema, table, function or temporary object', async () => {
+    const { rows } = await gw.owner.query<{ schema: string }>(
+      `SELECT nspname AS schema FROM pg_namespace
+       WHERE has_schema_privilege('shelfops_gateway', oid, 'CREATE')`,
+    );
+    expect(rows).toEqual([]);
+    for (const statement of [
+      'CREATE TEMP TABLE scratch (id int)',
+      'CREATE TABLE public.scratch (id int)',
+      'CREATE SCHEMA scratch',
+      `CREATE FUNCTION pg_temp.current_customer_id() RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'`,
+      'CREATE VIEW app.scratch AS SELECT 1',
+    ]) {
+      expect((await asGateway(statement)).code, statement).toBe('42501');
+    }
+  });
+
   it('fails closed without a tenant, and limits rollup views to the tenant and store scope', async () => {
     const none = await asGateway('SELECT count(*)::int AS n FROM gateway.inventory_levels', '');
     expect(none.rows).toEqual([{ n: 0 }]);

@@ -77,8 +77,9 @@ describe.each(BACKENDS)('operation limits on %s', (kind) => {
     expect(asAnalyst.errors).toBeUndefined();
     const over = await gw.graphql(query(200), {}, await analyst());
     expect(over.data ?? null).toBeNull();
+    expect(over.status).toBe(400);
     expect(over.errors?.[0]?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
+      code: 'COST_LIMIT',
       cost: 801,
       maxCost: 500,
     });

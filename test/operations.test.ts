@@ -39,7 +39,9 @@ describe.each(BACKENDS)('operational endpoints on %s', (kind) => {
     const response = await fetch(`${gw.url}/metrics`);
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(text).toMatch(/graphql_yoga_http_duration_bucket\{[^}]*operationName="StoreCodes"/);
+    expect(text).toMatch(
+      /shelfops_graphql_operation_duration_seconds_bucket\{[^}]*operation="StoreCodes"/,
+    );
   });
 
   it('serves GraphiQL to a browser without a token', async () => {

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { generate } from '@graphql-codegen/cli';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/schema.js';
+import { loadTrustedDocuments } from '../src/server/trusted-documents.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
@@ -73,6 +76,60 @@ describe('npm run manifest', () => {
     const { manifest } = await buildManifest('persisted/documents');
     const committed = JSON.parse(await readFile('persisted/trusted-documents.json', 'utf8'));
     expect(committed).toEqual(manifest);
+  });
+});
+
+describe('trusted-documents manifests', () => {
+  it('accepts the persisted-documents.json GraphQL Code Generator’s client preset writes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shelfops-codegen-'));
+    try {
+      await generate(
+        {
+          schema: 'schema.graphql',
+          documents: ['persisted/documents/*.graphql'],
+          generates: {
+            [`${dir}/`]: {
+              preset: 'client',
+              presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' } },
+            },
+          },
+          silent: true,
+        },
+        true,
+      );
+      const file = join(dir, 'persisted-documents.json');
+      const written = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+      expect(Object.keys(written).every((key) => key.startsWith('sha256:'))).toBe(true);
+      const loaded = loadTrustedDocuments(file, schema);
+      // The same operations under the same hashes as `npm run manifest` gives them.
+      const { manifest } = await buildManifest('persisted/documents');
+      expect([...loaded.keys()].sort()).toEqual(Object.keys(manifest ?? {}).sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts the keys Code Generator’s client preset writes today (sha256:<hex>) and bare ones', async () => {
+    const { manifest } = await buildManifest('persisted/documents');
+    if (!manifest) throw new Error('no manifest built');
+    const prefixed = Object.fromEntries(
+      Object.entries(manifest).map(([hash, document]) => [`sha256:${hash}`, document]),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'shelfops-codegen-'));
+    try {
+      const file = join(dir, 'persisted-documents.json');
+      await writeFile(file, JSON.stringify(prefixed));
+      const loaded = loadTrustedDocuments(file, schema);
+      expect(Object.fromEntries(loaded)).toEqual(manifest);
+      const [first] = Object.keys(manifest);
+      await writeFile(
+        file,
+        JSON.stringify({ [`sha256:${'0'.repeat(64)}`]: manifest[first ?? ''] }),
+      );
+      expect(() => loadTrustedDocuments(file, schema)).toThrow(/neither the SHA-256 nor the SHA-1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -566,7 +566,7 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
     const cheap = await gw.graphql(`{ ${field(1)} }`, {}, tokenA);
     expect(cheap.errors).toBeUndefined();
     const costly = await gw.graphql(`{ ${[1, 2, 3, 4, 5, 6].map(field).join(' ')} }`, {}, tokenA);
-    expect(costly.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(costly.errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
     expect(costly.errors?.[0]?.message).toMatch(/the operation costs 6\d{4}/);
   });
 
@@ -608,6 +608,6 @@ describe.each(BACKENDS)('sales analytics on %s', (kind) => {
         },
         /more than 10000 buckets/,
       ),
-    ).toBe('BAD_USER_INPUT');
+    ).toBe('TREND_TOO_LARGE');
   });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
+import { createPool } from '../src/db/pool.js';
 import { stableUuid } from '../src/seed/random.js';
-import { DEMO_SEED_OPTIONS, DEMO_TENANTS } from '../src/seed/index.js';
+import { DEMO_SEED_OPTIONS, DEMO_TENANTS, seedDatabase } from '../src/seed/index.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/backends.js';
 import { startGatewayProcess, type GatewayProcess } from './support/foundation-process.js';
 
@@ -93,7 +94,7 @@ describe('npm start with DATABASE_URL', () => {
 
   it('migrates the server database, loads no demo and serves verified tokens', async () => {
     gateway = await startGatewayProcess({ DATABASE_URL: scratch.url, JWT_SECRET: secret });
-    expect(gateway.output()).toContain('No demo tenant in this database');
+    expect(gateway.output()).toContain('No demo tokens are printed here');
     const ready = await fetch(`${gateway.url}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
@@ -122,5 +123,32 @@ describe('npm start with DATABASE_URL', () => {
     expect(refused.status).toBe(401);
     expect(await gateway.stop()).toBe(0);
     gateway = null;
+  });
+
+  it('prints no token in production, even for the demo tenants with the secret at hand', async () => {
+    const pool = createPool(scratch.url, 2);
+    try {
+      await seedDatabase(pool, 'native', {
+        tenants: 2,
+        storesPerTenant: 1,
+        productsPerTenant: 2,
+        days: 2,
+        seed: 1,
+      });
+    } finally {
+      await pool.end();
+    }
+    for (const NODE_ENV of ['production', 'development']) {
+      gateway = await startGatewayProcess({
+        DATABASE_URL: scratch.url,
+        JWT_SECRET: secret,
+        NODE_ENV,
+      });
+      const output = gateway.output();
+      expect(output, NODE_ENV).toContain('No demo tokens are printed here');
+      expect(output, NODE_ENV).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+      expect(await gateway.stop()).toBe(0);
+      gateway = null;
+    }
   });
 });

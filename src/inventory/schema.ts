@@ -3,6 +3,7 @@ import { builder } from '../builder.js';
 import { requireCatalogRefs } from '../catalog/code-refs.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
+import { ingestTimeProblem, type IngestTimeRule } from '../ingest-time.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { velocityLoader } from '../sales/velocity-store.js';
 import {
@@ -27,7 +28,6 @@ export const MAX_SNAPSHOT_BATCH = 5000;
 export const MAX_HISTORY_BUCKETS = 2000;
 /** The most ids an id filter takes. */
 export const MAX_FILTER_IDS = 1000;
-const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
 
 /** Checks the length of an id filter and lower-cases it; null and undefined mean "no filter". */
 export function idList(ids: readonly string[] | null | undefined, argument: string) {
@@ -298,16 +298,20 @@ const RecordInventoryPayload = builder
     }),
   });
 
-function validateSnapshots(snapshots: readonly InventorySnapshotInput[]): void {
+function validateSnapshots(
+  snapshots: readonly InventorySnapshotInput[],
+  times: IngestTimeRule,
+): void {
   if (snapshots.length === 0) throw userError('snapshots must contain at least one snapshot');
   if (snapshots.length > MAX_SNAPSHOT_BATCH) {
     throw userError(
       `snapshots may contain at most ${MAX_SNAPSHOT_BATCH} rows per call; split the batch`,
     );
   }
-  const latest = Date.now() + FUTURE_TOLERANCE_MS;
+  const now = Date.now();
   snapshots.forEach((s, index) => {
-    if (s.time.getTime() > latest) throw userError(`snapshots[${index}].time is in the future`);
+    const timeProblem = ingestTimeProblem(s.time, times, now);
+    if (timeProblem) throw userError(`snapshots[${index}].time ${timeProblem}`);
   });
 }
 
@@ -352,7 +356,7 @@ builder.mutationFields((t) => ({
     args: { snapshots: t.arg({ type: [InventorySnapshotInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
       const snapshots = await requireCatalogRefs(ctx.db, args.snapshots, 'snapshots');
-      validateSnapshots(snapshots);
+      validateSnapshots(snapshots, ctx.ingestTimes);
       try {
         const accepted = await insertSnapshots(ctx.db, snapshots);
         return { accepted, duplicates: snapshots.length - accepted };

@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import { requireCatalogRefs, type CatalogRefs } from '../catalog/code-refs.js';
 import { userError } from '../errors.js';
+import type { IngestTimeRule } from '../ingest-time.js';
 import { insertSales, MAX_QUANTITY, saleLimits, saleLineProblem } from './ingest.js';
 import { retentionHorizon } from './retention.js';
 
@@ -53,12 +54,12 @@ interface SaleLine extends CatalogRefs {
   unitPrice: string;
 }
 
-function validateSales(sales: readonly SaleLine[], retention: string): void {
+function validateSales(sales: readonly SaleLine[], retention: string, times: IngestTimeRule): void {
   if (sales.length === 0) throw userError('sales must contain at least one sale');
   if (sales.length > MAX_SALES_BATCH) {
     throw userError(`sales may contain at most ${MAX_SALES_BATCH} lines per call; split the batch`);
   }
-  const limits = saleLimits(retentionHorizon(retention), retention);
+  const limits = saleLimits(retentionHorizon(retention), retention, times);
   sales.forEach((s, index) => {
     const problem = saleLineProblem(s, limits);
     if (problem) throw userError(`sales[${index}].${problem}`);
@@ -72,7 +73,7 @@ builder.mutationField('recordSales', (t) =>
     authScopes: { writer: true },
     args: { sales: t.arg({ type: [SaleInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSales(args.sales, ctx.retention);
+      validateSales(args.sales, ctx.retention, ctx.ingestTimes);
       const lines = await requireCatalogRefs(ctx.db, args.sales, 'sales');
       const { accepted, duplicates, conflicts } = await insertSales(ctx.db, lines);
       const [conflict] = conflicts;

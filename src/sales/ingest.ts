@@ -1,3 +1,8 @@
+import {
+  DEFAULT_INGEST_TIME_RULE,
+  ingestTimeProblem,
+  type IngestTimeRule,
+} from '../ingest-time.js';
 import sql from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
 import { retentionProblem } from './retention.js';
@@ -14,14 +19,15 @@ export interface SaleInput {
 
 /** The largest number of units one line may sell or return. */
 export const MAX_QUANTITY = 100_000;
-const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
 // numeric(12, 2): the price is stored as given, never rounded.
 const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
 
 /** What a sale line is checked against: the latest and oldest acceptable times. */
 export interface SaleLimits {
-  /** Lines later than this are in the future. */
-  latest: Date;
+  /** When the lines were received (milliseconds since the epoch). */
+  now: number;
+  /** How far past `now` a line may lie. */
+  times: IngestTimeRule;
   /** Lines older than this would be deleted by retention. */
   horizon: Date;
   /** The RETENTION setting, named in refusals. */
@@ -29,8 +35,13 @@ export interface SaleLimits {
 }
 
 /** The limits for lines received at `now`. */
-export function saleLimits(horizon: Date, retention: string, now: Date = new Date()): SaleLimits {
-  return { latest: new Date(now.getTime() + FUTURE_TOLERANCE_MS), horizon, retention };
+export function saleLimits(
+  horizon: Date,
+  retention: string,
+  times: IngestTimeRule = DEFAULT_INGEST_TIME_RULE,
+  now: number = Date.now(),
+): SaleLimits {
+  return { now, times, horizon, retention };
 }
 
 /**
@@ -50,7 +61,8 @@ export function saleLineProblem(
     return 'unitPrice must have at most 10 digits before and 2 after the decimal point';
   }
   if (Number.isNaN(line.time.getTime())) return 'time is not a valid instant';
-  if (line.time.getTime() > limits.latest.getTime()) return 'time is in the future';
+  const timeProblem = ingestTimeProblem(line.time, limits.times, limits.now);
+  if (timeProblem) return `time ${timeProblem}`;
   return retentionProblem(line.time, limits.horizon, limits.retention);
 }
 

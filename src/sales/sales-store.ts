@@ -4,6 +4,7 @@ import { userError } from '../errors.js';
 import {
   checkBucketCount,
   MAX_TREND_BUCKETS,
+  maxBucketCount,
   planSegments,
   validateRange,
   zoneAlignment,
@@ -24,6 +25,7 @@ import {
   type TrendRow,
   type ZoneSpec,
 } from './sales-sql.js';
+import { checkTrendSize } from './trend-size.js';
 
 export type { TrendRow } from './sales-sql.js';
 
@@ -89,6 +91,16 @@ export async function salesTrend(
   options: TrendOptions = {},
 ): Promise<TrendRow[]> {
   const segments = planTrend(input, options);
+  await checkTrendSize(
+    db,
+    {
+      buckets: maxBucketCount(input.range, input.granularity),
+      filters: input.filters,
+      groupBy: input.groupBy,
+      fillGaps: input.fillGaps,
+    },
+    MAX_TREND_BUCKETS,
+  );
   const rows = await db.query<TrendRow>(
     salesTrendSql({
       ...input,
@@ -100,7 +112,7 @@ export async function salesTrend(
   if (rows.length > MAX_TREND_BUCKETS) {
     throw userError(
       `salesTrend would return more than ${MAX_TREND_BUCKETS} buckets (buckets × groups); shorten the range, use a coarser granularity, group by less or filter stores/products`,
-      'BAD_USER_INPUT',
+      'TREND_TOO_LARGE',
       { maxBuckets: MAX_TREND_BUCKETS },
     );
   }

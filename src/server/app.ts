@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import { register } from 'prom-client';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
 import { createTenantGate } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
@@ -26,10 +24,14 @@ import {
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
 import { setCostLimit } from './cost-limit.js';
+import { useLimitRefusals } from './limit-refusals.js';
+import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics } from './maintenance-metrics.js';
+import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
+import { useRequestSizeLimits } from './request-size.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
@@ -51,6 +53,8 @@ export interface AppOptions {
   redis?: Redis;
   /** Trusted documents; by default read from TRUSTED_DOCUMENTS_FILE at start. */
   trustedDocuments?: TrustedDocuments;
+  /** The registry behind /metrics, for modules that add figures; by default a new one. */
+  metrics?: Metrics;
 }
 
 /** The header that lets a GET or form request through CSRF prevention. */
@@ -62,7 +66,11 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
-  const authenticate = createRequestAuthenticator(verifier, createTenantGate(database.pool));
+  const metrics = options.metrics ?? new Metrics(database.pool);
+  const authenticate = countingAuthFailures(
+    createRequestAuthenticator(verifier, createTenantGate(database.pool)),
+    metrics,
+  );
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const redis = options.redis ?? ownRedis;
   const trusted =
@@ -79,7 +87,7 @@ export function createGateway(options: AppOptions): Gateway {
         ttlSeconds: config.persisted.apqTtlSeconds,
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
-  registerMaintenanceMetrics(() => database.maintenance.status);
+  registerMaintenanceMetrics(() => database.maintenance.status, metrics.registry);
   const readiness = createReadinessProbe({
     database,
     databaseUrl: config.databaseUrl ?? null,
@@ -97,12 +105,8 @@ export function createGateway(options: AppOptions): Gateway {
     landingPage: false,
     logging: logger,
     healthCheckEndpoint: '/health',
-    graphiql: {
-      title: 'ShelfOps Gateway',
-      ...(options.graphiqlToken
-        ? { headers: JSON.stringify({ Authorization: `Bearer ${options.graphiqlToken}` }) }
-        : {}),
-    },
+    graphiql: () => graphiqlOptions(new Date(), options.graphiqlToken),
+    renderGraphiQL,
     // Unexpected errors reach the client as "Unexpected error." and the log in full.
     // A lost or saturated database is DATABASE_UNAVAILABLE, not an unexpected error.
     maskedErrors: { isDev: config.nodeEnv === 'development', maskError: createErrorMask(logger) },
@@ -122,6 +126,7 @@ export function createGateway(options: AppOptions): Gateway {
       return {
         requestId: request.headers.get('x-request-id') ?? randomUUID(),
         viewer,
+        ingestTimes: { futureToleranceMs: config.limits.futureToleranceSeconds * 1000 },
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
@@ -141,6 +146,9 @@ export function createGateway(options: AppOptions): Gateway {
     plugins: [
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useRequestSizeLimits(config.limits),
+      useGraphiQLAssets(),
+      useLimitRefusals(config.nodeEnv === 'production'),
       useAuthentication(authenticate),
       ...(limiter ? [useTenantRateLimit(limiter, authenticate, logger)] : []),
       ...usePersistedOperationPolicy({
@@ -162,9 +170,9 @@ export function createGateway(options: AppOptions): Gateway {
       useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
-      ...createResponseCache(config, redis, logger, register),
+      ...createResponseCache(config, redis, logger, metrics.registry),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
-      usePrometheus({ endpoint: '/metrics', metrics: { graphql_yoga_http_duration: true } }),
+      useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
       useUnavailableStatus(),
       ...(options.exposeStatementCount

@@ -11,14 +11,19 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { pageSize } from '../pagination.js';
+import { LIMIT_CODES, markRefusal } from './limit-refusals.js';
 
 /** Size limits checked while parsing and validating, before any resolver runs. */
 export function useDocumentLimits(limits: Config['limits']): Plugin {
   return EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, flattenFragments: true },
-    maxAliases: { n: limits.maxAliases },
-    maxDirectives: { n: limits.maxDirectives },
-    maxTokens: { n: limits.maxTokens },
+    maxDepth: {
+      n: limits.maxDepth,
+      flattenFragments: true,
+      onReject: [markRefusal(LIMIT_CODES.depth)],
+    },
+    maxAliases: { n: limits.maxAliases, onReject: [markRefusal(LIMIT_CODES.aliases)] },
+    maxDirectives: { n: limits.maxDirectives, onReject: [markRefusal(LIMIT_CODES.directives)] },
+    maxTokens: { n: limits.maxTokens, onReject: [markRefusal(LIMIT_CODES.tokens)] },
     // Cost is the schema's own (Pothos complexity per field, per role); suggestions are hidden
     // per role by useHiddenSuggestions.
     costLimit: { enabled: false },

@@ -10,6 +10,15 @@ export function documentHash(document: string, algorithm: 'sha256' | 'sha1' = 's
   return createHash(algorithm).update(document, 'utf8').digest('hex');
 }
 
+// GraphQL Code Generator's client preset writes `persisted-documents.json` keys as
+// `sha256:<hex>`; older versions and `npm run manifest` write the bare hex.
+const SHA256_PREFIX = /^sha256:/i;
+
+/** The key a manifest entry is served under: the bare, lower-case hash. */
+function manifestKey(hash: string): string {
+  return hash.replace(SHA256_PREFIX, '').toLowerCase();
+}
+
 /** Raised when the trusted-documents file cannot be served; lists every problem. */
 export class TrustedDocumentsError extends Error {
   constructor(
@@ -24,7 +33,9 @@ export class TrustedDocumentsError extends Error {
 /** Checks one manifest entry against its hash and the schema; returns what is wrong. */
 function entryProblems(schema: GraphQLSchema, hash: string, document: unknown): string[] {
   if (typeof document !== 'string') return [`${hash}: the document must be a string`];
-  if (hash !== documentHash(document) && hash !== documentHash(document, 'sha1')) {
+  const key = manifestKey(hash);
+  const sha1 = !SHA256_PREFIX.test(hash) && key === documentHash(document, 'sha1');
+  if (key !== documentHash(document) && !sha1) {
     return [`${hash}: the hash is neither the SHA-256 nor the SHA-1 of its document`];
   }
   let parsed;
@@ -39,7 +50,8 @@ function entryProblems(schema: GraphQLSchema, hash: string, document: unknown): 
 }
 
 /**
- * Reads a trusted-documents manifest (a JSON object of hash → document) and checks every
+ * Reads a trusted-documents manifest (a JSON object of hash → document, hashes bare or
+ * `sha256:`-prefixed as Code Generator's client preset writes them) and checks every
  * entry: the hash matches the document and the document is valid against the schema, so a
  * deployment whose schema broke a partner's operation fails at start, not at the partner.
  */
@@ -56,5 +68,7 @@ export function loadTrustedDocuments(file: string, schema: GraphQLSchema): Trust
   const entries = Object.entries(manifest);
   const problems = entries.flatMap(([hash, document]) => entryProblems(schema, hash, document));
   if (problems.length > 0) throw new TrustedDocumentsError(file, problems);
-  return new Map(entries as [string, string][]);
+  return new Map(
+    (entries as [string, string][]).map(([hash, document]) => [manifestKey(hash), document]),
+  );
 }

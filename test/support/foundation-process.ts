@@ -80,7 +80,7 @@ export async function startGatewayProcess(
     }, timeoutMs);
     const check = setInterval(() => {
       const match = /GraphiQL: +(http:\/\/\S+)\/graphql/.exec(text);
-      const complete = /partners may run|No demo tenant/i.test(text);
+      const complete = /partners may run|No demo tokens|No HS256 secret/i.test(text);
       if (match?.[1] && complete) {
         clearTimeout(timer);
         clearInterval(check);

@@ -49,7 +49,9 @@ export interface TestGateway {
 export async function startTestGateway(
   kind: BackendKind,
   env: Record<string, string> = {},
-  options: Partial<Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis'>> = {},
+  options: Partial<
+    Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis' | 'graphiqlToken'>
+  > = {},
 ): Promise<TestGateway> {
   const scratch = kind === 'postgres' ? await createScratchDatabase() : null;
   const config = loadConfig({
@@ -77,6 +79,7 @@ export async function startTestGateway(
       exposeStatementCount: true,
       ...(options.trustedDocuments ? { trustedDocuments: options.trustedDocuments } : {}),
       ...(options.redis ? { redis: options.redis } : {}),
+      ...(options.graphiqlToken ? { graphiqlToken: options.graphiqlToken } : {}),
     });
     server = await listen(gateway, '127.0.0.1', 0);
   } catch (error) {

@@ -1,0 +1,89 @@
+-- Every relation the gateway's role may read applies its tenant guard before any predicate of
+-- the caller. Tables do so through forced RLS (policies run before non-leakproof quals). Views
+-- owned by the migrating user filter by tenant themselves; without `security_barrier` the
+-- planner may run a cheap caller function before that filter and hand it other tenants' rows.
+-- So every such view becomes a security barrier: only leakproof predicates (the built-in
+-- comparisons the gateway's queries use) are pushed below its filter. Views a later migration
+-- (re)creates must say `WITH (security_barrier)` themselves; a test checks the catalog.
+-- A barrier view whose query is a bare UNION ALL is no barrier: PostgreSQL flattens a UNION ALL
+-- subquery into its arms whatever the view's flag, and the caller's predicates then sit beside
+-- each arm's tenant filter (measured: a probe saw other tenants' snapshots). Reading the union
+-- through a subquery keeps the view one relation, so only leakproof predicates enter it.
+CREATE OR REPLACE VIEW sale_lines WITH (security_barrier = true) AS
+SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue
+FROM (
+  SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue
+  FROM transactions
+  WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
+  UNION ALL
+  SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue
+  FROM archive.transactions
+  WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
+) lines;
+
+CREATE OR REPLACE VIEW inventory_snapshots WITH (security_barrier = true) AS
+SELECT customer_id, store_id, product_id, time, on_hand, allocated, available
+FROM (
+  SELECT customer_id, store_id, product_id, time, on_hand, allocated, available
+  FROM inventory_levels
+  WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
+  UNION ALL
+  SELECT customer_id, store_id, product_id, time, on_hand, allocated, available
+  FROM archive.inventory_levels
+  WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
+) snapshots;
+
+DO $$
+DECLARE
+  v regclass;
+BEGIN
+  FOR v IN
+    SELECT c.oid::regclass
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'v'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'timescaledb_information',
+                            'timescaledb_experimental')
+      AND n.nspname NOT LIKE '\_timescaledb%'
+      AND has_table_privilege('shelfops_gateway', c.oid, 'SELECT')
+  LOOP
+    EXECUTE format('ALTER VIEW %s SET (security_barrier = true)', v);
+  END LOOP;
+END
+$$;
+
+-- No objects of its own: no CREATE in any schema or on the database, and no temporary tables
+-- or functions (which could shadow names through pg_temp).
+DO $$
+DECLARE
+  s name;
+BEGIN
+  FOR s IN
+    SELECT nspname FROM pg_namespace
+    WHERE has_schema_privilege('shelfops_gateway', oid, 'CREATE')
+  LOOP
+    EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC, shelfops_gateway', s);
+  END LOOP;
+  BEGIN
+    EXECUTE format('REVOKE TEMPORARY, CREATE ON DATABASE %I FROM PUBLIC, shelfops_gateway',
+                   current_database());
+  EXCEPTION WHEN internal_error THEN
+    -- PGlite (the embedded database) cannot update the catalog row of the database it runs
+    -- in ("tuple concurrently deleted"), so there an event trigger refuses the gateway's role
+    -- any DDL, temporary objects included.
+    CREATE OR REPLACE FUNCTION app.refuse_gateway_ddl() RETURNS event_trigger
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+      IF current_user = 'shelfops_gateway' THEN
+        RAISE EXCEPTION 'permission denied: the gateway''s role creates no objects (%)', tg_tag
+          USING ERRCODE = 'insufficient_privilege';
+      END IF;
+    END
+    $fn$;
+    IF NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'shelfops_gateway_no_ddl') THEN
+      CREATE EVENT TRIGGER shelfops_gateway_no_ddl ON ddl_command_start
+        EXECUTE FUNCTION app.refuse_gateway_ddl();
+    END IF;
+  END;
+END
+$$;

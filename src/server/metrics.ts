@@ -1,0 +1,200 @@
+import { timingSafeEqual } from 'node:crypto';
+import { getOperationAST, type GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+} from 'prom-client';
+import type { RequestAuthenticator } from '../auth/request-auth.js';
+import type { Pool } from '../db/pool.js';
+
+/** Most distinct operation names labelled; later ones are counted under "other". */
+const MAX_OPERATION_NAMES = 200;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+// Why a token was refused, from the verifier's message: a closed set of label values.
+const AUTH_REASONS: [string, RegExp][] = [
+  ['token_in_url', /in the URL/i],
+  ['missing', /missing/i],
+  ['malformed', /must be "Bearer|malformed|not a JWT|invalid compact/i],
+  ['expired', /expired/i],
+  ['not_yet_valid', /not (yet )?valid|nbf/i],
+  ['audience', /audience/i],
+  ['issuer', /issuer/i],
+  ['signature', /signature/i],
+  ['algorithm', /algorithm|alg/i],
+  ['key', /key|kid/i],
+  ['claims', /claim|customer_id|role|store_ids/i],
+];
+
+/**
+ * The gateway's Prometheus registry: Node process figures, the pool, operations by name,
+ * authentication failures and rate-limit refusals. Other modules add their own figures
+ * (cache hits, refresh lag) through `counter` and `gauge`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly operationNames = new Set<string>();
+  readonly operations: Histogram<'operation' | 'kind' | 'outcome'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly rateLimited: Counter;
+  readonly refusals: Counter<'code'>;
+
+  constructor(pool: Pool) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'shelfops_' });
+    // Gauges named like counters, which `promtool check metrics` rejects; the active resources
+    // by type (shelfops_nodejs_active_resources) stay.
+    for (const name of [
+      'active_handles_total',
+      'active_requests_total',
+      'active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(`shelfops_nodejs_${name}`);
+    }
+    this.gauge({
+      name: 'shelfops_db_pool_connections',
+      help: 'Connections of the database pool, by state (total, idle, waiting clients).',
+      labelNames: ['state'],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+    this.operations = new Histogram({
+      name: 'shelfops_graphql_operation_duration_seconds',
+      help: 'Execution time of GraphQL operations by operation name, kind and outcome.',
+      labelNames: ['operation', 'kind', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.authFailures = this.counter({
+      name: 'shelfops_auth_failures_total',
+      help: 'Requests refused for their token, by reason.',
+      labelNames: ['reason'],
+    });
+    this.rateLimited = this.counter({
+      name: 'shelfops_rate_limit_refusals_total',
+      help: 'Requests refused by the per-tenant rate limit (HTTP 429).',
+    });
+    this.refusals = this.counter({
+      name: 'shelfops_graphql_errors_total',
+      help: 'Errors returned to clients, by extensions.code.',
+      labelNames: ['code'],
+    });
+  }
+
+  /** Registers a counter on this registry (its name should end in `_total`). */
+  counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+    return new Counter({ ...config, registers: [this.registry] });
+  }
+
+  /** Registers a gauge on this registry. */
+  gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+    return new Gauge({ ...config, registers: [this.registry] });
+  }
+
+  /** A bounded label for a client-chosen operation name. */
+  operationLabel(name: string | null | undefined): string {
+    if (!name) return 'anonymous';
+    if (!OPERATION_NAME.test(name)) return 'invalid';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+}
+
+/** The reason label of a refused token's message. */
+export function authFailureReason(message: string): string {
+  return AUTH_REASONS.find(([, pattern]) => pattern.test(message))?.[0] ?? 'other';
+}
+
+/** Counts each request whose token is refused, once, by reason. */
+export function countingAuthFailures(
+  authenticate: RequestAuthenticator,
+  metrics: Metrics,
+): RequestAuthenticator {
+  const counted = new WeakSet<Request>();
+  return {
+    viewer(request) {
+      const viewer = authenticate.viewer(request);
+      if (!counted.has(request)) {
+        counted.add(request);
+        viewer.catch((error: unknown) => {
+          const message = error instanceof Error ? error.message : '';
+          metrics.authFailures.inc({ reason: authFailureReason(message) });
+        });
+      }
+      return viewer;
+    },
+    verified: (request) => authenticate.verified(request),
+  };
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Serves `/metrics` (with METRICS_TOKEN: only to `Authorization: Bearer <token>`) and records
+ * every operation's duration under its name, never the URL, whose query string is unbounded
+ * and may carry variables.
+ */
+export function useMetrics(metrics: Metrics, token: string | undefined): Plugin {
+  return {
+    async onRequest({ url, request, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics') return;
+      if (token) {
+        const given = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+        if (!given || !sameToken(given, token)) {
+          endResponse(
+            new fetchAPI.Response('metrics need Authorization: Bearer <METRICS_TOKEN>\n', {
+              status: 401,
+              headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+            }),
+          );
+          return;
+        }
+      }
+      endResponse(
+        new fetchAPI.Response(await metrics.registry.metrics(), {
+          headers: { 'content-type': metrics.registry.contentType },
+        }),
+      );
+    },
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      const labels = {
+        operation: metrics.operationLabel(operation?.name?.value ?? args.operationName),
+        kind: operation?.operation ?? 'unknown',
+      };
+      const start = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          const failed = !(Symbol.asyncIterator in result) && (result.errors?.length ?? 0) > 0;
+          metrics.operations.observe(
+            { ...labels, outcome: failed ? 'error' : 'ok' },
+            (performance.now() - start) / 1000,
+          );
+        },
+      };
+    },
+    onResultProcess({ result }) {
+      if (Array.isArray(result) || Symbol.asyncIterator in result) return;
+      for (const error of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
+        const code = error.extensions?.code;
+        const label = typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'OTHER';
+        metrics.refusals.inc({ code: label });
+        if (code === 'RATE_LIMITED') metrics.rateLimited.inc();
+      }
+    },
+  };
+}
