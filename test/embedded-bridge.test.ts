@@ -5,8 +5,13 @@ import { createPool, type Pool } from '../src/db/pool.js';
 describe('embedded database bridge', () => {
   let embedded: EmbeddedDatabase;
   let pool: Pool;
+  // Listening sockets of this process (TCP ports, unix sockets) before the database starts.
+  const listeners = () =>
+    process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap' || r === 'PipeServerWrap');
+  let before: string[];
 
   beforeAll(async () => {
+    before = listeners();
     embedded = await startEmbeddedDatabase({ dataDir: null });
     pool = createPool(embedded, 1);
     await pool.query('CREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL)');
@@ -14,6 +19,11 @@ describe('embedded database bridge', () => {
   afterAll(async () => {
     await pool?.end();
     await embedded?.close();
+  });
+
+  it('opens no port or socket that another process could connect to', async () => {
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(listeners()).toEqual(before);
   });
 
   it('passes statements far larger than one socket read (1 MiB of parameters)', async () => {

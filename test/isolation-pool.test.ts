@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid, type TenantFixture } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { tenantTables } from './support/access-isolation.js';
+import { gatewayRelation, tenantTables } from './support/access-isolation.js';
 
 function tenant(index: number): TenantFixture {
   const tag = `T${String(index).padStart(2, '0')}`;
@@ -60,7 +60,11 @@ describe.each(BACKENDS)('request context on a pool of one connection on %s', (ki
               current_setting('statement_timeout') AS timeout`,
     );
     const visible: Record<string, number> = {};
-    const tables = [...(await tenantTables(gw.owner)), 'sales_hourly', 'sales_daily'];
+    const tables = [
+      ...(await tenantTables(gw.owner)).map(gatewayRelation),
+      'sales_hourly',
+      'sales_daily',
+    ];
     const client = await gw.owner.connect();
     try {
       // A statement with no tenant of its own, as the gateway's role, on the same connection.

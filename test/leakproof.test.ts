@@ -149,7 +149,9 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
         return probeRelation(client, saleLines);
       },
       async (client) => {
+        // Without its barrier, and run as the owner (whom row-level security does not stop).
         await client.query('ALTER VIEW sale_lines RESET (security_barrier)');
+        await client.query('ALTER VIEW sale_lines OWNER TO CURRENT_USER');
       },
     );
     expect(seen.filter((v) => foreign.has(v)).length).toBeGreaterThan(0);
@@ -177,9 +179,8 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
         'public.customers',
         'public.stores',
         'public.products',
-        'public.transactions',
-        'public.inventory_levels',
-        'public.forecasts',
+        'gateway.inventory_levels',
+        'gateway.forecasts',
         'public.anomalies',
         'public.reorder_points',
         'public.alerts',

@@ -346,6 +346,19 @@ export async function tenantTables(owner: Pool): Promise<string[]> {
   return rows.map((r) => r.table);
 }
 
+/**
+ * The relation through which the gateway reads a tenant table: the hypertables only through
+ * their views (it holds no grant on them, so none on their chunks).
+ */
+export function gatewayRelation(table: string): string {
+  const views: Record<string, string> = {
+    transactions: 'sale_lines',
+    inventory_levels: 'gateway.inventory_levels',
+    forecasts: 'gateway.forecasts',
+  };
+  return views[table] ?? table;
+}
+
 /** A digest of every row a tenant has, table by table (owner connection). */
 export async function tenantDigest(
   owner: Pool,

@@ -10,12 +10,12 @@
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM store_sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM store_sales_daily r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
     ), agg AS (

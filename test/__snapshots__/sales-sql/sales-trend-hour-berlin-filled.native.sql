@@ -10,17 +10,19 @@
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions
+             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $8::timestamptz AND x.time < $9::timestamptz
     ), agg AS (

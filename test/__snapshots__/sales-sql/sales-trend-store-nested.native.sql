@@ -13,7 +13,7 @@
       AND x.store_id = ANY($5::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM store_sales_hourly r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       AND r.store_id = ANY($8::uuid[])

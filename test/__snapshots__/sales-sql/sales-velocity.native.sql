@@ -1,9 +1,11 @@
 /* salesVelocity */
-    WITH days AS MATERIALIZED (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+    WITH days AS MATERIALIZED (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
+             r.returned_units, r.returned_revenue
       FROM sales_daily r
       WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
       UNION ALL
-      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue
+      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
+             r.returned_units, r.returned_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       ),

@@ -8,22 +8,22 @@
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_daily r
       WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions
+             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
     )
