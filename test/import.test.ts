@@ -12,7 +12,7 @@ import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gatew
 import { centsText } from './support/sales-data.js';
 
 const run = promisify(execFile);
-const SAMPLE = join(import.meta.dirname, '../../shared/data/online-retail-sample.csv');
+const SAMPLE = join(import.meta.dirname, '../examples/import/online-retail-sample.csv');
 const MAPPING = join(import.meta.dirname, '../examples/import/online-retail.json');
 
 interface CsvLine {
