@@ -195,10 +195,17 @@ async function main(): Promise<void> {
       logger,
       ...(tenants[0] ? { graphiqlToken: tenants[0].tokens.analyst } : {}),
     });
+    // The upkeep (where the gateway runs it) and its status for /ready and /metrics: once at
+    // start, so that it catches up with whatever the last run left behind, then periodically.
+    // The embedded database has one connection: its first round runs before the gateway
+    // listens, so that no request waits behind it (and answers 503 after DB_POOL_WAIT_MS).
+    if (database.embedded) {
+      await database
+        .runMaintenance()
+        .catch((error: unknown) => logger.error({ err: error }, 'maintenance failed'));
+    }
     server = await listen(gateway, config.host, config.port);
     drainer = drainable(server);
-    // The upkeep (where the gateway runs it) and its status for /ready and /metrics: once now,
-    // so that a start catches up with whatever the last run left behind, then periodically.
     let running = false;
     const maintain = () => {
       if (running) return;
@@ -210,7 +217,7 @@ async function main(): Promise<void> {
           running = false;
         });
     };
-    maintain();
+    if (!database.embedded) maintain();
     timer = setInterval(maintain, config.rollupRefreshSeconds * 1000);
     timer.unref();
     banner(
