@@ -22,6 +22,26 @@ import {
 } from './sales-store.js';
 import { todayUtc, velocityWindow } from './velocity-store.js';
 
+type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a sales shape says of returns: gross = net + returned, on every route. */
+function returnedFields<R extends { returnedUnits: string; returnedRevenue: string }>(
+  t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>,
+) {
+  return {
+    returnedUnits: t.field({
+      type: 'BigInt',
+      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+      resolve: (r) => r.returnedUnits,
+    }),
+    returnedRevenue: t.field({
+      type: 'Decimal',
+      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+      resolve: (r) => r.returnedRevenue,
+    }),
+  };
+}
+
 const GRANULARITY: Record<string, Granularity> = {
   hour: 'HOUR',
   day: 'DAY',
@@ -91,16 +111,7 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
     transactions: t.exposeInt('transactions', {
       description: 'Sale lines counted, returns included.',
     }),
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
+    ...returnedFields(t),
   }),
 });
 
@@ -123,16 +134,7 @@ const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').imple
       description: 'Revenue net of returns, exact.',
       resolve: (r) => r.revenue,
     }),
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
+    ...returnedFields(t),
   }),
 });
 
@@ -148,16 +150,7 @@ const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesS
     transactions: t.exposeInt('transactions', {
       description: 'Sale lines counted, returns included.',
     }),
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
+    ...returnedFields(t),
   }),
 });
 
@@ -187,16 +180,7 @@ const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
       description: 'Revenue net of returns.',
       resolve: (r) => r.revenue,
     }),
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
+    ...returnedFields(t),
   }),
 });
 
