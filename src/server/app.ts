@@ -87,7 +87,7 @@ export function createGateway(options: AppOptions): Gateway {
         ttlSeconds: config.persisted.apqTtlSeconds,
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
-  registerMaintenanceMetrics(() => database.maintenance.status, metrics.registry);
+  registerMaintenanceMetrics(metrics, () => database.maintenance.status);
   const readiness = createReadinessProbe({
     database,
     databaseUrl: config.databaseUrl ?? null,
