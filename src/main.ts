@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
 import sql from 'sql-template-tag';
+import { developmentSecret } from './auth/development-secret.js';
 import { createTokenVerifier, mintToken } from './auth/tokens.js';
 import type { Role } from './auth/viewer.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -15,34 +13,6 @@ import { createGateway, listen } from './server/app.js';
 import { drainable, type Drainer } from './server/shutdown.js';
 
 const DEMO_TOKEN_LIFETIME = '30d';
-const SECRET_FILE = 'shelfops-jwt-secret';
-
-/**
- * The HS256 secret: JWT_SECRET when set; otherwise (development only) one generated once and
- * kept beside the data, so tokens printed at start keep working after a restart.
- */
-async function developmentSecret(config: Config, database: Database): Promise<string | null> {
-  if (config.jwt.secret) return config.jwt.secret;
-  if (config.nodeEnv === 'production' || config.jwt.jwksFile || config.jwt.jwksUrl) return null;
-  const dataDir = database.embedded?.dataDir;
-  const file = dataDir
-    ? join(dataDir, SECRET_FILE)
-    : database.embedded
-      ? null
-      : resolve('.shelfops', SECRET_FILE);
-  if (file === null) return randomBytes(32).toString('base64url');
-  try {
-    const stored = (await readFile(file, 'utf8')).trim();
-    if (stored.length >= 32) return stored;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const secret = randomBytes(32).toString('base64url');
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
-
 /** Loads the demo data set into an empty embedded database. */
 async function seedDemo(config: Config, database: Database, logger: Logger): Promise<void> {
   if (!database.embedded || !config.seedDemo) return;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { developmentSecret } from '../auth/development-secret.js';
 import { mintToken } from '../auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
@@ -81,9 +82,6 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.problems);
     throw error;
   }
-  if (run.command === 'create' && !config.jwt.secret) {
-    fail(['JWT_SECRET: set it to the gateway’s HS256 secret, so the admin token is accepted']);
-  }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const database = await openDatabase(config, logger);
@@ -94,9 +92,13 @@ async function main(): Promise<void> {
       return;
     }
     if (run.command === 'create') {
+      const secret = await developmentSecret(config, database);
+      if (secret === null) {
+        fail(['JWT_SECRET: set it to the gateway’s HS256 secret, so the admin token is accepted']);
+      }
       const tenant = await createTenant(pool, run.name ?? '');
       const token = await mintToken({
-        secret: config.jwt.secret ?? '',
+        secret,
         issuer: config.jwt.issuer,
         audience: config.jwt.audience,
         customerId: tenant.id,
