@@ -128,4 +128,20 @@ describe.each(BACKENDS)('recordSales on %s', (kind) => {
     }
     expect(await stored(a.customerId)).toEqual(before);
   });
+
+  it('fingerprints a line as the 0008 definition did, so earlier keys still match their retries', async () => {
+    // The 0008 text (concat_ws), computed here independently of app.sale_content, over prices
+    // of every scale and sign of quantity the API accepts.
+    const { rows } = await gw.owner.query<{ differ: string; n: string }>(
+      `SELECT count(*) FILTER (WHERE app.sale_content(s, p, q, u) IS DISTINCT FROM
+                                     md5(concat_ws('|', s, p, q, u::numeric(12, 2)))::uuid)::text AS differ,
+              count(*)::text AS n
+       FROM (SELECT gen_random_uuid() AS s, gen_random_uuid() AS p,
+                    (CASE WHEN i % 3 = 0 THEN -1 ELSE 1 END) * (1 + i % 100000) AS q,
+                    least((ARRAY['0', '00', '7', '007.5', '0.5', '12.30', '9999999999.99', '1.05'])[1 + i % 8]::numeric
+                          + i % 13, 9999999999.99) AS u
+             FROM generate_series(1, 2000) AS i) AS lines`,
+    );
+    expect(rows[0]).toEqual({ differ: '0', n: '2000' });
+  });
 });
