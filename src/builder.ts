@@ -2,16 +2,10 @@ import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import {
-  DateTimeResolver,
-  JSONObjectResolver,
-  LocalDateResolver,
-  TimeZoneResolver,
-  UUIDResolver,
-} from 'graphql-scalars';
+import { JSONObjectResolver, LocalDateResolver, TimeZoneResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.js';
 import { userError } from './errors.js';
-import { BigIntScalar, DecimalScalar } from './scalars.js';
+import { BigIntScalar, DateTimeScalar, DecimalScalar, UUIDScalar } from './scalars.js';
 import { costLimitOf } from './server/cost-limit.js';
 
 /** The one Pothos builder; domain modules add their types and fields to it. */
@@ -63,9 +57,9 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('DateTime', DateTimeScalar);
 builder.addScalarType('Date', LocalDateResolver);
-builder.addScalarType('UUID', UUIDResolver);
+builder.addScalarType('UUID', UUIDScalar);
 builder.addScalarType('TimeZone', TimeZoneResolver);
 builder.addScalarType('BigInt', BigIntScalar);
 builder.addScalarType('Decimal', DecimalScalar);
