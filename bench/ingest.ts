@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,18 +12,23 @@ import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { importFile } from '../src/import/import-file.js';
+import { loadMapping } from '../src/import/mapping.js';
 import { createLogger } from '../src/logger.js';
 import { createGateway, listen } from '../src/server/app.js';
 
 // Ingest throughput in one run, per backend: COPY of sale lines (and their idempotency keys)
-// into the same tables, recordSales over HTTP and the CSV import, 5 000 lines per batch, each
-// method on new transaction ids. Prints lines/s and the ratios to COPY.
-// Usage: npx tsx bench/ingest.ts [lines per method, default 50000]
+// into the same tables, a plain INSERT ... SELECT unnest as the owner (the embedded database's
+// ceiling: PGlite has no COPY FROM STDIN through the bridge), recordSales over HTTP and the CSV
+// import, 5 000 lines per batch, each method on new transaction ids. The methods take turns,
+// ROUND lines each, so a machine that gets busier or a table that grows weighs on all alike.
+// Prints lines/s and the ratios to COPY (server) or to the owner's INSERT (embedded).
+// Usage: npx tsx bench/ingest.ts [lines per method, default 50000] [server|embedded]
 
 const SERVER = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-1';
 const LINES = Number(process.argv[2] ?? 50_000);
 const BATCH = 5_000;
+const ROUND = 10_000;
 const STORES = 10;
 const PRODUCTS = 100;
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -70,6 +75,15 @@ async function setUp(
   return { stores, products };
 }
 
+/** app.sale_content of a line: the key row COPY writes is the one recordSales would. */
+function fingerprint(store: string, product: string, l: Line): string {
+  const hex = createHash('md5')
+    .update(`${store}|${product}|${l.quantity}|${l.price}`)
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Each COPY gets its rows as one chunk, as an efficient client would send them.
 async function copyLines(
   db: Database,
   tenant: string,
@@ -79,9 +93,12 @@ async function copyLines(
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');
-    const keys = batch.map((l) => `${tenant},${l.id},${l.time.toISOString()},${randomUUID()}\n`);
+    const keys = batch.map(
+      (l) =>
+        `${tenant},${l.id},${l.time.toISOString()},${fingerprint(ids.stores[l.store] ?? '', ids.products[l.product] ?? '', l)}\n`,
+    );
     await pipeline(
-      Readable.from(keys),
+      Readable.from([keys.join('')]),
       client.query(copyFrom('COPY sale_keys FROM STDIN (FORMAT csv)')),
     );
     const rows = batch.map((l) => {
@@ -89,7 +106,7 @@ async function copyLines(
       return `${tenant},${l.id},${l.time.toISOString()},${ids.stores[l.store]},${ids.products[l.product]},${l.quantity},${l.price},${revenue}\n`;
     });
     await pipeline(
-      Readable.from(rows),
+      Readable.from([rows.join('')]),
       client.query(
         copyFrom(
           'COPY transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue) FROM STDIN (FORMAT csv)',
@@ -102,12 +119,84 @@ async function copyLines(
   }
 }
 
-async function measure(label: string, work: () => Promise<void>): Promise<number> {
+/** A plain multi-row INSERT as the owner: no RLS, no idempotency check, no GraphQL. */
+async function insertLines(
+  db: Database,
+  tenant: string,
+  ids: { stores: string[]; products: string[] },
+  batch: Line[],
+) {
+  const stores = batch.map((l) => ids.stores[l.store] ?? '');
+  const products = batch.map((l) => ids.products[l.product] ?? '');
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO sale_keys (customer_id, transaction_id, time, content)
+       SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[], $4::uuid[])`,
+      [
+        tenant,
+        batch.map((l) => l.id),
+        batch.map((l) => l.time.toISOString()),
+        batch.map((l, i) => fingerprint(stores[i] ?? '', products[i] ?? '', l)),
+      ],
+    );
+    await client.query(
+      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+       SELECT $1, t, tm, s, p, q, u, q * u
+       FROM unnest($2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::integer[], $7::numeric(12, 2)[])
+            AS x(t, tm, s, p, q, u)`,
+      [
+        tenant,
+        batch.map((l) => l.id),
+        batch.map((l) => l.time.toISOString()),
+        stores,
+        products,
+        batch.map((l) => l.quantity),
+        batch.map((l) => l.price),
+      ],
+    );
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+/** Milliseconds a method spent, summed over its rounds. */
+type Timings = Map<string, number>;
+
+async function timed(timings: Timings, label: string, work: () => Promise<void>): Promise<void> {
   const started = performance.now();
   await work();
-  const rate = (LINES * 1000) / (performance.now() - started);
-  out(`  ${label}: ${fmt(rate)} lines/s`);
-  return rate;
+  timings.set(label, (timings.get(label) ?? 0) + performance.now() - started);
+}
+
+const MAPPING = {
+  delimiter: ';',
+  decimal: '.',
+  timeZone: 'UTC',
+  dateFormats: ['YYYY-MM-DD HH:mm:ss'],
+  sales: {
+    transactionId: 'id',
+    time: 'time',
+    storeCode: 'store',
+    sku: 'sku',
+    quantity: 'qty',
+    unitPrice: 'price',
+  },
+};
+
+async function writeCsv(file: string, data: Line[]): Promise<void> {
+  await writeFile(
+    file,
+    [
+      'id;time;store;sku;qty;price',
+      ...data.map(
+        (l) =>
+          `${l.id};${l.time.toISOString().slice(0, 19).replace('T', ' ')};S${l.store + 1};P${l.product + 1};${l.quantity};${l.price}`,
+      ),
+    ].join('\n'),
+  );
 }
 
 async function bench(kind: 'server' | 'embedded'): Promise<void> {
@@ -148,91 +237,87 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       customerId: tenant,
       role: 'admin',
     });
-    out(`${kind} (${db.backend}), ${fmt(LINES)} lines per method, batches of ${BATCH}:`);
-    // PGlite aborts on COPY FROM STDIN through the bridge: the embedded run has no COPY baseline.
-    const copyData = lines(LINES);
-    const copy =
-      kind === 'server'
-        ? await measure('COPY into sale_keys + transactions', async () => {
-            for (let i = 0; i < LINES; i += BATCH) {
-              await copyLines(db, tenant, ids, copyData.slice(i, i + BATCH));
-            }
-          })
-        : null;
-    const apiData = lines(LINES);
-    const api = await measure('recordSales over HTTP', async () => {
-      for (let i = 0; i < LINES; i += BATCH) {
-        const sales = apiData.slice(i, i + BATCH).map((l) => ({
-          transactionId: l.id,
-          time: l.time.toISOString(),
-          storeId: ids.stores[l.store],
-          productId: ids.products[l.product],
-          quantity: l.quantity,
-          unitPrice: l.price,
-        }));
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
-            variables: { s: sales },
-          }),
-        });
-        const body = (await response.json()) as { data?: { recordSales: { accepted: number } } };
-        if (body.data?.recordSales.accepted !== sales.length)
-          throw new Error(JSON.stringify(body).slice(0, 300));
-      }
-    });
-    const csv = join(dir, 'sales.csv');
-    const importData = lines(LINES);
-    await writeFile(
-      csv,
-      [
-        'id;time;store;sku;qty;price',
-        ...importData.map(
-          (l) =>
-            `${l.id};${l.time.toISOString().slice(0, 19).replace('T', ' ')};S${l.store + 1};P${l.product + 1};${l.quantity};${l.price}`,
-        ),
-      ].join('\n'),
-    );
-    await writeFile(
-      join(dir, 'mapping.json'),
-      JSON.stringify({
-        delimiter: ';',
-        decimal: '.',
-        timeZone: 'UTC',
-        dateFormats: ['YYYY-MM-DD HH:mm:ss'],
-        sales: {
-          transactionId: 'id',
-          time: 'time',
-          storeCode: 'store',
-          sku: 'sku',
-          quantity: 'qty',
-          unitPrice: 'price',
-        },
-      }),
-    );
-    const { loadMapping } = await import('../src/import/mapping.js');
+    await writeFile(join(dir, 'mapping.json'), JSON.stringify(MAPPING));
     const mapping = await loadMapping(join(dir, 'mapping.json'));
-    const imported = await measure('import of a CSV file', async () => {
-      const summary = await importFile({
-        kind: 'sales',
-        file: csv,
-        tenantId: tenant,
-        mapping,
-        pool: db.pool,
-        backend: db.backend,
-        retention: config.retention,
-        batchSize: BATCH,
-        refusedFile: join(dir, 'refused.tsv'),
+    const batches = async (data: Line[], write: (batch: Line[]) => Promise<void>) => {
+      for (let i = 0; i < data.length; i += BATCH) await write(data.slice(i, i + BATCH));
+    };
+    const recordSales = async (batch: Line[]) => {
+      const sales = batch.map((l) => ({
+        transactionId: l.id,
+        time: l.time.toISOString(),
+        storeId: ids.stores[l.store],
+        productId: ids.products[l.product],
+        quantity: l.quantity,
+        unitPrice: l.price,
+      }));
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
+          variables: { s: sales },
+        }),
       });
-      if (summary.accepted !== LINES) throw new Error(JSON.stringify(summary).slice(0, 300));
-    });
-    if (copy) {
-      out(
-        `  ratios to COPY: recordSales ${(api / copy).toFixed(2)}, import ${(imported / copy).toFixed(2)}`,
+      const body = (await response.json()) as { data?: { recordSales: { accepted: number } } };
+      if (body.data?.recordSales.accepted !== sales.length)
+        throw new Error(JSON.stringify(body).slice(0, 300));
+    };
+
+    out(`${kind} (${db.backend}), ${fmt(LINES)} lines per method, batches of ${BATCH}:`);
+    const timings: Timings = new Map();
+    for (let round = 0; round * ROUND < LINES; round += 1) {
+      const size = Math.min(ROUND, LINES - round * ROUND);
+      // PGlite aborts on COPY FROM STDIN through the bridge: the embedded run has no COPY.
+      if (kind === 'server') {
+        const data = lines(size);
+        await timed(timings, 'COPY into sale_keys + transactions', () =>
+          batches(data, (b) => copyLines(db, tenant, ids, b)),
+        );
+      }
+      const raw = lines(size);
+      await timed(timings, 'INSERT ... SELECT unnest as the owner', () =>
+        batches(raw, (b) => insertLines(db, tenant, ids, b)),
       );
+      const api = lines(size);
+      await timed(timings, 'recordSales over HTTP', () => batches(api, recordSales));
+      const csv = join(dir, `sales-${round}.csv`);
+      await writeCsv(csv, lines(size));
+      await timed(timings, 'import of a CSV file', async () => {
+        const summary = await importFile({
+          kind: 'sales',
+          file: csv,
+          tenantId: tenant,
+          mapping,
+          pool: db.pool,
+          backend: db.backend,
+          retention: config.retention,
+          batchSize: BATCH,
+          refusedFile: join(dir, 'refused.tsv'),
+        });
+        if (summary.accepted !== size) throw new Error(JSON.stringify(summary).slice(0, 300));
+      });
     }
+    // Every method wrote the same kind of rows: each key's fingerprint is app.sale_content's.
+    const { rows: wrong } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM sale_keys k JOIN transactions t USING (customer_id, transaction_id)
+       WHERE k.content <> app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)`,
+    );
+    if (wrong[0]?.n !== 0) throw new Error(`${wrong[0]?.n} keys differ from app.sale_content`);
+    const rate = new Map([...timings].map(([label, ms]) => [label, (LINES * 1000) / ms]));
+    for (const [label, r] of rate) out(`  ${label}: ${fmt(r)} lines/s`);
+    const base =
+      kind === 'server'
+        ? 'COPY into sale_keys + transactions'
+        : 'INSERT ... SELECT unnest as the owner';
+    const ratio = (label: string) => ((rate.get(label) ?? 0) / (rate.get(base) ?? 1)).toFixed(2);
+    out(
+      `  ratios to ${kind === 'server' ? 'COPY' : 'the owner INSERT'}: recordSales ${ratio('recordSales over HTTP')}, ` +
+        `import ${ratio('import of a CSV file')}` +
+        (kind === 'server'
+          ? `, owner INSERT ${ratio('INSERT ... SELECT unnest as the owner')}`
+          : ''),
+    );
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gateway.dispose();
