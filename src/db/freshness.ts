@@ -107,6 +107,10 @@ export interface FreshnessOptions {
 export function rollupFreshness(db: RequestDb, options: FreshnessOptions): RollupFreshness {
   return {
     async markSalesStale(from, to) {
+      // Plain PostgreSQL's rollups are kept by triggers in the writing transaction: nothing is
+      // ever stale, and the ledger entry, its read and its removal would be three statements
+      // of every write for nothing.
+      if (options.backend !== 'timescale') return;
       await db.query(sql`/* markSalesStale */
         INSERT INTO stale_rollup_ranges (customer_id, id, range_start, range_end)
         VALUES (app.current_customer_id(), ${randomUUID()}, ${from}, ${to})`);

@@ -88,7 +88,7 @@ export async function insertSales(
 ): Promise<SalesOutcome> {
   const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
     WITH input AS (
-      SELECT * FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time)}::timestamptz[],
+      SELECT * FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
                            ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
                            ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
            WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
@@ -116,7 +116,7 @@ export async function insertSales(
   if (accepted === sales.length) return { accepted, duplicates: 0, conflicts: [] };
   const conflicts = await db.query<{ index: number; storedTime: Date }>(sql`/* saleKeyConflicts */
     SELECT (s.n - 1)::integer AS "index", k.time AS "storedTime"
-    FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time)}::timestamptz[],
+    FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
                 ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
                 ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
          WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
