@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile, type ImportOptions } from '../src/import/import-file.js';
-import { loadMapping } from '../src/import/mapping.js';
+import { loadMapping, localToInstant } from '../src/import/mapping.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
@@ -232,4 +232,67 @@ describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', 
       expect(stdout).toMatch(/5000 refused, e\.g\. line 2: .*RETENTION = "2 years"/);
     },
   );
+});
+
+describe('local times of an import file', () => {
+  const wallOf = (zone: string, t: number) => {
+    const p = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+      })
+        .formatToParts(new Date(t))
+        .map((x) => [x.type, Number(x.value)]),
+    ) as Record<string, number>;
+    return Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0);
+  };
+
+  it('map every wall-clock time around the transitions to its instant, the earlier of a repeated hour', () => {
+    const zones = ['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+    for (const zone of zones) {
+      for (const day of [
+        '2024-03-10',
+        '2024-03-31',
+        '2024-04-07',
+        '2024-10-06',
+        '2024-10-27',
+        '2024-11-03',
+      ]) {
+        const midnight = Date.parse(`${day}T00:00:00Z`);
+        // Every offset the zone uses within two days of the transition day.
+        const offsets = [
+          ...new Set(
+            Array.from({ length: 240 }, (_, i) => midnight + (i - 96) * 1_800_000).map(
+              (t) => wallOf(zone, t) - t,
+            ),
+          ),
+        ];
+        for (let wall = midnight - 86_400_000; wall < midnight + 2 * 86_400_000; wall += 600_000) {
+          const d = new Date(wall);
+          const instant = localToInstant(
+            zone,
+            d.getUTCFullYear(),
+            d.getUTCMonth() + 1,
+            d.getUTCDate(),
+            d.getUTCHours(),
+            d.getUTCMinutes(),
+            0,
+          ).getTime();
+          // Wall times skipped by a transition have no instant of their own; every other one
+          // reads back, and no earlier instant shows the same wall time.
+          const candidates = offsets
+            .map((offset) => wall - offset)
+            .filter((t) => wallOf(zone, t) === wall)
+            .sort((x, y) => x - y);
+          if (candidates.length === 0) continue;
+          expect(instant, `${zone} ${d.toISOString()}`).toBe(candidates[0]);
+        }
+      }
+    }
+  });
 });

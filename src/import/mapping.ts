@@ -121,8 +121,31 @@ export function dateParser(formats: readonly string[], zone: string) {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+// Offsets of a zone by UTC hour, for the hours without a transition (null for the others).
+// Formatting a date in a zone is the import's costliest step per line, and a file's lines
+// share few hours of offsets.
+const hourOffsets = new Map<string, Map<number, number | null>>();
 
 function offsetMs(zone: string, t: number): number {
+  let hours = hourOffsets.get(zone);
+  if (!hours) {
+    hours = new Map();
+    hourOffsets.set(zone, hours);
+  }
+  const hour = Math.floor(t / HOUR_MS);
+  let offset = hours.get(hour);
+  if (offset === undefined) {
+    const start = zoneOffsetMs(zone, hour * HOUR_MS);
+    // Transitions lie at least a day apart: equal offsets at both ends mean none between.
+    offset = start === zoneOffsetMs(zone, (hour + 1) * HOUR_MS - 1000) ? start : null;
+    hours.set(hour, offset);
+  }
+  return offset ?? zoneOffsetMs(zone, t);
+}
+
+function zoneOffsetMs(zone: string, t: number): number {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-GB', {
@@ -162,8 +185,16 @@ export function localToInstant(
   s: number,
 ): Date {
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  const guess = wall - offsetMs(zone, wall);
-  return new Date(wall - offsetMs(zone, guess));
+  // The offsets a day before and after: any transition near this wall time lies between them.
+  // Each gives an instant that shows this wall time if it is the offset in force there.
+  const shows = (offset: number) => offsetMs(zone, wall - offset) === offset;
+  const [larger, smaller] = [offsetMs(zone, wall - DAY_MS), offsetMs(zone, wall + DAY_MS)].sort(
+    (a, b) => b - a,
+  ) as [number, number];
+  if (shows(larger)) return new Date(wall - larger);
+  if (shows(smaller)) return new Date(wall - smaller);
+  // A wall time skipped by a transition: the instant its offset before the transition gives.
+  return new Date(wall - offsetMs(zone, wall - offsetMs(zone, wall)));
 }
 
 /** A decimal in the file's spelling as "123.45", or null when it is not a number. */
