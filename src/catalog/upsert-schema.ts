@@ -2,6 +2,7 @@ import { builder } from '../builder.js';
 import { userError } from '../errors.js';
 import { productById, storeById, type ProductRow, type StoreRow } from './catalog-store.js';
 import { ProductRef, StoreRef } from './schema.js';
+import { productProblem, storeProblem } from './upsert-rules.js';
 import {
   upsertProducts,
   upsertStores,
@@ -12,7 +13,6 @@ import {
 
 /** The most stores or products one upsert call takes. */
 export const MAX_CATALOG_BATCH = 5000;
-const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
 
 const StoreInputRef = builder.inputType('StoreInput', {
   description: 'A store of the tenant, identified by its code.',
@@ -54,21 +54,6 @@ const ProductInputRef = builder.inputType('ProductInput', {
   }),
 });
 
-function text(value: string, field: string, max: number): string | null {
-  const trimmed = value.trim();
-  return trimmed.length >= 1 && trimmed.length <= max
-    ? null
-    : `${field} must be 1 to ${max} characters (not only spaces)`;
-}
-
-function knownZone(zone: string): boolean {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone !== '';
-  } catch {
-    return false;
-  }
-}
-
 /** Refuses the whole batch at its first bad line, naming the line's index and field. */
 function checkBatch<T>(
   lines: readonly T[],
@@ -94,30 +79,6 @@ function checkBatch<T>(
     }
     seen.set(keyOf(line), index);
   });
-}
-
-function storeProblem(s: StoreUpsert): string | null {
-  return (
-    text(s.code, 'code', 40) ??
-    text(s.name, 'name', 200) ??
-    text(s.region, 'region', 100) ??
-    (knownZone(s.timeZone)
-      ? null
-      : `timeZone ${JSON.stringify(s.timeZone)} is not an IANA time zone`) ??
-    (s.sizeSqm === null || s.sizeSqm > 0 ? null : 'sizeSqm must be positive')
-  );
-}
-
-function productProblem(p: ProductUpsert): string | null {
-  return (
-    text(p.sku, 'sku', 64) ??
-    text(p.name, 'name', 200) ??
-    text(p.category, 'category', 100) ??
-    (p.unitPrice.startsWith('-') ? 'unitPrice must not be negative' : null) ??
-    (PRICE.test(p.unitPrice)
-      ? null
-      : 'unitPrice must have at most 10 digits before and 2 after the decimal point')
-  );
 }
 
 const UpsertStoresPayload = builder

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { resolveCatalogRefs } from '../catalog/code-refs.js';
+import { productProblem, storeProblem } from '../catalog/upsert-rules.js';
 import {
   upsertProducts,
   upsertStores,
@@ -346,67 +347,85 @@ async function createMissing(
   if (missing.length > 0) await upsertProducts(db, missing);
 }
 
-async function importCatalogBatch(
-  opts: ImportOptions,
-  rows: readonly Row[],
-): Promise<BatchOutcome> {
-  const refused: Refusal[] = [];
-  if (opts.kind === 'stores') {
-    const m = opts.mapping.stores;
-    if (!m) throw new Error('the mapping has no "stores" section');
-    const stores = rows.map((row) => ({
-      code: valueOf(row.record, m.code),
-      name: valueOf(row.record, m.name),
-      region: valueOf(row.record, m.region),
-      timeZone: valueOf(row.record, m.timeZone),
-      sizeSqm: null,
-      openedOn: null,
-      retired: false,
-    }));
-    const done = await inTenant(opts, (db) =>
-      upsertStores(
-        db,
-        dedupe(stores, (s) => s.code),
-      ),
-    );
-    return {
-      accepted: done.created + done.updated,
-      duplicates: rows.length - done.created - done.updated,
-      refused,
-    };
-  }
+/** A catalog line as read, or why it cannot be read. */
+type ReadLine<T> = { row: Row; line: T } | { row: Row; problem: string };
+
+function readStore(opts: ImportOptions, row: Row): StoreUpsert {
+  const m = opts.mapping.stores;
+  if (!m) throw new Error('the mapping has no "stores" section');
+  return {
+    code: valueOf(row.record, m.code),
+    name: valueOf(row.record, m.name),
+    region: valueOf(row.record, m.region),
+    timeZone: valueOf(row.record, m.timeZone),
+    sizeSqm: null,
+    openedOn: null,
+    retired: false,
+  };
+}
+
+function readProduct(opts: ImportOptions, row: Row): ProductUpsert | string {
   const m = opts.mapping.products;
   if (!m) throw new Error('the mapping has no "products" section');
-  const products: ProductUpsert[] = [];
-  for (const row of rows) {
-    const unitPrice = decimalOf(valueOf(row.record, m.unitPrice), opts.mapping.decimal);
-    if (unitPrice === null || unitPrice.startsWith('-')) {
-      refused.push({
-        line: row.line,
-        reason: 'unitPrice is not a number of at least 0',
-        record: row.record,
-      });
-      continue;
-    }
-    products.push({
-      sku: valueOf(row.record, m.sku),
-      name: valueOf(row.record, m.name),
-      category: valueOf(row.record, m.category),
-      unitPrice,
-      retired: false,
-    });
-  }
-  const done = await inTenant(opts, (db) =>
-    upsertProducts(
-      db,
-      dedupe(products, (p) => p.sku),
-    ),
-  );
+  const price = valueOf(row.record, m.unitPrice);
+  const unitPrice = decimalOf(price, opts.mapping.decimal);
+  if (unitPrice === null) return `unitPrice ${JSON.stringify(price)} is not a number`;
   return {
-    accepted: done.created + done.updated,
-    duplicates: products.length - done.created - done.updated,
-    refused,
+    sku: valueOf(row.record, m.sku),
+    name: valueOf(row.record, m.name),
+    category: valueOf(row.record, m.category),
+    unitPrice,
+    retired: false,
   };
+}
+
+/**
+ * Upserts the batch's lines that pass the API's checks (upsertStores, upsertProducts) in one
+ * transaction and refuses the others, each with its line number and reason. An identical
+ * re-run changes nothing: its lines count as already stored.
+ */
+async function upsertCatalogLines<T>(
+  opts: ImportOptions,
+  rows: readonly Row[],
+  read: (row: Row) => T | string,
+  problemOf: (line: T) => string | null,
+  keyOf: (line: T) => string,
+  upsert: (db: RequestDb, lines: T[]) => Promise<{ created: number; updated: number }>,
+): Promise<BatchOutcome> {
+  const lines: ReadLine<T>[] = rows.map((row) => {
+    const line = read(row);
+    if (typeof line === 'string') return { row, problem: line };
+    const problem = problemOf(line);
+    return problem === null ? { row, line } : { row, problem };
+  });
+  const refused = lines.flatMap((l) =>
+    'problem' in l ? [{ line: l.row.line, reason: l.problem, record: l.row.record }] : [],
+  );
+  const valid = lines.flatMap((l) => ('line' in l ? [l.line] : []));
+  if (valid.length === 0) return { accepted: 0, duplicates: 0, refused };
+  const done = await inTenant(opts, (db) => upsert(db, dedupe(valid, keyOf)));
+  const changed = done.created + done.updated;
+  return { accepted: changed, duplicates: valid.length - changed, refused };
+}
+
+function importCatalogBatch(opts: ImportOptions, rows: readonly Row[]): Promise<BatchOutcome> {
+  return opts.kind === 'stores'
+    ? upsertCatalogLines(
+        opts,
+        rows,
+        (row) => readStore(opts, row),
+        storeProblem,
+        (s) => s.code,
+        upsertStores,
+      )
+    : upsertCatalogLines(
+        opts,
+        rows,
+        (row) => readProduct(opts, row),
+        productProblem,
+        (p) => p.sku,
+        upsertProducts,
+      );
 }
 
 /** The last line of each key wins, as it would in a sequence of upserts. */

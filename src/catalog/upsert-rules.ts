@@ -1,0 +1,45 @@
+import type { ProductUpsert, StoreUpsert } from './upsert-store.js';
+
+// numeric(12, 2): the price is stored as given, never rounded.
+const PRICE = /^\d{1,10}(\.\d{1,2})?$/;
+
+function text(value: string, field: string, max: number): string | null {
+  const trimmed = value.trim();
+  return trimmed.length >= 1 && trimmed.length <= max
+    ? null
+    : `${field} must be 1 to ${max} characters (not only spaces)`;
+}
+
+function knownZone(zone: string): boolean {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a store line cannot be upserted (its field name first), or null. */
+export function storeProblem(s: StoreUpsert): string | null {
+  return (
+    text(s.code, 'code', 40) ??
+    text(s.name, 'name', 200) ??
+    text(s.region, 'region', 100) ??
+    (knownZone(s.timeZone)
+      ? null
+      : `timeZone ${JSON.stringify(s.timeZone)} is not an IANA time zone`) ??
+    (s.sizeSqm === null || s.sizeSqm > 0 ? null : 'sizeSqm must be positive')
+  );
+}
+
+/** Why a product line cannot be upserted (its field name first), or null. */
+export function productProblem(p: ProductUpsert): string | null {
+  return (
+    text(p.sku, 'sku', 64) ??
+    text(p.name, 'name', 200) ??
+    text(p.category, 'category', 100) ??
+    (p.unitPrice.startsWith('-') ? 'unitPrice must not be negative' : null) ??
+    (PRICE.test(p.unitPrice)
+      ? null
+      : 'unitPrice must have at most 10 digits before and 2 after the decimal point')
+  );
+}

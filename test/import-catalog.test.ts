@@ -1,0 +1,173 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importFile, type ImportOptions } from '../src/import/import-file.js';
+import type { Mapping } from '../src/import/mapping.js';
+import { BACKENDS } from './support/backends.js';
+import { insertTenant, uuid } from './support/fixtures.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+
+const run = promisify(execFile);
+
+const MAPPING: Mapping = {
+  delimiter: ';',
+  decimal: ',',
+  timeZone: 'UTC',
+  dateFormats: ['YYYY-MM-DD'],
+  stores: { code: 'Code', name: 'Name', region: 'Region', timeZone: 'Zone' },
+  products: { sku: 'Sku', name: 'Name', category: { value: 'Imported' }, unitPrice: 'Price' },
+};
+
+// Line numbers count the header as line 1.
+const STORES = [
+  'Code;Name;Region;Zone',
+  'LON-1;London Bridge;UK;Europe/London',
+  'PAR-1;Paris Nord;FR;Europe/Atlantis',
+  ';No code;UK;Europe/London',
+  'BER-1;Berlin Mitte;DE;Europe/Berlin',
+  'LON-1;London Bridge;UK;Europe/London',
+].join('\n');
+
+const PRODUCTS = [
+  'Sku;Name;Price',
+  'A-1;Mug;4,50',
+  'A-2;Plate;-1,00',
+  'A-3;Bowl;ten',
+  'A-4;Cup;1,005',
+  'A-5;Jug;12',
+].join('\n');
+
+describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
+  let gw: TestGateway;
+  let dir: string;
+  const tenant = uuid(0x1c, 0);
+  const options = (over: Partial<ImportOptions>): ImportOptions => ({
+    kind: 'stores',
+    file: join(dir, 'stores.csv'),
+    tenantId: tenant,
+    mapping: MAPPING,
+    pool: gw.owner,
+    backend: gw.database.backend,
+    retention: '2 years',
+    batchSize: 2,
+    refusedFile: join(dir, 'stores.refused.tsv'),
+    ...over,
+  });
+  const refusedLines = async (file: string) =>
+    (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t').slice(0, 2));
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    dir = await mkdtemp(join(tmpdir(), 'shelfops-import-catalog-'));
+    await writeFile(join(dir, 'stores.csv'), STORES);
+    await writeFile(join(dir, 'products.csv'), PRODUCTS);
+    await insertTenant(gw.owner, { customerId: tenant, name: 'Catalog', stores: [], products: [] });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores the good store lines and refuses the others with their line numbers and reasons', async () => {
+    const summary = await importFile(options({}));
+    expect(summary).toMatchObject({ lines: 5, accepted: 2, duplicates: 1, refused: 2 });
+    expect(await refusedLines(join(dir, 'stores.refused.tsv'))).toEqual([
+      ['3', 'timeZone "Europe/Atlantis" is not an IANA time zone'],
+      ['4', 'code must be 1 to 40 characters (not only spaces)'],
+    ]);
+    const { rows } = await gw.owner.query<{ code: string; time_zone: string }>(
+      'SELECT code, time_zone FROM stores WHERE customer_id = $1 ORDER BY code',
+      [tenant],
+    );
+    expect(rows).toEqual([
+      { code: 'BER-1', time_zone: 'Europe/Berlin' },
+      { code: 'LON-1', time_zone: 'Europe/London' },
+    ]);
+  });
+
+  it('changes nothing when run again, and stores a refused line once it is corrected', async () => {
+    const again = await importFile(options({}));
+    expect(again).toMatchObject({ lines: 5, accepted: 0, duplicates: 3, refused: 2 });
+    await writeFile(join(dir, 'stores.csv'), STORES.replace('Europe/Atlantis', 'Europe/Paris'));
+    const corrected = await importFile(options({}));
+    expect(corrected).toMatchObject({ lines: 5, accepted: 1, duplicates: 3, refused: 1 });
+    const { rows } = await gw.owner.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM stores WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(rows[0]?.n).toBe(3);
+  });
+
+  it('stores the good product lines, refuses the others, and is idempotent', async () => {
+    const products = options({
+      kind: 'products',
+      file: join(dir, 'products.csv'),
+      refusedFile: join(dir, 'products.refused.tsv'),
+    });
+    const first = await importFile(products);
+    expect(first).toMatchObject({ lines: 5, accepted: 2, duplicates: 0, refused: 3 });
+    expect(await refusedLines(join(dir, 'products.refused.tsv'))).toEqual([
+      ['3', 'unitPrice must not be negative'],
+      ['4', 'unitPrice "ten" is not a number'],
+      ['5', 'unitPrice must have at most 10 digits before and 2 after the decimal point'],
+    ]);
+    const { rows } = await gw.owner.query<{ sku: string; unit_price: string; category: string }>(
+      'SELECT sku, unit_price::text, category FROM products WHERE customer_id = $1 ORDER BY sku',
+      [tenant],
+    );
+    expect(rows).toEqual([
+      { sku: 'A-1', unit_price: '4.50', category: 'Imported' },
+      { sku: 'A-5', unit_price: '12.00', category: 'Imported' },
+    ]);
+    const again = await importFile(products);
+    expect(again).toMatchObject({ lines: 5, accepted: 0, duplicates: 2, refused: 3 });
+  });
+
+  it.runIf(kind === 'postgres')(
+    'runs as npm run import -- stores, writing the refused lines where --refused says',
+    async () => {
+      const refused = join(dir, 'cli-stores.tsv');
+      const mapping = join(dir, 'mapping.json');
+      await writeFile(mapping, JSON.stringify(MAPPING));
+      await writeFile(
+        join(dir, 'cli-stores.csv'),
+        STORES.replace('Europe/Atlantis', 'Europe/Paris'),
+      );
+      const { stdout } = await run(
+        'npx',
+        [
+          'tsx',
+          'src/cli/import.ts',
+          'stores',
+          join(dir, 'cli-stores.csv'),
+          '--tenant',
+          tenant,
+          '--mapping',
+          mapping,
+          '--refused',
+          refused,
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: gw.config.databaseUrl,
+            JWT_SECRET: TEST_SECRET,
+            NODE_ENV: 'test',
+          },
+        },
+      );
+      expect(stdout).toMatch(/^5 lines read in [\d.]+ s: 0 stored, 4 already stored, 1 refused$/m);
+      expect(stdout).toContain(`refused lines with their line numbers and reasons: ${refused}`);
+      expect(await refusedLines(refused)).toEqual([
+        ['4', 'code must be 1 to 40 characters (not only spaces)'],
+      ]);
+    },
+  );
+});
