@@ -38,7 +38,7 @@ const PRODUCT: RefKind = {
   lookup: productIdBySku,
 };
 
-/** The `storeIds` / `storeCodes` pair of a filter; `only` says what it keeps, e.g. "Only alerts of these stores". */
+/** The `storeIds` / `storeCodes` pair of a filter; `only` says what it keeps ("Only alerts of…"). */
 export function storeFilterArgs(arg: Arg, only = 'Only these stores') {
   return {
     storeIds: arg({ type: ['UUID'], description: `${only} (or storeCodes).` }),
