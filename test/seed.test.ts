@@ -5,6 +5,7 @@ import {
   type SeedOptions,
   type SeedResult,
 } from '../src/seed/index.js';
+import type { SaleInput } from '../src/sales/ingest.js';
 import { BACKENDS } from './support/backends.js';
 import {
   asGateway,
@@ -244,15 +245,7 @@ describe('seed determinism', () => {
 describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) => {
   let gw: TestGateway;
   const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
-  interface Line {
-    customerId: string;
-    transactionId: string;
-    time: Date;
-    storeId: string;
-    productId: string;
-    quantity: number;
-    unitPrice: string;
-  }
+  type Line = SaleInput & { customerId: string };
   const stored = async () =>
     (await gw.owner.query<{ n: string }>(`SELECT count(*)::text AS n FROM transactions`)).rows[0]
       ?.n;
