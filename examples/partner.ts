@@ -1,6 +1,8 @@
 // A partner app calling trusted documents by id: the hashes come from the manifest GraphQL Code
 // Generator's client preset writes (persisted-documents.json, keys `sha256:<hex>`); the gateway
-// serves that file as TRUSTED_DOCUMENTS_FILE and partners never send a query text.
+// serves that file as TRUSTED_DOCUMENTS_FILE and partners never send a query text. A partner
+// knows its own store codes and SKUs, never the gateway's ids: it upserts its catalog by them
+// and names them in its sale lines (syncCatalogAndSales).
 // Run: GATEWAY_URL=… TOKEN=<partner token> MANIFEST=persisted-documents.json npx tsx examples/partner.ts
 import { readFile } from 'node:fs/promises';
 
@@ -29,6 +31,55 @@ export async function runTrusted<T>(
   const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
   if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
   return body.data as T;
+}
+
+/** A POS sale line as a partner knows it: its store's code and its product's SKU. */
+export interface PartnerSale {
+  transactionId: string;
+  time: string;
+  storeCode: string;
+  sku: string;
+  quantity: number;
+  unitPrice: string;
+}
+
+/**
+ * A POS vendor's sync: its stores and products by code and SKU (created or updated), then sale
+ * lines naming them by code, all through trusted documents. Returns what each step changed.
+ */
+export async function syncCatalogAndSales(
+  url: string,
+  token: string,
+  manifestFile: string,
+  catalog: {
+    stores: { code: string; name: string; region: string; timeZone: string }[];
+    products: { sku: string; name: string; category: string; unitPrice: string }[];
+  },
+  sales: PartnerSale[],
+) {
+  const run = async <T>(name: string, variables: Record<string, unknown>) =>
+    runTrusted<T>(url, token, await documentIdOf(manifestFile, name), variables);
+  const stores = await run<{ upsertStores: { created: number; updated: number } }>(
+    'PartnerUpsertStores',
+    { stores: catalog.stores },
+  );
+  const products = await run<{ upsertProducts: { created: number; updated: number } }>(
+    'PartnerUpsertProducts',
+    { products: catalog.products },
+  );
+  const recorded = await run<{ recordSales: { accepted: number; duplicates: number } }>(
+    'PartnerRecordSales',
+    { sales },
+  );
+  const changed = ({ created, updated }: { created: number; updated: number }) => ({
+    created,
+    updated,
+  });
+  return {
+    stores: changed(stores.upsertStores),
+    products: changed(products.upsertProducts),
+    sales: recorded.recordSales,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

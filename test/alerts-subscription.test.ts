@@ -3,7 +3,7 @@ import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
-const SUBSCRIBE = `subscription($s: [UUID!]) { alertRaised(storeIds: $s) {
+const SUBSCRIBE = `subscription($s: [UUID!], $sc: [String!]) { alertRaised(storeIds: $s, storeCodes: $sc) {
   id type severity occurrences store { id } product { sku } } }`;
 const RAISE = `mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { alert { id } } }`;
 
@@ -101,10 +101,11 @@ describe.each(BACKENDS)('alertRaised subscription on %s', (kind) => {
     message: 'low',
   });
 
-  it('streams each tenant its own raised alerts, within its store scope and filter', async () => {
+  it('streams each tenant its own raised alerts, within its store scope and filter (by id or code)', async () => {
     const all = await subscribe(gw, await gw.token(a.customerId), {});
     const scoped = await subscribe(gw, await gw.token(a.customerId, 'analyst', [uuid(1, 1)]), {});
     const filtered = await subscribe(gw, await gw.token(a.customerId), { s: [uuid(1, 2)] });
+    const byCode = await subscribe(gw, await gw.token(a.customerId), { sc: ['S2'] });
     const tenantB = await subscribe(gw, await gw.token(b.customerId), {});
     try {
       const adminA = await gw.token(a.customerId, 'admin');
@@ -128,7 +129,9 @@ describe.each(BACKENDS)('alertRaised subscription on %s', (kind) => {
       const failed = await gw.graphql(RAISE, { i: input(77) }, adminA);
       expect(failed.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       await until(() => all.events.length >= 3 && tenantB.events.length >= 1);
-      await until(() => scoped.events.length >= 2 && filtered.events.length >= 1);
+      await until(
+        () => scoped.events.length >= 2 && filtered.events.length >= 1 && byCode.events.length >= 1,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(all.events.map((e) => [e.id, e.store.id, e.occurrences])).toEqual([
         [raised[0], uuid(1, 1), 1],
@@ -137,9 +140,10 @@ describe.each(BACKENDS)('alertRaised subscription on %s', (kind) => {
       ]);
       expect(scoped.events.map((e) => e.id)).toEqual([raised[0], raised[0]]);
       expect(filtered.events.map((e) => e.id)).toEqual([raised[2]]);
+      expect(byCode.events.map((e) => e.id)).toEqual([raised[2]]);
       expect(tenantB.events.map((e) => [e.id, e.product.sku])).toEqual([[raised[1], 'SKU-1']]);
     } finally {
-      for (const stream of [all, scoped, filtered, tenantB]) stream.close();
+      for (const stream of [all, scoped, filtered, byCode, tenantB]) stream.close();
     }
   });
 });

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyTrend, dashboardClient } from '../examples/dashboard.js';
-import { documentIdOf, runTrusted } from '../examples/partner.js';
+import { documentIdOf, runTrusted, syncCatalogAndSales } from '../examples/partner.js';
 import { subscribeToAlerts, type RaisedAlert } from '../examples/subscriber.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants } from './support/fixtures.js';
@@ -91,6 +92,55 @@ describe.each(BACKENDS)('examples against a real gateway on %s', (kind) => {
       { first: 2 },
     );
     expect(data.stores.edges.map((e) => e.node.code)).toEqual(['S1', 'S2']);
+  });
+
+  it('partner: syncs its catalog by code and records sales by code, through trusted documents', async () => {
+    const partner = await gw.token(a.customerId, 'partner');
+    const catalog = {
+      stores: [{ code: 'POS-7', name: 'Kiosk 7', region: 'East', timeZone: 'Europe/Paris' }],
+      products: [{ sku: 'TEA-1', name: 'Green tea', category: 'Drinks', unitPrice: '3.20' }],
+    };
+    const time = new Date(Date.now() - 3_600_000).toISOString();
+    const sales = [
+      {
+        transactionId: randomUUID(),
+        time,
+        storeCode: 'POS-7',
+        sku: 'TEA-1',
+        quantity: 2,
+        unitPrice: '3.20',
+      },
+      {
+        transactionId: randomUUID(),
+        time,
+        storeCode: 'S1',
+        sku: 'TEA-1',
+        quantity: -1,
+        unitPrice: '3.20',
+      },
+    ];
+    const first = await syncCatalogAndSales(gw.url, partner, manifest, catalog, sales);
+    expect(first).toEqual({
+      stores: { created: 1, updated: 0 },
+      products: { created: 1, updated: 0 },
+      sales: { accepted: 2, duplicates: 0 },
+    });
+    const again = await syncCatalogAndSales(gw.url, partner, manifest, catalog, sales);
+    expect(again).toEqual({
+      stores: { created: 0, updated: 0 },
+      products: { created: 0, updated: 0 },
+      sales: { accepted: 0, duplicates: 2 },
+    });
+    const { rows } = await gw.owner.query<{ code: string; sku: string; quantity: number }>(
+      `SELECT s.code, p.sku, t.quantity FROM transactions t
+       JOIN stores s ON s.id = t.store_id JOIN products p ON p.id = t.product_id
+       WHERE t.transaction_id = ANY($1::uuid[]) ORDER BY t.quantity`,
+      [sales.map((s) => s.transactionId)],
+    );
+    expect(rows).toEqual([
+      { code: 'S1', sku: 'TEA-1', quantity: -1 },
+      { code: 'POS-7', sku: 'TEA-1', quantity: 2 },
+    ]);
   });
 
   it('subscriber: receives a raised alert over graphql-sse', async () => {

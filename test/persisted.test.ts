@@ -55,11 +55,16 @@ describe('npm run manifest', () => {
     expect(code).toBe(0);
     expect(manifest).not.toBeNull();
     const entries = Object.entries(manifest ?? {});
-    expect(entries).toHaveLength(5);
+    expect(entries).toHaveLength(8);
     for (const [hash, document] of entries) expect(hash).toBe(sha256(document));
     const product = manifest?.[hashOf(manifest, 'PartnerProduct')];
     expect(product).toMatch(/^fragment PartnerProductFields on Product \{/);
-    for (const name of ['PartnerStores', 'PartnerProduct', 'PartnerRecordSales']) {
+    for (const name of [
+      'PartnerStores',
+      'PartnerProduct',
+      'PartnerRecordSales',
+      'PartnerUpsertStores',
+    ]) {
       expect(stdout).toContain(`${hashOf(manifest ?? {}, name)}  ${name}`);
     }
   });
@@ -184,6 +189,41 @@ describe.each(BACKENDS)('persisted operations on %s', (kind) => {
       [sale.transactionId],
     );
     expect(rows).toEqual([{ customer_id: a.customerId, quantity: 3 }]);
+  });
+
+  it('lets partners upsert the catalog through a trusted document, and through nothing else', async () => {
+    const store = { code: 'P-1', name: 'Partner shop', region: 'West', timeZone: 'UTC' };
+    const trusted = await gw.post(
+      { documentId: hashOf(manifest, 'PartnerUpsertStores'), variables: { stores: [store] } },
+      partner,
+    );
+    expect(trusted.errors).toBeUndefined();
+    expect(trusted.data).toMatchObject({ upsertStores: { created: 1, updated: 0 } });
+    const product = { sku: 'P-SKU', name: 'Partner item', category: 'Misc', unitPrice: '2.00' };
+    const products = await gw.post(
+      { documentId: hashOf(manifest, 'PartnerUpsertProducts'), variables: { products: [product] } },
+      partner,
+    );
+    expect(products.data).toMatchObject({ upsertProducts: { created: 1, updated: 0 } });
+
+    // The same mutation as a query text, or under a hash the manifest does not hold, is refused
+    // before it runs: nothing is written.
+    const renamed = { ...store, name: 'Renamed' };
+    const untrusted = `mutation($s: [StoreInput!]!) { upsertStores(stores: $s) { created } }`;
+    const asText = await gw.graphql(untrusted, { s: [renamed] }, partner);
+    expect(asText.status).toBe(403);
+    expect(asText.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    const asHash = await gw.post(
+      { documentId: sha256(untrusted), variables: { s: [renamed] } },
+      partner,
+    );
+    expect(asHash.status).toBe(404);
+    expect(asHash.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    const { rows } = await gw.owner.query(
+      `SELECT name FROM stores WHERE customer_id = $1 AND code = 'P-1'`,
+      [a.customerId],
+    );
+    expect(rows).toEqual([{ name: 'Partner shop' }]);
   });
 
   it('refuses partners any other operation', async () => {

@@ -5,6 +5,7 @@ import {
   type SeedOptions,
   type SeedResult,
 } from '../src/seed/index.js';
+import type { SaleInput } from '../src/sales/ingest.js';
 import { BACKENDS } from './support/backends.js';
 import {
   asGateway,
@@ -12,6 +13,7 @@ import {
   seedChecksums,
   type FoundationDb,
 } from './support/foundation-db.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 // Spans both DST changes of 2025 in the US (9 March) and Europe (30 March).
 const OPTIONS: SeedOptions = {
@@ -237,5 +239,62 @@ describe('seed determinism', () => {
     expect(other.transactions).not.toBe(first.transactions);
     expect(other.inventory).not.toBe(first.inventory);
     expect(other.alerts).not.toBe(first.alerts);
+  });
+});
+
+describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) => {
+  let gw: TestGateway;
+  const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
+  type Line = SaleInput & { customerId: string };
+  const stored = async () =>
+    (await gw.owner.query<{ n: string }>(`SELECT count(*)::text AS n FROM transactions`)).rows[0]
+      ?.n;
+
+  beforeAll(async () => {
+    // The seed's period is fixed; keep all of it inside the retention horizon.
+    gw = await startTestGateway(kind, { RETENTION: '30 years' });
+    await seedDatabase(gw.owner, gw.database.backend, { ...OPTIONS, tenants: 1, days: 7 });
+  }, 120_000);
+  afterAll(() => gw?.close());
+
+  it('writes the idempotency key of every seeded line, as recordSales would', async () => {
+    const { rows } = await gw.owner.query<{ lines: string; keys: string; matching: string }>(
+      `SELECT (SELECT count(*) FROM transactions)::text AS lines,
+              (SELECT count(*) FROM sale_keys)::text AS keys,
+              (SELECT count(*) FROM transactions t
+               JOIN sale_keys k ON k.customer_id = t.customer_id
+                AND k.transaction_id = t.transaction_id AND k.time = t.time
+                AND k.content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)
+              )::text AS matching`,
+    );
+    expect(Number(rows[0]?.lines)).toBeGreaterThan(100);
+    expect(rows[0]?.keys).toBe(rows[0]?.lines);
+    expect(rows[0]?.matching).toBe(rows[0]?.lines);
+  });
+
+  it('a seeded transaction sent again is a duplicate, with other content a CONFLICT', async () => {
+    const { rows } = await gw.owner.query<Line>(
+      `SELECT customer_id AS "customerId", transaction_id AS "transactionId", time,
+              store_id AS "storeId", product_id AS "productId", quantity,
+              unit_price::text AS "unitPrice"
+       FROM transactions ORDER BY transaction_id LIMIT 1`,
+    );
+    const [line] = rows;
+    if (!line) throw new Error('the seed wrote no lines');
+    const { customerId, ...sale } = line;
+    const admin = await gw.token(customerId, 'admin');
+    const before = await stored();
+    const same = await gw.graphql(RECORD, { s: [sale] }, admin);
+    expect(same.errors).toBeUndefined();
+    expect(same.data).toEqual({ recordSales: { accepted: 0, duplicates: 1 } });
+    for (const changed of [
+      { ...sale, quantity: sale.quantity + 1 },
+      { ...sale, time: new Date(sale.time.getTime() + 1000) },
+      { ...sale, unitPrice: sale.unitPrice === '0.01' ? '0.02' : '0.01' },
+    ]) {
+      const res = await gw.graphql(RECORD, { s: [changed] }, admin);
+      expect(res.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    }
+    expect(await stored()).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import { builder } from '../builder.js';
 import type { RequestDb } from '../db/request-db.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { idList } from '../inventory/schema.js';
+import { requireStoreAndProductRefs, storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
 import { productOfRow, storeOfRow } from '../catalog/row-refs.js';
 import { announceAlertRaised } from './alert-events.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -111,7 +111,7 @@ builder.queryField('alerts', (t) =>
     description: 'Alerts, newest first (by creation time, then id), filtered by every given list.',
     args: {
       status: t.arg({ type: [AlertStatusEnum], description: 'Only alerts in these states.' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only alerts of these stores.' }),
+      ...storeFilterArgs(t.arg, 'Only alerts of these stores'),
       types: t.arg({ type: [AlertTypeEnum], description: 'Only alerts of these types.' }),
       severity: t.arg({ type: [AlertSeverityEnum], description: 'Only these severities.' }),
       first: t.arg.int({ description: 'Page size (at most 500, default 50).' }),
@@ -127,7 +127,7 @@ builder.queryField('alerts', (t) =>
         statuses: args.status ?? null,
         types: args.types ?? null,
         severities: args.severity ?? null,
-        storeIds: idList(args.storeIds, 'storeIds'),
+        storeIds: await storeFilter(ctx, args),
       });
       return toConnection(
         rows,
@@ -153,8 +153,10 @@ builder.objectField(StoreRef, 'openAlerts', (t) =>
 const RaiseAlertInputRef = builder.inputType('RaiseAlertInput', {
   description: 'An alert to raise.',
   fields: (t) => ({
-    storeId: t.field({ type: 'UUID', required: true, description: 'The store.' }),
-    productId: t.field({ type: 'UUID', required: true, description: 'The product.' }),
+    storeId: t.field({ type: 'UUID', description: 'The store (or storeCode).' }),
+    storeCode: t.string({ description: 'The store’s code (or storeId).' }),
+    productId: t.field({ type: 'UUID', description: 'The product (or sku).' }),
+    sku: t.string({ description: 'The product’s SKU (or productId).' }),
     type: t.field({ type: AlertTypeEnum, required: true, description: 'What it is about.' }),
     severity: t.field({ type: AlertSeverityEnum, required: true, description: 'How urgent.' }),
     message: t.string({
@@ -205,8 +207,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RaiseAlertInputRef, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const alert = await upsertAlert(ctx.db, {
-        storeId: input.storeId.toLowerCase(),
-        productId: input.productId.toLowerCase(),
+        ...(await requireStoreAndProductRefs(ctx, input, 'input.')),
         type: input.type,
         severity: input.severity,
         message: checkText(input.message, 'input.message'),

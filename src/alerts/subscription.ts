@@ -1,7 +1,7 @@
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import type { RequestDb } from '../db/request-db.js';
-import { idList } from '../inventory/schema.js';
+import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
 import { LoaderCache } from '../loaders.js';
 import type { AlertRaisedEvent } from './alert-events.js';
 import { findAlert, type AlertRow } from './alert-store.js';
@@ -86,8 +86,8 @@ builder.subscriptionField('alertRaised', (t) =>
     type: AlertRef,
     description:
       'Every alert raised (created or raised again) from now on in the caller’s stores, fed by PostgreSQL LISTEN/NOTIFY; optionally only for some stores.',
-    args: { storeIds: t.arg({ type: ['UUID'], description: 'Only alerts of these stores.' }) },
-    subscribe: (_root, args, ctx) => alertsRaisedFor(ctx, idList(args.storeIds, 'storeIds')),
+    args: storeFilterArgs(t.arg, 'Only alerts of these stores'),
+    subscribe: async (_root, args, ctx) => alertsRaisedFor(ctx, await storeFilter(ctx, args)),
     resolve: (alert) => alert,
   }),
 );

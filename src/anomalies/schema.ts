@@ -1,8 +1,8 @@
 import { builder } from '../builder.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
+import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
 import { optionalProductOfRow, storeOfRow } from '../catalog/row-refs.js';
-import { idList } from '../inventory/schema.js';
 import { TimeRangeInput, validateRange } from '../time-range.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
 import { listAnomalies, type AnomalyKind, type AnomalyRow } from './anomaly-store.js';
@@ -92,7 +92,7 @@ builder.queryField('anomalies', (t) =>
       'Anomalies detected in the half-open range, newest first (by detection time, then id).',
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only anomalies of these stores.' }),
+      ...storeFilterArgs(t.arg, 'Only anomalies of these stores'),
       kinds: t.arg({ type: [AnomalyKindEnum], description: 'Only these kinds.' }),
       metadata: t.arg({
         type: 'JSONObject',
@@ -115,7 +115,7 @@ builder.queryField('anomalies', (t) =>
         limit,
         after,
         ...range,
-        storeIds: idList(args.storeIds, 'storeIds'),
+        storeIds: await storeFilter(ctx, args),
         kinds: args.kinds ?? null,
         metadata: metadataFilter(args.metadata),
         metadataKeys: metadataKeys(args.hasMetadataKeys),

@@ -95,3 +95,26 @@ export function listCategories(db: RequestDb) {
   return db.query<{ category: string }>(sql`/* listCategories */
     SELECT DISTINCT p.category AS "category" FROM products p ORDER BY 1`);
 }
+
+/**
+ * Store ids by code, batched per request (null for an unknown code). Row-level security hides
+ * the codes of other tenants and of stores outside the caller's scope, so they are unknown.
+ */
+export const storeIdByCode = defineLoader<string, string | null>(
+  'storeIdByCode',
+  async (db, codes) => {
+    const rows = await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
+    SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`);
+    return byKey(codes, rows, (r) => r.code).map((r) => r?.id ?? null);
+  },
+);
+
+/** Product ids by SKU, batched per request (null for a SKU the tenant does not have). */
+export const productIdBySku = defineLoader<string, string | null>(
+  'productIdBySku',
+  async (db, skus) => {
+    const rows = await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
+    SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);
+    return byKey(skus, rows, (r) => r.sku).map((r) => r?.id ?? null);
+  },
+);

@@ -10,6 +10,7 @@ import {
   type ProductRow,
   type StoreRow,
 } from './catalog-store.js';
+import { productIdOf, storeIdOf } from './ref-args.js';
 
 /** GraphQL type of a store; other domains add nested fields to it. */
 export const StoreRef = builder.objectRef<StoreRow>('Store');
@@ -90,9 +91,16 @@ builder.queryFields((t) => ({
   store: t.field({
     type: StoreRef,
     nullable: true,
-    description: 'One store by id; null when it is not one of the caller’s stores.',
-    args: { id: t.arg({ type: 'UUID', required: true }) },
-    resolve: (_root, args, ctx) => storeById(ctx).load(args.id.toLowerCase()),
+    description:
+      'One store by id or by code (exactly one); null when it is not one of the caller’s stores.',
+    args: {
+      id: t.arg({ type: 'UUID', description: 'The store’s id (or code).' }),
+      code: t.arg.string({ description: 'The store’s code (or id).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const id = await storeIdOf(ctx, args);
+      return id === null ? null : storeById(ctx).load(id);
+    },
   }),
   products: t.field({
     type: ProductConnection,
@@ -124,9 +132,16 @@ builder.queryFields((t) => ({
   product: t.field({
     type: ProductRef,
     nullable: true,
-    description: 'One product by id; null when the tenant has no such product.',
-    args: { id: t.arg({ type: 'UUID', required: true }) },
-    resolve: (_root, args, ctx) => productById(ctx).load(args.id.toLowerCase()),
+    description:
+      'One product by id or by SKU (exactly one); null when the tenant has no such product.',
+    args: {
+      id: t.arg({ type: 'UUID', description: 'The product’s id (or sku).' }),
+      sku: t.arg.string({ description: 'The product’s SKU (or id).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const id = await productIdOf(ctx, args);
+      return id === null ? null : productById(ctx).load(id);
+    },
   }),
   categories: t.stringList({
     description: 'The product categories of the tenant.',

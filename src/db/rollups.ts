@@ -40,7 +40,9 @@ const RAW_HYPERTABLES = `SELECT format('%I.%I', hypertable_schema, hypertable_na
 /**
  * Plain PostgreSQL's retention deletes ($1: every tenant id, $2: the cutoff instant): a range
  * of each tenant in the (customer_id, time) indexes rather than a scan of the whole table. The
- * cutoff is a value, not `now() - interval`, so the planner sees how few rows it reaches.
+ * cutoff is a value, not `now() - interval`, so the planner sees how few rows it reaches. The
+ * idempotency keys of the deleted lines go too: ingest refuses lines that old, so no key older
+ * than the cutoff can decide a duplicate again.
  */
 export const NATIVE_RETENTION_DELETES = [
   `/* deleteOldTransactions */ DELETE FROM transactions
@@ -49,19 +51,27 @@ export const NATIVE_RETENTION_DELETES = [
    WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
   `/* deleteOldForecasts */ DELETE FROM forecasts
    WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
+  `/* deleteOldSaleKeys */ DELETE FROM sale_keys
+   WHERE customer_id = ANY($1::uuid[]) AND time < $2::timestamptz`,
 ];
 
 /**
- * Drops raw time-series rows older than `retention` (a PostgreSQL interval). The rollups keep
- * their history on both backends: on plain PostgreSQL the delete is flagged
- * (`app.retention_delete`) so the rollup triggers leave the totals alone, as TimescaleDB's
- * drop_chunks leaves the continuous aggregates.
+ * Drops raw time-series rows older than `retention` (a PostgreSQL interval), and the sale
+ * lines' idempotency keys with them. The rollups keep their history on both backends: on plain
+ * PostgreSQL the delete is flagged (`app.retention_delete`) so the rollup triggers leave the
+ * totals alone, as TimescaleDB's drop_chunks leaves the continuous aggregates. On TimescaleDB
+ * the keys go by app.prune_sale_keys, which keeps those of lines left in a chunk that reaches
+ * past the cutoff (sql/0012_sale_key_retention.timescale.up.sql).
  */
 export async function applyRetention(pool: Queryable, backend: Backend, retention: string) {
   if (backend === 'timescale') {
     await pool.query(
       `/* dropOldChunks */ SELECT drop_chunks(h.format::regclass, older_than => $1::interval)
        FROM (${RAW_HYPERTABLES}) h`,
+      [retention],
+    );
+    await pool.query(
+      `/* pruneSaleKeys */ CALL app.prune_sale_keys(NULL, jsonb_build_object('retention', $1::text))`,
       [retention],
     );
     return;
@@ -82,13 +92,25 @@ export async function applyRetention(pool: Queryable, backend: Backend, retentio
   });
 }
 
-/** Keeps TimescaleDB's retention jobs at the configured interval (servers with a job runner). */
+/**
+ * Keeps TimescaleDB's retention jobs at the configured interval (servers with a job runner),
+ * with the job that prunes the idempotency keys of the dropped lines.
+ */
 export async function ensureRetentionPolicies(pool: Queryable, retention: string): Promise<void> {
   await pool.query(
     `/* resetRetentionPolicies */
      SELECT remove_retention_policy(h.format::regclass, if_exists => true),
             add_retention_policy(h.format::regclass, drop_after => $1::interval)
      FROM (${RAW_HYPERTABLES}) h`,
+    [retention],
+  );
+  await pool.query(
+    `/* removeSaleKeyJob */ SELECT delete_job(job_id) FROM timescaledb_information.jobs
+     WHERE proc_schema = 'app' AND proc_name = 'prune_sale_keys'`,
+  );
+  await pool.query(
+    `/* addSaleKeyJob */ SELECT add_job('app.prune_sale_keys', INTERVAL '1 hour',
+       config => jsonb_build_object('retention', $1::text))`,
     [retention],
   );
 }

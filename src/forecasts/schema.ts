@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
+import { requireStoreAndProductRefs, storeAndProductArgs } from '../catalog/ref-args.js';
 import { productOfRow, requireStoreAndProduct, storeOfRow } from '../catalog/row-refs.js';
 import { TimeRangeInput, validateRange } from '../time-range.js';
 import { listForecasts, type ForecastRow } from './forecast-store.js';
@@ -45,16 +46,14 @@ builder.queryField('forecasts', (t) =>
     type: [ForecastRef],
     description: `Forecasts of one store/product for periods starting in the half-open range, by period then model version (every model version unless one is given; at most ${MAX_FORECAST_ROWS} rows).`,
     args: {
-      storeId: t.arg({ type: 'UUID', required: true, description: 'The store.' }),
-      productId: t.arg({ type: 'UUID', required: true, description: 'The product.' }),
+      ...storeAndProductArgs(t.arg),
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       modelVersion: t.arg.string({ description: 'Only this model version.' }),
     },
     complexity: 20,
     resolve: async (_root, args, ctx) => {
       const range = validateRange(args.range);
-      const storeId = args.storeId.toLowerCase();
-      const productId = args.productId.toLowerCase();
+      const { storeId, productId } = await requireStoreAndProductRefs(ctx, args);
       await requireStoreAndProduct(ctx, storeId, productId);
       const rows = await listForecasts(ctx.db, {
         storeId,

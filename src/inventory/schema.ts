@@ -19,6 +19,15 @@ import {
   type InventorySnapshotInput,
   type ReorderPointRow,
 } from './inventory-store.js';
+import {
+  productFilter,
+  productFilterArgs,
+  requireStoreAndProductRefs,
+  storeAndProductArgs,
+  storeFilter,
+  storeFilterArgs,
+  withFilter,
+} from '../catalog/ref-args.js';
 import { productOfRow, requireStoreAndProduct, storeOfRow } from '../catalog/row-refs.js';
 import { bucketCount, GranularityEnum, TimeRangeInput, validateRange } from '../time-range.js';
 
@@ -26,20 +35,6 @@ import { bucketCount, GranularityEnum, TimeRangeInput, validateRange } from '../
 export const MAX_SNAPSHOT_BATCH = 5000;
 /** The most buckets one inventoryHistory call returns. */
 export const MAX_HISTORY_BUCKETS = 2000;
-/** The most ids an id filter takes. */
-export const MAX_FILTER_IDS = 1000;
-
-/** Checks the length of an id filter and lower-cases it; null and undefined mean "no filter". */
-export function idList(ids: readonly string[] | null | undefined, argument: string) {
-  if (ids === null || ids === undefined) return null;
-  if (ids.length > MAX_FILTER_IDS) {
-    throw userError(`${argument} may list at most ${MAX_FILTER_IDS} ids`, 'BAD_USER_INPUT', {
-      argument,
-    });
-  }
-  return ids.map((id) => id.toLowerCase());
-}
-
 /** GraphQL type of a latest inventory position. */
 export const InventoryPositionRef = builder.objectRef<InventoryPositionRow>('InventoryPosition');
 InventoryPositionRef.implement({
@@ -167,8 +162,8 @@ builder.queryFields((t) => ({
     description:
       'The most recent snapshot per store/product with its current reorder point and days of cover, ordered by store id then product id.',
     args: {
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...storeFilterArgs(t.arg),
+      ...productFilterArgs(t.arg),
       belowReorderPoint: t.arg.boolean({ description: belowReorderPointDescription }),
       first: t.arg.int({ description: 'Page size (at most 500, default 50).' }),
       after: t.arg.string({ description: 'Cursor of the last position of the previous page.' }),
@@ -180,8 +175,8 @@ builder.queryFields((t) => ({
       const rows = await listLatestInventory(ctx.db, {
         limit,
         after,
-        storeIds: idList(args.storeIds, 'storeIds'),
-        productIds: idList(args.productIds, 'productIds'),
+        storeIds: await storeFilter(ctx, args),
+        productIds: await productFilter(ctx, args),
         belowReorderPoint: args.belowReorderPoint ?? null,
       });
       return toConnection(
@@ -196,8 +191,7 @@ builder.queryFields((t) => ({
     type: [InventoryLevelPointRef],
     description: `Inventory of one store/product per UTC bucket of the half-open range (at most ${MAX_HISTORY_BUCKETS} buckets); buckets without snapshots are absent.`,
     args: {
-      storeId: t.arg({ type: 'UUID', required: true, description: 'The store.' }),
-      productId: t.arg({ type: 'UUID', required: true, description: 'The product.' }),
+      ...storeAndProductArgs(t.arg),
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket width.' }),
     },
@@ -212,8 +206,7 @@ builder.queryFields((t) => ({
           { argument: 'range' },
         );
       }
-      const storeId = args.storeId.toLowerCase();
-      const productId = args.productId.toLowerCase();
+      const { storeId, productId } = await requireStoreAndProductRefs(ctx, args);
       await requireStoreAndProduct(ctx, storeId, productId);
       return inventoryHistory(ctx.db, { storeId, productId, ...range, unit: args.granularity });
     },
@@ -225,18 +218,20 @@ builder.objectFields(StoreRef, (t) => ({
     type: [InventoryPositionRef],
     description: 'Latest inventory positions of the store, by product id.',
     args: {
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...productFilterArgs(t.arg),
       belowReorderPoint: t.arg.boolean({ description: belowReorderPointDescription }),
       first: t.arg.int({ description: 'At most this many positions (at most 500, default 50).' }),
     },
     complexity: (args) => ({ field: 2, multiplier: args.first ?? 50 }),
     resolve: (store, args, ctx) =>
-      inventoryByStore(ctx).load({
-        storeId: store.id,
-        productIds: idList(args.productIds, 'productIds'),
-        belowReorderPoint: args.belowReorderPoint ?? null,
-        limit: pageSize(args.first),
-      }),
+      withFilter(productFilter(ctx, args), (productIds) =>
+        inventoryByStore(ctx).load({
+          storeId: store.id,
+          productIds,
+          belowReorderPoint: args.belowReorderPoint ?? null,
+          limit: pageSize(args.first),
+        }),
+      ),
   }),
 }));
 
@@ -245,24 +240,22 @@ builder.objectFields(ProductRef, (t) => ({
     type: [InventoryPositionRef],
     description:
       'Latest inventory position of the product in each store that has one, by store id.',
-    args: { storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }) },
+    args: storeFilterArgs(t.arg),
     complexity: { field: 2, multiplier: 20 },
     resolve: (product, args, ctx) =>
-      inventoryByProduct(ctx).load({
-        productId: product.id,
-        storeIds: idList(args.storeIds, 'storeIds'),
-      }),
+      withFilter(storeFilter(ctx, args), (storeIds) =>
+        inventoryByProduct(ctx).load({ productId: product.id, storeIds }),
+      ),
   }),
   reorderPoints: t.field({
     type: [ReorderPointRef],
     description: 'Current reorder point of the product in each store that has one, by store id.',
-    args: { storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }) },
+    args: storeFilterArgs(t.arg),
     complexity: { field: 1, multiplier: 20 },
     resolve: (product, args, ctx) =>
-      currentReorderPointsByProduct(ctx).load({
-        productId: product.id,
-        storeIds: idList(args.storeIds, 'storeIds'),
-      }),
+      withFilter(storeFilter(ctx, args), (storeIds) =>
+        currentReorderPointsByProduct(ctx).load({ productId: product.id, storeIds }),
+      ),
   }),
 }));
 
@@ -371,15 +364,13 @@ builder.mutationFields((t) => ({
       'Replaces the current reorder point of a store/product: the current one is closed (validTo = now) and the new one returned.',
     authScopes: { admin: true },
     args: {
-      storeId: t.arg({ type: 'UUID', required: true, description: 'The store.' }),
-      productId: t.arg({ type: 'UUID', required: true, description: 'The product.' }),
+      ...storeAndProductArgs(t.arg),
       reorderPoint: t.arg.int({ required: true, description: 'At least 0.' }),
       reorderQuantity: t.arg.int({ required: true, description: 'At least 1.' }),
     },
     resolve: async (_root, args, ctx) => {
       const row = await replaceReorderPoint(ctx.db, {
-        storeId: args.storeId.toLowerCase(),
-        productId: args.productId.toLowerCase(),
+        ...(await requireStoreAndProductRefs(ctx, args)),
         reorderPoint: args.reorderPoint,
         reorderQuantity: args.reorderQuantity,
       });

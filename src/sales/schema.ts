@@ -2,6 +2,14 @@ import DataLoader from 'dataloader';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
+import {
+  MAX_FILTER_REFS,
+  productFilter,
+  productFilterArgs,
+  storeFilter,
+  storeFilterArgs,
+  withFilter,
+} from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
@@ -222,21 +230,10 @@ const SalesVelocityConnection = builder.connectionObject({
   name: 'SalesVelocityConnection',
 });
 
-const MAX_ID_FILTER = 1000;
-
-function ids(list: readonly string[] | null | undefined, argument: string): string[] | null {
-  if (list === null || list === undefined) return null;
-  if (list.length > MAX_ID_FILTER) {
-    throw userError(`${argument} may list at most ${MAX_ID_FILTER} ids`, 'BAD_USER_INPUT', {
-      argument,
-    });
-  }
-  return list.map((id) => id.toLowerCase());
-}
-
 function categories(list: readonly string[] | null | undefined): string[] | null {
   if (list === null || list === undefined) return null;
-  if (list.length > MAX_ID_FILTER) throw userError(`categories may list at most ${MAX_ID_FILTER}`);
+  if (list.length > MAX_FILTER_REFS)
+    throw userError(`categories may list at most ${MAX_FILTER_REFS}`);
   return [...list];
 }
 
@@ -283,8 +280,8 @@ builder.queryFields((t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...storeFilterArgs(t.arg),
+      ...productFilterArgs(t.arg),
       categories: t.arg.stringList({ description: 'Only products of these categories.' }),
       groupBy: t.arg({ type: [SalesGroupByEnum], description: 'Dimensions to split by.' }),
       timeZone: t.arg({ type: 'TimeZone', description: 'IANA zone of the bucket boundaries.' }),
@@ -297,7 +294,7 @@ builder.queryFields((t) => ({
       field: trendComplexity(args.range, args.granularity, args.groupBy?.length ?? 0),
       multiplier: 1,
     }),
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const groupBy = new Set(args.groupBy ?? []);
       return salesTrend(
         ctx.db,
@@ -306,8 +303,8 @@ builder.queryFields((t) => ({
           granularity: granularityOf(args.granularity),
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
-            storeIds: ids(args.storeIds, 'storeIds'),
-            productIds: ids(args.productIds, 'productIds'),
+            storeIds: await storeFilter(ctx, args),
+            productIds: await productFilter(ctx, args),
             categories: categories(args.categories),
           },
           groupBy: {
@@ -328,8 +325,8 @@ builder.queryFields((t) => ({
       'Rows of the daily rollup (one per UTC day, store and product with sales), ordered by day, store id, product id. The range must be whole UTC days (from and to at 00:00:00Z).',
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Whole UTC days.' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...storeFilterArgs(t.arg),
+      ...productFilterArgs(t.arg),
       first: t.arg.int({ description: 'Page size (at most 500, default 50).' }),
       after: t.arg.string({ description: 'Cursor of the last row of the previous page.' }),
     },
@@ -341,8 +338,8 @@ builder.queryFields((t) => ({
         rollups: true,
         range: wholeDays(args.range),
         filters: {
-          storeIds: ids(args.storeIds, 'storeIds'),
-          productIds: ids(args.productIds, 'productIds'),
+          storeIds: await storeFilter(ctx, args),
+          productIds: await productFilter(ctx, args),
           categories: null,
         },
         after,
@@ -361,12 +358,12 @@ builder.queryFields((t) => ({
     description: `Products ranked by units or revenue over the half-open range [from, to), highest first, ties by product id; at most ${MAX_TOP}.`,
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      ...storeFilterArgs(t.arg),
       by: t.arg({ type: RankByEnum, defaultValue: 'UNITS', description: 'What to rank by.' }),
       limit: t.arg.int({ defaultValue: 10, description: `How many (1 to ${MAX_TOP}).` }),
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const limit = args.limit ?? 10;
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP) {
         throw userError(`limit must be between 1 and ${MAX_TOP}`, 'BAD_USER_INPUT', {
@@ -377,7 +374,7 @@ builder.queryFields((t) => ({
         ctx.db,
         {
           range: args.range,
-          filters: { storeIds: ids(args.storeIds, 'storeIds'), productIds: null, categories: null },
+          filters: { storeIds: await storeFilter(ctx, args), productIds: null, categories: null },
           by: args.by ?? 'UNITS',
           limit,
         },
@@ -389,8 +386,8 @@ builder.queryFields((t) => ({
     type: SalesVelocityConnection,
     description: `Average units and revenue per calendar day over the windowDays UTC days ending with asOf (inclusive; default today, UTC), days without sales counted as zero. One row per store/product pair with a sale or an inventory snapshot in the window, ordered by store id, product id.`,
     args: {
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...storeFilterArgs(t.arg),
+      ...productFilterArgs(t.arg),
       windowDays: t.arg.int({
         defaultValue: 7,
         description: `Days in the window (1 to ${MAX_WINDOW_DAYS}).`,
@@ -414,8 +411,8 @@ builder.queryFields((t) => ({
         window: velocityWindow(args.asOf ?? todayUtc(), windowDays),
         windowDays,
         filters: {
-          storeIds: ids(args.storeIds, 'storeIds'),
-          productIds: ids(args.productIds, 'productIds'),
+          storeIds: await storeFilter(ctx, args),
+          productIds: await productFilter(ctx, args),
           categories: null,
         },
         after,
@@ -434,8 +431,6 @@ builder.queryFields((t) => ({
 interface NestedTrendArgs {
   range: TimeRange;
   granularity: string;
-  storeIds?: readonly string[] | null;
-  productIds?: readonly string[] | null;
   timeZone?: string | null;
   fillGaps?: boolean | null;
 }
@@ -448,7 +443,7 @@ builder.objectFields(StoreRef, (t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
-      productIds: t.arg({ type: ['UUID'], description: 'Only these products.' }),
+      ...productFilterArgs(t.arg),
       timeZone: t.arg({ type: 'TimeZone', description: 'Zone of the buckets (default: store’s).' }),
       fillGaps: t.arg.boolean({ defaultValue: false, description: 'Zero buckets for no sales.' }),
     },
@@ -456,11 +451,14 @@ builder.objectFields(StoreRef, (t) => ({
       field: trendComplexity(args.range, args.granularity, 0),
       multiplier: 1,
     }),
-    resolve: (store, args, ctx) => storeTrendLoader(ctx, args).load(store),
+    resolve: (store, args, ctx) =>
+      withFilter(productFilter(ctx, args), (productIds) =>
+        storeTrendLoader(ctx, args, productIds).load(store),
+      ),
   }),
 }));
 
-function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs) {
+function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds: string[] | null) {
   return loaderForArgs<StoreRow, TrendRow[]>(
     ctx,
     'storeSalesTrend',
@@ -479,7 +477,7 @@ function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs) {
               },
               filters: {
                 storeIds: stores.map((s) => s.id),
-                productIds: ids(args.productIds, 'productIds'),
+                productIds,
                 categories: null,
               },
               groupBy: { store: true, product: false, category: false },
@@ -506,26 +504,28 @@ builder.objectFields(ProductRef, (t) => ({
       'This product’s units, revenue and sale lines over the half-open range [from, to). Batched.',
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      ...storeFilterArgs(t.arg),
     },
     resolve: (product, args, ctx) =>
-      loaderForArgs<string, ProductSalesRow>(
-        ctx,
-        'productSales',
-        args,
-        () =>
-          new DataLoader(
-            (productIds) =>
-              productSalesSummaries(
-                ctx.db,
-                productIds,
-                args.range,
-                ids(args.storeIds, 'storeIds'),
-                routeFor(ctx.backend),
-              ),
-            { maxBatchSize: 1000 },
-          ),
-      ).load(product.id),
+      withFilter(storeFilter(ctx, args), (storeIds) =>
+        loaderForArgs<string, ProductSalesRow>(
+          ctx,
+          'productSales',
+          args,
+          () =>
+            new DataLoader(
+              (productIds) =>
+                productSalesSummaries(
+                  ctx.db,
+                  productIds,
+                  args.range,
+                  storeIds,
+                  routeFor(ctx.backend),
+                ),
+              { maxBatchSize: 1000 },
+            ),
+        ).load(product.id),
+      ),
   }),
   salesTrend: t.field({
     type: [SalesBucketRef],
@@ -534,7 +534,7 @@ builder.objectFields(ProductRef, (t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
-      storeIds: t.arg({ type: ['UUID'], description: 'Only these stores.' }),
+      ...storeFilterArgs(t.arg),
       timeZone: t.arg({ type: 'TimeZone', description: 'Zone of the buckets (default UTC).' }),
       fillGaps: t.arg.boolean({ defaultValue: false, description: 'Zero buckets for no sales.' }),
     },
@@ -543,34 +543,36 @@ builder.objectFields(ProductRef, (t) => ({
       multiplier: 1,
     }),
     resolve: (product, args, ctx) =>
-      loaderForArgs<string, TrendRow[]>(
-        ctx,
-        'productSalesTrend',
-        args,
-        () =>
-          new DataLoader(
-            async (productIds) => {
-              const rows = await salesTrend(
-                ctx.db,
-                {
-                  range: args.range,
-                  granularity: granularityOf(args.granularity),
-                  zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
-                  filters: {
-                    storeIds: ids(args.storeIds, 'storeIds'),
-                    productIds: [...productIds],
-                    categories: null,
+      withFilter(storeFilter(ctx, args), (storeIds) =>
+        loaderForArgs<string, TrendRow[]>(
+          ctx,
+          'productSalesTrend',
+          args,
+          () =>
+            new DataLoader(
+              async (productIds) => {
+                const rows = await salesTrend(
+                  ctx.db,
+                  {
+                    range: args.range,
+                    granularity: granularityOf(args.granularity),
+                    zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
+                    filters: {
+                      storeIds,
+                      productIds: [...productIds],
+                      categories: null,
+                    },
+                    groupBy: { store: false, product: true, category: false },
+                    fillGaps: args.fillGaps ?? false,
+                    gapGroups: { kind: 'products', productIds },
                   },
-                  groupBy: { store: false, product: true, category: false },
-                  fillGaps: args.fillGaps ?? false,
-                  gapGroups: { kind: 'products', productIds },
-                },
-                routeFor(ctx.backend),
-              );
-              return groupByKey(productIds, rows, (r) => r.productId);
-            },
-            { maxBatchSize: 1000 },
-          ),
-      ).load(product.id),
+                  routeFor(ctx.backend),
+                );
+                return groupByKey(productIds, rows, (r) => r.productId);
+              },
+              { maxBatchSize: 1000 },
+            ),
+        ).load(product.id),
+      ),
   }),
 }));

@@ -91,7 +91,9 @@ export async function insertCatalog(pool: Pool, t: TenantTarget): Promise<void> 
  * in its local time zone (busier mid-day), with an id laid out like a UUIDv7 (time first). The
  * randomness is hashint8extended of the line's position salted with the tenant's seed, so a
  * seed always yields the same rows. Lines that would fall outside the period (late evening in
- * the west on its last day) are left out. Revenue is quantity × unit price, in numeric.
+ * the west on its last day) are left out. Revenue is quantity × unit price, in numeric. Each
+ * line gets its idempotency key, as recordSales writes it, so a seeded transaction id sent again
+ * is a duplicate (or a CONFLICT with other content). Returns the lines written.
  */
 export async function insertSales(
   client: PoolClient,
@@ -120,20 +122,26 @@ export async function insertSales(
                  * interval '1 second')
              AT TIME ZONE (${storeZones(t)}::text[])[line.store] AS time
       FROM line
+    ), stored AS (
+      INSERT INTO transactions
+        (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+      SELECT ${t.customerId}::uuid,
+             (lpad(to_hex((extract(epoch FROM timed.time) * 1000)::bigint), 12, '0')
+               || '7' || lpad(to_hex((h1 >> 48) & 4095), 3, '0')
+               || '8' || lpad(to_hex(h2 & 1152921504606846975), 15, '0'))::uuid,
+             timed.time,
+             (${storeIds(t)}::uuid[])[timed.store],
+             (${t.products.map((p) => p.id)}::uuid[])[timed.product],
+             timed.quantity, timed.price, timed.quantity * timed.price
+      FROM timed
+      WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
+        AND timed.time < ${t.end}::timestamptz
+      RETURNING customer_id, transaction_id, time, store_id, product_id, quantity, unit_price
     )
-    INSERT INTO transactions
-      (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-    SELECT ${t.customerId}::uuid,
-           (lpad(to_hex((extract(epoch FROM timed.time) * 1000)::bigint), 12, '0')
-             || '7' || lpad(to_hex((h1 >> 48) & 4095), 3, '0')
-             || '8' || lpad(to_hex(h2 & 1152921504606846975), 15, '0'))::uuid,
-           timed.time,
-           (${storeIds(t)}::uuid[])[timed.store],
-           (${t.products.map((p) => p.id)}::uuid[])[timed.product],
-           timed.quantity, timed.price, timed.quantity * timed.price
-    FROM timed
-    WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
-      AND timed.time < ${t.end}::timestamptz`);
+    INSERT INTO sale_keys (customer_id, transaction_id, time, content)
+    SELECT customer_id, transaction_id, time,
+           app.sale_content(store_id, product_id, quantity, unit_price)
+    FROM stored`);
   return result.rowCount ?? 0;
 }
 

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS sale_keys_customer_time_idx;
