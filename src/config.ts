@@ -54,6 +54,11 @@ const specification = {
     desc: 'TimescaleDB: age after which rows move to the compressed archive, or "off"',
   }),
   ROLLUP_REFRESH_SECONDS: num({ default: 60, desc: "period of the gateway's maintenance loop" }),
+  ROLLUP_REFRESH: str({
+    choices: ['after-write', 'before-read'],
+    default: undefined,
+    desc: 'TimescaleDB: refresh what a write made stale after its commit, or before the next read (one gateway process only); default before-read on the embedded database, after-write on a server',
+  }),
   MAINTENANCE: str({
     choices: ['gateway', 'jobs'],
     default: 'gateway',
@@ -133,6 +138,12 @@ export type Config = {
   /** null: nothing is archived or compressed. */
   compressAfter: string | null;
   rollupRefreshSeconds: number;
+  /**
+   * TimescaleDB: when the rollups are refreshed for the range a write made stale: after the
+   * write commits, or before the tenant's next read (sound only where one process writes and
+   * reads, as on the embedded database).
+   */
+  rollupRefresh: 'after-write' | 'before-read';
   /** TimescaleDB server: the gateway's loop, or TimescaleDB's job runner (see db/maintenance). */
   maintenance: 'gateway' | 'jobs';
   /** null: the embedded database lives in memory only. */
@@ -256,6 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: e.RETENTION,
     compressAfter: e.COMPRESS_AFTER === 'off' ? null : e.COMPRESS_AFTER,
     rollupRefreshSeconds: e.ROLLUP_REFRESH_SECONDS,
+    rollupRefresh: (e.ROLLUP_REFRESH ??
+      (e.DATABASE_URL ? 'after-write' : 'before-read')) as Config['rollupRefresh'],
     maintenance: e.MAINTENANCE as Config['maintenance'],
     embeddedDataDir: e.EMBEDDED_DATA_DIR === 'memory' ? null : e.EMBEDDED_DATA_DIR,
     embeddedReset: e.EMBEDDED_RESET,

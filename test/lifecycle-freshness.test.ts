@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { createLogger } from '../src/logger.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, type BackendKind } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { asGateway } from './support/foundation-db.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -28,52 +28,68 @@ const dayRange = (daysAgo: number) => ({
   to: new Date(today - (daysAgo - 1) * DAY).toISOString(),
 });
 
-describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
-  let gw: TestGateway;
-  const [a, b] = twinTenants();
+/** A gateway over two tenants whose rollups are materialized up to now, and probes of it. */
+function freshnessFixture(kind: BackendKind, env: Record<string, string>) {
+  const fixture = {
+    gw: undefined as unknown as TestGateway,
+    tenants: twinTenants(),
+    ledger: async () =>
+      (
+        await fixture.gw.owner.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM stale_rollup_ranges',
+        )
+      ).rows[0]?.n,
+    trendUnits: async (token: string, daysAgo: number) => {
+      const r = await fixture.gw.graphql<{ salesTrend: { units: string }[] }>(
+        TREND,
+        { r: dayRange(daysAgo) },
+        token,
+      );
+      expect(r.errors).toBeUndefined();
+      return (r.data?.salesTrend ?? []).reduce((sum, x) => sum + Number(x.units), 0);
+    },
+    // Makes the next refresh of the hourly rollup fail, as an outage would.
+    breakRefresh: () =>
+      fixture.gw.owner.query(
+        'ALTER MATERIALIZED VIEW rollup.sales_hourly RENAME TO sales_hourly_moved',
+      ),
+    repairRefresh: () =>
+      fixture.gw.owner.query(
+        'ALTER MATERIALIZED VIEW rollup.sales_hourly_moved RENAME TO sales_hourly',
+      ),
+  };
+  const [a] = fixture.tenants;
+  beforeAll(async () => {
+    fixture.gw = await startTestGateway(kind, env);
+    for (const t of fixture.tenants) await insertTenant(fixture.gw.owner, t);
+    // A sale today, refreshed: the rollups are materialized up to now, so a back-dated write
+    // stays invisible to them until its range is refreshed.
+    await fixture.gw.owner.query(
+      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+       VALUES ($1, $2, now() - interval '1 minute', $3, $4, 1, 1.00, 1.00)`,
+      [a.customerId, uuid(0xf0, 1), a.stores[0]?.id, a.products[0]?.id],
+    );
+    await refreshSalesRollups(fixture.gw.owner, fixture.gw.database.backend, null, null);
+  });
+  afterAll(() => fixture.gw?.close());
+  return fixture;
+}
+
+describe.each(BACKENDS)('the rollup freshness ledger on %s, refreshed after each write', (kind) => {
+  const fixture = freshnessFixture(kind, { ROLLUP_REFRESH: 'after-write' });
+  const { ledger, trendUnits, breakRefresh, repairRefresh } = fixture;
+  const [a, b] = fixture.tenants;
   const store = a.stores[0]?.id ?? '';
   const product = a.products[0]?.id ?? '';
 
-  const ledger = async () =>
-    (await gw.owner.query<{ n: number }>('SELECT count(*)::int AS n FROM stale_rollup_ranges'))
-      .rows[0]?.n;
-  const trendUnits = async (token: string, daysAgo: number) => {
-    const r = await gw.graphql<{ salesTrend: { units: string }[] }>(
-      TREND,
-      { r: dayRange(daysAgo) },
-      token,
-    );
-    expect(r.errors).toBeUndefined();
-    return (r.data?.salesTrend ?? []).reduce((sum, x) => sum + Number(x.units), 0);
-  };
-  // Makes the next refresh of the hourly rollup fail, as an outage between commit and refresh would.
-  const breakRefresh = () =>
-    gw.owner.query('ALTER MATERIALIZED VIEW rollup.sales_hourly RENAME TO sales_hourly_moved');
-  const repairRefresh = () =>
-    gw.owner.query('ALTER MATERIALIZED VIEW rollup.sales_hourly_moved RENAME TO sales_hourly');
-
-  beforeAll(async () => {
-    gw = await startTestGateway(kind);
-    for (const t of [a, b]) await insertTenant(gw.owner, t);
-    // A sale today, refreshed: the rollups are materialized up to now, so a back-dated write
-    // stays invisible to them until its range is refreshed.
-    await gw.owner.query(
-      `INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-       VALUES ($1, $2, now() - interval '1 minute', $3, $4, 1, 1.00, 1.00)`,
-      [a.customerId, uuid(0xf0, 1), store, product],
-    );
-    await refreshSalesRollups(gw.owner, gw.database.backend, null, null);
-  });
-  afterAll(() => gw?.close());
-
   it('lets the gateway role add and see entries of its own tenant only, never erase them', async () => {
-    await gw.owner.query(
+    await fixture.gw.owner.query(
       `INSERT INTO stale_rollup_ranges (customer_id, id, range_start, range_end)
        VALUES ($1, gen_random_uuid(), now() - interval '1 hour', now())`,
       [b.customerId],
     );
     const settings = { 'app.customer_id': a.customerId, 'app.role': 'admin', 'app.store_ids': '*' };
-    const outcome = await asGateway(gw.owner, settings, async (query) => {
+    const outcome = await asGateway(fixture.gw.owner, settings, async (query) => {
       const attempt = (statement: string) =>
         query(statement).then(
           () => 'ok',
@@ -94,7 +110,7 @@ describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
         ),
       };
     });
-    await gw.owner.query('DELETE FROM stale_rollup_ranges');
+    await fixture.gw.owner.query('DELETE FROM stale_rollup_ranges');
     expect(outcome).toEqual({
       own: 'ok',
       other: '42501',
@@ -106,12 +122,12 @@ describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
   it.runIf(kind === 'timescale')(
     'reports a write whose refresh failed as accepted; its retry leaves the rollup fresh',
     async () => {
-      const token = await gw.token(a.customerId, 'admin');
+      const token = await fixture.gw.token(a.customerId, 'admin');
       const lines = sales(0xf1, 200, 5, store, product);
       await breakRefresh();
       let first;
       try {
-        first = await gw.graphql(RECORD, { s: lines }, token);
+        first = await fixture.gw.graphql(RECORD, { s: lines }, token);
       } finally {
         await repairRefresh();
       }
@@ -120,7 +136,7 @@ describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
       expect(await ledger()).toBe(1);
       expect(await trendUnits(token, 200)).toBe(0);
 
-      const retry = await gw.graphql(RECORD, { s: lines }, token);
+      const retry = await fixture.gw.graphql(RECORD, { s: lines }, token);
       expect(retry.data).toEqual({ recordSales: { accepted: 0, duplicates: 5 } });
       expect(await trendUnits(token, 200)).toBe(15);
       expect(await ledger()).toBe(0);
@@ -130,16 +146,20 @@ describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
   it.runIf(kind === 'timescale')(
     'refreshes what a failed refresh left stale on the next maintenance run',
     async () => {
-      const token = await gw.token(a.customerId, 'admin');
+      const token = await fixture.gw.token(a.customerId, 'admin');
       await breakRefresh();
       try {
-        const r = await gw.graphql(RECORD, { s: sales(0xf2, 150, 4, store, product) }, token);
+        const r = await fixture.gw.graphql(
+          RECORD,
+          { s: sales(0xf2, 150, 4, store, product) },
+          token,
+        );
         expect(r.data).toEqual({ recordSales: { accepted: 4, duplicates: 0 } });
       } finally {
         await repairRefresh();
       }
       expect(await trendUnits(token, 150)).toBe(0);
-      await gw.database.runMaintenance();
+      await fixture.gw.database.runMaintenance();
       expect(await ledger()).toBe(0);
       expect(await trendUnits(token, 150)).toBe(12);
     },
@@ -148,23 +168,66 @@ describe.each(BACKENDS)('the rollup freshness ledger on %s', (kind) => {
   it.runIf(kind === 'postgres')(
     'drains at start what a process stopped between commit and refresh left behind',
     async () => {
-      await gw.owner.query(
+      await fixture.gw.owner.query(
         `INSERT INTO stale_rollup_ranges (customer_id, id, range_start, range_end)
          VALUES ($1, gen_random_uuid(), now() - interval '2 days', now() - interval '1 day')`,
         [a.customerId],
       );
       expect(await ledger()).toBe(1);
-      const restarted = await openDatabase(gw.config, createLogger('silent'));
+      const restarted = await openDatabase(fixture.gw.config, createLogger('silent'));
       await restarted.close();
       expect(await ledger()).toBe(0);
     },
   );
 
   it('leaves no entry behind after a write whose refresh succeeded', async () => {
-    const token = await gw.token(a.customerId, 'admin');
-    const r = await gw.graphql(RECORD, { s: sales(0xf3, 100, 2, store, product) }, token);
+    const token = await fixture.gw.token(a.customerId, 'admin');
+    const r = await fixture.gw.graphql(RECORD, { s: sales(0xf3, 100, 2, store, product) }, token);
     expect(r.data).toEqual({ recordSales: { accepted: 2, duplicates: 0 } });
     expect(await ledger()).toBe(0);
     expect(await trendUnits(token, 100)).toBe(6);
+  });
+});
+
+describe('the rollup freshness ledger on timescale, refreshed before the next read', () => {
+  const fixture = freshnessFixture('timescale', { ROLLUP_REFRESH: 'before-read' });
+  const { ledger, trendUnits, breakRefresh, repairRefresh } = fixture;
+  const [a] = fixture.tenants;
+  const store = a.stores[0]?.id ?? '';
+  const product = a.products[0]?.id ?? '';
+
+  it('leaves what writes made stale for the next read, which includes every one of them', async () => {
+    const token = await fixture.gw.token(a.customerId, 'admin');
+    for (const [group, count] of [
+      [0xe1, 3],
+      [0xe2, 4],
+      [0xe3, 5],
+    ] as const) {
+      const r = await fixture.gw.graphql(
+        RECORD,
+        { s: sales(group, 90, count, store, product) },
+        token,
+      );
+      expect(r.data).toEqual({ recordSales: { accepted: count, duplicates: 0 } });
+    }
+    expect(await ledger()).toBe(3);
+    const [first, second] = await Promise.all([trendUnits(token, 90), trendUnits(token, 90)]);
+    expect([first, second]).toEqual([36, 36]);
+    expect(await ledger()).toBe(0);
+  });
+
+  it('answers while the refresh fails and refreshes on the first read after it works again', async () => {
+    const token = await fixture.gw.token(a.customerId, 'admin');
+    const r = await fixture.gw.graphql(RECORD, { s: sales(0xe4, 80, 2, store, product) }, token);
+    expect(r.data).toEqual({ recordSales: { accepted: 2, duplicates: 0 } });
+    await breakRefresh();
+    try {
+      expect(await trendUnits(token, 80)).toBe(0);
+    } finally {
+      await repairRefresh();
+    }
+    expect(await ledger()).toBe(1);
+    expect(await trendUnits(token, 80)).toBe(6);
+    expect(await ledger()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
 import { detectBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
-import { refreshStaleRollups } from './freshness.js';
+import { RefreshBeforeRead, refreshStaleRollups } from './freshness.js';
 import { Maintenance } from './maintenance.js';
 
 /** The gateway's database: the pool, which backend it is, and its upkeep. */
@@ -13,6 +13,8 @@ export interface Database {
   embedded: EmbeddedDatabase | null;
   /** Who runs the upkeep (refresh, archive, compression, retention) and how it stands. */
   maintenance: Maintenance;
+  /** Where ROLLUP_REFRESH=before-read on TimescaleDB: the refreshes that wait for reads. */
+  refreshBeforeRead: RefreshBeforeRead | null;
   /** One round of upkeep where the gateway runs it; then reads back its status. */
   runMaintenance(): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +59,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       backend,
       embedded,
       maintenance,
+      refreshBeforeRead:
+        backend === 'timescale' && config.rollupRefresh === 'before-read'
+          ? new RefreshBeforeRead(pool, backend)
+          : null,
       runMaintenance: () => maintenance.run(),
       async close() {
         await pool.end();

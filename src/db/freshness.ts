@@ -15,11 +15,10 @@ interface StaleRange {
   to: Date;
 }
 
-/** Only the entries of one tenant whose range lies within `[from, to)`. */
+/** Only the entries of one tenant: all of them, or those whose range lies within `[from, to)`. */
 interface DrainScope {
   customerId: string;
-  from: Date;
-  to: Date;
+  within?: { from: Date; to: Date };
 }
 
 /**
@@ -41,14 +40,19 @@ function mergeRanges(ranges: readonly StaleRange[]): Array<{ from: Date; to: Dat
 
 async function staleRanges(pool: Queryable, scope: DrainScope | null): Promise<StaleRange[]> {
   const { rows } = await pool.query<StaleRange>(
-    scope
+    scope?.within
       ? sql`/* staleRangesOfWrite */
           SELECT id::text AS "id", range_start AS "from", range_end AS "to"
           FROM stale_rollup_ranges
           WHERE customer_id = ${scope.customerId}
-            AND range_start >= ${scope.from} AND range_end <= ${scope.to}
+            AND range_start >= ${scope.within.from} AND range_end <= ${scope.within.to}
           LIMIT ${DRAIN_BATCH}`
-      : sql`/* staleRanges */
+      : scope
+        ? sql`/* staleRangesOfTenant */
+          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
+          FROM stale_rollup_ranges WHERE customer_id = ${scope.customerId}
+          ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`
+        : sql`/* staleRanges */
           SELECT id::text AS "id", range_start AS "from", range_end AS "to"
           FROM stale_rollup_ranges ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`,
   );
@@ -81,11 +85,58 @@ export async function refreshStaleRollups(
   }
 }
 
+/**
+ * Tenants whose writes left their sales rollups stale, refreshed before the tenant's next read
+ * rather than after each write: a burst of uploads then pays one refresh of the span it
+ * touched instead of one per batch. Sound only where this process makes every write and every
+ * read of the database (the embedded one): another process's reads would not wait for it.
+ */
+export class RefreshBeforeRead {
+  private readonly pending = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly pool: Queryable,
+    private readonly backend: Backend,
+  ) {}
+
+  /** Notes that a committed write of the tenant left rollups stale. */
+  written(customerId: string): void {
+    this.pending.add(customerId);
+  }
+
+  /**
+   * Returns once the tenant's rollups include every write committed before the call. A refresh
+   * already running may have read the ledger before such a write, so it is awaited and the
+   * tenant looked at again; concurrent reads share one refresh. A refresh that fails keeps the
+   * tenant marked (and the ledger its entries) and rejects.
+   */
+  async beforeRead(customerId: string): Promise<void> {
+    for (;;) {
+      const running = this.running.get(customerId);
+      if (running) {
+        await running;
+        continue;
+      }
+      if (!this.pending.delete(customerId)) return;
+      const refresh = refreshStaleRollups(this.pool, this.backend, { customerId })
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          this.pending.add(customerId);
+          throw error;
+        })
+        .finally(() => this.running.delete(customerId));
+      this.running.set(customerId, refresh);
+    }
+  }
+}
+
 /** What a resolver may do about rollups: say what its writes made stale. */
 export interface RollupFreshness {
   /**
    * Records, in the request's transaction, that the tenant's sales rollups are stale for
-   * `[from, to)`, and refreshes them once the transaction commits.
+   * `[from, to)`, and refreshes them once the transaction commits (or, with `beforeRead`,
+   * before the tenant's next read).
    */
   markSalesStale(from: Date, to: Date): Promise<void>;
 }
@@ -95,6 +146,8 @@ export interface FreshnessOptions {
   pool: Pool;
   backend: Backend;
   customerId: string;
+  /** Where set, the refresh waits for the tenant's next read instead of following the commit. */
+  beforeRead: RefreshBeforeRead | null;
   /** Told about a refresh that failed after commit; the ledger keeps its entry for a retry. */
   onRefreshFailed(error: unknown): void;
 }
@@ -114,8 +167,13 @@ export function rollupFreshness(db: RequestDb, options: FreshnessOptions): Rollu
       await db.query(sql`/* markSalesStale */
         INSERT INTO stale_rollup_ranges (customer_id, id, range_start, range_end)
         VALUES (app.current_customer_id(), ${randomUUID()}, ${from}, ${to})`);
+      const { beforeRead } = options;
+      if (beforeRead) {
+        db.onCommit(async () => beforeRead.written(options.customerId));
+        return;
+      }
       db.onCommit(async () => {
-        const scope = { customerId: options.customerId, from, to };
+        const scope = { customerId: options.customerId, within: { from, to } };
         await refreshStaleRollups(options.pool, options.backend, scope).catch(
           options.onRefreshFailed,
         );

@@ -32,6 +32,7 @@ import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { useRequestSizeLimits } from './request-size.js';
+import { useRefreshBeforeRead } from './refresh-before-read.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
@@ -134,6 +135,7 @@ export function createGateway(options: AppOptions): Gateway {
           pool: database.pool,
           backend: database.backend,
           customerId: viewer.customerId,
+          beforeRead: database.refreshBeforeRead,
           onRefreshFailed: (error) =>
             logger.error({ err: error }, 'rollup refresh after commit failed; retried later'),
         }),
@@ -168,6 +170,9 @@ export function createGateway(options: AppOptions): Gateway {
       useDocumentLimits(config.limits),
       usePageSizeLimit(),
       useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
+      ...(database.refreshBeforeRead
+        ? [useRefreshBeforeRead(database.refreshBeforeRead, logger)]
+        : []),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry),
