@@ -97,15 +97,34 @@ export function listCategories(db: RequestDb) {
 }
 
 /**
- * Store ids by code, batched per request (null for an unknown code). Row-level security hides
- * the codes of other tenants and of stores outside the caller's scope, so they are unknown.
+ * The ids of the tenant's stores with these codes. Row-level security hides the codes of other
+ * tenants and of stores outside the caller's scope, so they are absent.
  */
+export async function storeIdsByCode(
+  db: RequestDb,
+  codes: readonly string[],
+): Promise<Map<string, string>> {
+  const rows = await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
+    SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`);
+  return new Map(rows.map((r) => [r.code, r.id]));
+}
+
+/** The ids of the tenant's products with these SKUs. */
+export async function productIdsBySku(
+  db: RequestDb,
+  skus: readonly string[],
+): Promise<Map<string, string>> {
+  const rows = await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
+    SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);
+  return new Map(rows.map((r) => [r.sku, r.id]));
+}
+
+/** Store ids by code, batched per request (null for an unknown or hidden code). */
 export const storeIdByCode = defineLoader<string, string | null>(
   'storeIdByCode',
   async (db, codes) => {
-    const rows = await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
-    SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`);
-    return byKey(codes, rows, (r) => r.code).map((r) => r?.id ?? null);
+    const ids = await storeIdsByCode(db, codes);
+    return codes.map((code) => ids.get(code) ?? null);
   },
 );
 
@@ -113,8 +132,7 @@ export const storeIdByCode = defineLoader<string, string | null>(
 export const productIdBySku = defineLoader<string, string | null>(
   'productIdBySku',
   async (db, skus) => {
-    const rows = await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
-    SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);
-    return byKey(skus, rows, (r) => r.sku).map((r) => r?.id ?? null);
+    const ids = await productIdsBySku(db, skus);
+    return skus.map((sku) => ids.get(sku) ?? null);
   },
 );

@@ -1,6 +1,6 @@
-import sql from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
+import { productIdsBySku, storeIdsByCode } from './catalog-store.js';
 
 /** A line naming its store and product by id or by the tenant's own code and SKU. */
 export interface CatalogRefs {
@@ -34,16 +34,8 @@ export async function resolveCatalogRefs(
 ): Promise<ResolvedRefs[]> {
   const codes = [...new Set(lines.flatMap((l) => (l.storeCode == null ? [] : [l.storeCode])))];
   const skus = [...new Set(lines.flatMap((l) => (l.sku == null ? [] : [l.sku])))];
-  const stores = codes.length
-    ? await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
-        SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`)
-    : [];
-  const products = skus.length
-    ? await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
-        SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`)
-    : [];
-  const storeByCode = new Map(stores.map((s) => [s.code, s.id]));
-  const productBySku = new Map(products.map((p) => [p.sku, p.id]));
+  const storeByCode = codes.length ? await storeIdsByCode(db, codes) : new Map<string, string>();
+  const productBySku = skus.length ? await productIdsBySku(db, skus) : new Map<string, string>();
   return lines.map((line) => {
     const storeId =
       line.storeCode == null ? line.storeId?.toLowerCase() : storeByCode.get(line.storeCode);
