@@ -23,6 +23,7 @@ import {
   type PersistedQueryStore,
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
+import { useCompiledExecution } from './compiled-execution.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
@@ -101,6 +102,9 @@ export function createGateway(options: AppOptions): Gateway {
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     batching: false,
+    // useRequestSizeLimits bounds bodies (MAX_BODY_BYTES) without streaming each one through
+    // a transform as Yoga's own limit does.
+    maxRequestBodySize: false,
     extraParamNames: ['documentId'],
     landingPage: false,
     logging: logger,
@@ -168,6 +172,7 @@ export function createGateway(options: AppOptions): Gateway {
       useDocumentLimits(config.limits),
       usePageSizeLimit(),
       useHiddenSuggestions((request) => authenticate.verified(request)?.role === 'partner'),
+      useCompiledExecution(),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry),
