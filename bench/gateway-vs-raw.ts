@@ -3,9 +3,12 @@
  * same bearer token, runs the same SQL (the project's own statements) in the same tenant
  * transaction and returns the same JSON; and the response cache's hits against its misses.
  * Each server runs in a process of its own (autocannon stays in this one); rounds alternate.
- *   npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5] [--connections 10]
+ * The gateway runs as deployed: `node dist/main.js` with NODE_ENV=production (build first).
+ *   npm run build && npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5]
+ *     [--connections 10]
  *     [--trend-database URL]   (a seeded database for the cache's 30-day trend; default: the
  *                               scratch database this benchmark seeds)
+ *     [--cpu-prof DIR]         (the gateways write V8 CPU profiles there when stopped)
  * The scratch database is created on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)
  * and dropped at the end. Figures go to bench/results/gateway-vs-raw.md.
  */
@@ -31,8 +34,6 @@ import { LoaderCache } from '../src/loaders.js';
 import { createLogger } from '../src/logger.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { seedDatabase } from '../src/seed/index.js';
-import { createTokenVerifier } from '../src/auth/tokens.js';
-import { createGateway, listen } from '../src/server/app.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     'trend-database': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -49,6 +51,7 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const ISSUER = 'shelfops-dev';
 const AUDIENCE = 'shelfops-gateway';
 const POOL = 10;
+const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 const STORES = '{ stores(first: 10) { edges { node { id } } } }';
 const INVENTORY =
@@ -144,29 +147,6 @@ async function serveRaw(url: string): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function serveGateway(url: string, cacheTtl: string): Promise<number> {
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: SECRET,
-    DATABASE_URL: url,
-    DB_POOL_MAX: String(POOL),
-    MIGRATE_ON_START: 'false',
-    RATE_LIMIT_REQUESTS: '0',
-    RESPONSE_CACHE_TTL_SECONDS: cacheTtl,
-  });
-  const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger);
-  const gateway = createGateway({
-    config,
-    database,
-    verifier: await createTokenVerifier(config.jwt),
-    logger,
-  });
-  const server = await listen(gateway, '127.0.0.1', 0);
-  return (server.address() as AddressInfo).port;
-}
-
 // ---------------------------------------------------------------- measuring (this process)
 
 interface Child {
@@ -174,10 +154,11 @@ interface Child {
   process: ChildProcess;
 }
 
-function start(kind: 'raw' | 'gateway' | 'gateway-cached', database: string): Promise<Child> {
+/** The raw handler: this file again, in a process of its own. */
+function startRaw(database: string): Promise<Child> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', kind, '--database', database],
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', 'raw', '--database', database],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -185,8 +166,49 @@ function start(kind: 'raw' | 'gateway' | 'gateway-cached', database: string): Pr
       const port = /listening (\d+)/.exec(chunk.toString())?.[1];
       if (port) resolve({ url: `http://127.0.0.1:${port}`, process: child });
     });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`raw server exited (${code})`)));
   });
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The gateway as deployed: the compiled start, in production, ready once /health answers. */
+async function startGateway(database: string, cacheTtlSeconds: number): Promise<Child> {
+  const port = await freePort();
+  const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...profile, DIST_MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      JWT_SECRET: SECRET,
+      DATABASE_URL: database,
+      DB_POOL_MAX: String(POOL),
+      MIGRATE_ON_START: 'false',
+      RATE_LIMIT_REQUESTS: '0',
+      RESPONSE_CACHE_TTL_SECONDS: String(cacheTtlSeconds),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode})`);
+    const up = await fetch(`${url}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (up) return { url, process: child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('gateway did not start within 30 s');
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -314,19 +336,20 @@ async function main(): Promise<void> {
       role: 'analyst',
     });
 
-    const raw = await start('raw', scratch.url);
-    const gateway = await start('gateway', scratch.url);
-    const gatewayCached = await start('gateway-cached', scratch.url);
+    const raw = await startRaw(scratch.url);
+    const gateway = await startGateway(scratch.url, 0);
+    const gatewayCached = await startGateway(scratch.url, 300);
     children.push(raw, gateway, gatewayCached);
 
     print('# Gateway against a minimal node:http + pg handler, and the response cache');
     print('');
     print(
-      `\`npx tsx bench/gateway-vs-raw.ts\` — plain PostgreSQL server (pool of ${POOL} each), ` +
+      `\`npm run build && npx tsx bench/gateway-vs-raw.ts\` — plain PostgreSQL server (pool of ${POOL} each), ` +
         `${seeded.transactions} sale lines / 20 stores / 50 products of one tenant, ` +
         `autocannon ${connections} connections, ${rounds} alternated rounds of ${seconds} s ` +
-        `per server after a warm-up; each server in a process of its own (NODE_ENV=production, ` +
-        `tsx). The raw handler verifies the same HS256 bearer token with jose (key imported ` +
+        `per server after a warm-up; each server in a process of its own. The gateway runs as ` +
+        `deployed: compiled, \`node dist/main.js\`, NODE_ENV=production, default LOG_LEVEL ` +
+        `and maintenance, no rate limit; the raw handler runs under tsx. The raw handler verifies the same HS256 bearer token with jose (key imported ` +
         `once), runs the project's own statements (listStores; listLatestInventory, stores, ` +
         `products and velocity by id batch) in one transaction under the same tenant context ` +
         `(set_config as shelfops_gateway, RLS) and writes the same JSON. The gateway runs with ` +
@@ -394,7 +417,7 @@ async function main(): Promise<void> {
     // request, so the key differs and the SQL is the same) against hits (one token repeated).
     const trendUrl = args['trend-database'] ?? scratch.url;
     const trendTenant = await firstTenant(trendUrl);
-    const cached = args['trend-database'] ? await start('gateway-cached', trendUrl) : gatewayCached;
+    const cached = args['trend-database'] ? await startGateway(trendUrl, 300) : gatewayCached;
     if (cached !== gatewayCached) children.push(cached);
     const to = trendTenant.end;
     const from = new Date(to.getTime() - 30 * 86_400_000);
@@ -478,13 +501,8 @@ async function firstTenantLines(url: string, customerId: string): Promise<number
   return Number(rows[0]?.n ?? 0);
 }
 
-if (args.serve) {
-  const url = args.database ?? '';
-  const port =
-    args.serve === 'raw'
-      ? await serveRaw(url)
-      : await serveGateway(url, args.serve === 'gateway-cached' ? '300' : '0');
-  // A clean exit, so `node --cpu-prof` writes its profile when the benchmark stops the server.
+if (args.serve === 'raw') {
+  const port = await serveRaw(args.database ?? '');
   process.once('SIGTERM', () => process.exit(0));
   process.stdout.write(`listening ${port}\n`);
 } else {
