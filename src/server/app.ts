@@ -175,7 +175,7 @@ export function createGateway(options: AppOptions): Gateway {
       useCompiledExecution(),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
-      ...createResponseCache(config, redis, logger, metrics.registry),
+      ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
