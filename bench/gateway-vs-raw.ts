@@ -3,7 +3,8 @@
  * same bearer token, runs the same SQL (the project's own statements) in the same tenant
  * transaction and returns the same JSON; and the response cache's hits against its misses.
  * Each server runs in a process of its own (autocannon stays in this one); rounds alternate.
- * The gateway runs as deployed: `node dist/main.js` with NODE_ENV=production (build first).
+ * The gateway runs as deployed: `npm run start:prod`'s node command (the compiled dist/main.js
+ * and its V8 flags) with NODE_ENV=production (build first).
  *   npm run build && npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5]
  *     [--connections 10]
  *     [--trend-database URL]   (a seeded database for the cache's 30-day trend; default: the
@@ -51,7 +52,12 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const ISSUER = 'shelfops-dev';
 const AUDIENCE = 'shelfops-gateway';
 const POOL = 10;
-const DIST_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// The production start's own node flags and script (`npm run start:prod`), as deployed.
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+const START_PROD = (PACKAGE.scripts['start:prod'] ?? '').split(' ').slice(1);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const STORES = '{ stores(first: 10) { edges { node { id } } } }';
 const INVENTORY =
@@ -182,7 +188,8 @@ async function freePort(): Promise<number> {
 async function startGateway(database: string, cacheTtlSeconds: number): Promise<Child> {
   const port = await freePort();
   const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
-  const child = spawn(process.execPath, [...profile, DIST_MAIN], {
+  const child = spawn(process.execPath, [...profile, ...START_PROD], {
+    cwd: ROOT,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -348,7 +355,8 @@ async function main(): Promise<void> {
         `${seeded.transactions} sale lines / 20 stores / 50 products of one tenant, ` +
         `autocannon ${connections} connections, ${rounds} alternated rounds of ${seconds} s ` +
         `per server after a warm-up; each server in a process of its own. The gateway runs as ` +
-        `deployed: compiled, \`node dist/main.js\`, NODE_ENV=production, default LOG_LEVEL ` +
+        `deployed: compiled, \`${PACKAGE.scripts['start:prod']}\` (npm run start:prod), ` +
+        `NODE_ENV=production, default LOG_LEVEL ` +
         `and maintenance, no rate limit; the raw handler runs under tsx. The raw handler verifies the same HS256 bearer token with jose (key imported ` +
         `once), runs the project's own statements (listStores; listLatestInventory, stores, ` +
         `products and velocity by id batch) in one transaction under the same tenant context ` +
