@@ -19,14 +19,14 @@ export interface ResponseCacheOptions {
   logger: Logger;
 }
 
-/** What the cache did for one request: served `data` (JSON) from the cache, or stored it. */
+/** What the cache did for one request: served `body` (a hit's answer) or stored it. */
 interface Outcome {
   hit: boolean;
-  data: string;
+  body: string;
 }
 
 // Part of every key: entries written in another format are never read.
-const KEY_FORMAT = 'data-json-1';
+const KEY_FORMAT = 'answer-json-1';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -61,25 +61,29 @@ function cacheKey(viewer: Viewer, version: string, params: GraphQLParams): strin
   );
 }
 
+/** The answer of a hit as sent: the data and `extensions.responseCache.hit`. */
+function hitBody(data: unknown): string {
+  return JSON.stringify({ data, extensions: { responseCache: { hit: true } } });
+}
+
 /**
- * An answer whose data is already JSON: Yoga writes it with the result's own `stringify`,
- * which splices the stored bytes in rather than parsing and serializing them again. `data`
- * is parsed only if something reads it (another response format, a plugin). A copy of the
- * result (a plugin adding something) drops the non-enumerable `stringify` and is serialized
- * as any other.
+ * The answer of a hit, `body` as stored: Yoga writes it with the result's own `stringify`,
+ * which returns the stored string itself, so a hit neither parses nor serializes nor builds
+ * its answer; `data` is parsed only if something reads it (another response format, a
+ * plugin). A copy of the result (a plugin adding something) drops the non-enumerable
+ * `stringify` and is serialized as any other.
  */
-function answer(data: string, hit: boolean): ExecutionResult {
-  let parsed: ExecutionResult['data'];
+function storedAnswer(body: string): ExecutionResult {
+  let parsed: ExecutionResult | undefined;
   const result = {
     get data() {
-      parsed ??= JSON.parse(data) as ExecutionResult['data'];
-      return parsed;
+      parsed ??= JSON.parse(body) as ExecutionResult;
+      return parsed.data;
     },
-    extensions: { responseCache: { hit } },
+    extensions: { responseCache: { hit: true } },
   };
-  const bytes = `{"data":${data},"extensions":{"responseCache":{"hit":${hit}}}}`;
   Object.defineProperty(result, 'stringify', {
-    value: (value: unknown) => (value === result ? bytes : JSON.stringify(value)),
+    value: (value: unknown) => (value === result ? body : JSON.stringify(value)),
   });
   return result;
 }
@@ -131,11 +135,11 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       const viewer = await authenticate.viewer(request);
       try {
         const key = cacheKey(viewer, await versions.current(viewer.customerId), params);
-        const data = await store.get(key);
-        if (data !== null) {
+        const body = await store.get(key);
+        if (body !== null) {
           responseCacheLookups.inc({ outcome: 'hit' });
-          outcomes.set(request, { hit: true, data });
-          setResult(answer(data, true));
+          outcomes.set(request, { hit: true, body });
+          setResult(storedAnswer(body));
           return;
         }
         responseCacheLookups.inc({ outcome: 'miss' });
@@ -163,15 +167,18 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
-          const data = JSON.stringify(result.data);
+          const body = hitBody(result.data);
           try {
-            await store.set(key, data);
+            await store.set(key, body);
           } catch (error) {
             logger.warn({ err: error }, 'could not store a response in the cache');
             return;
           }
-          outcomes.set(context.request, { hit: false, data });
-          setResult(answer(data, false));
+          outcomes.set(context.request, { hit: false, body });
+          setResult({
+            ...result,
+            extensions: { ...result.extensions, responseCache: { hit: false } },
+          });
         },
       };
     },
@@ -181,8 +188,8 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       // Headers are set in place: a new Response around this one's body would be streamed.
       response.headers.set(CACHE_STATUS_HEADER, outcome.hit ? 'HIT' : 'MISS');
       if (request.method !== 'GET' || response.status !== 200) return;
-      // The tag names the data only, so a hit and the miss that stored it share it.
-      const etag = `W/"${sha256(outcome.data)}"`;
+      // The tag names the stored answer, so a hit and the miss that stored it share it.
+      const etag = `W/"${sha256(outcome.body)}"`;
       response.headers.set('etag', etag);
       // Tenant data: only the caller's own cache may keep it, and must revalidate.
       response.headers.set('cache-control', 'private, no-cache');
