@@ -16,7 +16,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
     database: { type: 'string' },
+    body: { type: 'string' },
     seconds: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
@@ -160,11 +163,12 @@ interface Child {
   process: ChildProcess;
 }
 
-/** The raw handler: this file again, in a process of its own. */
-function startRaw(database: string): Promise<Child> {
+/** The raw handler, or the floor (`--body`): this file again, in a process of its own. */
+function startHelper(kind: 'raw' | 'floor', source: string): Promise<Child> {
+  const option = kind === 'raw' ? '--database' : '--body';
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', 'raw', '--database', database],
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', kind, option, source],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -172,8 +176,28 @@ function startRaw(database: string): Promise<Child> {
       const port = /listening (\d+)/.exec(chunk.toString())?.[1];
       if (port) resolve({ url: `http://127.0.0.1:${port}`, process: child });
     });
-    child.once('exit', (code) => reject(new Error(`raw server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
   });
+}
+
+/**
+ * The transport floor: node:http answering every request with the bytes in `file`, so a cache
+ * hit can be compared with what the same client takes for the same answer and no work.
+ */
+async function serveFloor(file: string): Promise<number> {
+  const body = readFileSync(file);
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': body.length,
+      });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
 }
 
 async function freePort(): Promise<number> {
@@ -343,7 +367,7 @@ async function main(): Promise<void> {
       role: 'analyst',
     });
 
-    const raw = await startRaw(scratch.url);
+    const raw = await startHelper('raw', scratch.url);
     const gateway = await startGateway(scratch.url, 0);
     const gatewayCached = await startGateway(scratch.url, 300);
     children.push(raw, gateway, gatewayCached);
@@ -442,14 +466,20 @@ async function main(): Promise<void> {
         role: 'analyst',
         subject: `dashboard-${n}`,
       });
-    const samples = 40;
+    const samples = 60;
     const hitToken = await tokenFor(0);
     const primed = await post(cached, body, hitToken);
+    const answerFile = join(tmpdir(), `gateway-vs-raw-${process.pid}.json`);
+    await writeFile(answerFile, primed.text);
+    const floor = await startHelper('floor', answerFile);
+    children.push(floor);
+    await rm(answerFile);
     const missTokens = await Promise.all(
       Array.from({ length: samples }, (_, n) => tokenFor(n + 1)),
     );
     const hits: number[] = [];
     const misses: number[] = [];
+    const floors: number[] = [];
     let statuses = '';
     for (let n = 0; n < samples; n += 1) {
       let started = performance.now();
@@ -458,6 +488,9 @@ async function main(): Promise<void> {
       started = performance.now();
       const hit = await post(cached, body, hitToken);
       hits.push(performance.now() - started);
+      started = performance.now();
+      await post(floor, body, hitToken);
+      floors.push(performance.now() - started);
       const data = (text: string) => JSON.stringify((JSON.parse(text) as { data: unknown }).data);
       if (miss.cache !== 'MISS' || hit.cache !== 'HIT' || data(hit.text) !== data(primed.text)) {
         statuses = 'UNEXPECTED';
@@ -471,8 +504,10 @@ async function main(): Promise<void> {
     print(
       `Database: ${args['trend-database'] ? 'the seeded benchmark database given with --trend-database' : 'the scratch database above'} ` +
         `(${trendLines} sale lines of the tenant asked about), range ${from.toISOString().slice(0, 10)} → ` +
-        `${to.toISOString().slice(0, 10)}, routed as in production. ${samples} sequential pairs on one ` +
-        `connection, miss then hit (a miss: a token of its own, so a key of its own; same SQL). ` +
+        `${to.toISOString().slice(0, 10)}, routed as in production. ${samples} sequential rounds on one ` +
+        `connection, miss then hit (a miss: a token of its own, so a key of its own; same SQL), ` +
+        `then the transport floor: a node:http server answering the same ${primed.text.length} ` +
+        `bytes without any work, asked by the same client. ` +
         `Every miss said MISS, every hit HIT with the primed answer: ${statuses === '' ? 'yes' : 'NO'}.`,
     );
     print('');
@@ -481,8 +516,13 @@ async function main(): Promise<void> {
     const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? 0;
     print(`| miss | ${median(misses).toFixed(2)} | ${p90(misses).toFixed(2)} |`);
     print(`| hit | ${median(hits).toFixed(2)} | ${p90(hits).toFixed(2)} |`);
+    print(`| transport floor | ${median(floors).toFixed(2)} | ${p90(floors).toFixed(2)} |`);
     print('');
     print(`Hit ÷ miss speed: **${missRatio.toFixed(1)}×** (target ≥ 20×).`);
+    print(
+      `Hit above the floor: ${(median(hits) - median(floors)).toFixed(2)} ms; miss ÷ floor: ` +
+        `${(median(misses) / median(floors)).toFixed(1)}× (the most any hit could reach here).`,
+    );
     print(
       `Hits at ${connections} connections: ${hitLoad.rps.toFixed(0)} req/s, p50 ${hitLoad.p50} ms, ` +
         `p99 ${hitLoad.p99} ms, max RSS ${hitLoad.rss.toFixed(0)} MiB, errors ${hitLoad.errors}.`,
@@ -509,8 +549,9 @@ async function firstTenantLines(url: string, customerId: string): Promise<number
   return Number(rows[0]?.n ?? 0);
 }
 
-if (args.serve === 'raw') {
-  const port = await serveRaw(args.database ?? '');
+if (args.serve) {
+  const port =
+    args.serve === 'raw' ? await serveRaw(args.database ?? '') : await serveFloor(args.body ?? '');
   process.once('SIGTERM', () => process.exit(0));
   process.stdout.write(`listening ${port}\n`);
 } else {
