@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -387,7 +387,8 @@ async function main(): Promise<void> {
         `(set_config as shelfops_gateway, RLS) and writes the same JSON. The gateway runs with ` +
         `its response cache off for this comparison; the third row, for information, is the ` +
         `gateway as configured by default (cache on: the repeated query is a hit). Node ${process.version}, ` +
-        `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+        `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cores ` +
+        `shared with other work (load average ${loadavg()[0]?.toFixed(1)} at the start).`,
     );
     print('');
     for (const [name, query] of [
