@@ -3,16 +3,22 @@
  * same bearer token, runs the same SQL (the project's own statements) in the same tenant
  * transaction and returns the same JSON; and the response cache's hits against its misses.
  * Each server runs in a process of its own (autocannon stays in this one); rounds alternate.
- *   npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5] [--connections 10]
+ * The gateway runs as deployed: `npm run start:prod`'s node command (the compiled dist/main.js
+ * and its V8 flags) with NODE_ENV=production (build first).
+ *   npm run build && npx tsx bench/gateway-vs-raw.ts [--seconds 4] [--rounds 5]
+ *     [--connections 10]
  *     [--trend-database URL]   (a seeded database for the cache's 30-day trend; default: the
  *                               scratch database this benchmark seeds)
+ *     [--cpu-prof DIR]         (the gateways write V8 CPU profiles there when stopped)
  * The scratch database is created on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)
  * and dropped at the end. Figures go to bench/results/gateway-vs-raw.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -31,17 +37,17 @@ import { LoaderCache } from '../src/loaders.js';
 import { createLogger } from '../src/logger.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { seedDatabase } from '../src/seed/index.js';
-import { createTokenVerifier } from '../src/auth/tokens.js';
-import { createGateway, listen } from '../src/server/app.js';
 
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
     database: { type: 'string' },
+    body: { type: 'string' },
     seconds: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     'trend-database': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -49,6 +55,12 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const ISSUER = 'shelfops-dev';
 const AUDIENCE = 'shelfops-gateway';
 const POOL = 10;
+// The production start's own node flags and script (`npm run start:prod`), as deployed.
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+const START_PROD = (PACKAGE.scripts['start:prod'] ?? '').split(' ').slice(1);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const STORES = '{ stores(first: 10) { edges { node { id } } } }';
 const INVENTORY =
@@ -144,29 +156,6 @@ async function serveRaw(url: string): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function serveGateway(url: string, cacheTtl: string): Promise<number> {
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: SECRET,
-    DATABASE_URL: url,
-    DB_POOL_MAX: String(POOL),
-    MIGRATE_ON_START: 'false',
-    RATE_LIMIT_REQUESTS: '0',
-    RESPONSE_CACHE_TTL_SECONDS: cacheTtl,
-  });
-  const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger);
-  const gateway = createGateway({
-    config,
-    database,
-    verifier: await createTokenVerifier(config.jwt),
-    logger,
-  });
-  const server = await listen(gateway, '127.0.0.1', 0);
-  return (server.address() as AddressInfo).port;
-}
-
 // ---------------------------------------------------------------- measuring (this process)
 
 interface Child {
@@ -174,10 +163,12 @@ interface Child {
   process: ChildProcess;
 }
 
-function start(kind: 'raw' | 'gateway' | 'gateway-cached', database: string): Promise<Child> {
+/** The raw handler, or the floor (`--body`): this file again, in a process of its own. */
+function startHelper(kind: 'raw' | 'floor', source: string): Promise<Child> {
+  const option = kind === 'raw' ? '--database' : '--body';
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', kind, '--database', database],
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', kind, option, source],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -187,6 +178,68 @@ function start(kind: 'raw' | 'gateway' | 'gateway-cached', database: string): Pr
     });
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
   });
+}
+
+/**
+ * The transport floor: node:http answering every request with the bytes in `file`, so a cache
+ * hit can be compared with what the same client takes for the same answer and no work.
+ */
+async function serveFloor(file: string): Promise<number> {
+  const body = readFileSync(file);
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': body.length,
+      });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The gateway as deployed: the compiled start, in production, ready once /health answers. */
+async function startGateway(database: string, cacheTtlSeconds: number): Promise<Child> {
+  const port = await freePort();
+  const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...profile, ...START_PROD], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      JWT_SECRET: SECRET,
+      DATABASE_URL: database,
+      DB_POOL_MAX: String(POOL),
+      MIGRATE_ON_START: 'false',
+      RATE_LIMIT_REQUESTS: '0',
+      RESPONSE_CACHE_TTL_SECONDS: String(cacheTtlSeconds),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode})`);
+    const up = await fetch(`${url}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (up) return { url, process: child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('gateway did not start within 30 s');
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -314,25 +367,28 @@ async function main(): Promise<void> {
       role: 'analyst',
     });
 
-    const raw = await start('raw', scratch.url);
-    const gateway = await start('gateway', scratch.url);
-    const gatewayCached = await start('gateway-cached', scratch.url);
+    const raw = await startHelper('raw', scratch.url);
+    const gateway = await startGateway(scratch.url, 0);
+    const gatewayCached = await startGateway(scratch.url, 300);
     children.push(raw, gateway, gatewayCached);
 
     print('# Gateway against a minimal node:http + pg handler, and the response cache');
     print('');
     print(
-      `\`npx tsx bench/gateway-vs-raw.ts\` — plain PostgreSQL server (pool of ${POOL} each), ` +
+      `\`npm run build && npx tsx bench/gateway-vs-raw.ts\` — plain PostgreSQL server (pool of ${POOL} each), ` +
         `${seeded.transactions} sale lines / 20 stores / 50 products of one tenant, ` +
         `autocannon ${connections} connections, ${rounds} alternated rounds of ${seconds} s ` +
-        `per server after a warm-up; each server in a process of its own (NODE_ENV=production, ` +
-        `tsx). The raw handler verifies the same HS256 bearer token with jose (key imported ` +
+        `per server after a warm-up; each server in a process of its own. The gateway runs as ` +
+        `deployed: compiled, \`${PACKAGE.scripts['start:prod']}\` (npm run start:prod), ` +
+        `NODE_ENV=production, default LOG_LEVEL ` +
+        `and maintenance, no rate limit; the raw handler runs under tsx. The raw handler verifies the same HS256 bearer token with jose (key imported ` +
         `once), runs the project's own statements (listStores; listLatestInventory, stores, ` +
         `products and velocity by id batch) in one transaction under the same tenant context ` +
         `(set_config as shelfops_gateway, RLS) and writes the same JSON. The gateway runs with ` +
         `its response cache off for this comparison; the third row, for information, is the ` +
         `gateway as configured by default (cache on: the repeated query is a hit). Node ${process.version}, ` +
-        `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+        `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cores ` +
+        `shared with other work (load average ${loadavg()[0]?.toFixed(1)} at the start).`,
     );
     print('');
     for (const [name, query] of [
@@ -394,7 +450,7 @@ async function main(): Promise<void> {
     // request, so the key differs and the SQL is the same) against hits (one token repeated).
     const trendUrl = args['trend-database'] ?? scratch.url;
     const trendTenant = await firstTenant(trendUrl);
-    const cached = args['trend-database'] ? await start('gateway-cached', trendUrl) : gatewayCached;
+    const cached = args['trend-database'] ? await startGateway(trendUrl, 300) : gatewayCached;
     if (cached !== gatewayCached) children.push(cached);
     const to = trendTenant.end;
     const from = new Date(to.getTime() - 30 * 86_400_000);
@@ -411,14 +467,20 @@ async function main(): Promise<void> {
         role: 'analyst',
         subject: `dashboard-${n}`,
       });
-    const samples = 40;
+    const samples = 60;
     const hitToken = await tokenFor(0);
     const primed = await post(cached, body, hitToken);
+    const answerFile = join(tmpdir(), `gateway-vs-raw-${process.pid}.json`);
+    await writeFile(answerFile, primed.text);
+    const floor = await startHelper('floor', answerFile);
+    children.push(floor);
+    await rm(answerFile);
     const missTokens = await Promise.all(
       Array.from({ length: samples }, (_, n) => tokenFor(n + 1)),
     );
     const hits: number[] = [];
     const misses: number[] = [];
+    const floors: number[] = [];
     let statuses = '';
     for (let n = 0; n < samples; n += 1) {
       let started = performance.now();
@@ -427,6 +489,9 @@ async function main(): Promise<void> {
       started = performance.now();
       const hit = await post(cached, body, hitToken);
       hits.push(performance.now() - started);
+      started = performance.now();
+      await post(floor, body, hitToken);
+      floors.push(performance.now() - started);
       const data = (text: string) => JSON.stringify((JSON.parse(text) as { data: unknown }).data);
       if (miss.cache !== 'MISS' || hit.cache !== 'HIT' || data(hit.text) !== data(primed.text)) {
         statuses = 'UNEXPECTED';
@@ -440,8 +505,10 @@ async function main(): Promise<void> {
     print(
       `Database: ${args['trend-database'] ? 'the seeded benchmark database given with --trend-database' : 'the scratch database above'} ` +
         `(${trendLines} sale lines of the tenant asked about), range ${from.toISOString().slice(0, 10)} → ` +
-        `${to.toISOString().slice(0, 10)}, routed as in production. ${samples} sequential pairs on one ` +
-        `connection, miss then hit (a miss: a token of its own, so a key of its own; same SQL). ` +
+        `${to.toISOString().slice(0, 10)}, routed as in production. ${samples} sequential rounds on one ` +
+        `connection, miss then hit (a miss: a token of its own, so a key of its own; same SQL), ` +
+        `then the transport floor: a node:http server answering the same ${primed.text.length} ` +
+        `bytes without any work, asked by the same client. ` +
         `Every miss said MISS, every hit HIT with the primed answer: ${statuses === '' ? 'yes' : 'NO'}.`,
     );
     print('');
@@ -450,8 +517,13 @@ async function main(): Promise<void> {
     const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? 0;
     print(`| miss | ${median(misses).toFixed(2)} | ${p90(misses).toFixed(2)} |`);
     print(`| hit | ${median(hits).toFixed(2)} | ${p90(hits).toFixed(2)} |`);
+    print(`| transport floor | ${median(floors).toFixed(2)} | ${p90(floors).toFixed(2)} |`);
     print('');
     print(`Hit ÷ miss speed: **${missRatio.toFixed(1)}×** (target ≥ 20×).`);
+    print(
+      `Hit above the floor: ${(median(hits) - median(floors)).toFixed(2)} ms; miss ÷ floor: ` +
+        `${(median(misses) / median(floors)).toFixed(1)}× (the most any hit could reach here).`,
+    );
     print(
       `Hits at ${connections} connections: ${hitLoad.rps.toFixed(0)} req/s, p50 ${hitLoad.p50} ms, ` +
         `p99 ${hitLoad.p99} ms, max RSS ${hitLoad.rss.toFixed(0)} MiB, errors ${hitLoad.errors}.`,
@@ -479,12 +551,8 @@ async function firstTenantLines(url: string, customerId: string): Promise<number
 }
 
 if (args.serve) {
-  const url = args.database ?? '';
   const port =
-    args.serve === 'raw'
-      ? await serveRaw(url)
-      : await serveGateway(url, args.serve === 'gateway-cached' ? '300' : '0');
-  // A clean exit, so `node --cpu-prof` writes its profile when the benchmark stops the server.
+    args.serve === 'raw' ? await serveRaw(args.database ?? '') : await serveFloor(args.body ?? '');
   process.once('SIGTERM', () => process.exit(0));
   process.stdout.write(`listening ${port}\n`);
 } else {

@@ -98,6 +98,73 @@ describe.each(BACKENDS)('response cache (in memory) on %s', (kind) => {
     expect(metrics).toMatch(/shelfops_response_cache_lookups_total\{outcome="miss"\} [1-9]/);
   });
 
+  it('sends a hit as the stored bytes, unparsed, never reaching execution', async () => {
+    const token = await gw.token(a.customerId, 'admin');
+    const query = `{ stores(first: 2) { edges { node { id } } } }`;
+    const missed = await gw.graphql(query, {}, token);
+    expect(cacheStatus(missed).hit).toBe(false);
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
+    expect(response.headers.get('x-shelfops-cache')).toBe('HIT');
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await response.text()).toBe(
+      JSON.stringify({ data: missed.data, extensions: { responseCache: { hit: true } } }),
+    );
+  });
+
+  it('checks the token, the rate limit and the persisted-operation policy on hits too', async () => {
+    const limited = await startTestGateway(kind, {
+      ...CACHE_ON,
+      RATE_LIMIT_REQUESTS: '3',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
+    try {
+      await insertTenants(limited.owner, [a]);
+      const token = await limited.token(a.customerId);
+      const query = `{ stores(first: 1) { edges { node { id } } } }`;
+      expect(cacheStatus(await limited.graphql(query, {}, token)).hit).toBe(false);
+      expect(cacheStatus(await limited.graphql(query, {}, token)).hit).toBe(true);
+      // A token that does not verify gets 401, whatever is cached for the query.
+      const forged = await limited.graphql(query, {}, `${token.slice(0, -4)}AAAA`);
+      expect(forged.status).toBe(401);
+      expect(forged.headers.get('x-shelfops-cache')).toBeNull();
+      // A partner of the same tenant may not send the text an analyst has cached.
+      const partner = await limited.graphql(
+        query,
+        {},
+        await limited.token(a.customerId, 'partner'),
+      );
+      expect(partner.status).toBe(403);
+      expect(partner.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_ONLY');
+      // The tenant's fourth request in the window is refused, not served from the cache.
+      const refused = await limited.graphql(query, {}, token);
+      expect(refused.status).toBe(429);
+      expect(refused.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      expect(refused.headers.get('x-shelfops-cache')).toBeNull();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('registers an automatic persisted query whose answer came from the cache', async () => {
+    const token = await gw.token(a.customerId);
+    const query = `{ stores(first: 3) { edges { cursor } } }`;
+    const hash = createHash('sha256').update(query).digest('hex');
+    const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+    const missed = await gw.graphql(query, {}, token);
+    expect(cacheStatus(missed).hit).toBe(false);
+    const notYet = await gw.post({ extensions }, token);
+    expect(notYet.errors?.[0]?.extensions?.['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const registering = await gw.post({ query, extensions }, token);
+    expect(cacheStatus(registering)).toMatchObject({ header: 'HIT', hit: true });
+    const byHash = await gw.post({ extensions }, token);
+    expect(cacheStatus(byHash)).toMatchObject({ header: 'HIT', hit: true });
+    expect(byHash.data).toEqual(missed.data);
+  });
+
   it('keeps twin tenants apart: same ids, same query, each its own answer', async () => {
     const tokenA = await gw.token(a.customerId);
     const tokenB = await gw.token(b.customerId);

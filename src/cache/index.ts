@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +19,7 @@ export function createResponseCache(
   redis: Redis | null,
   logger: Logger,
   registry: Registry,
+  authenticate: RequestAuthenticator,
 ): Plugin<GraphQLContext>[] {
   const { ttlSeconds, maxBytes } = config.responseCache;
   if (ttlSeconds === 0) return [];
@@ -29,6 +31,7 @@ export function createResponseCache(
         ? redisResponseStore(redis, prefix, { ttlSeconds })
         : memoryResponseStore({ ttlSeconds, maxBytes }),
       versions: redis ? redisDataVersions(redis, prefix) : memoryDataVersions(),
+      authenticate,
       logger,
     }),
   ];

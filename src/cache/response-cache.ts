@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { getOperationAST, print, type DocumentNode, type ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, type ExecutionResult } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { GraphQLContext } from '../context.js';
 import type { Logger } from '../logger.js';
@@ -14,14 +15,18 @@ export const CACHE_STATUS_HEADER = 'x-shelfops-cache';
 export interface ResponseCacheOptions {
   store: ResponseStore;
   versions: DataVersions;
+  authenticate: RequestAuthenticator;
   logger: Logger;
 }
 
-/** What the cache did for one request: served `body` from the cache (hit) or stored it. */
+/** What the cache did for one request: served `body` (a hit's answer) or stored it. */
 interface Outcome {
   hit: boolean;
   body: string;
 }
+
+// Part of every key: entries written in another format are never read.
+const KEY_FORMAT = 'answer-json-1';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -43,8 +48,44 @@ function viewerKey(viewer: Viewer, version: string): unknown[] {
   return [viewer.customerId, viewer.role, stores, viewer.subject, version];
 }
 
-function withStatus(result: ExecutionResult, hit: boolean): ExecutionResult {
-  return { ...result, extensions: { ...result.extensions, responseCache: { hit } } };
+/** The cache key of an operation: the viewer, the data version, the document and variables. */
+function cacheKey(viewer: Viewer, version: string, params: GraphQLParams): string {
+  return sha256(
+    JSON.stringify([
+      KEY_FORMAT,
+      ...viewerKey(viewer, version),
+      params.query ?? null,
+      params.operationName ?? null,
+      stableJson(params.variables ?? {}),
+    ]),
+  );
+}
+
+/** The answer of a hit as sent: the data and `extensions.responseCache.hit`. */
+function hitBody(data: unknown): string {
+  return JSON.stringify({ data, extensions: { responseCache: { hit: true } } });
+}
+
+/**
+ * The answer of a hit, `body` as stored: Yoga writes it with the result's own `stringify`,
+ * which returns the stored string itself, so a hit neither parses nor serializes nor builds
+ * its answer; `data` is parsed only if something reads it (another response format, a
+ * plugin). A copy of the result (a plugin adding something) drops the non-enumerable
+ * `stringify` and is serialized as any other.
+ */
+function storedAnswer(body: string): ExecutionResult {
+  let parsed: ExecutionResult | undefined;
+  const result = {
+    get data() {
+      parsed ??= JSON.parse(body) as ExecutionResult;
+      return parsed.data;
+    },
+    extensions: { responseCache: { hit: true } },
+  };
+  Object.defineProperty(result, 'stringify', {
+    value: (value: unknown) => (value === result ? body : JSON.stringify(value)),
+  });
+  return result;
 }
 
 /** Whether an If-None-Match header names `etag` (weak comparison, as for GET). */
@@ -57,26 +98,25 @@ function matchesEtag(header: string | null, etag: string): boolean {
 
 /**
  * Caches the answers of queries (never mutations or subscriptions) that have no error, keyed
- * by the viewer (tenant, role, store scope, subject), the tenant's data version, the
- * operation and its variables. A committed mutation bumps the tenant's version, so the next
- * read misses and sees the write. Must come after the request-transaction plugin: its
- * `onExecuteDone` then runs after the commit (and the work scheduled after it), and the
- * bump is done before the mutation's answer is sent. Hits are served at execution, after
- * authentication, persisted-operation policy, rate limit, document and cost limits.
+ * by the viewer (tenant, role, store scope, subject), the tenant's data version, the document
+ * text, operation name and variables. A committed mutation bumps the tenant's version, so the
+ * next read misses and sees the write. Must come after the request-transaction plugin: its
+ * `onExecuteDone` then runs after the commit (and the work scheduled after it), and the bump
+ * is done before the mutation's answer is sent.
+ *
+ * Hits are served when the parameters are known (`onParams`), after authentication, the rate
+ * limit, the persisted-operation policy (which has replaced a hash by its document) and the
+ * document size limit, and before parsing, validation, the context and execution, which a
+ * hit does not need: the depth, alias, directive, token, page-size and cost limits, the
+ * introspection rule and the role checks depend on nothing but the document, the operation
+ * name, the variables and the viewer's role, all part of the key, so the request that stored
+ * an answer passed them exactly as one with the same key would. The stored bytes are sent as
+ * they are.
  */
 export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLContext> {
-  const { store, versions, logger } = options;
-  const documentHashes = new WeakMap<DocumentNode, string>();
+  const { store, versions, authenticate, logger } = options;
+  const keys = new WeakMap<Request, string>();
   const outcomes = new WeakMap<Request, Outcome>();
-
-  const documentHash = (document: DocumentNode) => {
-    let hash = documentHashes.get(document);
-    if (hash === undefined) {
-      hash = sha256(print(document));
-      documentHashes.set(document, hash);
-    }
-    return hash;
-  };
 
   const bump = async (customerId: string) => {
     try {
@@ -90,7 +130,27 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
   };
 
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    async onParams({ request, params, setResult }) {
+      if (typeof params.query !== 'string') return;
+      const viewer = await authenticate.viewer(request);
+      try {
+        const key = cacheKey(viewer, await versions.current(viewer.customerId), params);
+        const body = await store.get(key);
+        if (body !== null) {
+          responseCacheLookups.inc({ outcome: 'hit' });
+          outcomes.set(request, { hit: true, body });
+          setResult(storedAnswer(body));
+          return;
+        }
+        responseCacheLookups.inc({ outcome: 'miss' });
+        keys.set(request, key);
+      } catch (error) {
+        // An unreachable store costs the cache, not the answer.
+        responseCacheLookups.inc({ outcome: 'error' });
+        logger.warn({ err: error }, 'response cache unavailable');
+      }
+    },
+    onExecute({ args }) {
       const context = args.contextValue;
       const operation = getOperationAST(args.document, args.operationName)?.operation;
       if (operation === 'mutation') {
@@ -102,45 +162,23 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
           },
         };
       }
-      if (operation !== 'query') return;
-      const { request, viewer } = context;
-      let key: string;
-      try {
-        const version = await versions.current(viewer.customerId);
-        key = sha256(
-          JSON.stringify([
-            ...viewerKey(viewer, version),
-            documentHash(args.document),
-            args.operationName ?? null,
-            stableJson(args.variableValues ?? {}),
-          ]),
-        );
-        const body = await store.get(key);
-        if (body !== null) {
-          responseCacheLookups.inc({ outcome: 'hit' });
-          outcomes.set(request, { hit: true, body });
-          setResultAndStopExecution(withStatus(JSON.parse(body) as ExecutionResult, true));
-          return;
-        }
-        responseCacheLookups.inc({ outcome: 'miss' });
-      } catch (error) {
-        // An unreachable store costs the cache, not the answer.
-        responseCacheLookups.inc({ outcome: 'error' });
-        logger.warn({ err: error }, 'response cache unavailable');
-        return;
-      }
+      const key = keys.get(context.request);
+      if (operation !== 'query' || key === undefined) return;
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
-          const body = JSON.stringify({ data: result.data });
+          const body = hitBody(result.data);
           try {
             await store.set(key, body);
           } catch (error) {
             logger.warn({ err: error }, 'could not store a response in the cache');
             return;
           }
-          outcomes.set(request, { hit: false, body });
-          setResult(withStatus(result, false));
+          outcomes.set(context.request, { hit: false, body });
+          setResult({
+            ...result,
+            extensions: { ...result.extensions, responseCache: { hit: false } },
+          });
         },
       };
     },
@@ -150,7 +188,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       // Headers are set in place: a new Response around this one's body would be streamed.
       response.headers.set(CACHE_STATUS_HEADER, outcome.hit ? 'HIT' : 'MISS');
       if (request.method !== 'GET' || response.status !== 200) return;
-      // The tag names the data only, so a hit and the miss that stored it share it.
+      // The tag names the stored answer, so a hit and the miss that stored it share it.
       const etag = `W/"${sha256(outcome.body)}"`;
       response.headers.set('etag', etag);
       // Tenant data: only the caller's own cache may keep it, and must revalidate.

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
-/** Serialized, error-free GraphQL results by cache key. */
+/** Serialized, error-free GraphQL answers (as a hit sends them) by cache key. */
 export interface ResponseStore {
   get(key: string): Promise<string | null>;
   set(key: string, body: string): Promise<void>;

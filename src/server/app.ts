@@ -23,6 +23,7 @@ import {
   type PersistedQueryStore,
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
+import { useCompiledExecution } from './compiled-execution.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
@@ -102,6 +103,9 @@ export function createGateway(options: AppOptions): Gateway {
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
     batching: false,
+    // useRequestSizeLimits bounds bodies (MAX_BODY_BYTES) without streaming each one through
+    // a transform as Yoga's own limit does.
+    maxRequestBodySize: false,
     extraParamNames: ['documentId'],
     landingPage: false,
     logging: logger,
@@ -173,9 +177,10 @@ export function createGateway(options: AppOptions): Gateway {
       ...(database.refreshBeforeRead
         ? [useRefreshBeforeRead(database.refreshBeforeRead, logger)]
         : []),
+      useCompiledExecution(),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
-      ...createResponseCache(config, redis, logger, metrics.registry),
+      ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),

@@ -48,6 +48,14 @@ export function usePersistedOperationPolicy(options: PersistedOperationsOptions)
   const { trusted, store, authenticate, logger } = options;
   const registrations = new WeakMap<Request, { hash: string; query: string }>();
   const isPartner = (request: Request) => authenticate.verified(request)?.role === 'partner';
+  const register = async (request: Request) => {
+    const registered = registrations.get(request);
+    if (!registered) return;
+    registrations.delete(request);
+    await store.set(registered.hash, registered.query).catch((failure: unknown) => {
+      logger.warn({ err: failure }, 'could not store an automatic persisted query');
+    });
+  };
 
   const registration: Plugin = {
     async onParams({ request, params }) {
@@ -74,12 +82,13 @@ export function usePersistedOperationPolicy(options: PersistedOperationsOptions)
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
-      const registered = request && registrations.get(request);
-      if (!registered) return;
-      registrations.delete(request);
-      return store.set(registered.hash, registered.query).catch((failure: unknown) => {
-        logger.warn({ err: failure }, 'could not store an automatic persisted query');
-      });
+      return request && register(request);
+    },
+    // A query answered from the response cache never executes; its answer was stored by a
+    // request that executed the same text, so the text is valid and is registered now.
+    onExecutionResult({ request, result }) {
+      if (!result || Array.isArray(result) || Symbol.asyncIterator in result) return;
+      if ((result.errors?.length ?? 0) === 0) return register(request);
     },
   };
 

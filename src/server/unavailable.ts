@@ -51,9 +51,9 @@ export function useUnavailableStatus(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || Symbol.asyncIterator in result) return;
-      if (result.data !== null && result.data !== undefined) return;
+      // Errors first: a cached answer parses its data only when something reads it.
       const error = result.errors?.find((e) => e.extensions?.code === DATABASE_UNAVAILABLE);
-      if (!error) return;
+      if (!error || (result.data !== null && result.data !== undefined)) return;
       const retryAfter = Number(error.extensions?.retryAfterSeconds);
       setResult({
         ...result,
