@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import type { DataVersions } from './data-version.js';
 import { dataVersionBumps, responseCacheLookups } from './metrics.js';
+import { queryOnlyCheck } from './query-only.js';
 import type { ResponseStore } from './response-store.js';
 
 /** Response header telling the client whether its answer came from the cache. */
@@ -129,9 +130,12 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
     }
   };
 
+  const queriesOnly = queryOnlyCheck();
+
   return {
     async onParams({ request, params, setResult }) {
-      if (typeof params.query !== 'string') return;
+      // Mutations and subscriptions are never cached: their variables are not even read.
+      if (typeof params.query !== 'string' || !queriesOnly(params.query)) return;
       const viewer = await authenticate.viewer(request);
       try {
         const key = cacheKey(viewer, await versions.current(viewer.customerId), params);
