@@ -108,6 +108,10 @@ const specification = {
   MAX_COST_PARTNER: num({ default: 20_000, desc: 'cost limit of one partner operation' }),
   MAX_COST_ADMIN: num({ default: 50_000, desc: 'cost limit of one admin operation' }),
   MAX_BODY_BYTES: num({ default: 4_194_304, desc: 'largest request body (413 above)' }),
+  MAX_BODIES_IN_FLIGHT_BYTES: num({
+    default: 8_388_608,
+    desc: 'request-body bytes held at once (announced length, or MAX_BODY_BYTES without one); later requests wait up to DB_POOL_WAIT_MS, then 503 OVERLOADED',
+  }),
   MAX_DOCUMENT_BYTES: num({
     default: 50_000,
     desc: 'largest GraphQL document, comments and whitespace included',
@@ -179,6 +183,11 @@ export type Config = {
     maxTokens: number;
     maxCost: Record<Role, number>;
     maxBodyBytes: number;
+    /**
+     * Request-body bytes held at once: a parsed upload weighs about ten times its body, so this
+     * bounds the heap that concurrent uploads take, whatever their number.
+     */
+    maxBodiesInFlightBytes: number;
     maxDocumentBytes: number;
     futureToleranceSeconds: number;
   };
@@ -208,6 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL: one is required in production');
   }
   if (e.DB_POOL_MAX < 1) problems.push('DB_POOL_MAX: must be at least 1');
+  if (e.MAX_BODIES_IN_FLIGHT_BYTES < e.MAX_BODY_BYTES) {
+    problems.push('MAX_BODIES_IN_FLIGHT_BYTES: must be at least MAX_BODY_BYTES');
+  }
   if (e.JWT_JWKS_FILE && e.JWT_JWKS_URL) {
     problems.push('JWT_JWKS_FILE, JWT_JWKS_URL: set one of them, not both');
   }
@@ -306,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         admin: e.MAX_COST_ADMIN,
       },
       maxBodyBytes: e.MAX_BODY_BYTES,
+      maxBodiesInFlightBytes: e.MAX_BODIES_IN_FLIGHT_BYTES,
       maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },

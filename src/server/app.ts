@@ -152,7 +152,7 @@ export function createGateway(options: AppOptions): Gateway {
     plugins: [
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useRequestSizeLimits(config.limits),
+      useRequestSizeLimits(config.limits, config.poolWaitMs),
       useGraphiQLAssets(),
       useLimitRefusals(config.nodeEnv === 'production'),
       useAuthentication(authenticate),

@@ -11,6 +11,7 @@ export const LIMIT_CODES = {
   cost: 'COST_LIMIT',
   trend: 'TREND_TOO_LARGE',
   body: 'BODY_TOO_LARGE',
+  overloaded: 'OVERLOADED',
 } as const;
 
 export type LimitCode = (typeof LIMIT_CODES)[keyof typeof LIMIT_CODES];
@@ -27,6 +28,7 @@ const PUBLIC_MESSAGES: Record<LimitCode, string> = {
   TREND_TOO_LARGE:
     'salesTrend would return too many buckets × groups; shorten the range, use a coarser granularity, group by less or filter stores/products',
   BODY_TOO_LARGE: 'the request body is too large',
+  OVERLOADED: 'the gateway is busy with other uploads; retry shortly',
 };
 
 // Extensions that tell how far a limit is.
@@ -41,16 +43,19 @@ const STATUS: Record<LimitCode, number> = {
   COST_LIMIT: 400,
   TREND_TOO_LARGE: 400,
   BODY_TOO_LARGE: 413,
+  OVERLOADED: 503,
 };
 
 const CODES = new Set<string>(Object.values(LIMIT_CODES));
 
 /** The HTTP status and extensions of a refusal by the limit `code`. */
 export function limitExtensions(code: LimitCode): Record<string, unknown> {
-  return { code, http: { status: STATUS[code] } };
+  // Only an overload passes with time; the other limits refuse the same request again.
+  const headers = code === 'OVERLOADED' ? { headers: { 'Retry-After': '1' } } : {};
+  return { code, http: { status: STATUS[code], ...headers } };
 }
 
-/** A refusal by the limit `code` (HTTP 400, or 413 for the body). */
+/** A refusal by the limit `code` (HTTP 400, 413 for the body, 503 when overloaded). */
 export function limitError(
   code: LimitCode,
   message: string,

@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { BodyBudget } from './body-budget.js';
 import { LIMIT_CODES, limitError } from './limit-refusals.js';
 
 /** Reads a body of unknown length, refusing it as soon as it passes `maxBytes`. */
@@ -40,21 +41,34 @@ function bodyTooLarge(maxBytes: number) {
  * whitespace, so only the raw size bounds the work a document costs. It replaces Yoga's own
  * body limit (`maxRequestBodySize: false`), which streams every body through a transform
  * stream even when its length is announced; Node's HTTP parser never reads past an announced
- * length, so only a body without one needs counting.
+ * length, so only a body without one needs counting. Before a body is read, its bytes (the
+ * announced length, or `maxBodyBytes`) are taken from a budget of `maxBodiesInFlightBytes`
+ * and given back with the response: concurrent uploads wait for each other rather than fill
+ * the heap, and one that waits longer than `waitMs` is refused with 503 OVERLOADED.
  */
-export function useRequestSizeLimits(limits: {
-  maxBodyBytes: number;
-  maxDocumentBytes: number;
-}): Plugin {
+export function useRequestSizeLimits(
+  limits: { maxBodyBytes: number; maxBodiesInFlightBytes: number; maxDocumentBytes: number },
+  waitMs: number,
+): Plugin {
+  const budget = new BodyBudget(limits.maxBodiesInFlightBytes);
+  const held = new WeakMap<Request, number>();
   return {
-    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+    async onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       if (request.method !== 'POST') return;
       const length = request.headers.get('content-length');
-      if (length !== null) {
-        if (Number(length) > limits.maxBodyBytes) throw bodyTooLarge(limits.maxBodyBytes);
-        return;
+      if (length !== null && Number(length) > limits.maxBodyBytes) {
+        throw bodyTooLarge(limits.maxBodyBytes);
       }
-      if (!requestParser) return;
+      const bytes = length === null ? limits.maxBodyBytes : Number(length);
+      if (!(await budget.acquire(bytes, waitMs))) {
+        throw limitError(
+          LIMIT_CODES.overloaded,
+          `the gateway holds ${limits.maxBodiesInFlightBytes} bytes of request bodies at most (MAX_BODIES_IN_FLIGHT_BYTES) and this one waited ${waitMs} ms for room; retry shortly`,
+          { limit: limits.maxBodiesInFlightBytes, size: bytes },
+        );
+      }
+      held.set(request, bytes);
+      if (length !== null || !requestParser) return;
       // A body without a length (chunked) is counted as it arrives, then parsed as any other.
       const parse = requestParser;
       setRequestParser(async (chunked) =>
@@ -77,6 +91,12 @@ export function useRequestSizeLimits(limits: {
           { size, limit: limits.maxDocumentBytes },
         );
       }
+    },
+    onResponse({ request }) {
+      const bytes = held.get(request);
+      if (bytes === undefined) return;
+      held.delete(request);
+      budget.release(bytes);
     },
   };
 }
