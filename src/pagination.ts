@@ -85,22 +85,40 @@ export interface Connection<T> {
   };
 }
 
-/** Builds a Relay connection from `limit + 1` fetched rows. */
+/** An edge whose cursor is encoded only when a client asks for it. */
+class Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly cursorOf: (row: T) => string,
+  ) {}
+
+  get cursor(): string {
+    return this.cursorOf(this.node);
+  }
+}
+
+/**
+ * Builds a Relay connection from `limit + 1` fetched rows. Cursors are encoded on demand: most
+ * pages are read without them, and a page of 500 would encode 500.
+ */
 export function toConnection<T>(
   rows: readonly T[],
   limit: number,
   cursorOf: (row: T) => string,
   hasPrevious: boolean,
 ): Connection<T> {
-  const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
+  const edges = rows.slice(0, limit).map((node) => new Edge(node, cursorOf));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
   };
 }
