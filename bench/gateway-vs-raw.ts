@@ -300,6 +300,31 @@ async function post(child: Child, body: string, token: string) {
   return { status: response.status, text, cache: response.headers.get('x-shelfops-cache') };
 }
 
+/** A GET of `query` with `variables`, revalidating `etag` when given (If-None-Match). */
+async function get(
+  child: Child,
+  query: string,
+  variables: unknown,
+  token: string,
+  etag: string | null = null,
+) {
+  const search = new URLSearchParams({ query, variables: JSON.stringify(variables) });
+  const response = await fetch(`${child.url}/graphql?${search.toString()}`, {
+    headers: {
+      authorization: `Bearer ${token}`,
+      'x-graphql-csrf': '1',
+      ...(etag ? { 'if-none-match': etag } : {}),
+    },
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    text,
+    cache: response.headers.get('x-shelfops-cache'),
+    etag: response.headers.get('etag'),
+  };
+}
+
 async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `shelfops_bench_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
@@ -497,6 +522,28 @@ async function main(): Promise<void> {
         statuses = 'UNEXPECTED';
       }
     }
+    // What a dashboard's browser does with `Cache-Control: private, no-cache` and an ETag: GET
+    // misses against conditional GETs of the answer it holds (HTTP 304, no body).
+    const variables = { range: { from: from.toISOString(), to: to.toISOString() } };
+    const held = await get(cached, TREND, variables, hitToken);
+    // Tokens of their own again: the POST misses above stored answers under theirs.
+    const getMissTokens = await Promise.all(
+      Array.from({ length: samples }, (_, n) => tokenFor(samples + n + 1)),
+    );
+    const getMisses: number[] = [];
+    const revalidations: number[] = [];
+    let revalidated = held.status === 200 && held.etag !== null;
+    for (let n = 0; n < samples; n += 1) {
+      let started = performance.now();
+      const miss = await get(cached, TREND, variables, getMissTokens[n] ?? '');
+      getMisses.push(performance.now() - started);
+      started = performance.now();
+      const again = await get(cached, TREND, variables, hitToken, held.etag);
+      revalidations.push(performance.now() - started);
+      if (miss.cache !== 'MISS' || again.status !== 304 || again.cache !== 'HIT') {
+        revalidated = false;
+      }
+    }
     const hitLoad = await load(cached, body, hitToken, seconds, connections);
     const missRatio = median(misses) / median(hits);
     const trendLines = await firstTenantLines(trendUrl, trendTenant.customerId);
@@ -518,8 +565,16 @@ async function main(): Promise<void> {
     print(`| miss | ${median(misses).toFixed(2)} | ${p90(misses).toFixed(2)} |`);
     print(`| hit | ${median(hits).toFixed(2)} | ${p90(hits).toFixed(2)} |`);
     print(`| transport floor | ${median(floors).toFixed(2)} | ${p90(floors).toFixed(2)} |`);
+    print(`| GET miss | ${median(getMisses).toFixed(2)} | ${p90(getMisses).toFixed(2)} |`);
+    print(
+      `| GET hit revalidated (If-None-Match → 304) | ${median(revalidations).toFixed(2)} | ${p90(revalidations).toFixed(2)} |`,
+    );
     print('');
     print(`Hit ÷ miss speed: **${missRatio.toFixed(1)}×** (target ≥ 20×).`);
+    print(
+      `Conditional GET (a dashboard holding the answer): GET miss ÷ revalidated hit **${(median(getMisses) / median(revalidations)).toFixed(1)}×**; ` +
+        `every GET miss said MISS, every revalidation 304 HIT: ${revalidated ? 'yes' : 'NO'}.`,
+    );
     print(
       `Hit above the floor: ${(median(hits) - median(floors)).toFixed(2)} ms; miss ÷ floor: ` +
         `${(median(misses) / median(floors)).toFixed(1)}× (the most any hit could reach here).`,
