@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
@@ -6,8 +11,8 @@ import { memoryResponseStore } from '../src/cache/response-store.js';
 import { CSRF_HEADER } from '../src/server/app.js';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
 import { BACKENDS } from './support/backends.js';
-import { uuid } from './support/fixtures.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { insertTenant, uuid } from './support/fixtures.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import {
   CATEGORIES,
   expectedTrend,
@@ -331,6 +336,80 @@ describe('response cache shared through Redis by two replicas', () => {
     expect(await askTrend(first, reader, question)).toEqual(
       expectedTrend([...rows, line.row], a.customerId, categoryOf, question),
     );
+  });
+});
+
+describe('response cache shared through Redis, and the import command', () => {
+  const prefix = uniqueRedisPrefix('import');
+  const tenant = uuid(0x31, 0);
+  const MONTHS = `query($r: TimeRange!) { salesTrend(range: $r, granularity: MONTH) { bucket units } }`;
+  const range = { r: { from: '2010-12-01T00:00:00Z', to: '2012-01-01T00:00:00Z' } };
+  let gw: TestGateway;
+  let redis: Redis;
+  let dir = '';
+
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL);
+    gw = await startTestGateway('postgres', {
+      ...CACHE_ON,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+    });
+    await insertTenant(gw.owner, { customerId: tenant, name: 'Import', stores: [], products: [] });
+    dir = await mkdtemp(join(tmpdir(), 'shelfops-import-cache-'));
+  });
+  afterAll(async () => {
+    await gw?.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves no answer cached before an import after it', async () => {
+    const token = await gw.token(tenant);
+    const units = (r: { data?: { salesTrend: { units: string }[] } | null }) =>
+      (r.data?.salesTrend ?? []).reduce((sum, x) => sum + Number(x.units), 0);
+    const before = await gw.graphql<{ salesTrend: { units: string }[] }>(MONTHS, range, token);
+    expect(units(before)).toBe(0);
+    const cached = await gw.graphql<{ salesTrend: { units: string }[] }>(MONTHS, range, token);
+    expect(cacheStatus(cached).hit).toBe(true);
+
+    await promisify(execFile)(
+      'npx',
+      [
+        'tsx',
+        'src/cli/import.ts',
+        'sales',
+        join(import.meta.dirname, '../examples/import/online-retail-sample.csv'),
+        '--tenant',
+        tenant,
+        '--mapping',
+        join(import.meta.dirname, '../examples/import/online-retail.json'),
+        '--refused',
+        join(dir, 'refused.tsv'),
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: gw.config.databaseUrl,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_KEY_PREFIX: prefix,
+          RETENTION: '20 years',
+          JWT_SECRET: TEST_SECRET,
+          NODE_ENV: 'test',
+        },
+      },
+    );
+    expect(Number(await redis.get(`${prefix}data-version:${tenant}`))).toBeGreaterThan(0);
+    const after = await gw.graphql<{ salesTrend: { units: string }[] }>(MONTHS, range, token);
+    expect(cacheStatus(after).hit).toBe(false);
+    const { rows } = await gw.owner.query<{ units: string }>(
+      'SELECT coalesce(sum(quantity), 0)::text AS units FROM transactions WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(units(after)).toBe(Number(rows[0]?.units));
+    expect(units(after)).not.toBe(0);
   });
 });
 

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { redisDataVersions } from '../cache/data-version.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { importFile, type ImportKind, type ImportProgress } from '../import/import-file.js';
@@ -10,7 +12,9 @@ import { tenantStatus } from '../tenants/tenant-store.js';
 //   npm run import -- sales|stores|products <file.csv> --tenant <uuid> --mapping <file.json>
 //                     [--refused <file>] [--batch 5000]
 // on DATABASE_URL or the embedded data (stop the gateway first). Re-running it resumes: lines
-// already stored count as duplicates.
+// already stored count as duplicates. With REDIS_URL, the gateways' shared response cache is told
+// of every committed batch (the tenant's data version moves on), so no answer cached before it
+// is served after it.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KINDS = ['sales', 'stores', 'products'] as const;
@@ -78,6 +82,8 @@ async function main(): Promise<void> {
   const mapping = await loadMapping(run.mapping);
   const database = await openDatabase(config, createLogger('warn'));
   const tty = process.stderr.isTTY;
+  const redis = config.redis.url ? new Redis(config.redis.url) : null;
+  const versions = redis ? redisDataVersions(redis, config.redis.keyPrefix) : null;
   try {
     const status = await tenantStatus(database.pool, run.tenant);
     if (status !== 'active') fail([`--tenant: no active tenant ${run.tenant}`]);
@@ -93,6 +99,7 @@ async function main(): Promise<void> {
       refusedFile: run.refused,
       progress: (p) =>
         process.stderr.write(tty ? `\r${progressLine(p)}   ` : `${progressLine(p)}\n`),
+      ...(versions ? { stored: () => versions.bump(run.tenant) } : {}),
     });
     if (tty) process.stderr.write('\n');
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
     if (summary.refused > 0)
       out(`refused lines with their line numbers and reasons: ${run.refused}`);
   } finally {
+    await redis?.quit();
     await database.close();
   }
 }

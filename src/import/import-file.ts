@@ -35,6 +35,11 @@ export interface ImportOptions {
   refusedFile: string;
   /** Called about once a second and at the end. */
   progress?: (p: ImportProgress) => void;
+  /**
+   * Called once a batch that stored lines has committed, and again once the rollups include
+   * them: where the tenant's cached answers must be told that its data changed.
+   */
+  stored?: () => Promise<void>;
 }
 
 /** Progress of a running import. */
@@ -124,6 +129,7 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
     totals.accepted += outcome.accepted;
     totals.duplicates += outcome.duplicates;
     refusals.push(...outcome.refused);
+    if (outcome.accepted > 0) await opts.stored?.();
   };
 
   for await (const { record, info } of parser as AsyncIterable<{
@@ -144,6 +150,7 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
   report(totalBytes);
   if (opts.kind === 'sales' && totals.accepted > 0) {
     await refreshSalesRollups(opts.pool, opts.backend, new Date(span.from), new Date(span.to + 1));
+    await opts.stored?.();
   }
   await writeFile(
     opts.refusedFile,
