@@ -13,13 +13,21 @@ export interface CatalogRefs {
 /** The same line with both references as ids, or why it names them wrongly. */
 export type ResolvedRefs = { storeId: string; productId: string } | { problem: string };
 
+/** Why a reference names both or neither of its id and its code. */
+export const bothOrNeitherProblem = (id: string, code: string) =>
+  `give exactly one of ${id} and ${code}`;
+
+/** Why a code names nothing: it is not one of the caller's `rows` (or is hidden from it). */
+export const unknownCodeProblem = (argument: string, code: string, rows: 'stores' | 'products') =>
+  `${argument} ${JSON.stringify(code)} is not one of your ${rows}`;
+
 /** Why a line does not name exactly one of id or code for its store and product, or null. */
 export function refShapeProblem(line: CatalogRefs): string | null {
   if ((line.storeId == null) === (line.storeCode == null)) {
-    return 'give exactly one of storeId and storeCode';
+    return bothOrNeitherProblem('storeId', 'storeCode');
   }
   if ((line.productId == null) === (line.sku == null))
-    return 'give exactly one of productId and sku';
+    return bothOrNeitherProblem('productId', 'sku');
   return null;
 }
 
@@ -40,10 +48,10 @@ export async function resolveCatalogRefs(
     const storeId =
       line.storeCode == null ? line.storeId?.toLowerCase() : storeByCode.get(line.storeCode);
     if (storeId == null)
-      return { problem: `storeCode ${JSON.stringify(line.storeCode)} is not one of your stores` };
+      return { problem: unknownCodeProblem('storeCode', line.storeCode ?? '', 'stores') };
     const productId = line.sku == null ? line.productId?.toLowerCase() : productBySku.get(line.sku);
     if (productId == null)
-      return { problem: `sku ${JSON.stringify(line.sku)} is not one of your products` };
+      return { problem: unknownCodeProblem('sku', line.sku ?? '', 'products') };
     return { storeId, productId };
   });
 }

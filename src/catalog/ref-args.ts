@@ -3,7 +3,7 @@ import type { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
 import { productIdBySku, storeIdByCode } from './catalog-store.js';
-import type { CatalogRefs } from './code-refs.js';
+import { bothOrNeitherProblem, unknownCodeProblem, type CatalogRefs } from './code-refs.js';
 
 type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Arg = ArgBuilder<SchemaTypes>;
@@ -65,11 +65,7 @@ export function storeAndProductArgs(arg: Arg) {
 }
 
 function unknownCode(kind: RefKind, argument: string, code: string) {
-  return userError(
-    `${argument} ${JSON.stringify(code)} is not one of your ${kind.rows}`,
-    'NOT_FOUND',
-    { argument },
-  );
+  return userError(unknownCodeProblem(argument, code, kind.rows), 'NOT_FOUND', { argument });
 }
 
 /** A list filter's ids: at once when it names ids, once its codes are looked up otherwise. */
@@ -151,7 +147,7 @@ async function idOf(
   const { id, code } = refs;
   if (id != null && code == null) return id.toLowerCase();
   if (id != null || code == null) {
-    throw userError(`give exactly one of ${names.id} and ${names.code}`, 'BAD_USER_INPUT', {
+    throw userError(bothOrNeitherProblem(names.id, names.code), 'BAD_USER_INPUT', {
       argument: names.id,
     });
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import sql from 'sql-template-tag';
+import sql, { empty } from 'sql-template-tag';
 import type { Backend } from './migrate.js';
 import type { Pool, Queryable } from './pool.js';
 import type { RequestDb } from './request-db.js';
@@ -39,23 +39,13 @@ function mergeRanges(ranges: readonly StaleRange[]): Array<{ from: Date; to: Dat
 }
 
 async function staleRanges(pool: Queryable, scope: DrainScope | null): Promise<StaleRange[]> {
-  const { rows } = await pool.query<StaleRange>(
-    scope?.within
-      ? sql`/* staleRangesOfWrite */
-          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
-          FROM stale_rollup_ranges
-          WHERE customer_id = ${scope.customerId}
-            AND range_start >= ${scope.within.from} AND range_end <= ${scope.within.to}
-          LIMIT ${DRAIN_BATCH}`
-      : scope
-        ? sql`/* staleRangesOfTenant */
-          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
-          FROM stale_rollup_ranges WHERE customer_id = ${scope.customerId}
-          ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`
-        : sql`/* staleRanges */
-          SELECT id::text AS "id", range_start AS "from", range_end AS "to"
-          FROM stale_rollup_ranges ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`,
-  );
+  const { rows } = await pool.query<StaleRange>(sql`/* staleRanges */
+    SELECT id::text AS "id", range_start AS "from", range_end AS "to"
+    FROM stale_rollup_ranges
+    WHERE true
+      ${scope ? sql`AND customer_id = ${scope.customerId}` : empty}
+      ${scope?.within ? sql`AND range_start >= ${scope.within.from} AND range_end <= ${scope.within.to}` : empty}
+    ORDER BY recorded_at LIMIT ${DRAIN_BATCH}`);
   return rows;
 }
 
