@@ -1,22 +1,23 @@
 import { startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrateUp, type Backend } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { createScratchDatabase, type BackendKind } from './backends.js';
+import { createScratchDatabase, serverOf, variantOf, type BackendKind } from './backends.js';
 
 /** A fresh, empty database of one backend with its owner pool. */
 export interface FoundationDb {
   kind: BackendKind;
   backend: Backend;
   owner: Pool;
-  /** A second owner pool on the same database (PostgreSQL server only). */
+  /** A second owner pool on the same database (servers only). */
   connect(max?: number): Pool;
   close(): Promise<void>;
 }
 
-/** Opens an empty database: a new one on the local server, or an in-memory embedded one. */
+/** Opens an empty database: a new one on a server, or an in-memory embedded one. */
 export async function openEmptyDatabase(kind: BackendKind): Promise<FoundationDb> {
-  if (kind === 'postgres') {
-    const scratch = await createScratchDatabase();
+  const server = serverOf(kind);
+  if (server) {
+    const scratch = await createScratchDatabase(server);
     const pools: Pool[] = [];
     const connect = (max = 4) => {
       const pool = createPool(scratch.url, max);
@@ -26,7 +27,7 @@ export async function openEmptyDatabase(kind: BackendKind): Promise<FoundationDb
     const owner = connect();
     return {
       kind,
-      backend: 'native',
+      backend: variantOf(kind),
       owner,
       connect,
       async close() {

@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import type { Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway, listen, type AppOptions, type Gateway } from '../../src/server/app.js';
-import { createScratchDatabase, type BackendKind } from './backends.js';
+import { createScratchDatabase, serverOf, type BackendKind } from './backends.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -43,7 +43,7 @@ export interface TestGateway {
 
 /**
  * Starts the real gateway over HTTP on a fresh database of the given backend (a new database
- * on the PostgreSQL server, or a new in-memory embedded TimescaleDB), with extra environment
+ * on the PostgreSQL or TimescaleDB server, or a new in-memory embedded TimescaleDB), with extra environment
  * and gateway options; disposes of the gateway (its Redis client) on close.
  */
 export async function startTestGateway(
@@ -53,7 +53,8 @@ export async function startTestGateway(
     Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis' | 'graphiqlToken'>
   > = {},
 ): Promise<TestGateway> {
-  const scratch = kind === 'postgres' ? await createScratchDatabase() : null;
+  const databaseServer = serverOf(kind);
+  const scratch = databaseServer ? await createScratchDatabase(databaseServer) : null;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

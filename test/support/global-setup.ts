@@ -1,17 +1,28 @@
 import pg from 'pg';
-import { SERVER_URL } from './backends.js';
+import { SERVER_URL, TSDB_SERVER_URL } from './backends.js';
 
 /**
- * The gateway's roles are shared by every database of a server; create them once here so test files
- * migrating their own databases in parallel never race on CREATE ROLE.
+ * The gateway's roles are shared by every database of a server; create them once here, on each
+ * server the tests use, so test files migrating their own databases in parallel never race on
+ * CREATE ROLE.
  */
 export default async function setup(): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+  await createRoles(SERVER_URL, 'TEST_PG_URL');
+  if (TSDB_SERVER_URL) await createRoles(TSDB_SERVER_URL, 'TSDB_URL');
+  else {
+    console.log(
+      'TimescaleDB server suite skipped: TSDB_URL is not set (scripts/timescaledb-server start prints one)',
+    );
+  }
+}
+
+async function createRoles(server: string, variable: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${server}/postgres` });
   try {
     await client.connect();
   } catch (error) {
     throw new Error(
-      `The tests need the PostgreSQL server at ${SERVER_URL} (set TEST_PG_URL to use another): ${String(error)}`,
+      `The tests need the PostgreSQL server at ${server} (set ${variable} to use another): ${String(error)}`,
     );
   }
   try {
