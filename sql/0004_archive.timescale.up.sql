@@ -73,13 +73,30 @@ FROM unnest(ARRAY['archive.transactions', 'archive.inventory_levels', 'archive.s
                   'archive.sales_daily']::regclass[]) t;
 
 -- Compresses the archive's chunks that are not compressed, or only partly (rows moved into an
--- already compressed range); returns how many it compressed.
+-- already compressed range); returns how many it compressed. Only TimescaleDB's public
+-- interface: its internal catalog changes between releases.
+CREATE FUNCTION archive.has_heap_rows(chunk regclass) RETURNS boolean
+LANGUAGE plpgsql STABLE
+-- Rows written into a compressed chunk wait in the chunk's own table, which a scan without
+-- transparent decompression reads alone.
+SET timescaledb.enable_transparent_decompression = off AS $$
+DECLARE
+  found boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT FROM ONLY %s)', chunk) INTO found;
+  RETURN found;
+END
+$$;
+
 CREATE FUNCTION archive.compress() RETURNS integer LANGUAGE sql AS $$
-  SELECT count(compress_chunk(format('%I.%I', c.schema_name, c.table_name)::regclass))::integer
-  FROM _timescaledb_catalog.chunk c
-  JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
-  WHERE h.schema_name = 'archive' AND h.compressed_hypertable_id IS NOT NULL AND NOT c.dropped
-    AND (c.status & 1 = 0 OR c.status & 8 <> 0)
+  SELECT count(compress_chunk(c.chunk))::integer
+  FROM (
+    SELECT format('%I.%I', c.chunk_schema, c.chunk_name)::regclass AS chunk, c.is_compressed
+    FROM timescaledb_information.chunks c
+    JOIN timescaledb_information.hypertables h USING (hypertable_schema, hypertable_name)
+    WHERE c.hypertable_schema = 'archive' AND h.compression_enabled
+  ) c
+  WHERE NOT c.is_compressed OR archive.has_heap_rows(c.chunk)
 $$;
 
 -- The start of the 7-day chunk holding `t` (chunks are aligned on the epoch).

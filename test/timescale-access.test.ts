@@ -10,7 +10,7 @@ import { migrateUp } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { BACKENDS } from './support/backends.js';
+import { createScratchDatabase, serverOf, variantOf, WITH_SERVER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { openMigratedDatabase, type FoundationDb } from './support/foundation-db.js';
 
@@ -67,159 +67,198 @@ const TENANT_A = {
   statementTimeoutMs: 10_000,
 };
 
-describe('TimescaleDB paths as the gateway role on a cold session (embedded, reopened)', () => {
-  let dataDir: string;
-  const now = Date.now();
+/** A database whose every session starts cold: nothing of an earlier session is cached. */
+interface ColdDatabase {
+  /** A new session (the embedded database reopened, or a new server connection). */
+  open(): Promise<{ pool: Pool; close(): Promise<void> }>;
+  dispose(): Promise<void>;
+}
 
-  /**
-   * Opens the data directory afresh and runs `work` as the first request of the session, in a
-   * session that is the gateway's from its first statement: not even the request's own
-   * context statement runs as the owner, who could warm TimescaleDB's caches for it.
-   */
-  async function firstRequest<T>(work: (db: RequestDb) => Promise<T>): Promise<T> {
-    const embedded = await startEmbeddedDatabase({ dataDir });
-    const pool = createPool(embedded, 1);
-    pool.on('connect', (client) => void client.query('SET ROLE shelfops_gateway'));
-    try {
-      const db = new RequestDb(pool, TENANT_A);
+async function coldDatabase(kind: 'timescale' | 'timescale-server'): Promise<ColdDatabase> {
+  const server = serverOf(kind);
+  if (server) {
+    const scratch = await createScratchDatabase(server);
+    return {
+      async open() {
+        const pool = createPool(scratch.url, 1);
+        return { pool, close: () => pool.end() };
+      },
+      dispose: () => scratch.drop(),
+    };
+  }
+  const dataDir = join(await mkdtemp(join(tmpdir(), 'shelfops-cold-')), 'data');
+  return {
+    async open() {
+      const embedded = await startEmbeddedDatabase({ dataDir });
+      const pool = createPool(embedded, 1);
+      return {
+        pool,
+        async close() {
+          await pool.end();
+          await embedded.close();
+        },
+      };
+    },
+    dispose: () => rm(join(dataDir, '..'), { recursive: true, force: true }),
+  };
+}
+
+const TIMESCALE_KINDS = WITH_SERVER.filter((k) => k !== 'postgres') as (
+  'timescale' | 'timescale-server'
+)[];
+
+describe.each(TIMESCALE_KINDS)(
+  'TimescaleDB paths as the gateway role on a cold session on %s',
+  (kind) => {
+    let cold: ColdDatabase;
+    const now = Date.now();
+
+    /**
+     * Opens a new session and runs `work` as its first request, in a session that is the
+     * gateway's from its first statement: not even the request's own context statement runs as
+     * the owner, who could warm TimescaleDB's caches for it.
+     */
+    async function firstRequest<T>(work: (db: RequestDb) => Promise<T>): Promise<T> {
+      const session = await cold.open();
+      session.pool.on('connect', (client) => void client.query('SET ROLE shelfops_gateway'));
       try {
-        const result = await work(db);
-        await db.finish('commit');
-        return result;
-      } catch (error) {
-        await db.finish('rollback');
-        throw error;
+        const db = new RequestDb(session.pool, TENANT_A);
+        try {
+          const result = await work(db);
+          await db.finish('commit');
+          return result;
+        } catch (error) {
+          await db.finish('rollback');
+          throw error;
+        }
+      } finally {
+        await session.close();
       }
-    } finally {
-      await pool.end();
-      await embedded.close();
     }
-  }
 
-  /** Runs `work` as the owner on a reopened data directory. */
-  async function asOwner<T>(work: (owner: Pool) => Promise<T>): Promise<T> {
-    const embedded = await startEmbeddedDatabase({ dataDir });
-    const pool = createPool(embedded, 1);
-    try {
-      return await work(pool);
-    } finally {
-      await pool.end();
-      await embedded.close();
+    /** Runs `work` as the owner on a new session. */
+    async function asOwner<T>(work: (owner: Pool) => Promise<T>): Promise<T> {
+      const session = await cold.open();
+      try {
+        return await work(session.pool);
+      } finally {
+        await session.close();
+      }
     }
-  }
 
-  beforeAll(async () => {
-    dataDir = join(await mkdtemp(join(tmpdir(), 'shelfops-cold-')), 'data');
-    await asOwner(async (owner) => {
-      await migrateUp(owner, { timescaledb: 'auto' });
-      for (const t of [a, b]) await insertTenant(owner, t);
-      await insertSales(owner, now);
-      await refreshSalesRollups(owner, 'timescale', null, null);
-      const moves = await archiveRowsBefore(owner, new Date(now - 30 * DAY));
-      expect(moves.find((m) => m.relation === 'transactions')?.moved).toBe(12);
-      expect(await compressArchive(owner)).toBeGreaterThan(0);
-      await owner.query('ANALYZE');
+    beforeAll(async () => {
+      cold = await coldDatabase(kind);
+      await asOwner(async (owner) => {
+        await migrateUp(owner, { timescaledb: 'auto' });
+        for (const t of [a, b]) await insertTenant(owner, t);
+        await insertSales(owner, now);
+        await refreshSalesRollups(owner, 'timescale', null, null);
+        const moves = await archiveRowsBefore(owner, new Date(now - 30 * DAY));
+        expect(moves.find((m) => m.relation === 'transactions')?.moved).toBe(12);
+        expect(await compressArchive(owner)).toBeGreaterThan(0);
+        await owner.query('ANALYZE');
+      });
     });
-  });
-  afterAll(async () => {
-    if (dataDir) await rm(join(dataDir, '..'), { recursive: true, force: true });
-  });
+    afterAll(() => cold?.dispose());
 
-  it('reads the catalog as the first statement', async () => {
-    const rows = await firstRequest((db) =>
-      db.query<{ code: string }>(sql`SELECT code FROM stores ORDER BY code`),
-    );
-    expect(rows.map((r) => r.code)).toEqual(['S1', 'S2', 'S3']);
-  });
+    it('reads the catalog as the first statement', async () => {
+      const rows = await firstRequest((db) =>
+        db.query<{ code: string }>(sql`SELECT code FROM stores ORDER BY code`),
+      );
+      expect(rows.map((r) => r.code)).toEqual(['S1', 'S2', 'S3']);
+    });
 
-  it('reads the continuous aggregates with real-time aggregation (watermark)', async () => {
-    const rows = await firstRequest((db) =>
-      db.query<{ units: string; revenue: string }>(
-        sql`SELECT sum(units)::text AS units, sum(revenue)::text AS revenue FROM sales_daily`,
-      ),
-    );
-    // The recent six lines of A (three days × two pairs), 2 units at 2.50 each.
-    expect(rows).toEqual([{ units: '12', revenue: '30.00' }]);
-  });
+    it('reads the continuous aggregates with real-time aggregation (watermark)', async () => {
+      const rows = await firstRequest((db) =>
+        db.query<{ units: string; revenue: string }>(
+          sql`SELECT sum(units)::text AS units, sum(revenue)::text AS revenue FROM sales_daily`,
+        ),
+      );
+      // The recent six lines of A (three days × two pairs), 2 units at 2.50 each.
+      expect(rows).toEqual([{ units: '12', revenue: '30.00' }]);
+    });
 
-  it('reads archived rows out of compressed chunks', async () => {
-    const rows = await firstRequest((db) =>
-      db.query<{ n: string; revenue: string }>(
-        sql`SELECT count(*)::text AS n, sum(revenue)::text AS revenue FROM sale_lines
+    it('reads archived rows out of compressed chunks', async () => {
+      const rows = await firstRequest((db) =>
+        db.query<{ n: string; revenue: string }>(
+          sql`SELECT count(*)::text AS n, sum(revenue)::text AS revenue FROM sale_lines
             WHERE time < ${new Date(now - 30 * DAY)}`,
-      ),
-    );
-    expect(rows).toEqual([{ n: '6', revenue: '30.00' }]);
-  });
+        ),
+      );
+      expect(rows).toEqual([{ n: '6', revenue: '30.00' }]);
+    });
 
-  it('writes into an existing chunk (invalidation trigger) and a new one', async () => {
-    const times = [new Date(now - DAY + 60_000), new Date(now - 400 * DAY)];
-    const inserted = await firstRequest((db) =>
-      db.query(sql`
+    it('writes into an existing chunk (invalidation trigger) and a new one', async () => {
+      const times = [new Date(now - DAY + 60_000), new Date(now - 400 * DAY)];
+      const inserted = await firstRequest((db) =>
+        db.query(sql`
         INSERT INTO gateway.transactions (customer_id, transaction_id, time, store_id, product_id,
                                           quantity, unit_price, revenue)
         SELECT ${a.customerId}::uuid, gen_random_uuid(), t, ${uuid(1, 2)}::uuid,
                ${uuid(2, 2)}::uuid, 1, 9.99, 9.99
         FROM unnest(${times}::timestamptz[]) t
         RETURNING 1`),
-    );
-    expect(inserted).toHaveLength(2);
-    const rows = await firstRequest((db) =>
-      db.query<{ n: string }>(
-        sql`SELECT count(*)::text AS n FROM sale_lines WHERE product_id = ${uuid(2, 2)}::uuid`,
-      ),
-    );
-    expect(rows).toEqual([{ n: '2' }]);
-  });
+      );
+      expect(inserted).toHaveLength(2);
+      const rows = await firstRequest((db) =>
+        db.query<{ n: string }>(
+          sql`SELECT count(*)::text AS n FROM sale_lines WHERE product_id = ${uuid(2, 2)}::uuid`,
+        ),
+      );
+      expect(rows).toEqual([{ n: '2' }]);
+    });
 
-  it('writes and reads inventory snapshots and reads forecasts', async () => {
-    await firstRequest((db) =>
-      db.query(sql`
+    it('writes and reads inventory snapshots and reads forecasts', async () => {
+      await firstRequest((db) =>
+        db.query(sql`
         INSERT INTO gateway.inventory_levels (customer_id, store_id, product_id, time, on_hand)
         VALUES (${a.customerId}::uuid, ${uuid(1, 2)}::uuid, ${uuid(2, 1)}::uuid,
                 ${new Date(now - 3_600_000)}, 7)`),
-    );
-    const levels = await firstRequest((db) =>
-      db.query<{ onHand: number }>(
-        sql`SELECT on_hand AS "onHand" FROM gateway.inventory_levels ORDER BY time`,
-      ),
-    );
-    expect(levels).toEqual([{ onHand: 40 }, { onHand: 7 }]);
-    const forecasts = await firstRequest((db) =>
-      db.query<{ units: string }>(sql`SELECT units::text AS units FROM gateway.forecasts`),
-    );
-    expect(forecasts).toEqual([{ units: '10.00' }]);
-  });
-
-  it('gives the gateway no privilege on any chunk, old or created since', async () => {
-    const rows = await asOwner((owner) =>
-      owner.query<{ chunk: string }>(
-        `SELECT format('%I.%I', c.schema_name, c.table_name) AS chunk
-         FROM _timescaledb_catalog.chunk c WHERE NOT c.dropped
-           AND has_table_privilege('shelfops_gateway', format('%I.%I', c.schema_name, c.table_name),
-                                   'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')`,
-      ),
-    );
-    expect(rows.rows).toEqual([]);
-  });
-
-  it('fails on a cold session without USAGE on the internal schema (the guard this test keeps)', async () => {
-    await asOwner((owner) =>
-      owner.query('REVOKE USAGE ON SCHEMA _timescaledb_internal FROM shelfops_gateway'),
-    );
-    try {
-      await expect(
-        firstRequest((db) => db.query(sql`SELECT count(*) FROM sales_daily`)),
-      ).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
-    } finally {
-      await asOwner((owner) =>
-        owner.query('GRANT USAGE ON SCHEMA _timescaledb_internal TO shelfops_gateway'),
       );
-    }
-  });
-});
+      const levels = await firstRequest((db) =>
+        db.query<{ onHand: number }>(
+          sql`SELECT on_hand AS "onHand" FROM gateway.inventory_levels ORDER BY time`,
+        ),
+      );
+      expect(levels).toEqual([{ onHand: 40 }, { onHand: 7 }]);
+      const forecasts = await firstRequest((db) =>
+        db.query<{ units: string }>(sql`SELECT units::text AS units FROM gateway.forecasts`),
+      );
+      expect(forecasts).toEqual([{ units: '10.00' }]);
+    });
 
-describe.each(BACKENDS)('statistics visible to the gateway role on %s', (kind) => {
+    it('gives the gateway no privilege on any chunk, old or created since', async () => {
+      const rows = await asOwner((owner) =>
+        owner.query<{ chunk: string }>(
+          // Chunks and compressed chunks: every table of TimescaleDB's internal schema.
+          `SELECT format('%I.%I', n.nspname, c.relname) AS chunk
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = '_timescaledb_internal' AND c.relkind = 'r'
+           AND has_table_privilege('shelfops_gateway', c.oid,
+                                   'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')`,
+        ),
+      );
+      expect(rows.rows).toEqual([]);
+    });
+
+    it('fails on a cold session without USAGE on the internal schema (the guard this test keeps)', async () => {
+      await asOwner((owner) =>
+        owner.query('REVOKE USAGE ON SCHEMA _timescaledb_internal FROM shelfops_gateway'),
+      );
+      try {
+        await expect(
+          firstRequest((db) => db.query(sql`SELECT count(*) FROM sales_daily`)),
+        ).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      } finally {
+        await asOwner((owner) =>
+          owner.query('GRANT USAGE ON SCHEMA _timescaledb_internal TO shelfops_gateway'),
+        );
+      }
+    });
+  },
+);
+
+describe.each(WITH_SERVER)('statistics visible to the gateway role on %s', (kind) => {
   let db: FoundationDb;
 
   beforeAll(async () => {
@@ -252,14 +291,11 @@ describe.each(BACKENDS)('statistics visible to the gateway role on %s', (kind) =
     expect(stats.filter((s) => s.includes(b.customerId) || s.includes(B_PRICE))).toEqual([]);
   });
 
-  it.runIf(kind === 'timescale')(
+  it.runIf(variantOf(kind) === 'timescale')(
     'would show them if the gateway could read a chunk (the test sees a leak)',
     async () => {
       const { rows } = await db.owner.query<{ chunk: string }>(
-        `SELECT format('%I.%I', schema_name, table_name) AS chunk FROM _timescaledb_catalog.chunk
-         WHERE hypertable_id = (SELECT id FROM _timescaledb_catalog.hypertable
-                                WHERE table_name = 'transactions' AND schema_name = 'public')
-           AND NOT dropped`,
+        `SELECT show_chunks('public.transactions')::text AS chunk`,
       );
       for (const { chunk } of rows)
         await db.owner.query(`GRANT SELECT ON ${chunk} TO shelfops_gateway`);

@@ -1,3 +1,4 @@
+import { keepJob, withJobsLock } from './jobs.js';
 import type { Queryable } from './pool.js';
 
 /** One table's share of an archive run. */
@@ -57,16 +58,9 @@ export async function compressArchive(pool: Queryable): Promise<number> {
  * the archive's compression policies come with the migration). `keep` null removes the job.
  */
 export async function ensureArchiveJob(pool: Queryable, keep: string | null): Promise<void> {
-  await pool.query(
-    `/* removeArchiveJob */ SELECT delete_job(job_id) FROM timescaledb_information.jobs
-     WHERE proc_schema = 'archive' AND proc_name = 'run_job'`,
-  );
-  if (keep === null) return;
-  await pool.query(
-    `/* addArchiveJob */ SELECT add_job('archive.run_job', INTERVAL '1 hour',
-       config => jsonb_build_object('keep', $1::text))`,
-    [keep],
-  );
+  await withJobsLock(pool, async (client) => {
+    await keepJob(client, 'archive.run_job', '1 hour', keep === null ? null : { keep });
+  });
 }
 
 /** The archived shares of the time-series tables (TimescaleDB). */

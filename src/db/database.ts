@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded.js';
-import { detectBackend, migrateUp, type Backend } from './migrate.js';
+import { chooseBackend, migrateUp, type Backend } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
 import { RefreshBeforeRead, refreshStaleRollups } from './freshness.js';
 import { Maintenance } from './maintenance.js';
@@ -40,7 +40,12 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       });
       logger.info({ applied }, applied.length ? 'migrations applied' : 'migrations up to date');
     }
-    const backend = await detectBackend(pool, config.timescaledb);
+    // The variant the database was migrated as (migrateUp has said so already when it ran).
+    const backend = await chooseBackend(
+      pool,
+      config.timescaledb,
+      config.migrateOnStart ? undefined : (message) => logger.info(message),
+    );
     const maintenance = new Maintenance(pool, {
       backend,
       embedded: embedded !== null,

@@ -72,6 +72,61 @@ export async function detectBackend(
   return 'native';
 }
 
+/**
+ * The variant the database was migrated as: recorded with its first migration (a database
+ * migrated before every row carried it has it from its first variant migration on); null
+ * before the first migration.
+ */
+export async function recordedBackend(client: PoolClient | Pool): Promise<Backend | null> {
+  if (!(await ledgerExists(client))) return null;
+  const { rows } = await client.query<{ variant: Backend }>(
+    `/* recordedVariant */ SELECT variant FROM shelfops_migrations
+     WHERE variant IS NOT NULL ORDER BY version LIMIT 1`,
+  );
+  return rows[0]?.variant ?? null;
+}
+
+/**
+ * The variant to use: the one the database was migrated as, whatever the server offers now
+ * (a plain-PostgreSQL database stays plain when TimescaleDB becomes available), or, before the
+ * first migration, what the server offers. A TIMESCALEDB setting that asks for the other
+ * variant is refused: switching means a new database and an import, not migrations on top.
+ */
+export async function chooseBackend(
+  client: PoolClient | Pool,
+  mode: 'auto' | 'on' | 'off',
+  log?: (message: string) => void,
+): Promise<Backend> {
+  const recorded = await recordedBackend(client);
+  if (recorded === null) return detectBackend(client, mode);
+  if (recorded === 'native' && mode === 'on') {
+    throw new Error(
+      'TIMESCALEDB=on, but this database was migrated as plain PostgreSQL and is not switched ' +
+        'in place: migrate a new database with TimescaleDB and import the data into it, or set ' +
+        'TIMESCALEDB=auto to keep serving it as plain PostgreSQL',
+    );
+  }
+  if (recorded === 'timescale' && mode === 'off') {
+    throw new Error(
+      'TIMESCALEDB=off, but this database was migrated with TimescaleDB and is not switched in ' +
+        'place: migrate a new database with TIMESCALEDB=off and import the data into it, or ' +
+        'set TIMESCALEDB=auto',
+    );
+  }
+  const available = (await detectBackend(client, 'auto')) === 'timescale';
+  if (recorded === 'timescale' && !available) {
+    throw new Error(
+      'this database was migrated with TimescaleDB, but the server has no timescaledb extension',
+    );
+  }
+  if (recorded === 'native' && available) {
+    log?.(
+      'TimescaleDB is available on this server, but the database was migrated as plain PostgreSQL: it stays plain PostgreSQL',
+    );
+  }
+  return recorded;
+}
+
 async function ensureLedger(client: PoolClient): Promise<void> {
   await client.query(`/* createMigrationLedger */
     CREATE TABLE IF NOT EXISTS shelfops_migrations (
@@ -82,11 +137,15 @@ async function ensureLedger(client: PoolClient): Promise<void> {
     )`);
 }
 
-async function appliedVersions(client: PoolClient | Pool): Promise<number[]> {
+async function ledgerExists(client: PoolClient | Pool): Promise<boolean> {
   const { rows } = await client.query<{ exists: boolean }>(
     `/* migrationLedgerExists */ SELECT to_regclass('shelfops_migrations') IS NOT NULL AS exists`,
   );
-  if (!rows[0]?.exists) return [];
+  return rows[0]?.exists ?? false;
+}
+
+async function appliedVersions(client: PoolClient | Pool): Promise<number[]> {
+  if (!(await ledgerExists(client))) return [];
   const applied = await client.query<{ version: number }>(
     `/* appliedMigrations */ SELECT version FROM shelfops_migrations ORDER BY version`,
   );
@@ -140,7 +199,7 @@ export interface MigrateOptions {
 /** Applies every pending migration; returns the versions it applied (none when up to date). */
 export async function migrateUp(pool: Pool, options: MigrateOptions): Promise<number[]> {
   return withMigrationLock(pool, async (client) => {
-    const backend = await detectBackend(client, options.timescaledb);
+    const backend = await chooseBackend(client, options.timescaledb, options.log);
     if (backend === 'timescale') {
       await client.query('/* createTimescale */ CREATE EXTENSION IF NOT EXISTS timescaledb');
     }
@@ -155,7 +214,8 @@ export async function migrateUp(pool: Pool, options: MigrateOptions): Promise<nu
         m.up,
         `/* recordMigration */ INSERT INTO shelfops_migrations (version, name, variant)
          VALUES ($1, $2, $3)`,
-        [m.version, m.name, m.variant],
+        // Every row names the variant the database runs, from the first one on.
+        [m.version, m.name, backend],
       );
       applied.push(m.version);
     }
@@ -169,13 +229,12 @@ export async function migrateDown(
   options: MigrateOptions & { count: number },
 ): Promise<number[]> {
   return withMigrationLock(pool, async (client) => {
-    const { rows } = await client.query<{ version: number; variant: Backend | null }>(
+    const { rows } = await client.query<{ version: number }>(
       `/* appliedMigrationsNewestFirst */
-       SELECT version, variant FROM shelfops_migrations ORDER BY version DESC LIMIT $1`,
+       SELECT version FROM shelfops_migrations ORDER BY version DESC LIMIT $1`,
       [options.count],
     );
-    const variant = rows.find((r) => r.variant)?.variant;
-    const backend = variant ?? (await detectBackend(client, options.timescaledb));
+    const backend = await chooseBackend(client, options.timescaledb, options.log);
     const byVersion = new Map((await loadMigrations(backend)).map((m) => [m.version, m]));
     const reverted: number[] = [];
     for (const { version } of rows) {
@@ -199,7 +258,7 @@ export async function migrationStatus(
   pool: Pool,
   timescaledb: 'auto' | 'on' | 'off',
 ): Promise<MigrationStatus> {
-  const backend = await detectBackend(pool, timescaledb);
+  const backend = await chooseBackend(pool, timescaledb);
   const applied = await appliedVersions(pool);
   const done = new Set(applied);
   const pending = (await loadMigrations(backend)).map((m) => m.version).filter((v) => !done.has(v));

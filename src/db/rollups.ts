@@ -1,3 +1,4 @@
+import { keepJob, withJobsLock } from './jobs.js';
 import { inTransaction, type Queryable } from './pool.js';
 import type { Backend } from './migrate.js';
 
@@ -94,23 +95,27 @@ export async function applyRetention(pool: Queryable, backend: Backend, retentio
 
 /**
  * Keeps TimescaleDB's retention jobs at the configured interval (servers with a job runner),
- * with the job that prunes the idempotency keys of the dropped lines.
+ * with the job that prunes the idempotency keys of the dropped lines. Jobs that exist keep
+ * their ids and history; a changed interval is altered in place.
  */
 export async function ensureRetentionPolicies(pool: Queryable, retention: string): Promise<void> {
-  await pool.query(
-    `/* resetRetentionPolicies */
-     SELECT remove_retention_policy(h.format::regclass, if_exists => true),
-            add_retention_policy(h.format::regclass, drop_after => $1::interval)
-     FROM (${RAW_HYPERTABLES}) h`,
-    [retention],
-  );
-  await pool.query(
-    `/* removeSaleKeyJob */ SELECT delete_job(job_id) FROM timescaledb_information.jobs
-     WHERE proc_schema = 'app' AND proc_name = 'prune_sale_keys'`,
-  );
-  await pool.query(
-    `/* addSaleKeyJob */ SELECT add_job('app.prune_sale_keys', INTERVAL '1 hour',
-       config => jsonb_build_object('retention', $1::text))`,
-    [retention],
-  );
+  await withJobsLock(pool, async (client) => {
+    await client.query(
+      `/* alignRetentionPolicies */
+       SELECT alter_job(j.job_id,
+                        config => jsonb_set(j.config, '{drop_after}', to_jsonb($1::interval::text)))
+       FROM timescaledb_information.jobs j
+       JOIN (${RAW_HYPERTABLES}) h ON h.format = format('%I.%I', j.hypertable_schema, j.hypertable_name)
+       WHERE j.proc_name = 'policy_retention'
+         AND (j.config->>'drop_after')::interval IS DISTINCT FROM $1::interval`,
+      [retention],
+    );
+    await client.query(
+      `/* addRetentionPolicies */
+       SELECT add_retention_policy(h.format::regclass, drop_after => $1::interval, if_not_exists => true)
+       FROM (${RAW_HYPERTABLES}) h`,
+      [retention],
+    );
+    await keepJob(client, 'app.prune_sale_keys', '1 hour', { retention });
+  });
 }
