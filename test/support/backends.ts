@@ -35,6 +35,11 @@ export const WITH_SERVER: readonly BackendKind[] = TSDB_SERVER_URL
   ? [...BACKENDS, 'timescale-server']
   : BACKENDS;
 
+/** The TimescaleDB backends: the embedded build, and the server when `TSDB_URL` is set. */
+export const TIMESCALE_KINDS = WITH_SERVER.filter(
+  (kind): kind is 'timescale' | 'timescale-server' => kind !== 'postgres',
+);
+
 /** Which variant of the migrations a backend gets. */
 export function variantOf(kind: BackendKind): Backend {
   return kind === 'postgres' ? 'native' : 'timescale';
