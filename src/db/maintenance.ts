@@ -24,19 +24,41 @@ export interface TaskStatus {
   lastDurationMs: number | null;
 }
 
-/** A TimescaleDB job whose last run failed and that has not succeeded for two periods. */
-export interface FailingJob {
+/**
+ * How a TimescaleDB job's last run ended, as far as its work goes: `done-recorded-failed` is a
+ * run that did its work and was then recorded Failed by TimescaleDB's job runner ("cannot drop
+ * portal", SQLSTATE 24000: every run on PostgreSQL 15.20 with TimescaleDB 2.23 and 2.28.3).
+ */
+export type JobOutcome = 'not-run' | 'succeeded' | 'done-recorded-failed' | 'failed';
+
+/** One TimescaleDB job of the database and its last run. */
+export interface JobRun {
   jobId: number;
   name: string;
-  lastRunStatus: string;
-  lastSuccessAt: Date | null;
+  /** Paused jobs (the gateway runs the upkeep) keep the record of their last run. */
+  scheduled: boolean;
+  outcome: JobOutcome;
+  /** What TimescaleDB recorded: Success, Failed, or null before the first run. */
+  lastRunStatus: string | null;
+  lastRunAt: Date | null;
+  /** The last run that did its work (a success, or a run recorded failed after the work). */
+  lastDoneAt: Date | null;
+  /** The error TimescaleDB recorded for the last run when it failed. */
+  lastErrorCode: string | null;
+  lastError: string | null;
+  totalRuns: number;
   totalFailures: number;
 }
+
+/** A job whose work has not been done for two of its periods, its last run failed. */
+export type FailingJob = JobRun;
 
 /** What `/ready` and `/metrics` report of the upkeep. */
 export interface MaintenanceStatus {
   mode: MaintenanceMode;
   tasks: TaskStatus[];
+  /** Every TimescaleDB job of the database with how its last run ended. */
+  jobs: JobRun[];
   failingJobs: FailingJob[];
 }
 
@@ -66,7 +88,7 @@ export class Maintenance {
     private readonly pool: Pool,
     private readonly options: MaintenanceOptions,
   ) {
-    this.snapshot = { mode: this.mode, tasks: [], failingJobs: [] };
+    this.snapshot = { mode: this.mode, tasks: [], jobs: [], failingJobs: [] };
   }
 
   /** Where no job runner exists the gateway runs everything, whatever the setting says. */
@@ -218,31 +240,63 @@ export class Maintenance {
           lastDurationMs: null,
         },
     );
-    const failingJobs = this.options.backend === 'timescale' ? await this.failingJobs() : [];
+    const jobs = this.options.backend === 'timescale' ? await this.jobRuns() : [];
+    const failingJobs = jobs.filter((j) => j.failing).map(({ failing: _, ...job }) => job);
     for (const job of failingJobs) {
       this.options.logger.warn({ job }, 'a TimescaleDB job keeps failing');
     }
-    this.snapshot = { mode: this.mode, tasks, failingJobs };
+    this.snapshot = {
+      mode: this.mode,
+      tasks,
+      jobs: jobs.map(({ failing: _, ...job }) => job),
+      failingJobs,
+    };
   }
 
   /**
-   * TimescaleDB's jobs whose last run failed and that have not succeeded for two of their
-   * periods: on current PostgreSQL minor releases the job runner records every job as failed
-   * and backs it off, so the work they stand for falls behind.
+   * The database's jobs (ids below 1000 are TimescaleDB's own) and their last runs, read from
+   * TimescaleDB's public views. A job is failing when its last run failed and its work has not
+   * been done for two of its periods; a run recorded failed after the work counts as done.
    */
-  private async failingJobs(): Promise<FailingJob[]> {
-    const { rows } = await this.pool.query<FailingJob>(
-      `/* failingJobs */
-       SELECT j.job_id AS "jobId", j.application_name AS "name",
-              s.last_run_status AS "lastRunStatus",
-              s.last_successful_finish AS "lastSuccessAt",
-              s.total_failures::int AS "totalFailures"
-       FROM timescaledb_information.jobs j
-       JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
-       WHERE j.scheduled AND s.last_run_status = 'Failed'
-         AND (s.last_successful_finish IS NULL
-              OR s.last_successful_finish < now() - 2 * j.schedule_interval)
-       ORDER BY j.job_id`,
+  private async jobRuns(): Promise<(JobRun & { failing: boolean })[]> {
+    const { rows } = await this.pool.query<JobRun & { failing: boolean }>(
+      `/* jobRuns */
+       WITH last_error AS (
+         SELECT DISTINCT ON (job_id) job_id, sqlerrcode, err_message
+         FROM timescaledb_information.job_errors ORDER BY job_id, finish_time DESC
+       ), done_despite_error AS (
+         SELECT job_id, max(finish_time) AS at FROM timescaledb_information.job_errors
+         WHERE sqlerrcode = '24000' AND err_message LIKE 'cannot drop portal%' GROUP BY job_id
+       ), runs AS (
+         SELECT j.job_id, j.application_name, j.scheduled, j.schedule_interval, s.last_run_status,
+                nullif(s.last_run_started_at, '-infinity') AS last_run_at,
+                CASE WHEN s.last_run_status = 'Failed' THEN e.sqlerrcode END AS error_code,
+                CASE WHEN s.last_run_status = 'Failed' THEN e.err_message END AS error,
+                greatest(nullif(s.last_successful_finish, '-infinity'), d.at) AS last_done_at,
+                coalesce(s.total_runs, 0)::int AS total_runs,
+                coalesce(s.total_failures, 0)::int AS total_failures
+         FROM timescaledb_information.jobs j
+         LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+         LEFT JOIN last_error e ON e.job_id = j.job_id
+         LEFT JOIN done_despite_error d ON d.job_id = j.job_id
+         WHERE j.job_id >= 1000
+       ), judged AS (
+         SELECT r.*, CASE
+                  WHEN r.last_run_status IS NULL THEN 'not-run'
+                  WHEN r.last_run_status = 'Success' THEN 'succeeded'
+                  WHEN r.error_code = '24000' AND r.error LIKE 'cannot drop portal%'
+                    THEN 'done-recorded-failed'
+                  ELSE 'failed' END AS outcome
+         FROM runs r
+       )
+       SELECT job_id AS "jobId", application_name AS "name", scheduled, outcome,
+              last_run_status AS "lastRunStatus", last_run_at AS "lastRunAt",
+              last_done_at AS "lastDoneAt", error_code AS "lastErrorCode", error AS "lastError",
+              total_runs AS "totalRuns", total_failures AS "totalFailures",
+              scheduled AND outcome = 'failed'
+                AND (last_done_at IS NULL OR last_done_at < now() - 2 * schedule_interval)
+                AS failing
+       FROM judged ORDER BY job_id`,
     );
     return rows;
   }

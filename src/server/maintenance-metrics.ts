@@ -3,8 +3,8 @@ import type { Metrics } from './metrics.js';
 
 /**
  * Exposes the upkeep's status on `/metrics`, read from `status` at each scrape: when each task
- * last succeeded, how far behind it is, its failures in a row, and the TimescaleDB jobs that
- * keep failing.
+ * last succeeded, how far behind it is, its failures in a row, every TimescaleDB job by how
+ * its last run ended, and the jobs that keep failing.
  */
 export function registerMaintenanceMetrics(
   metrics: Metrics,
@@ -40,6 +40,19 @@ export function registerMaintenanceMetrics(
     collect() {
       this.reset();
       for (const t of status().tasks) this.set({ task: t.task }, t.consecutiveFailures);
+    },
+  });
+  metrics.gauge({
+    name: 'shelfops_timescaledb_jobs',
+    help:
+      'TimescaleDB jobs by how their last run ended: succeeded, failed, not-run, or ' +
+      'done-recorded-failed (did its work, then recorded Failed by the job runner)',
+    labelNames: ['outcome', 'scheduled'],
+    collect() {
+      this.reset();
+      for (const job of status().jobs) {
+        this.inc({ outcome: job.outcome, scheduled: String(job.scheduled) });
+      }
     },
   });
   metrics.gauge({

@@ -39,11 +39,15 @@ export function describeReadiness(backend: string, check: ReadinessCheck): Readi
   return { ready: pending.length === 0, backend, pendingMigrations: pending };
 }
 
-/** The upkeep as `/ready` details it: each task's last success and lag, failing jobs. */
+/**
+ * The upkeep as `/ready` details it: each task's last success and lag, each TimescaleDB job's
+ * last run and how it ended, and the failing jobs.
+ */
 export function describeMaintenance(status: MaintenanceStatus) {
   return {
     mode: status.mode,
     tasks: status.tasks.map((t) => ({ ...t, lagSeconds: lagSeconds(t) })),
+    jobs: status.jobs,
     failingJobs: status.failingJobs,
   };
 }

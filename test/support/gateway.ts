@@ -53,7 +53,8 @@ export async function startTestGateway(
     Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis' | 'graphiqlToken'>
   > = {},
 ): Promise<TestGateway> {
-  const databaseServer = serverOf(kind);
+  // A DATABASE_URL of the caller's is a database it keeps across gateways (restarts).
+  const databaseServer = env.DATABASE_URL ? null : serverOf(kind);
   const scratch = databaseServer ? await createScratchDatabase(databaseServer) : null;
   const config = loadConfig({
     NODE_ENV: 'test',
