@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { schema } from '../src/schema.js';
-import { BACKENDS } from './support/backends.js';
+import { WITH_SERVER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -86,7 +86,7 @@ const comparable = (res: GraphQLResponse) => ({
   errors: res.errors?.map((e) => ({ message: e.message, code: e.extensions?.code })) ?? [],
 });
 
-describe.each(BACKENDS)('tenant isolation on %s', (kind) => {
+describe.each(WITH_SERVER)('tenant isolation on %s', (kind) => {
   let gw: TestGateway;
   const queries = rootFields(schema, 'query');
   // The catalog upserts write the caller's own rows by key, echoing the generated (B-marked)
