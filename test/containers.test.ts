@@ -11,7 +11,7 @@ import { createGateway, listen } from '../src/server/app.js';
 import { findDockerEngine } from './support/foundation-docker.js';
 
 /** The TimescaleDB server image docker-compose.yml runs. */
-const IMAGE = 'timescale/timescaledb:2.23.0-pg17';
+const IMAGE = 'timescale/timescaledb:2.28.3-pg15';
 const SECRET = 'containers-secret-containers-secret-0001';
 const docker = await findDockerEngine();
 
