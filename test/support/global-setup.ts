@@ -10,8 +10,8 @@ export default async function setup(): Promise<void> {
   await createRoles(SERVER_URL, 'TEST_PG_URL');
   if (TSDB_SERVER_URL) await createRoles(TSDB_SERVER_URL, 'TSDB_URL');
   else {
-    console.log(
-      'TimescaleDB server suite skipped: TSDB_URL is not set (scripts/timescaledb-server start prints one)',
+    process.stdout.write(
+      'TimescaleDB server suite skipped: TSDB_URL is not set (scripts/timescaledb-server start prints one)\n',
     );
   }
 }
