@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile, type ImportOptions } from '../src/import/import-file.js';
 import { loadMapping, localToInstant } from '../src/import/mapping.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
-import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { runImportCommand } from './support/import-command.js';
 import { centsText } from './support/sales-data.js';
 
-const run = promisify(execFile);
 const SAMPLE = join(import.meta.dirname, '../examples/import/online-retail-sample.csv');
 const MAPPING = join(import.meta.dirname, '../examples/import/online-retail.json');
 
@@ -252,29 +250,16 @@ describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', 
     async () => {
       const other = uuid(0x20, 0);
       await insertTenant(gw.owner, { customerId: other, name: 'CLI', stores: [], products: [] });
-      const { stdout, stderr } = await run(
-        'npx',
-        [
-          'tsx',
-          'src/cli/import.ts',
-          'sales',
-          SAMPLE,
-          '--tenant',
-          other,
-          '--mapping',
-          MAPPING,
-          '--refused',
-          join(dir, 'cli.tsv'),
-        ],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: gw.config.databaseUrl,
-            JWT_SECRET: TEST_SECRET,
-            NODE_ENV: 'test',
-          },
-        },
-      );
+      const { stdout, stderr } = await runImportCommand(gw, [
+        'sales',
+        SAMPLE,
+        '--tenant',
+        other,
+        '--mapping',
+        MAPPING,
+        '--refused',
+        join(dir, 'cli.tsv'),
+      ]);
       expect(stderr).toMatch(/5000 lines, \d+ lines\/s, 100 % done, ETA 0 s/);
       expect(stdout).toMatch(
         /^5000 lines read in [\d.]+ s: 0 stored, 0 already stored, 5000 refused$/m,
