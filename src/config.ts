@@ -83,6 +83,14 @@ const specification = {
     desc: 'Redis shared by replicas (persisted queries, rate limits); unset = in memory',
   }),
   REDIS_KEY_PREFIX: str({ default: 'shelfops:', desc: 'prefix of every Redis key' }),
+  REDIS_TIMEOUT_MS: num({
+    default: 50,
+    desc: 'deadline of one Redis call; a slower Redis counts as unavailable (cache degraded)',
+  }),
+  REDIS_PROBE_MS: num({
+    default: 1000,
+    desc: 'while Redis counts as unavailable: how often it is checked again',
+  }),
   RESPONSE_CACHE_TTL_SECONDS: num({
     default: 60,
     desc: 'lifetime of a cached query answer; 0 turns the response cache off',
@@ -164,7 +172,11 @@ export type Config = {
     jwksCacheSeconds: number;
     jwksCooldownSeconds: number;
   };
-  redis: { url: string | undefined; keyPrefix: string };
+  /**
+   * `timeoutMs`: deadline of one call; after a few failed calls in a row Redis counts as
+   * unavailable (every use falls back) and is checked again every `probeMs`.
+   */
+  redis: { url: string | undefined; keyPrefix: string; timeoutMs: number; probeMs: number };
   persisted: {
     /** null: no trusted documents, so partners can run nothing. */
     trustedDocumentsFile: string | null;
@@ -230,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     STATEMENT_TIMEOUT_MS: e.STATEMENT_TIMEOUT_MS,
     DB_POOL_WAIT_MS: e.DB_POOL_WAIT_MS,
     READY_TIMEOUT_MS: e.READY_TIMEOUT_MS,
+    REDIS_TIMEOUT_MS: e.REDIS_TIMEOUT_MS,
+    REDIS_PROBE_MS: e.REDIS_PROBE_MS,
     SHUTDOWN_DRAIN_MS: e.SHUTDOWN_DRAIN_MS,
     JWT_JWKS_CACHE_SECONDS: e.JWT_JWKS_CACHE_SECONDS,
     APQ_MAX_ENTRIES: e.APQ_MAX_ENTRIES,
@@ -295,7 +309,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
       jwksCooldownSeconds: e.JWT_JWKS_COOLDOWN_SECONDS,
     },
-    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      timeoutMs: e.REDIS_TIMEOUT_MS,
+      probeMs: e.REDIS_PROBE_MS,
+    },
     persisted: {
       trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE ?? null,
       apqMaxEntries: e.APQ_MAX_ENTRIES,

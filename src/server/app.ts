@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
 import { createTenantGate } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
@@ -15,6 +15,7 @@ import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
 import { RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
+import { guardRedis, openRedis } from '../redis/guarded-redis.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
 import {
@@ -74,7 +75,8 @@ export function createGateway(options: AppOptions): Gateway {
     metrics,
   );
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
-  const redis = options.redis ?? ownRedis;
+  const client = options.redis ?? ownRedis;
+  const redis = client ? guardRedis(client, config.redis, logger) : null;
   const trusted =
     options.trustedDocuments ??
     (config.persisted.trustedDocumentsFile
@@ -97,6 +99,7 @@ export function createGateway(options: AppOptions): Gateway {
     timeoutMs: config.readyTimeoutMs,
     logger,
     maintenance: () => database.maintenance.status,
+    ...(redis ? { cache: () => redis.state() } : {}),
   });
   const alertEvents = alertEventHub(database.pool);
 
@@ -181,6 +184,7 @@ export function createGateway(options: AppOptions): Gateway {
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
+      ...(redis ? [{ onDispose: () => redis.stop() }] : []),
       ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
@@ -207,12 +211,6 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
-}
-
-function openRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection failed'));
-  return redis;
 }
 
 /** A store whose failures degrade to "not stored": the client then sends the full query. */
