@@ -74,4 +74,4 @@ export async function inTransaction<T>(
   }
 }
 
-export type { Pool, PoolClient, QueryResultRow } from 'pg';
+export type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';

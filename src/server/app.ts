@@ -126,6 +126,7 @@ export function createGateway(options: AppOptions): Gateway {
         role: viewer.role,
         storeIds: viewer.storeIds,
         statementTimeoutMs,
+        driverDeadline: database.embedded === null,
       });
       // A client that goes away cancels its statement in the server and rolls back.
       const abort = { signal: request.signal, cancelStatement: database.embedded === null };
