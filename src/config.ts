@@ -45,6 +45,10 @@ const specification = {
   STATEMENT_TIMEOUT_MS: num({ default: 10_000, desc: 'per-statement limit inside a request' }),
   DB_POOL_WAIT_MS: num({ default: 5000, desc: 'longest wait for a pooled connection' }),
   READY_TIMEOUT_MS: num({ default: 2000, desc: '/ready: longest database check' }),
+  TENANT_STATUS_INTERVAL_MS: num({
+    default: 30_000,
+    desc: "how long a tenant's status is trusted: a disabled tenant's requests, and open streams, end within it",
+  }),
   SHUTDOWN_DRAIN_MS: num({ default: 10_000, desc: 'longest wait for in-flight requests on stop' }),
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
@@ -142,6 +146,8 @@ export type Config = {
   /** Longest wait for a pooled connection before DATABASE_UNAVAILABLE. */
   poolWaitMs: number;
   readyTimeoutMs: number;
+  /** How long a tenant's status is trusted; open streams read it again this often. */
+  tenantStatusIntervalMs: number;
   /** On SIGTERM/SIGINT: longest wait for in-flight requests before closing them. */
   shutdownDrainMs: number;
   timescaledb: 'auto' | 'on' | 'off';
@@ -242,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     STATEMENT_TIMEOUT_MS: e.STATEMENT_TIMEOUT_MS,
     DB_POOL_WAIT_MS: e.DB_POOL_WAIT_MS,
     READY_TIMEOUT_MS: e.READY_TIMEOUT_MS,
+    TENANT_STATUS_INTERVAL_MS: e.TENANT_STATUS_INTERVAL_MS,
     REDIS_TIMEOUT_MS: e.REDIS_TIMEOUT_MS,
     REDIS_PROBE_MS: e.REDIS_PROBE_MS,
     SHUTDOWN_DRAIN_MS: e.SHUTDOWN_DRAIN_MS,
@@ -287,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     poolWaitMs: e.DB_POOL_WAIT_MS,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
+    tenantStatusIntervalMs: e.TENANT_STATUS_INTERVAL_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     timescaledb: e.TIMESCALEDB,
     migrateOnStart: e.MIGRATE_ON_START,

@@ -1,7 +1,8 @@
 import type { Sql } from 'sql-template-tag';
 import { cancelStatement } from './cancel.js';
 import { translateDatabaseError } from './errors.js';
-import type { Pool, PoolClient, QueryConfig, QueryResultRow } from './pool.js';
+import type { QueryConfig } from 'pg';
+import { withDeadline, type Pool, type PoolClient, type QueryResultRow } from './pool.js';
 import { asUnavailable } from './unavailable.js';
 
 /** The gateway's database role: owns nothing, cannot bypass row-level security. */
@@ -148,14 +149,13 @@ export class RequestDb {
   }
 
   /** A round trip the driver gives up on DEADLINE_MARGIN_MS after the statement timeout. */
-  private withDeadline(text: string, values?: unknown[]): QueryConfig & { query_timeout?: number } {
-    return {
+  private withDeadline(text: string, values?: unknown[]): QueryConfig {
+    const { driverDeadline, statementTimeoutMs } = this.settings;
+    return withDeadline(
       text,
-      ...(values ? { values } : {}),
-      ...(this.settings.driverDeadline
-        ? { query_timeout: this.settings.statementTimeoutMs + DEADLINE_MARGIN_MS }
-        : {}),
-    };
+      values,
+      driverDeadline ? statementTimeoutMs + DEADLINE_MARGIN_MS : undefined,
+    );
   }
 
   private cancel(): void {

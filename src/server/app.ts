@@ -5,7 +5,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
-import { createTenantGate } from '../auth/tenant-gate.js';
+import { createTenantGate, tenantRefusal } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
@@ -13,7 +13,7 @@ import type { GraphQLContext } from '../context.js';
 import { alertEventHub } from '../alerts/alert-events.js';
 import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
-import { RequestDb, type RequestSettings } from '../db/request-db.js';
+import { DEADLINE_MARGIN_MS, RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
 import { guardRedis, openRedis } from '../redis/guarded-redis.js';
 import type { Logger } from '../logger.js';
@@ -70,8 +70,14 @@ export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
   const metrics = options.metrics ?? new Metrics(database.pool);
+  // Reads outside a request's transaction get the same deadline as its round trips.
+  const driverDeadlineMs =
+    database.embedded === null ? config.statementTimeoutMs + DEADLINE_MARGIN_MS : undefined;
   const authenticate = countingAuthFailures(
-    createRequestAuthenticator(verifier, createTenantGate(database.pool)),
+    createRequestAuthenticator(
+      verifier,
+      createTenantGate(database.pool, config.tenantStatusIntervalMs, driverDeadlineMs),
+    ),
     metrics,
   );
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
@@ -151,6 +157,10 @@ export function createGateway(options: AppOptions): Gateway {
         openTransaction: (statementTimeoutMs) =>
           new RequestDb(database.pool, settings(statementTimeoutMs)),
         retention: config.retention,
+        admission: {
+          intervalMs: config.tenantStatusIntervalMs,
+          refusal: () => tenantRefusal(database.pool, viewer, driverDeadlineMs),
+        },
       };
     },
     plugins: [
