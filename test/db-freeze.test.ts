@@ -6,6 +6,8 @@ import { waitFor } from './support/lifecycle.js';
 import { startPrivateCluster, type PrivateCluster } from './support/private-cluster.js';
 
 const STORES = '{ stores(first: 10) { edges { node { code } } } }';
+const UPSERT = `mutation { upsertStores(stores: [{ code: "FROZEN-1", name: "Frozen", region: "North",
+  timeZone: "UTC" }]) { created } }`;
 const STATEMENT_TIMEOUT_MS = 1000;
 const POOL_WAIT_MS = 1000;
 // The longest a request may wait on a frozen server: a connection's wait, then one round trip's
@@ -18,24 +20,24 @@ describe('a frozen PostgreSQL server (SIGSTOP to all its processes)', () => {
   let token: string;
   const [tenant] = twinTenants();
 
-  const request = async () => {
+  const request = async (query = STORES, bearer = token) => {
     const started = performance.now();
     const response = await fetch(`${gw.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: STORES }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query }),
       // Without deadlines the request waits for the server as long as it stays frozen.
       signal: AbortSignal.timeout(DEADLINE_MS * 3),
     });
     const body = (await response.json()) as {
-      data?: { stores: { edges: unknown[] } } | null;
+      data?: { stores?: { edges: unknown[] } } | null;
       errors?: { extensions?: { code?: string } }[];
     };
     return {
       ms: performance.now() - started,
       status: response.status,
       code: body.errors?.[0]?.extensions?.code ?? null,
-      stores: body.data?.stores.edges.length ?? null,
+      stores: body.data?.stores?.edges.length ?? null,
     };
   };
 
@@ -61,11 +63,13 @@ describe('a frozen PostgreSQL server (SIGSTOP to all its processes)', () => {
     const warm = await Promise.all([request(), request()]);
     expect(warm.map((r) => r.stores)).toEqual([tenant.stores.length, tenant.stores.length]);
 
+    const admin = await gw.token(tenant.customerId, 'admin');
     await cluster.freeze();
     let frozen;
     try {
-      // More requests than connections: some wait for a connection, some hold one.
-      frozen = await Promise.all([request(), request(), request(), request()]);
+      // More requests than connections: some wait for a connection, some hold one; a write
+      // among them.
+      frozen = await Promise.all([request(), request(UPSERT, admin), request(), request()]);
     } finally {
       await cluster.thaw();
     }
@@ -79,5 +83,9 @@ describe('a frozen PostgreSQL server (SIGSTOP to all its processes)', () => {
     expect(after.map((r) => [r.status, r.stores])).toEqual(
       after.map(() => [200, tenant.stores.length]),
     );
+    // The write answered 503 was not committed when the server went on: its connection was
+    // dropped before any COMMIT.
+    const { rows } = await gw.owner.query(`SELECT 1 FROM stores WHERE code = 'FROZEN-1'`);
+    expect(rows).toEqual([]);
   });
 });
