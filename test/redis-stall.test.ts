@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertTenant, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { runImportCommand } from './support/import-command.js';
 import { waitFor } from './support/lifecycle.js';
 import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 
@@ -116,5 +120,34 @@ describe('a stalled Redis (SIGSTOP) on the postgres backend', () => {
       cache: 'HIT',
       data: { store: { code: 'R-1', name: 'During' } },
     });
+  });
+
+  it('runs an import to its end while Redis stalls, and says the gateways were not told', async () => {
+    const other = uuid(0x2f, 0);
+    await insertTenant(gw.owner, { customerId: other, name: 'Import', stores: [], products: [] });
+    const fixtures = join(import.meta.dirname, 'fixtures/import');
+    const refused = join(tmpdir(), `shelfops-redis-stall-${randomUUID()}.tsv`);
+    redis.freeze();
+    try {
+      const { stdout } = await runImportCommand(
+        gw,
+        [
+          'sales',
+          join(fixtures, 'column-count.csv'),
+          '--tenant',
+          other,
+          '--mapping',
+          join(import.meta.dirname, '../examples/import/online-retail.json'),
+          '--refused',
+          refused,
+        ],
+        { REDIS_URL: redis.url, RETENTION: '30 years', REDIS_TIMEOUT_MS: '50' },
+      );
+      expect(stdout).toMatch(/^4 lines read in [\d.]+ s: 2 stored, 0 already stored, 2 refused$/m);
+      expect(stdout).toMatch(/Redis \(REDIS_URL\) did not answer/);
+    } finally {
+      redis.thaw();
+      await rm(refused, { force: true });
+    }
   });
 });

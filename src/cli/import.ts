@@ -5,7 +5,7 @@ import { openDatabase } from '../db/database.js';
 import { importFile, type ImportKind, type ImportProgress } from '../import/import-file.js';
 import { loadMapping } from '../import/mapping.js';
 import { createLogger } from '../logger.js';
-import { guardRedis, openRedis } from '../redis/guarded-redis.js';
+import { closeRedis, guardRedis, openRedis, whenConnected } from '../redis/guarded-redis.js';
 import { tenantStatus } from '../tenants/tenant-store.js';
 
 // Imports history from a CSV file:
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   // A stalled or lost Redis does not stop the import: the gateways are told when it answers.
   let untold = false;
   const database = await openDatabase(config, logger);
+  if (client) await whenConnected(client, config.redis.probeMs);
   const tty = process.stderr.isTTY;
   try {
     const status = await tenantStatus(database.pool, run.tenant);
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     }
   } finally {
     redis?.stop();
-    await client?.quit();
+    if (client) await closeRedis(client, config.redis.timeoutMs);
     await database.close();
   }
 }

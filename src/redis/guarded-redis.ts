@@ -46,6 +46,38 @@ export function openRedis(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/** Resolves once `client` is ready for commands, or after `timeoutMs` (they then fail fast). */
+export async function whenConnected(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      client.off('ready', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    client.once('ready', finish);
+  });
+}
+
+/**
+ * Closes a client: QUIT (pending replies first) when Redis answers within `timeoutMs`, else
+ * the connection is dropped, so a stalled Redis cannot hold a shutdown.
+ */
+export async function closeRedis(client: Redis, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const quitted = await Promise.race([quit, late]);
+  clearTimeout(timer);
+  if (!quitted) client.disconnect();
+}
+
 /** Puts `client` behind a deadline and a circuit breaker (see GuardedRedis). */
 export function guardRedis(
   client: Redis,

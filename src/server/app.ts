@@ -15,7 +15,7 @@ import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
 import { DEADLINE_MARGIN_MS, RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
-import { guardRedis, openRedis } from '../redis/guarded-redis.js';
+import { closeRedis, guardRedis, openRedis } from '../redis/guarded-redis.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
 import {
@@ -196,7 +196,7 @@ export function createGateway(options: AppOptions): Gateway {
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
       ...(redis ? [{ onDispose: () => redis.stop() }] : []),
-      ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
+      ...(ownRedis ? [{ onDispose: () => closeRedis(ownRedis, config.redis.timeoutMs) }] : []),
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
       useUnavailableStatus(),

@@ -12,6 +12,8 @@ export function runImportCommand(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ stdout: string; stderr: string }> {
   return run('npx', ['tsx', 'src/cli/import.ts', ...args], {
+    // A command that hangs fails its test instead of holding the run.
+    timeout: 50_000,
     env: {
       ...process.env,
       DATABASE_URL: gw.config.databaseUrl,
