@@ -45,6 +45,10 @@ const specification = {
   STATEMENT_TIMEOUT_MS: num({ default: 10_000, desc: 'per-statement limit inside a request' }),
   DB_POOL_WAIT_MS: num({ default: 5000, desc: 'longest wait for a pooled connection' }),
   READY_TIMEOUT_MS: num({ default: 2000, desc: '/ready: longest database check' }),
+  TENANT_STATUS_INTERVAL_MS: num({
+    default: 30_000,
+    desc: "how long a tenant's status is trusted: a disabled tenant's requests, and open streams, end within it",
+  }),
   SHUTDOWN_DRAIN_MS: num({ default: 10_000, desc: 'longest wait for in-flight requests on stop' }),
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
@@ -83,6 +87,14 @@ const specification = {
     desc: 'Redis shared by replicas (persisted queries, rate limits); unset = in memory',
   }),
   REDIS_KEY_PREFIX: str({ default: 'shelfops:', desc: 'prefix of every Redis key' }),
+  REDIS_TIMEOUT_MS: num({
+    default: 50,
+    desc: 'deadline of one Redis call; a slower Redis counts as unavailable (cache degraded)',
+  }),
+  REDIS_PROBE_MS: num({
+    default: 1000,
+    desc: 'while Redis counts as unavailable: how often it is checked again',
+  }),
   RESPONSE_CACHE_TTL_SECONDS: num({
     default: 60,
     desc: 'lifetime of a cached query answer; 0 turns the response cache off',
@@ -134,6 +146,8 @@ export type Config = {
   /** Longest wait for a pooled connection before DATABASE_UNAVAILABLE. */
   poolWaitMs: number;
   readyTimeoutMs: number;
+  /** How long a tenant's status is trusted; open streams read it again this often. */
+  tenantStatusIntervalMs: number;
   /** On SIGTERM/SIGINT: longest wait for in-flight requests before closing them. */
   shutdownDrainMs: number;
   timescaledb: 'auto' | 'on' | 'off';
@@ -164,7 +178,11 @@ export type Config = {
     jwksCacheSeconds: number;
     jwksCooldownSeconds: number;
   };
-  redis: { url: string | undefined; keyPrefix: string };
+  /**
+   * `timeoutMs`: deadline of one call; after a few failed calls in a row Redis counts as
+   * unavailable (every use falls back) and is checked again every `probeMs`.
+   */
+  redis: { url: string | undefined; keyPrefix: string; timeoutMs: number; probeMs: number };
   persisted: {
     /** null: no trusted documents, so partners can run nothing. */
     trustedDocumentsFile: string | null;
@@ -230,6 +248,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     STATEMENT_TIMEOUT_MS: e.STATEMENT_TIMEOUT_MS,
     DB_POOL_WAIT_MS: e.DB_POOL_WAIT_MS,
     READY_TIMEOUT_MS: e.READY_TIMEOUT_MS,
+    TENANT_STATUS_INTERVAL_MS: e.TENANT_STATUS_INTERVAL_MS,
+    REDIS_TIMEOUT_MS: e.REDIS_TIMEOUT_MS,
+    REDIS_PROBE_MS: e.REDIS_PROBE_MS,
     SHUTDOWN_DRAIN_MS: e.SHUTDOWN_DRAIN_MS,
     JWT_JWKS_CACHE_SECONDS: e.JWT_JWKS_CACHE_SECONDS,
     APQ_MAX_ENTRIES: e.APQ_MAX_ENTRIES,
@@ -273,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     poolWaitMs: e.DB_POOL_WAIT_MS,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
+    tenantStatusIntervalMs: e.TENANT_STATUS_INTERVAL_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     timescaledb: e.TIMESCALEDB,
     migrateOnStart: e.MIGRATE_ON_START,
@@ -295,7 +317,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
       jwksCooldownSeconds: e.JWT_JWKS_COOLDOWN_SECONDS,
     },
-    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      timeoutMs: e.REDIS_TIMEOUT_MS,
+      probeMs: e.REDIS_PROBE_MS,
+    },
     persisted: {
       trustedDocumentsFile: e.TRUSTED_DOCUMENTS_FILE ?? null,
       apqMaxEntries: e.APQ_MAX_ENTRIES,

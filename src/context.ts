@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import type { Viewer } from './auth/viewer.js';
 import type { Backend } from './db/migrate.js';
 import type { AlertEventHub } from './alerts/alert-events.js';
@@ -24,4 +25,9 @@ export interface GraphQLContext {
   openTransaction(statementTimeoutMs: number): RequestDb;
   /** The RETENTION setting: sale lines older than it are refused, never stored and deleted. */
   retention: string;
+  /**
+   * Whether the caller may still receive a stream's events: `refusal` reads its tenant's
+   * status now (null while active); open streams ask every `intervalMs`.
+   */
+  admission: { intervalMs: number; refusal(): Promise<GraphQLError | null> };
 }

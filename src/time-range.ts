@@ -45,10 +45,11 @@ export function validateRange(range: TimeRange, argument = 'range'): TimeRange {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-// 1970-01-01 was a Thursday: ISO weeks start three days after epoch-aligned 7-day blocks.
-const WEEK_OFFSET_MS = 3 * DAY_MS;
+// 1970-01-01 was a Thursday: ISO weeks start four days after epoch-aligned 7-day blocks.
+const WEEK_OFFSET_MS = 4 * DAY_MS;
 
-function bucketIndex(instant: number, unit: BucketUnit): number {
+/** Index of the UTC bucket of `unit` holding `instant` (consecutive buckets, consecutive indexes). */
+export function bucketIndex(instant: number, unit: BucketUnit): number {
   switch (unit) {
     case 'hour':
       return Math.floor(instant / HOUR_MS);

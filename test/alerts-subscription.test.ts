@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.js';
+import { openEventStream } from './support/event-stream.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -18,7 +19,7 @@ interface RaisedEvent {
 
 /** An open Server-Sent Events subscription, collecting the `next` events it receives. */
 interface Stream {
-  events: RaisedEvent[];
+  readonly events: RaisedEvent[];
   close(): void;
 }
 
@@ -27,51 +28,16 @@ async function subscribe(
   token: string,
   variables: Record<string, unknown>,
 ): Promise<Stream> {
-  const controller = new AbortController();
-  const response = await fetch(`${gw.url}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
+  const stream = await openEventStream(gw, token, SUBSCRIBE, variables);
+  return {
+    get events() {
+      return stream.events.flatMap((e) => {
+        const payload = e.data as { data?: { alertRaised: RaisedEvent } } | null;
+        return e.event === 'next' && payload?.data ? [payload.data.alertRaised] : [];
+      });
     },
-    body: JSON.stringify({ query: SUBSCRIBE, variables }),
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
-  const events: RaisedEvent[] = [];
-  const body = response.body;
-  if (!body) throw new Error('no event stream body');
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = block
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trim())
-            .join('');
-          if (block.includes('event: next') && data) {
-            const payload = JSON.parse(data) as { data?: { alertRaised: RaisedEvent } };
-            if (payload.data) events.push(payload.data.alertRaised);
-          }
-          end = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // The stream was closed by the test.
-    }
-  })();
-  return { events, close: () => controller.abort() };
+    close: stream.close,
+  };
 }
 
 async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {

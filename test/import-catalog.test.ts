@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile, type ImportOptions } from '../src/import/import-file.js';
 import type { Mapping } from '../src/import/mapping.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
-import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
-
-const run = promisify(execFile);
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { refusedLines, runImportCommand } from './support/import-command.js';
 
 const MAPPING: Mapping = {
   delimiter: ';',
@@ -56,12 +53,6 @@ describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
     refusedFile: join(dir, 'stores.refused.tsv'),
     ...over,
   });
-  const refusedLines = async (file: string) =>
-    (await readFile(file, 'utf8'))
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t').slice(0, 2));
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -140,29 +131,16 @@ describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
         join(dir, 'cli-stores.csv'),
         STORES.replace('Europe/Atlantis', 'Europe/Paris'),
       );
-      const { stdout } = await run(
-        'npx',
-        [
-          'tsx',
-          'src/cli/import.ts',
-          'stores',
-          join(dir, 'cli-stores.csv'),
-          '--tenant',
-          tenant,
-          '--mapping',
-          mapping,
-          '--refused',
-          refused,
-        ],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: gw.config.databaseUrl,
-            JWT_SECRET: TEST_SECRET,
-            NODE_ENV: 'test',
-          },
-        },
-      );
+      const { stdout } = await runImportCommand(gw, [
+        'stores',
+        join(dir, 'cli-stores.csv'),
+        '--tenant',
+        tenant,
+        '--mapping',
+        mapping,
+        '--refused',
+        refused,
+      ]);
       expect(stdout).toMatch(/^5 lines read in [\d.]+ s: 0 stored, 4 already stored, 1 refused$/m);
       expect(stdout).toContain(`refused lines with their line numbers and reasons: ${refused}`);
       expect(await refusedLines(refused)).toEqual([

@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile, type ImportOptions } from '../src/import/import-file.js';
 import { loadMapping, localToInstant } from '../src/import/mapping.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
-import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { runImportCommand } from './support/import-command.js';
 import { centsText } from './support/sales-data.js';
 
-const run = promisify(execFile);
 const SAMPLE = join(import.meta.dirname, '../examples/import/online-retail-sample.csv');
 const MAPPING = join(import.meta.dirname, '../examples/import/online-retail.json');
 
@@ -164,6 +162,56 @@ describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', 
     expect(Number(stores[0]?.n)).toBe(28);
   });
 
+  it('answers a monthly trend per product with gaps filled when the rows fit, and refuses a weekly one that does not', async () => {
+    const token = await gw.token(tenant, 'analyst');
+    const MONTHS = ['2010-12', '2011-01', '2011-02'];
+    const cells = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const cell = cells.get(`${l.sku}|${l.month}`) ?? { units: 0, cents: 0n };
+      cell.units += l.quantity;
+      cell.cents += BigInt(l.quantity) * l.cents;
+      cells.set(`${l.sku}|${l.month}`, cell);
+    }
+    const skus = [...new Set(lines.map((l) => l.sku))].sort();
+    // 3 months × 1682 products = 5046 rows, under the 10000 an answer may hold.
+    expect(skus.length * MONTHS.length).toBeLessThanOrEqual(10_000);
+    const trend = (granularity: string) =>
+      gw.graphql<{
+        salesTrend: { bucket: string; product: { sku: string }; units: number; revenue: string }[];
+      }>(
+        `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"},
+                      granularity: ${granularity}, groupBy: [PRODUCT], fillGaps: true) {
+             bucket product { sku } units revenue } }`,
+        {},
+        token,
+      );
+    const monthly = await trend('MONTH');
+    expect(monthly.errors).toBeUndefined();
+    const answered = [...(monthly.data?.salesTrend ?? [])].sort((x, y) =>
+      x.product.sku === y.product.sku
+        ? x.bucket.localeCompare(y.bucket)
+        : x.product.sku < y.product.sku
+          ? -1
+          : 1,
+    );
+    expect(answered).toEqual(
+      skus.flatMap((sku) =>
+        MONTHS.map((month) => {
+          const cell = cells.get(`${sku}|${month}`) ?? { units: 0, cents: 0n };
+          return {
+            bucket: `${month}-01T00:00:00.000Z`,
+            product: { sku },
+            units: cell.units,
+            revenue: centsText(cell.cents),
+          };
+        }),
+      ),
+    );
+    // 13 ISO weeks touch the range: 13 × 1682 rows are more than an answer may hold.
+    const weekly = await trend('WEEK');
+    expect(weekly.errors?.[0]?.extensions?.code).toBe('TREND_TOO_LARGE');
+  });
+
   it('adds nothing when run again', async () => {
     const again = await importFile(await options({ batchSize: 1000 }));
     expect(again).toMatchObject({ lines: 5000, accepted: 0, duplicates: 5000, refused: 0 });
@@ -202,29 +250,16 @@ describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', 
     async () => {
       const other = uuid(0x20, 0);
       await insertTenant(gw.owner, { customerId: other, name: 'CLI', stores: [], products: [] });
-      const { stdout, stderr } = await run(
-        'npx',
-        [
-          'tsx',
-          'src/cli/import.ts',
-          'sales',
-          SAMPLE,
-          '--tenant',
-          other,
-          '--mapping',
-          MAPPING,
-          '--refused',
-          join(dir, 'cli.tsv'),
-        ],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: gw.config.databaseUrl,
-            JWT_SECRET: TEST_SECRET,
-            NODE_ENV: 'test',
-          },
-        },
-      );
+      const { stdout, stderr } = await runImportCommand(gw, [
+        'sales',
+        SAMPLE,
+        '--tenant',
+        other,
+        '--mapping',
+        MAPPING,
+        '--refused',
+        join(dir, 'cli.tsv'),
+      ]);
       expect(stderr).toMatch(/5000 lines, \d+ lines\/s, 100 % done, ETA 0 s/);
       expect(stdout).toMatch(
         /^5000 lines read in [\d.]+ s: 0 stored, 0 already stored, 5000 refused$/m,

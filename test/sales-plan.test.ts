@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bucketCountInZone,
   checkBucketCount,
   maxBucketCount,
   planSegments,
@@ -102,5 +103,24 @@ describe('sales range planning', () => {
     expect(
       checkBucketCount(range('2000-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), 'DAY'),
     ).toBeLessThanOrEqual(10_000);
+  });
+
+  it('counts the calendar buckets of a range in its zone exactly', () => {
+    const winter = range('2010-12-01T00:00:00Z', '2011-03-01T00:00:00Z');
+    expect(bucketCountInZone(winter, 'MONTH', 'UTC')).toBe(3);
+    // New York's local December starts at 05:00Z: the first hours belong to November there.
+    expect(bucketCountInZone(winter, 'MONTH', 'America/New_York')).toBe(4);
+    expect(bucketCountInZone(winter, 'MONTH', 'Asia/Tokyo')).toBe(4);
+    // Monday 2026-03-02 to Monday 2026-04-06 in Berlin, across the spring change: 5 weeks.
+    const spring = range('2026-03-01T23:00:00Z', '2026-04-05T22:00:00Z');
+    expect(bucketCountInZone(spring, 'WEEK', 'Europe/Berlin')).toBe(5);
+    expect(bucketCountInZone(spring, 'WEEK', 'UTC')).toBe(6);
+    expect(bucketCountInZone(spring, 'DAY', 'Europe/Berlin')).toBe(35);
+    expect(bucketCountInZone(spring, 'DAY', 'UTC')).toBe(36);
+    expect(
+      bucketCountInZone(range('2026-03-29T00:00:00Z', '2026-03-29T00:00:01Z'), 'DAY', 'UTC'),
+    ).toBe(1);
+    // Hours stay an upper bound.
+    expect(bucketCountInZone(winter, 'HOUR', 'UTC')).toBe(maxBucketCount(winter, 'HOUR'));
   });
 });

@@ -106,6 +106,7 @@ describe.each(BACKENDS)('tenant gate on %s', (kind) => {
       customerId: a.customerId,
       role: 'analyst' as const,
       storeIds: null,
+      expiresAt: Date.now() + 60_000,
     };
     await Promise.all(Array.from({ length: 50 }, () => gate(viewer)));
     for (let i = 0; i < 50; i += 1) await gate(viewer);

@@ -54,6 +54,8 @@ function viewerFromClaims(payload: JWTPayload): Viewer {
     customerId: customerId.toLowerCase(),
     role: role as Role,
     storeIds: storeIds === undefined ? null : (storeIds as string[]).map((s) => s.toLowerCase()),
+    // `exp` is a required claim.
+    expiresAt: (payload.exp ?? 0) * 1000,
   };
 }
 

@@ -9,4 +9,6 @@ export interface Viewer {
   role: Role;
   /** null: every store of the tenant. */
   storeIds: readonly string[] | null;
+  /** When the token expires (`exp`, ms since the epoch): an open stream ends then. */
+  expiresAt: number;
 }

@@ -1,10 +1,10 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import type { Logger } from '../logger.js';
+import type { GuardedRedis } from '../redis/guarded-redis.js';
 import { memoryDataVersions, redisDataVersions } from './data-version.js';
 import { registerResponseCacheMetrics } from './metrics.js';
 import { useResponseCache } from './response-cache.js';
@@ -16,7 +16,7 @@ import { memoryResponseStore, redisResponseStore } from './response-store.js';
  */
 export function createResponseCache(
   config: Config,
-  redis: Redis | null,
+  redis: GuardedRedis | null,
   logger: Logger,
   registry: Registry,
   authenticate: RequestAuthenticator,

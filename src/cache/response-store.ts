@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import type { GuardedRedis } from '../redis/guarded-redis.js';
 
 /** Serialized, error-free GraphQL answers (as a hit sends them) by cache key. */
 export interface ResponseStore {
@@ -33,17 +33,20 @@ export function memoryResponseStore(limits: ResponseStoreLimits): ResponseStore 
   };
 }
 
-/** A store in Redis, shared by every replica; entries expire after the TTL. */
+/**
+ * A store in Redis, shared by every replica; entries expire after the TTL. A slow or stalled
+ * Redis fails the call within its deadline: the cache misses and the database answers.
+ */
 export function redisResponseStore(
-  redis: Redis,
+  redis: GuardedRedis,
   keyPrefix: string,
   limits: Pick<ResponseStoreLimits, 'ttlSeconds'>,
 ): ResponseStore {
   const redisKey = (key: string) => `${keyPrefix}response:${key}`;
   return {
-    get: async (key) => (await redis.get(redisKey(key))) ?? null,
+    get: async (key) => (await redis.call((r) => r.get(redisKey(key)))) ?? null,
     set: async (key, body) => {
-      await redis.set(redisKey(key), body, 'EX', limits.ttlSeconds);
+      await redis.call((r) => r.set(redisKey(key), body, 'EX', limits.ttlSeconds));
     },
   };
 }

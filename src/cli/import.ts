@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { redisDataVersions } from '../cache/data-version.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { importFile, type ImportKind, type ImportProgress } from '../import/import-file.js';
 import { loadMapping } from '../import/mapping.js';
 import { createLogger } from '../logger.js';
+import { closeRedis, guardRedis, openRedis, whenConnected } from '../redis/guarded-redis.js';
 import { tenantStatus } from '../tenants/tenant-store.js';
 
 // Imports history from a CSV file:
@@ -80,10 +80,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const mapping = await loadMapping(run.mapping);
-  const database = await openDatabase(config, createLogger('warn'));
-  const tty = process.stderr.isTTY;
-  const redis = config.redis.url ? new Redis(config.redis.url) : null;
+  const logger = createLogger('warn');
+  // Opened first: it connects while the database opens.
+  const client = config.redis.url ? openRedis(config.redis.url, logger) : null;
+  const redis = client ? guardRedis(client, config.redis, logger) : null;
   const versions = redis ? redisDataVersions(redis, config.redis.keyPrefix) : null;
+  // A stalled or lost Redis does not stop the import: the gateways are told when it answers.
+  let untold = false;
+  const database = await openDatabase(config, logger);
+  if (client) await whenConnected(client, config.redis.probeMs);
+  const tty = process.stderr.isTTY;
   try {
     const status = await tenantStatus(database.pool, run.tenant);
     if (status !== 'active') fail([`--tenant: no active tenant ${run.tenant}`]);
@@ -99,7 +105,14 @@ async function main(): Promise<void> {
       refusedFile: run.refused,
       progress: (p) =>
         process.stderr.write(tty ? `\r${progressLine(p)}   ` : `${progressLine(p)}\n`),
-      ...(versions ? { stored: () => versions.bump(run.tenant) } : {}),
+      ...(versions
+        ? {
+            stored: () =>
+              versions.bump(run.tenant).catch(() => {
+                untold = true;
+              }),
+          }
+        : {}),
     });
     if (tty) process.stderr.write('\n');
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -110,8 +123,14 @@ async function main(): Promise<void> {
     for (const r of summary.reasons) out(`  ${r.count} refused, e.g. ${r.example}`);
     if (summary.refused > 0)
       out(`refused lines with their line numbers and reasons: ${run.refused}`);
+    if (untold) {
+      out(
+        'Redis (REDIS_URL) did not answer: the gateways may serve answers cached before this import until RESPONSE_CACHE_TTL_SECONDS has passed',
+      );
+    }
   } finally {
-    await redis?.quit();
+    redis?.stop();
+    if (client) await closeRedis(client, config.redis.timeoutMs);
     await database.close();
   }
 }

@@ -47,6 +47,23 @@ export function createPool(target: DatabaseTarget, max: number, options: PoolOpt
   return pool;
 }
 
+/**
+ * A statement the driver gives up on when the server has not answered within `deadlineMs`
+ * ("Query read timeout"); no deadline when it is undefined.
+ */
+export function withDeadline(
+  text: string,
+  values: unknown[] | undefined,
+  deadlineMs: number | undefined,
+): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout?: number } = {
+    text,
+    ...(values ? { values } : {}),
+    ...(deadlineMs ? { query_timeout: deadlineMs } : {}),
+  };
+  return config;
+}
+
 /** A pool or one of its connections: what a statement outside a request can run on. */
 export type Queryable = pg.Pool | pg.PoolClient;
 

@@ -1,11 +1,20 @@
 import type { Sql } from 'sql-template-tag';
 import { cancelStatement } from './cancel.js';
 import { translateDatabaseError } from './errors.js';
-import type { Pool, PoolClient, QueryResultRow } from './pool.js';
+import type { QueryConfig } from 'pg';
+import { withDeadline, type Pool, type PoolClient, type QueryResultRow } from './pool.js';
 import { asUnavailable } from './unavailable.js';
 
 /** The gateway's database role: owns nothing, cannot bypass row-level security. */
 export const GATEWAY_ROLE = 'shelfops_gateway';
+
+/**
+ * How much longer than its statement timeout the driver waits for an answer to a round trip.
+ * A server that runs ends a statement first, with its own timeout (TIMEOUT to the client);
+ * only a server that cannot answer at all (frozen, or its host gone silent) meets this
+ * deadline, which the driver turns into "Query read timeout" (DATABASE_UNAVAILABLE).
+ */
+export const DEADLINE_MARGIN_MS = 1000;
 
 /** Who the statements of one request run as, set transaction-locally. */
 export interface RequestSettings {
@@ -14,6 +23,11 @@ export interface RequestSettings {
   /** null: every store of the tenant. */
   storeIds: readonly string[] | null;
   statementTimeoutMs: number;
+  /**
+   * The driver gives up on a round trip DEADLINE_MARGIN_MS after the statement timeout: for a
+   * server, which may freeze; the embedded database runs in this process and always answers.
+   */
+  driverDeadline?: boolean;
 }
 
 /** What ends a request early: its client going away. */
@@ -53,6 +67,8 @@ export class RequestDb {
   private tail: Promise<unknown> = Promise.resolve();
   // The connection while a statement of the request runs on it: what an abort cancels.
   private running: PoolClient | null = null;
+  // Why the connection can serve no more round trips (lost, or its server did not answer).
+  private lost: Error | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -70,11 +86,13 @@ export class RequestDb {
       this.statements += 1;
       this.running = client;
       try {
-        const result = await client.query<R>(statement.text, statement.values);
+        const result = await client.query<R>(this.withDeadline(statement.text, statement.values));
         return result.rows;
       } catch (error) {
         if (this.abort?.signal.aborted) throw new RequestAbortedError();
-        throw asUnavailable(error) ?? translateDatabaseError(error);
+        const unavailable = asUnavailable(error);
+        if (unavailable) this.lost = unavailable;
+        throw unavailable ?? translateDatabaseError(error);
       } finally {
         this.running = null;
       }
@@ -107,8 +125,15 @@ export class RequestDb {
       if (outcome === 'rollback') return;
       throw asUnavailable(error) ?? error;
     }
+    if (this.lost) {
+      // A ROLLBACK would wait for a server that did not answer: dropping the connection ends
+      // the transaction on the server as well. A commit is impossible after a failed statement.
+      client.release(this.lost);
+      if (outcome === 'rollback') return;
+      throw this.lost;
+    }
     try {
-      await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
+      await client.query(this.withDeadline(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK'));
       client.release();
     } catch (error) {
       // A connection whose transaction state is unknown must not serve another request. A
@@ -121,6 +146,16 @@ export class RequestDb {
     if (outcome === 'commit') {
       for (const work of this.afterCommit) await work();
     }
+  }
+
+  /** A round trip the driver gives up on DEADLINE_MARGIN_MS after the statement timeout. */
+  private withDeadline(text: string, values?: unknown[]): QueryConfig {
+    const { driverDeadline, statementTimeoutMs } = this.settings;
+    return withDeadline(
+      text,
+      values,
+      driverDeadline ? statementTimeoutMs + DEADLINE_MARGIN_MS : undefined,
+    );
   }
 
   private cancel(): void {
@@ -141,21 +176,23 @@ export class RequestDb {
       throw asUnavailable(error) ?? error;
     }
     try {
-      await client.query('BEGIN');
+      await client.query(this.withDeadline('BEGIN'));
       const { customerId, role, storeIds, statementTimeoutMs } = this.settings;
       await client.query(
-        '/* setRequestContext */ SELECT set_config(key, value, true) FROM json_each_text($1::json)',
-        [
-          JSON.stringify({
-            role: GATEWAY_ROLE,
-            'app.customer_id': customerId,
-            'app.role': role,
-            'app.store_ids': storeIds === null ? '*' : storeIds.join(',') || 'none',
-            statement_timeout: String(statementTimeoutMs),
-            // Names resolve in the schema the gateway's grants cover, whatever the session says.
-            search_path: 'public',
-          }),
-        ],
+        this.withDeadline(
+          '/* setRequestContext */ SELECT set_config(key, value, true) FROM json_each_text($1::json)',
+          [
+            JSON.stringify({
+              role: GATEWAY_ROLE,
+              'app.customer_id': customerId,
+              'app.role': role,
+              'app.store_ids': storeIds === null ? '*' : storeIds.join(',') || 'none',
+              statement_timeout: String(statementTimeoutMs),
+              // Names resolve in the schema the gateway's grants cover, whatever the session says.
+              search_path: 'public',
+            }),
+          ],
+        ),
       );
       return client;
     } catch (error) {

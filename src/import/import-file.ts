@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
-import { parse } from 'csv-parse';
+import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
 import { resolveCatalogRefs } from '../catalog/code-refs.js';
 import { productProblem, storeProblem } from '../catalog/upsert-rules.js';
 import {
@@ -15,6 +14,7 @@ import { RequestDb } from '../db/request-db.js';
 import { refreshSalesRollups } from '../db/rollups.js';
 import { insertSales, saleLimits, saleLineProblem, type SaleInput } from '../sales/ingest.js';
 import { retentionHorizon } from '../sales/retention.js';
+import { csvRecords } from './csv-records.js';
 import { dateParser, decimalOf, derivedUuid, valueOf, type Mapping } from './mapping.js';
 
 /** What is imported from a file. */
@@ -31,7 +31,10 @@ export interface ImportOptions {
   retention: string;
   /** Lines per transaction (at most 5000, the API's batch limit). */
   batchSize: number;
-  /** Where refused lines go, one per line: line number, reason, the record as JSON. */
+  /**
+   * Where refused lines go, one per line: line number, reason, the record as JSON (or the
+   * line's text as a JSON string when it is no CSV record).
+   */
   refusedFile: string;
   /** Called about once a second and at the end. */
   progress?: (p: ImportProgress) => void;
@@ -64,7 +67,8 @@ export interface ImportSummary {
 interface Refusal {
   line: number;
   reason: string;
-  record: Record<string, string>;
+  /** The record by column, or the text of a line that is no record. */
+  record: Record<string, string> | string;
 }
 
 interface Row {
@@ -101,16 +105,6 @@ async function inTenant<T>(opts: ImportOptions, work: (db: RequestDb) => Promise
 export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const totalBytes = (await stat(opts.file)).size;
-  const parser = createReadStream(opts.file).pipe(
-    parse({
-      delimiter: opts.mapping.delimiter,
-      columns: true,
-      bom: true,
-      relax_column_count: false,
-      skip_empty_lines: true,
-      info: true,
-    }),
-  );
   const refusals: Refusal[] = [];
   const totals = { lines: 0, accepted: 0, duplicates: 0 };
   const span = { from: Infinity, to: -Infinity };
@@ -132,17 +126,18 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
     if (outcome.accepted > 0) await opts.stored?.();
   };
 
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number; bytes: number };
-  }>) {
+  for await (const item of csvRecords(opts.file, opts.mapping.delimiter)) {
     totals.lines += 1;
-    batch.push({ line: info.lines, record });
+    if ('problem' in item) {
+      refusals.push({ line: item.line, reason: item.problem, record: item.text });
+    } else {
+      batch.push({ line: item.line, record: item.record });
+    }
     if (batch.length >= opts.batchSize) {
       await flush();
       if (Date.now() - lastReport >= 1000) {
         lastReport = Date.now();
-        report(info.bytes);
+        report(item.bytes);
       }
     }
   }
@@ -152,6 +147,8 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
     await refreshSalesRollups(opts.pool, opts.backend, new Date(span.from), new Date(span.to + 1));
     await opts.stored?.();
   }
+  // Lines that are no record are refused as they are read, the others batch by batch.
+  refusals.sort((x, y) => x.line - y.line);
   await writeFile(
     opts.refusedFile,
     [
@@ -261,7 +258,7 @@ async function importSalesBatch(
   }
   if (candidates.length === 0) return { accepted: 0, duplicates: 0, refused };
   return inTenant(opts, async (db) => {
-    await createMissing(db, opts, candidates);
+    const breaksRules = await createMissing(db, opts, candidates);
     const refs = await resolveCatalogRefs(
       db,
       candidates.map((c) => ({ storeCode: c.sale.storeCode, sku: c.sale.sku })),
@@ -270,10 +267,11 @@ async function importSalesBatch(
     const lineRows: Row[] = [];
     candidates.forEach((c, i) => {
       const ref = refs[i];
-      if (!ref || 'problem' in ref) {
+      const rule = breaksRules.get(c.row);
+      if (rule || !ref || 'problem' in ref) {
         refused.push({
           line: c.row.line,
-          reason: ref?.problem ?? 'unresolved',
+          reason: rule ?? (ref && 'problem' in ref ? ref.problem : 'unresolved'),
           record: c.row.record,
         });
         return;
@@ -300,58 +298,78 @@ async function importSalesBatch(
   });
 }
 
-/** Creates the stores and products the mapping says how to create, when the lines name unknown ones. */
+/**
+ * Creates the stores and products the mapping says how to create when the lines name unknown
+ * ones, each from the first line naming it whose new store (or product) passes the rules of
+ * upsertStores (or upsertProducts). Gives the lines left without a store or product because
+ * theirs broke those rules, with why.
+ */
 async function createMissing(
   db: RequestDb,
   opts: ImportOptions,
   candidates: readonly { row: Row; sale: ParsedSale }[],
-): Promise<void> {
+): Promise<Map<Row, string>> {
+  const refused = new Map<Row, string>();
   const { createStores, createProducts } = opts.mapping;
-  if (!createStores && !createProducts) return;
-  const refs = await resolveCatalogRefs(
-    db,
-    candidates.map((c) => ({ storeCode: c.sale.storeCode, sku: c.sale.sku })),
-  );
+  if (!createStores && !createProducts) return refused;
+  const codes = [...new Set(candidates.map((c) => c.sale.storeCode))];
+  const skus = [...new Set(candidates.map((c) => c.sale.sku))];
+  const knownStores = createStores ? await storeIdsByCode(db, codes) : null;
+  const knownProducts = createProducts ? await productIdsBySku(db, skus) : null;
   const stores = new Map<string, StoreUpsert>();
   const products = new Map<string, ProductUpsert>();
-  candidates.forEach((c, i) => {
-    const ref = refs[i];
-    if (!ref || !('problem' in ref)) return;
-    const r = c.row.record;
-    if (createStores && ref.problem.startsWith('storeCode') && !stores.has(c.sale.storeCode)) {
-      stores.set(c.sale.storeCode, {
-        code: c.sale.storeCode,
-        name: valueOf(r, createStores.name) || c.sale.storeCode,
-        region: valueOf(r, createStores.region) || c.sale.storeCode,
-        timeZone: valueOf(r, createStores.timeZone),
-        sizeSqm: null,
-        openedOn: null,
-        retired: false,
-      });
-    }
-    if (createProducts && !products.has(c.sale.sku)) {
-      products.set(c.sale.sku, {
-        sku: c.sale.sku,
-        name: valueOf(r, createProducts.name) || c.sale.sku,
-        category: valueOf(r, createProducts.category) || 'Uncategorised',
-        unitPrice: createProducts.unitPrice
-          ? (decimalOf(valueOf(r, createProducts.unitPrice), opts.mapping.decimal) ?? '0')
-          : c.sale.unitPrice,
-        retired: false,
-      });
-    }
+  const lines = candidates.map(({ row, sale }) => {
+    const r = row.record;
+    const store: StoreUpsert | null =
+      createStores && knownStores && !knownStores.has(sale.storeCode)
+        ? {
+            code: sale.storeCode,
+            name: valueOf(r, createStores.name) || sale.storeCode,
+            region: valueOf(r, createStores.region) || sale.storeCode,
+            timeZone: valueOf(r, createStores.timeZone),
+            sizeSqm: null,
+            openedOn: null,
+            retired: false,
+          }
+        : null;
+    const product: ProductUpsert | null =
+      createProducts && knownProducts && !knownProducts.has(sale.sku)
+        ? {
+            sku: sale.sku,
+            name: valueOf(r, createProducts.name) || sale.sku,
+            category: valueOf(r, createProducts.category) || 'Uncategorised',
+            unitPrice: createProducts.unitPrice
+              ? (decimalOf(valueOf(r, createProducts.unitPrice), opts.mapping.decimal) ?? '0')
+              : sale.unitPrice,
+            retired: false,
+          }
+        : null;
+    return {
+      row,
+      store: store && { upsert: store, rule: storeProblem(store) },
+      product: product && { upsert: product, rule: productProblem(product) },
+    };
   });
+  for (const { store, product } of lines) {
+    if (store?.rule === null && !stores.has(store.upsert.code)) {
+      stores.set(store.upsert.code, store.upsert);
+    }
+    if (product?.rule === null && !products.has(product.upsert.sku)) {
+      products.set(product.upsert.sku, product.upsert);
+    }
+  }
+  // A line whose own new store or product breaks the rules is stored when another line of the
+  // batch creates them, so the outcome does not depend on the order of the lines.
+  for (const { row, store, product } of lines) {
+    if (store?.rule && !stores.has(store.upsert.code)) {
+      refused.set(row, `new store: ${store.rule}`);
+    } else if (product?.rule && !products.has(product.upsert.sku)) {
+      refused.set(row, `new product: ${product.rule}`);
+    }
+  }
   if (stores.size > 0) await upsertStores(db, [...stores.values()]);
-  // A line names an unknown store or an unknown product (or both): only unknown SKUs are created.
-  const known = await resolveCatalogRefs(
-    db,
-    [...products.keys()].map((sku) => ({ sku, storeId: '' })),
-  );
-  const missing = [...products.values()].filter((p, i) => {
-    const ref = known[i];
-    return ref !== undefined && 'problem' in ref && ref.problem.startsWith('sku');
-  });
-  if (missing.length > 0) await upsertProducts(db, missing);
+  if (products.size > 0) await upsertProducts(db, [...products.values()]);
+  return refused;
 }
 
 /** A catalog line as read, or why it cannot be read. */

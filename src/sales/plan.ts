@@ -1,4 +1,5 @@
 import { userError } from '../errors.js';
+import { bucketIndex, type BucketUnit } from '../time-range.js';
 
 /** Time bucket sizes of the sales trend (WEEK = ISO week starting Monday). */
 export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
@@ -54,6 +55,23 @@ export function validateRange(range: TimeRange, argument = 'range'): void {
 export function maxBucketCount(range: TimeRange, granularity: Granularity): number {
   const span = range.to.getTime() - range.from.getTime();
   return Math.ceil(span / MIN_BUCKET_MS[granularity]) + 2;
+}
+
+/**
+ * How many buckets of `granularity` in `zone` intersect `range`: exact for DAY, WEEK and MONTH
+ * (local calendar buckets, counted on the local clock at both ends, as the gap-filled series of
+ * the trend statement is), the upper bound of maxBucketCount for HOUR.
+ */
+export function bucketCountInZone(
+  range: TimeRange,
+  granularity: Granularity,
+  zone: string,
+): number {
+  if (granularity === 'HOUR') return maxBucketCount(range, granularity);
+  const unit = granularity.toLowerCase() as BucketUnit;
+  const local = (instant: number) =>
+    bucketIndex(instant + zoneOffsetMinutes(zone, instant) * MINUTE_MS, unit);
+  return local(range.to.getTime() - 1) - local(range.from.getTime()) + 1;
 }
 
 /** Rejects ranges with more buckets of `granularity` than one answer may hold. */

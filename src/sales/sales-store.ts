@@ -2,9 +2,9 @@ import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
 import {
+  bucketCountInZone,
   checkBucketCount,
   MAX_TREND_BUCKETS,
-  maxBucketCount,
   planSegments,
   validateRange,
   zoneAlignment,
@@ -94,7 +94,10 @@ export async function salesTrend(
   await checkTrendSize(
     db,
     {
-      buckets: maxBucketCount(input.range, input.granularity),
+      buckets: Math.max(
+        1,
+        ...zonesOf(input.zone).map((z) => bucketCountInZone(input.range, input.granularity, z)),
+      ),
       filters: input.filters,
       groupBy: input.groupBy,
       fillGaps: input.fillGaps,

@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
-import { createTenantGate } from '../auth/tenant-gate.js';
+import { createTenantGate, tenantRefusal } from '../auth/tenant-gate.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
@@ -13,8 +13,9 @@ import type { GraphQLContext } from '../context.js';
 import { alertEventHub } from '../alerts/alert-events.js';
 import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
-import { RequestDb, type RequestSettings } from '../db/request-db.js';
+import { DEADLINE_MARGIN_MS, RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
+import { closeRedis, guardRedis, openRedis } from '../redis/guarded-redis.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
 import {
@@ -69,12 +70,19 @@ export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
   const open = new WeakMap<Request, RequestDb>();
   const metrics = options.metrics ?? new Metrics(database.pool);
+  // Reads outside a request's transaction get the same deadline as its round trips.
+  const driverDeadlineMs =
+    database.embedded === null ? config.statementTimeoutMs + DEADLINE_MARGIN_MS : undefined;
   const authenticate = countingAuthFailures(
-    createRequestAuthenticator(verifier, createTenantGate(database.pool)),
+    createRequestAuthenticator(
+      verifier,
+      createTenantGate(database.pool, config.tenantStatusIntervalMs, driverDeadlineMs),
+    ),
     metrics,
   );
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
-  const redis = options.redis ?? ownRedis;
+  const client = options.redis ?? ownRedis;
+  const redis = client ? guardRedis(client, config.redis, logger) : null;
   const trusted =
     options.trustedDocuments ??
     (config.persisted.trustedDocumentsFile
@@ -97,6 +105,7 @@ export function createGateway(options: AppOptions): Gateway {
     timeoutMs: config.readyTimeoutMs,
     logger,
     maintenance: () => database.maintenance.status,
+    ...(redis ? { cache: () => redis.state() } : {}),
   });
   const alertEvents = alertEventHub(database.pool);
 
@@ -123,6 +132,7 @@ export function createGateway(options: AppOptions): Gateway {
         role: viewer.role,
         storeIds: viewer.storeIds,
         statementTimeoutMs,
+        driverDeadline: database.embedded === null,
       });
       // A client that goes away cancels its statement in the server and rolls back.
       const abort = { signal: request.signal, cancelStatement: database.embedded === null };
@@ -147,6 +157,10 @@ export function createGateway(options: AppOptions): Gateway {
         openTransaction: (statementTimeoutMs) =>
           new RequestDb(database.pool, settings(statementTimeoutMs)),
         retention: config.retention,
+        admission: {
+          intervalMs: config.tenantStatusIntervalMs,
+          refusal: () => tenantRefusal(database.pool, viewer, driverDeadlineMs),
+        },
       };
     },
     plugins: [
@@ -181,7 +195,8 @@ export function createGateway(options: AppOptions): Gateway {
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
-      ...(ownRedis ? [{ onDispose: () => ownRedis.quit().then(() => undefined) }] : []),
+      ...(redis ? [{ onDispose: () => redis.stop() }] : []),
+      ...(ownRedis ? [{ onDispose: () => closeRedis(ownRedis, config.redis.timeoutMs) }] : []),
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
       useUnavailableStatus(),
@@ -207,12 +222,6 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
-}
-
-function openRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection failed'));
-  return redis;
 }
 
 /** A store whose failures degrade to "not stored": the client then sends the full query. */

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import type { GuardedRedis } from '../redis/guarded-redis.js';
 
 /** Where automatic persisted queries live between requests: hash → document. */
 export interface PersistedQueryStore {
@@ -28,21 +28,22 @@ export function memoryPersistedQueryStore(limits: StoreLimits): PersistedQuerySt
 
 /**
  * A store in Redis, shared by every replica. Entries expire after the TTL and are refreshed
- * when read, so the dashboards' queries stay while the rest ages out.
+ * when read, so the dashboards' queries stay while the rest ages out. A slow or stalled Redis
+ * fails the call within its deadline (the client then sends the full query).
  */
 export function redisPersistedQueryStore(
-  redis: Redis,
+  redis: GuardedRedis,
   keyPrefix: string,
   limits: Pick<StoreLimits, 'ttlSeconds'>,
 ): PersistedQueryStore {
   const key = (hash: string) => `${keyPrefix}apq:${hash}`;
   return {
     async get(hash) {
-      const document = await redis.getex(key(hash), 'EX', limits.ttlSeconds);
+      const document = await redis.call((r) => r.getex(key(hash), 'EX', limits.ttlSeconds));
       return document ?? null;
     },
     async set(hash, document) {
-      await redis.set(key(hash), document, 'EX', limits.ttlSeconds);
+      await redis.call((r) => r.set(key(hash), document, 'EX', limits.ttlSeconds));
     },
   };
 }

@@ -1,44 +1,66 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { GuardedRedis } from '../redis/guarded-redis.js';
+
+/** Counts requests per tenant; `consume` rejects with a RateLimiterRes over the limit. */
+export interface TenantRateLimiter {
+  points: number;
+  duration: number;
+  consume(customerId: string): Promise<unknown>;
+}
 
 /**
- * The per-tenant request limiter: in Redis when there is one (all replicas count together,
- * with an in-memory fallback while Redis is unreachable), else in this process's memory.
- * Null when the limit is off.
+ * The per-tenant request limiter: in Redis when there is one (all replicas count together),
+ * else in this process's memory. While Redis is unreachable, slow or stalled (its call missed
+ * the deadline, or the circuit is open) this process counts in memory instead. Null when the
+ * limit is off.
  */
 export function createTenantRateLimiter(
   limit: Config['rateLimit'],
-  redis: Redis | null,
+  redis: GuardedRedis | null,
   keyPrefix: string,
-): RateLimiterAbstract | null {
+): TenantRateLimiter | null {
   if (limit.requests === 0) return null;
   const options = {
     points: limit.requests,
     duration: limit.windowSeconds,
     keyPrefix: `${keyPrefix}rate`,
   };
-  if (!redis) return new RateLimiterMemory(options);
-  return new RateLimiterRedis({
+  const memory = new RateLimiterMemory(options);
+  if (!redis) return memory;
+  const shared = new RateLimiterRedis({
     ...options,
-    storeClient: redis,
+    storeClient: redis.client,
     rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory(options),
   });
+  return {
+    points: limit.requests,
+    duration: limit.windowSeconds,
+    async consume(customerId) {
+      // Over the limit is an answer of Redis, not a failure of it.
+      const overLimit = await redis
+        .call(() =>
+          shared.consume(customerId).then(
+            () => null,
+            (rejection: unknown) => {
+              if (rejection instanceof RateLimiterRes) return rejection;
+              throw rejection;
+            },
+          ),
+        )
+        .catch(() => memory.consume(customerId).then(() => null));
+      if (overLimit) throw overLimit;
+    },
+  };
 }
 
 /** Counts each GraphQL request against its tenant's budget; over it: 429 RATE_LIMITED. */
 export function useTenantRateLimit(
-  limiter: RateLimiterAbstract,
+  limiter: TenantRateLimiter,
   authenticate: RequestAuthenticator,
   logger: Logger,
 ): Plugin {

@@ -27,6 +27,11 @@ export interface ReadinessOptions {
   logger: Logger;
   /** The upkeep's status, detailed in every answer. */
   maintenance?: () => MaintenanceStatus;
+  /**
+   * The shared cache's state (REDIS_URL), reported as `cache`; 'degraded' (answers come from
+   * the database, limits are counted in memory) leaves the gateway ready.
+   */
+  cache?: () => 'ok' | 'degraded';
 }
 
 /** The outcome of one database check. */
@@ -92,7 +97,11 @@ export function createReadinessProbe(options: ReadinessOptions): ReadinessProbe 
       });
       const report = describeReadiness(database.backend, await running);
       const maintenance = options.maintenance?.();
-      return maintenance ? { ...report, maintenance: describeMaintenance(maintenance) } : report;
+      return {
+        ...report,
+        ...(options.cache ? { cache: options.cache() } : {}),
+        ...(maintenance ? { maintenance: describeMaintenance(maintenance) } : {}),
+      };
     },
     async close() {
       await pool?.end();

@@ -1,5 +1,5 @@
 import sql from 'sql-template-tag';
-import type { Pool } from '../db/pool.js';
+import { withDeadline, type Pool } from '../db/pool.js';
 
 /** A tenant as operators manage it. */
 export interface TenantRow {
@@ -42,9 +42,18 @@ export async function updateTenant(
   return (await pool.query<TenantRow>(q.text, q.values)).rows[0] ?? null;
 }
 
-/** The status of tenant `id`, or null when it does not exist. */
-export async function tenantStatus(pool: Pool, id: string): Promise<TenantRow['status'] | null> {
+/**
+ * The status of tenant `id`, or null when it does not exist; with `deadlineMs`, the driver
+ * gives up on a server that does not answer within it.
+ */
+export async function tenantStatus(
+  pool: Pool,
+  id: string,
+  deadlineMs?: number,
+): Promise<TenantRow['status'] | null> {
   const q = sql`/* tenantStatus */ SELECT c.status AS "status" FROM customers c WHERE c.id = ${id}::uuid`;
-  const { rows } = await pool.query<{ status: TenantRow['status'] }>(q.text, q.values);
+  const { rows } = await pool.query<{ status: TenantRow['status'] }>(
+    withDeadline(q.text, q.values, deadlineMs),
+  );
   return rows[0]?.status ?? null;
 }

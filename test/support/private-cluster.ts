@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,13 @@ export interface PrivateCluster {
   port: number;
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP to every process of the cluster (postmaster and backends): connections stay open
+   * and nothing answers, as with a host that hangs.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT to every process of the cluster. */
+  thaw(): Promise<void>;
   /** Stops it for good and removes its files. */
   destroy(): Promise<void>;
 }
@@ -59,12 +66,26 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
   const start = () => pgCtl(['-w', '-t', '60', '-l', join(dir, 'log'), '-o', options, 'start']);
   await start();
+  // The postmaster (first line of postmaster.pid) and its children, children first.
+  const processes = async (): Promise<number[]> => {
+    const postmaster = Number(
+      (await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    const { stdout } = await run('pgrep', ['-P', String(postmaster)]).catch(() => ({ stdout: '' }));
+    return [...stdout.split('\n').filter(Boolean).map(Number), postmaster];
+  };
+  const signal = async (name: NodeJS.Signals) => {
+    for (const pid of await processes()) process.kill(pid, name);
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     stop: (mode = 'fast') => pgCtl(['-w', '-t', '60', '-m', mode, 'stop']),
     start,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
     async destroy() {
+      await signal('SIGCONT').catch(() => undefined);
       await pgCtl(['-m', 'immediate', 'stop']).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
