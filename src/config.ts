@@ -112,6 +112,22 @@ const specification = {
     default: 8_388_608,
     desc: 'request-body bytes held at once (announced length, or MAX_BODY_BYTES without one); later requests wait up to DB_POOL_WAIT_MS, then 503 OVERLOADED',
   }),
+  MAX_TENANT_BODIES_IN_FLIGHT_BYTES: num({
+    default: undefined,
+    desc: "request-body bytes one tenant's requests hold at once, so that one tenant's uploads cannot starve another's; default half of MAX_BODIES_IN_FLIGHT_BYTES, at least MAX_BODY_BYTES",
+  }),
+  SMALL_BODY_BYTES: num({
+    default: 65_536,
+    desc: 'bodies up to this size (queries, small mutations) have a lane of their own, 16 of them at once (8 per tenant), so they never wait behind uploads',
+  }),
+  BODY_MIN_BYTES_PER_SECOND: num({
+    default: 65_536,
+    desc: 'a request body must arrive within BODY_GRACE_SECONDS plus its size at this rate, else 408 BODY_TOO_SLOW',
+  }),
+  BODY_GRACE_SECONDS: num({
+    default: 10,
+    desc: 'time a request body may take before BODY_MIN_BYTES_PER_SECOND applies',
+  }),
   MAX_DOCUMENT_BYTES: num({
     default: 50_000,
     desc: 'largest GraphQL document, comments and whitespace included',
@@ -188,6 +204,13 @@ export type Config = {
      * bounds the heap that concurrent uploads take, whatever their number.
      */
     maxBodiesInFlightBytes: number;
+    /** Request-body bytes one tenant holds at once, so that it cannot starve the others. */
+    maxTenantBodiesInFlightBytes: number;
+    /** Bodies up to this size have a lane of their own beside the uploads. */
+    smallBodyBytes: number;
+    /** After `bodyGraceSeconds`, a body arriving slower than this on average is refused (408). */
+    bodyMinBytesPerSecond: number;
+    bodyGraceSeconds: number;
     maxDocumentBytes: number;
     futureToleranceSeconds: number;
   };
@@ -220,6 +243,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.MAX_BODIES_IN_FLIGHT_BYTES < e.MAX_BODY_BYTES) {
     problems.push('MAX_BODIES_IN_FLIGHT_BYTES: must be at least MAX_BODY_BYTES');
   }
+  const tenantBodies =
+    e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES ??
+    Math.max(e.MAX_BODY_BYTES, Math.floor(e.MAX_BODIES_IN_FLIGHT_BYTES / 2));
+  if (tenantBodies < e.MAX_BODY_BYTES || tenantBodies > e.MAX_BODIES_IN_FLIGHT_BYTES) {
+    problems.push(
+      'MAX_TENANT_BODIES_IN_FLIGHT_BYTES: must be between MAX_BODY_BYTES and MAX_BODIES_IN_FLIGHT_BYTES',
+    );
+  }
   if (e.JWT_JWKS_FILE && e.JWT_JWKS_URL) {
     problems.push('JWT_JWKS_FILE, JWT_JWKS_URL: set one of them, not both');
   }
@@ -246,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RESPONSE_CACHE_MAX_BYTES: e.RESPONSE_CACHE_MAX_BYTES,
     MAX_BODY_BYTES: e.MAX_BODY_BYTES,
     MAX_DOCUMENT_BYTES: e.MAX_DOCUMENT_BYTES,
+    SMALL_BODY_BYTES: e.SMALL_BODY_BYTES,
+    BODY_MIN_BYTES_PER_SECOND: e.BODY_MIN_BYTES_PER_SECOND,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name}: must be a positive integer`);
@@ -255,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RATE_LIMIT_REQUESTS: e.RATE_LIMIT_REQUESTS,
     RESPONSE_CACHE_TTL_SECONDS: e.RESPONSE_CACHE_TTL_SECONDS,
     FUTURE_TOLERANCE_SECONDS: e.FUTURE_TOLERANCE_SECONDS,
+    BODY_GRACE_SECONDS: e.BODY_GRACE_SECONDS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -319,6 +353,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxBodiesInFlightBytes: e.MAX_BODIES_IN_FLIGHT_BYTES,
+      maxTenantBodiesInFlightBytes: tenantBodies,
+      smallBodyBytes: e.SMALL_BODY_BYTES,
+      bodyMinBytesPerSecond: e.BODY_MIN_BYTES_PER_SECOND,
+      bodyGraceSeconds: e.BODY_GRACE_SECONDS,
       maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },

@@ -152,11 +152,16 @@ export function createGateway(options: AppOptions): Gateway {
     plugins: [
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useRequestSizeLimits(config.limits, config.poolWaitMs),
-      useGraphiQLAssets(),
-      useLimitRefusals(config.nodeEnv === 'production'),
+      // From the headers alone, in this order, before a byte of the body is budgeted.
       useAuthentication(authenticate),
       ...(limiter ? [useTenantRateLimit(limiter, authenticate, logger)] : []),
+      useRequestSizeLimits(
+        config.limits,
+        config.poolWaitMs,
+        (request) => authenticate.verified(request)?.customerId ?? '',
+      ),
+      useGraphiQLAssets(),
+      useLimitRefusals(config.nodeEnv === 'production'),
       ...usePersistedOperationPolicy({
         trusted,
         store: tolerantStore(apqStore, logger),
