@@ -26,6 +26,7 @@ import { useAuthentication } from './auth-plugin.js';
 import { useCompiledExecution } from './compiled-execution.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
+import { useGraphQLPathOnly } from './graphql-path.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics } from './maintenance-metrics.js';
@@ -58,6 +59,9 @@ export interface AppOptions {
   /** The registry behind /metrics, for modules that add figures; by default a new one. */
   metrics?: Metrics;
 }
+
+/** The one path that serves GraphQL. */
+export const GRAPHQL_PATH = '/graphql';
 
 /** The header that lets a GET or form request through CSRF prevention. */
 export const CSRF_HEADER = 'x-graphql-csrf';
@@ -149,7 +153,9 @@ export function createGateway(options: AppOptions): Gateway {
         retention: config.retention,
       };
     },
+    graphqlEndpoint: GRAPHQL_PATH,
     plugins: [
+      useGraphQLPathOnly(GRAPHQL_PATH),
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       // From the headers alone, in this order, before a byte of the body is budgeted.
