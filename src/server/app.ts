@@ -58,6 +58,11 @@ export interface AppOptions {
   trustedDocuments?: TrustedDocuments;
   /** The registry behind /metrics, for modules that add figures; by default a new one. */
   metrics?: Metrics;
+  /**
+   * Runs queries and mutations compiled by graphql-jit (default); false keeps graphql's own
+   * executor, the reference the compiled path is tested against.
+   */
+  compiledExecution?: boolean;
 }
 
 /** The one path that serves GraphQL. */
@@ -188,7 +193,7 @@ export function createGateway(options: AppOptions): Gateway {
       ...(database.refreshBeforeRead
         ? [useRefreshBeforeRead(database.refreshBeforeRead, logger)]
         : []),
-      useCompiledExecution(),
+      ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
