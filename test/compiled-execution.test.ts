@@ -311,4 +311,41 @@ describe('the compiled executor answers exactly as the reference executor', () =
       first: [],
     });
   });
+
+  it('refuses a NUL character in text and deeply nested variables with a typed 400', async () => {
+    const post = async (body: string) => {
+      const response = await fetch(`${gw.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+      const parsed = (await response.json()) as {
+        errors?: { message: string; extensions?: { code?: string } }[];
+      };
+      return { status: response.status, code: parsed.errors?.[0]?.extensions?.code };
+    };
+    const bySku = 'query($sku: String!) { product(sku: $sku) { sku } }';
+    const refused = { status: 400, code: 'BAD_USER_INPUT' };
+    expect(await post(JSON.stringify({ query: bySku, variables: { sku: 'SKU\u00001' } }))).toEqual(
+      refused,
+    );
+    expect(
+      await post(JSON.stringify({ query: '{ product(sku: "SKU\\u00001") { sku } }' })),
+    ).toEqual(refused);
+    const upsert = 'mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { created } }';
+    const product = { sku: 'NUL-1', name: 'Nul\u0000Name', category: 'C', unitPrice: '1.00' };
+    expect(await post(JSON.stringify({ query: upsert, variables: { p: [product] } }))).toEqual(
+      refused,
+    );
+    const { rows } = await gw.owner.query(`SELECT 1 FROM products WHERE sku = 'NUL-1'`);
+    expect(rows).toHaveLength(0);
+    // 100 000 levels of nesting, as JSON text (JSON.stringify itself would overflow).
+    const deep = `{"query":${JSON.stringify(bySku)},"variables":{"sku":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    expect(await post(deep)).toEqual(refused);
+    // What is left of the request is served as before.
+    expect(await post(JSON.stringify({ query: bySku, variables: { sku: 'SKU-1' } }))).toEqual({
+      status: 200,
+      code: undefined,
+    });
+  });
 });

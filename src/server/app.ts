@@ -24,6 +24,7 @@ import {
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
 import { useCompiledExecution } from './compiled-execution.js';
+import { useInputChecks } from './input-checks.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { useGraphQLPathOnly } from './graphql-path.js';
@@ -171,6 +172,7 @@ export function createGateway(options: AppOptions): Gateway {
         config.poolWaitMs,
         (request) => authenticate.verified(request)?.customerId ?? '',
       ),
+      useInputChecks(),
       useGraphiQLAssets(),
       useLimitRefusals(config.nodeEnv === 'production'),
       ...usePersistedOperationPolicy({
