@@ -113,8 +113,8 @@ const specification = {
     desc: 'request-body bytes held at once (announced length, or MAX_BODY_BYTES without one); later requests wait up to DB_POOL_WAIT_MS, then 503 OVERLOADED',
   }),
   MAX_TENANT_BODIES_IN_FLIGHT_BYTES: num({
-    default: undefined,
-    desc: "request-body bytes one tenant's requests hold at once, so that one tenant's uploads cannot starve another's; default half of MAX_BODIES_IN_FLIGHT_BYTES, at least MAX_BODY_BYTES",
+    default: 1_048_576,
+    desc: "request-body bytes one tenant's requests hold at once (one body, however large, is always allowed), so that one tenant's uploads cannot starve another's and concurrent uploads do not stall its own queries",
   }),
   SMALL_BODY_BYTES: num({
     default: 65_536,
@@ -204,7 +204,10 @@ export type Config = {
      * bounds the heap that concurrent uploads take, whatever their number.
      */
     maxBodiesInFlightBytes: number;
-    /** Request-body bytes one tenant holds at once, so that it cannot starve the others. */
+    /**
+     * Request-body bytes one tenant holds at once (one body, however large, always), so that
+     * it cannot starve the others and its concurrent uploads do not stall its own queries.
+     */
     maxTenantBodiesInFlightBytes: number;
     /** Bodies up to this size have a lane of their own beside the uploads. */
     smallBodyBytes: number;
@@ -243,13 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.MAX_BODIES_IN_FLIGHT_BYTES < e.MAX_BODY_BYTES) {
     problems.push('MAX_BODIES_IN_FLIGHT_BYTES: must be at least MAX_BODY_BYTES');
   }
-  const tenantBodies =
-    e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES ??
-    Math.max(e.MAX_BODY_BYTES, Math.floor(e.MAX_BODIES_IN_FLIGHT_BYTES / 2));
-  if (tenantBodies < e.MAX_BODY_BYTES || tenantBodies > e.MAX_BODIES_IN_FLIGHT_BYTES) {
-    problems.push(
-      'MAX_TENANT_BODIES_IN_FLIGHT_BYTES: must be between MAX_BODY_BYTES and MAX_BODIES_IN_FLIGHT_BYTES',
-    );
+  if (e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES > e.MAX_BODIES_IN_FLIGHT_BYTES) {
+    problems.push('MAX_TENANT_BODIES_IN_FLIGHT_BYTES: must be at most MAX_BODIES_IN_FLIGHT_BYTES');
   }
   if (e.JWT_JWKS_FILE && e.JWT_JWKS_URL) {
     problems.push('JWT_JWKS_FILE, JWT_JWKS_URL: set one of them, not both');
@@ -277,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RESPONSE_CACHE_MAX_BYTES: e.RESPONSE_CACHE_MAX_BYTES,
     MAX_BODY_BYTES: e.MAX_BODY_BYTES,
     MAX_DOCUMENT_BYTES: e.MAX_DOCUMENT_BYTES,
+    MAX_TENANT_BODIES_IN_FLIGHT_BYTES: e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES,
     SMALL_BODY_BYTES: e.SMALL_BODY_BYTES,
     BODY_MIN_BYTES_PER_SECOND: e.BODY_MIN_BYTES_PER_SECOND,
   };
@@ -353,7 +352,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxBodiesInFlightBytes: e.MAX_BODIES_IN_FLIGHT_BYTES,
-      maxTenantBodiesInFlightBytes: tenantBodies,
+      maxTenantBodiesInFlightBytes: e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES,
       smallBodyBytes: e.SMALL_BODY_BYTES,
       bodyMinBytesPerSecond: e.BODY_MIN_BYTES_PER_SECOND,
       bodyGraceSeconds: e.BODY_GRACE_SECONDS,

@@ -8,7 +8,8 @@ interface Waiter {
  * Bytes of request bodies the gateway holds at once, in total and per tenant, granted in
  * arrival order: a request that does not fit waits for earlier ones to finish, at most
  * `waitMs`. A request held back only by its own tenant's share does not hold up other
- * tenants' requests behind it, so one tenant's uploads cannot starve another's.
+ * tenants' requests behind it, so one tenant's uploads cannot starve another's. A tenant's
+ * share may be smaller than the largest body: one body at a time is always within it.
  */
 export class BodyBudget {
   private held = 0;
@@ -23,7 +24,7 @@ export class BodyBudget {
   /** Resolves true once `bytes` are granted to `tenant`, or false when not within `waitMs`. */
   acquire(tenant: string, bytes: number, waitMs: number): Promise<boolean> {
     const tenantHeld = this.heldByTenant.get(tenant) ?? 0;
-    const fits = this.held + bytes <= this.capacity && tenantHeld + bytes <= this.tenantCapacity;
+    const fits = this.held + bytes <= this.capacity && this.withinShare(tenantHeld, bytes);
     if (this.waiting.length === 0 && fits) {
       this.held += bytes;
       this.heldByTenant.set(tenant, tenantHeld + bytes);
@@ -59,11 +60,16 @@ export class BodyBudget {
     this.grantWaiting();
   }
 
+  /** A tenant holding nothing may always take one body, however large; beyond it, its share. */
+  private withinShare(tenantHeld: number, bytes: number): boolean {
+    return tenantHeld === 0 || tenantHeld + bytes <= this.tenantCapacity;
+  }
+
   private grantWaiting(): void {
     for (let index = 0; index < this.waiting.length;) {
       const next = this.waiting[index] as Waiter;
       const tenantHeld = this.heldByTenant.get(next.tenant) ?? 0;
-      if (tenantHeld + next.bytes > this.tenantCapacity) {
+      if (!this.withinShare(tenantHeld, next.bytes)) {
         index += 1;
         continue;
       }
