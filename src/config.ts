@@ -124,6 +124,22 @@ const specification = {
     default: 8_388_608,
     desc: 'request-body bytes held at once (announced length, or MAX_BODY_BYTES without one); later requests wait up to DB_POOL_WAIT_MS, then 503 OVERLOADED',
   }),
+  MAX_TENANT_BODIES_IN_FLIGHT_BYTES: num({
+    default: 1_048_576,
+    desc: "request-body bytes one tenant's requests hold at once (one body, however large, is always allowed), so that one tenant's uploads cannot starve another's and concurrent uploads do not stall its own queries",
+  }),
+  SMALL_BODY_BYTES: num({
+    default: 65_536,
+    desc: 'bodies up to this size (queries, small mutations) have a lane of their own, 16 of them at once (8 per tenant), so they never wait behind uploads',
+  }),
+  BODY_MIN_BYTES_PER_SECOND: num({
+    default: 65_536,
+    desc: 'a request body must arrive within BODY_GRACE_SECONDS plus its size at this rate, else 408 BODY_TOO_SLOW',
+  }),
+  BODY_GRACE_SECONDS: num({
+    default: 10,
+    desc: 'time a request body may take before BODY_MIN_BYTES_PER_SECOND applies',
+  }),
   MAX_DOCUMENT_BYTES: num({
     default: 50_000,
     desc: 'largest GraphQL document, comments and whitespace included',
@@ -206,6 +222,16 @@ export type Config = {
      * bounds the heap that concurrent uploads take, whatever their number.
      */
     maxBodiesInFlightBytes: number;
+    /**
+     * Request-body bytes one tenant holds at once (one body, however large, always), so that
+     * it cannot starve the others and its concurrent uploads do not stall its own queries.
+     */
+    maxTenantBodiesInFlightBytes: number;
+    /** Bodies up to this size have a lane of their own beside the uploads. */
+    smallBodyBytes: number;
+    /** After `bodyGraceSeconds`, a body arriving slower than this on average is refused (408). */
+    bodyMinBytesPerSecond: number;
+    bodyGraceSeconds: number;
     maxDocumentBytes: number;
     futureToleranceSeconds: number;
   };
@@ -238,6 +264,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.MAX_BODIES_IN_FLIGHT_BYTES < e.MAX_BODY_BYTES) {
     problems.push('MAX_BODIES_IN_FLIGHT_BYTES: must be at least MAX_BODY_BYTES');
   }
+  if (e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES > e.MAX_BODIES_IN_FLIGHT_BYTES) {
+    problems.push('MAX_TENANT_BODIES_IN_FLIGHT_BYTES: must be at most MAX_BODIES_IN_FLIGHT_BYTES');
+  }
   if (e.JWT_JWKS_FILE && e.JWT_JWKS_URL) {
     problems.push('JWT_JWKS_FILE, JWT_JWKS_URL: set one of them, not both');
   }
@@ -267,6 +296,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RESPONSE_CACHE_MAX_BYTES: e.RESPONSE_CACHE_MAX_BYTES,
     MAX_BODY_BYTES: e.MAX_BODY_BYTES,
     MAX_DOCUMENT_BYTES: e.MAX_DOCUMENT_BYTES,
+    MAX_TENANT_BODIES_IN_FLIGHT_BYTES: e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES,
+    SMALL_BODY_BYTES: e.SMALL_BODY_BYTES,
+    BODY_MIN_BYTES_PER_SECOND: e.BODY_MIN_BYTES_PER_SECOND,
   };
   for (const [name, value] of Object.entries(positive)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`${name}: must be a positive integer`);
@@ -276,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RATE_LIMIT_REQUESTS: e.RATE_LIMIT_REQUESTS,
     RESPONSE_CACHE_TTL_SECONDS: e.RESPONSE_CACHE_TTL_SECONDS,
     FUTURE_TOLERANCE_SECONDS: e.FUTURE_TOLERANCE_SECONDS,
+    BODY_GRACE_SECONDS: e.BODY_GRACE_SECONDS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -346,6 +379,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxBodiesInFlightBytes: e.MAX_BODIES_IN_FLIGHT_BYTES,
+      maxTenantBodiesInFlightBytes: e.MAX_TENANT_BODIES_IN_FLIGHT_BYTES,
+      smallBodyBytes: e.SMALL_BODY_BYTES,
+      bodyMinBytesPerSecond: e.BODY_MIN_BYTES_PER_SECOND,
+      bodyGraceSeconds: e.BODY_GRACE_SECONDS,
       maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertTenant, twinTenants } from './support/fixtures.js';
@@ -67,6 +68,8 @@ describe('request bodies held at once (MAX_BODIES_IN_FLIGHT_BYTES)', () => {
     gw = await startTestGateway('postgres', {
       MAX_BODY_BYTES: '60000',
       MAX_BODIES_IN_FLIGHT_BYTES: String(CAPACITY),
+      MAX_TENANT_BODIES_IN_FLIGHT_BYTES: String(CAPACITY),
+      SMALL_BODY_BYTES: '1000',
       DB_POOL_WAIT_MS: '1500',
     });
     await insertTenant(gw.owner, tenant);
@@ -105,5 +108,177 @@ describe('request bodies held at once (MAX_BODIES_IN_FLIGHT_BYTES)', () => {
     await sleep(300);
     expect(await post(body(40_000))).toMatchObject({ status: 200 });
     expect(await slow).toMatchObject({ status: 200 });
+  });
+});
+
+interface RawAnswer {
+  status: number;
+  code: string | null;
+  connection: string | null;
+  /** Milliseconds from the first byte sent to the end of the answer. */
+  ms: number;
+}
+
+/**
+ * A request written by hand on its own socket: the headers, then `body` in `pieces` pieces
+ * `everyMs` apart (chunked when `chunked`), as a slow or hostile client sends it. Resolves
+ * with the answer once the server has answered and closed, or ended the answer.
+ */
+function trickle(
+  url: string,
+  options: {
+    token?: string;
+    body: string;
+    announced?: number;
+    chunked?: boolean;
+    pieces?: number;
+    everyMs?: number;
+  },
+): { answer: Promise<RawAnswer>; socket: Socket } {
+  const { port, hostname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const started = Date.now();
+  const headers = [
+    'POST /graphql HTTP/1.1',
+    `Host: ${hostname}:${port}`,
+    'Content-Type: application/json',
+    options.chunked
+      ? 'Transfer-Encoding: chunked'
+      : `Content-Length: ${options.announced ?? Buffer.byteLength(options.body)}`,
+    ...(options.token ? [`Authorization: Bearer ${options.token}`] : []),
+  ];
+  socket.write(`${headers.join('\r\n')}\r\n\r\n`);
+  const pieces = options.pieces ?? 1;
+  const size = Math.ceil(options.body.length / pieces);
+  let sent = 0;
+  const send = () => {
+    if (socket.destroyed || sent >= options.body.length) return;
+    const piece = options.body.slice(sent, sent + size);
+    sent += piece.length;
+    const last = sent >= options.body.length;
+    socket.write(
+      options.chunked
+        ? `${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n${last ? '0\r\n\r\n' : ''}`
+        : piece,
+    );
+    if (!last) setTimeout(send, options.everyMs ?? 0).unref();
+  };
+  if (options.body.length > 0) send();
+  const answer = new Promise<RawAnswer>((resolve) => {
+    let text = '';
+    const done = () => {
+      const [head = '', rest = ''] = text.split('\r\n\r\n');
+      const code = /"code":"([A-Z_]+)"/.exec(rest)?.[1] ?? null;
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0),
+        code,
+        connection: /\r\nconnection: *([^\r]*)/i.exec(head)?.[1]?.toLowerCase() ?? null,
+        ms: Date.now() - started,
+      });
+    };
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      // One answer is all this client waits for.
+      if (/\r\n\r\n[\s\S]*\}\s*$/.test(text)) done();
+    });
+    socket.on('close', done);
+    socket.on('error', () => undefined);
+  });
+  return { answer, socket };
+}
+
+describe('slow and unauthenticated bodies', () => {
+  let gw: TestGateway;
+  const [first, second] = twinTenants();
+  const tokens = { first: '', second: '' };
+  const sockets: Socket[] = [];
+  const open = (options: Parameters<typeof trickle>[1]) => {
+    const sent = trickle(gw.url, options);
+    sockets.push(sent.socket);
+    return sent.answer;
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway('postgres', {
+      MAX_BODY_BYTES: '40000',
+      MAX_BODIES_IN_FLIGHT_BYTES: '80000',
+      MAX_TENANT_BODIES_IN_FLIGHT_BYTES: '40000',
+      SMALL_BODY_BYTES: '2000',
+      BODY_GRACE_SECONDS: '1',
+      BODY_MIN_BYTES_PER_SECOND: '10000',
+      DB_POOL_WAIT_MS: '1500',
+    });
+    await insertTenant(gw.owner, first);
+    await insertTenant(gw.owner, second);
+    tokens.first = await gw.token(first.customerId, 'analyst');
+    tokens.second = await gw.token(second.customerId, 'analyst');
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await gw?.close();
+  });
+
+  it('refuses a request without a valid token from its headers, before reading or budgeting its body', async () => {
+    // Two stalled bodies without a token announce the whole budget and send nothing.
+    const stalled = [
+      open({ body: '', announced: 40_000 }),
+      open({ body: '', announced: 40_000, token: 'not-a-token' }),
+    ];
+    for (const answer of await Promise.all(stalled)) {
+      expect(answer).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', connection: 'close' });
+      expect(answer.ms).toBeLessThan(1000);
+    }
+    // A stalled chunked body without a token, likewise.
+    expect(await open({ body: '', chunked: true })).toMatchObject({ status: 401 });
+    // Nothing of theirs is held: an upload of the whole budget goes through at once.
+    const started = Date.now();
+    const upload = await open({ token: tokens.first, body: body(39_000) });
+    expect(upload).toMatchObject({ status: 200, code: null });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('ends a body that arrives too slowly with 408 and gives its bytes back at once', async () => {
+    // 39 000 bytes at 10 000 bytes/s after a 1 s grace: due within 4.9 s; sent over ~39 s.
+    const slow = open({ token: tokens.first, body: body(39_000), pieces: 39, everyMs: 1000 });
+    const chunked = open({
+      token: tokens.second,
+      body: body(39_000),
+      chunked: true,
+      pieces: 39,
+      everyMs: 1000,
+    });
+    for (const answer of await Promise.all([slow, chunked])) {
+      expect(answer).toMatchObject({ status: 408, code: 'BODY_TOO_SLOW', connection: 'close' });
+      expect(answer.ms).toBeGreaterThan(1000);
+      expect(answer.ms).toBeLessThan(7000);
+    }
+    // Their bytes came back: each tenant's whole share is free again.
+    const [again, other] = await Promise.all([
+      open({ token: tokens.first, body: body(39_000) }),
+      open({ token: tokens.second, body: body(39_000) }),
+    ]);
+    expect(again).toMatchObject({ status: 200, code: null });
+    expect(other).toMatchObject({ status: 200, code: null });
+  });
+
+  it("keeps one tenant's uploads from starving another tenant's, and queries out of the uploads' queue", async () => {
+    // The first tenant fills its share with a slow upload (fast enough to be allowed) and
+    // queues two more behind it.
+    const hog = [1, 2, 3].map(() =>
+      open({ token: tokens.first, body: body(39_000), pieces: 4, everyMs: 800 }),
+    );
+    await sleep(300);
+    let started = Date.now();
+    const other = await open({ token: tokens.second, body: body(39_000) });
+    expect(other).toMatchObject({ status: 200, code: null });
+    expect(Date.now() - started).toBeLessThan(1000);
+    // A small body of the hogging tenant itself does not wait behind its uploads.
+    started = Date.now();
+    const query = await open({ token: tokens.first, body: JSON.stringify({ query: QUERY }) });
+    expect(query).toMatchObject({ status: 200, code: null });
+    expect(Date.now() - started).toBeLessThan(1000);
+    const outcomes = await Promise.all(hog);
+    expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(1);
+    expect(outcomes.every((o) => o.status === 200 || o.code === 'OVERLOADED')).toBe(true);
   });
 });

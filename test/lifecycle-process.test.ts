@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,67 @@ describe('SIGTERM with requests in flight (PostgreSQL server)', () => {
     }
     expect(code).toBe(0);
     expect(at - Math.max(...answers.map((a) => a.at))).toBeLessThan(1000);
+  });
+
+  it('closes kept-alive connections cleanly: answers in flight say Connection: close, the next request is refused, never reset', async () => {
+    const started = await startGatewayProcess({ DATABASE_URL: scratch.url, JWT_SECRET: SECRET });
+    gateway = started;
+    const token = await serverToken(tenant.customerId);
+    const agent = new Agent({ keepAlive: true, maxSockets: 5 });
+    const { port } = new URL(started.url);
+    const post = (query: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const body = JSON.stringify({ query });
+        const req = request(
+          {
+            agent,
+            host: '127.0.0.1',
+            port,
+            path: '/graphql',
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization: `Bearer ${token}`,
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      // Five kept-alive connections, each then busy with a request held by a lock at SIGTERM;
+      // each client sends its next request as soon as its answer is in.
+      const warm = await Promise.all(Array.from({ length: 5 }, () => post(PRODUCTS)));
+      expect(warm.map((w) => w.connection)).toEqual(Array(5).fill('keep-alive'));
+      const lock = await lockTable(scratch.url, 'stores');
+      const clients = Array.from({ length: 5 }, async () => {
+        const answer = await post(STORES);
+        const next = await post(PRODUCTS).then(
+          () => 'answered',
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
+        );
+        return { ...answer, next };
+      });
+      await waitFor(async () => (await activeStatements(scratch.url, 'listStores')).length === 5);
+      const exit = started.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await lock.release();
+      const outcomes = await Promise.all(clients);
+      expect(await exit).toBe(0);
+      gateway = null;
+      for (const outcome of outcomes) {
+        expect(outcome).toEqual({ status: 200, connection: 'close', next: 'ECONNREFUSED' });
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -120,3 +120,63 @@ describe.each(BACKENDS)('metrics on %s', (kind) => {
     },
   );
 });
+
+describe('operation labels and cache hits in the duration histogram', () => {
+  let gw: TestGateway;
+  const [a] = twinTenants();
+  const series = (operation: string, outcome: string) =>
+    `shelfops_graphql_operation_duration_seconds_count{operation="${operation}",kind="query",outcome="${outcome}"}`;
+  const scrape = async () => (await fetch(`${gw.url}/metrics`)).text();
+
+  beforeAll(async () => {
+    gw = await startTestGateway('postgres', {
+      RESPONSE_CACHE_TTL_SECONDS: '60',
+      RATE_LIMIT_REQUESTS: '0',
+    });
+    await insertTenant(gw.owner, a);
+  });
+  afterAll(() => gw?.close());
+
+  it('records answers of the response cache as hits', async () => {
+    const token = await gw.token(a.customerId);
+    const query = 'query Dashboard { stores(first: 5) { edges { node { code } } } }';
+    const cache = [];
+    for (let i = 0; i < 3; i += 1) {
+      cache.push((await gw.graphql(query, {}, token)).headers.get('x-shelfops-cache'));
+    }
+    expect(cache).toEqual(['MISS', 'HIT', 'HIT']);
+    const text = await scrape();
+    expect(sample(text, series('Dashboard', 'ok'))).toBe(1);
+    expect(sample(text, series('Dashboard', 'hit'))).toBe(2);
+  });
+
+  it('labels only names that have succeeded, so made-up names cannot take the place of real ones', async () => {
+    const token = await gw.token(a.customerId);
+    expect((await gw.graphql('query Known { viewer { role } }', {}, token)).status).toBe(200);
+    // More made-up names than there are label slots, each failing in its resolver.
+    for (let i = 0; i < 260; i += 1) {
+      const junk = await gw.graphql(`query Junk${i} { store { code } }`, {}, token);
+      expect(junk.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    expect((await gw.graphql('query Fresh { viewer { role } }', {}, token)).status).toBe(200);
+    expect((await gw.graphql('query Known { viewer { role } }', {}, token)).status).toBe(200);
+    const text = await scrape();
+    expect(text).not.toMatch(/operation="Junk\d+"/);
+    expect(sample(text, series('other', 'error'))).toBe(260);
+    expect(sample(text, series('Fresh', 'ok'))).toBe(1);
+    // Its second answer came from the response cache.
+    expect(sample(text, series('Known', 'ok')) + sample(text, series('Known', 'hit'))).toBe(2);
+  });
+
+  it('serves GraphQL at the configured path only', async () => {
+    const token = await gw.token(a.customerId);
+    const body = JSON.stringify({ query: '{ viewer { role } }' });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    for (const path of ['/foo/graphql', '/foo/graphql/', '/x?y=/graphql', '/api/v1/graphql']) {
+      const response = await fetch(`${gw.url}${path}`, { method: 'POST', headers, body });
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    }
+    const served = await fetch(`${gw.url}/graphql`, { method: 'POST', headers, body });
+    expect(served.status).toBe(200);
+  });
+});

@@ -25,8 +25,10 @@ import {
 } from './apq-store.js';
 import { useAuthentication } from './auth-plugin.js';
 import { useCompiledExecution } from './compiled-execution.js';
+import { useInputChecks } from './input-checks.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
+import { useGraphQLPathOnly } from './graphql-path.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics } from './maintenance-metrics.js';
@@ -58,7 +60,15 @@ export interface AppOptions {
   trustedDocuments?: TrustedDocuments;
   /** The registry behind /metrics, for modules that add figures; by default a new one. */
   metrics?: Metrics;
+  /**
+   * Runs queries and mutations compiled by graphql-jit (default); false keeps graphql's own
+   * executor, the reference the compiled path is tested against.
+   */
+  compiledExecution?: boolean;
 }
+
+/** The one path that serves GraphQL. */
+export const GRAPHQL_PATH = '/graphql';
 
 /** The header that lets a GET or form request through CSRF prevention. */
 export const CSRF_HEADER = 'x-graphql-csrf';
@@ -163,14 +173,22 @@ export function createGateway(options: AppOptions): Gateway {
         },
       };
     },
+    graphqlEndpoint: GRAPHQL_PATH,
     plugins: [
+      useGraphQLPathOnly(GRAPHQL_PATH),
       // GET and form posts need the header: browsers cannot add it cross-site without CORS.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useRequestSizeLimits(config.limits, config.poolWaitMs),
-      useGraphiQLAssets(),
-      useLimitRefusals(config.nodeEnv === 'production'),
+      // From the headers alone, in this order, before a byte of the body is budgeted.
       useAuthentication(authenticate),
       ...(limiter ? [useTenantRateLimit(limiter, authenticate, logger)] : []),
+      useRequestSizeLimits(
+        config.limits,
+        config.poolWaitMs,
+        (request) => authenticate.verified(request)?.customerId ?? '',
+      ),
+      useInputChecks(),
+      useGraphiQLAssets(),
+      useLimitRefusals(config.nodeEnv === 'production'),
       ...usePersistedOperationPolicy({
         trusted,
         store: tolerantStore(apqStore, logger),
@@ -191,7 +209,7 @@ export function createGateway(options: AppOptions): Gateway {
       ...(database.refreshBeforeRead
         ? [useRefreshBeforeRead(database.refreshBeforeRead, logger)]
         : []),
-      useCompiledExecution(),
+      ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),

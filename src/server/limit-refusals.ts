@@ -11,6 +11,7 @@ export const LIMIT_CODES = {
   cost: 'COST_LIMIT',
   trend: 'TREND_TOO_LARGE',
   body: 'BODY_TOO_LARGE',
+  slowBody: 'BODY_TOO_SLOW',
   overloaded: 'OVERLOADED',
 } as const;
 
@@ -28,6 +29,7 @@ const PUBLIC_MESSAGES: Record<LimitCode, string> = {
   TREND_TOO_LARGE:
     'salesTrend would return too many buckets × groups; shorten the range, use a coarser granularity, group by less or filter stores/products',
   BODY_TOO_LARGE: 'the request body is too large',
+  BODY_TOO_SLOW: 'the request body arrived too slowly; send it again faster or in smaller batches',
   OVERLOADED: 'the gateway is busy with other uploads; retry shortly',
 };
 
@@ -43,6 +45,7 @@ const STATUS: Record<LimitCode, number> = {
   COST_LIMIT: 400,
   TREND_TOO_LARGE: 400,
   BODY_TOO_LARGE: 413,
+  BODY_TOO_SLOW: 408,
   OVERLOADED: 503,
 };
 

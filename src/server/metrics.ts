@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { getOperationAST, type GraphQLError } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import {
   collectDefaultMetrics,
   Counter,
@@ -13,9 +14,14 @@ import {
 import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Pool } from '../db/pool.js';
 
-/** Most distinct operation names labelled; later ones are counted under "other". */
+/** Most distinct operation names labelled at once; the least recently used give way. */
 const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const KINDS = ['query', 'mutation', 'subscription', 'unknown'];
+const OUTCOMES = ['ok', 'error', 'hit'];
+// The name of a cached query's operation, read without parsing (a hit is never parsed): only
+// names already labelled are used, so a wrong guess costs nothing but the label "other".
+const QUERY_NAME = /^\s*query\s+([A-Za-z_][A-Za-z0-9_]*)/;
 
 // Why a token was refused, from the verifier's message: a closed set of label values.
 const AUTH_REASONS: [string, RegExp][] = [
@@ -39,7 +45,19 @@ const AUTH_REASONS: [string, RegExp][] = [
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly operationNames = new Set<string>();
+  /**
+   * Names of operations that succeeded: only these become labels, so names made up by a client
+   * (a new one per request) never take the place of the operations in use, and a name that
+   * gives way takes its series with it.
+   */
+  private readonly operationNames = new LRUCache<string, true>({
+    max: MAX_OPERATION_NAMES,
+    dispose: (_value, name) => {
+      for (const kind of KINDS) {
+        for (const outcome of OUTCOMES) this.operations.remove({ operation: name, kind, outcome });
+      }
+    },
+  });
   readonly operations: Histogram<'operation' | 'kind' | 'outcome'>;
   readonly authFailures: Counter<'reason'>;
   readonly rateLimited: Counter;
@@ -68,7 +86,7 @@ export class Metrics {
     });
     this.operations = new Histogram({
       name: 'shelfops_graphql_operation_duration_seconds',
-      help: 'Execution time of GraphQL operations by operation name, kind and outcome.',
+      help: 'Time of GraphQL operations by operation name, kind and outcome: ok or error (execution), hit (answered from the response cache, request to answer).',
       labelNames: ['operation', 'kind', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
@@ -99,14 +117,15 @@ export class Metrics {
     return new Gauge({ ...config, registers: [this.registry] });
   }
 
-  /** A bounded label for a client-chosen operation name. */
-  operationLabel(name: string | null | undefined): string {
+  /**
+   * A bounded label for a client-chosen operation name: the name itself once an operation of
+   * that name has succeeded (`succeeded` records that it did), else "other".
+   */
+  operationLabel(name: string | null | undefined, succeeded: boolean): string {
     if (!name) return 'anonymous';
     if (!OPERATION_NAME.test(name)) return 'invalid';
-    if (this.operationNames.has(name)) return name;
-    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
-    this.operationNames.add(name);
-    return name;
+    if (succeeded) this.operationNames.set(name, true);
+    return this.operationNames.get(name) ? name : 'other';
   }
 }
 
@@ -143,13 +162,29 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Whether `result` is an answer of the response cache. */
+function isCacheHit(result: unknown): boolean {
+  const extensions = (result as { extensions?: { responseCache?: { hit?: unknown } } }).extensions;
+  return extensions?.responseCache?.hit === true;
+}
+
 /**
  * Serves `/metrics` (with METRICS_TOKEN: only to `Authorization: Bearer <token>`) and records
  * every operation's duration under its name, never the URL, whose query string is unbounded
- * and may carry variables.
+ * and may carry variables; answers of the response cache (which never execute) are recorded
+ * as hits, from the request to the answer.
  */
 export function useMetrics(metrics: Metrics, token: string | undefined): Plugin {
+  // From before the body is read: a hit's time is the whole of its request.
+  const started = new WeakMap<Request, { at: number; params?: GraphQLParams }>();
   return {
+    onRequestParse({ request }) {
+      started.set(request, { at: performance.now() });
+    },
+    onParams({ request, params }) {
+      const start = started.get(request);
+      if (start) start.params = params;
+    },
     async onRequest({ url, request, endResponse, fetchAPI }) {
       if (url.pathname !== '/metrics') return;
       if (token) {
@@ -172,23 +207,34 @@ export function useMetrics(metrics: Metrics, token: string | undefined): Plugin 
     },
     onExecute({ args }) {
       const operation = getOperationAST(args.document, args.operationName);
-      const labels = {
-        operation: metrics.operationLabel(operation?.name?.value ?? args.operationName),
-        kind: operation?.operation ?? 'unknown',
-      };
+      const name = operation?.name?.value ?? args.operationName;
+      const kind = operation?.operation ?? 'unknown';
       const start = performance.now();
       return {
         onExecuteDone({ result }) {
           const failed = !(Symbol.asyncIterator in result) && (result.errors?.length ?? 0) > 0;
           metrics.operations.observe(
-            { ...labels, outcome: failed ? 'error' : 'ok' },
+            {
+              operation: metrics.operationLabel(name, !failed),
+              kind,
+              outcome: failed ? 'error' : 'ok',
+            },
             (performance.now() - start) / 1000,
           );
         },
       };
     },
-    onResultProcess({ result }) {
+    onResultProcess({ request, result }) {
       if (Array.isArray(result) || Symbol.asyncIterator in result) return;
+      const start = started.get(request);
+      if (start?.params && isCacheHit(result)) {
+        const { operationName, query } = start.params;
+        const name = operationName ?? (query ? QUERY_NAME.exec(query)?.[1] : undefined);
+        metrics.operations.observe(
+          { operation: metrics.operationLabel(name, false), kind: 'query', outcome: 'hit' },
+          (performance.now() - start.at) / 1000,
+        );
+      }
       for (const error of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
         const code = error.extensions?.code;
         const label = typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'OTHER';

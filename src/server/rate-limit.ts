@@ -58,14 +58,17 @@ export function createTenantRateLimiter(
   };
 }
 
-/** Counts each GraphQL request against its tenant's budget; over it: 429 RATE_LIMITED. */
+/**
+ * Counts each GraphQL request against its tenant's budget from its headers, before its body is
+ * budgeted or read; over it: 429 RATE_LIMITED.
+ */
 export function useTenantRateLimit(
   limiter: TenantRateLimiter,
   authenticate: RequestAuthenticator,
   logger: Logger,
 ): Plugin {
   return {
-    async onParams({ request }) {
+    async onRequestParse({ request }) {
       const viewer = await authenticate.viewer(request);
       try {
         await limiter.consume(viewer.customerId);

@@ -2,14 +2,56 @@ import type { Plugin } from 'graphql-yoga';
 import { BodyBudget } from './body-budget.js';
 import { LIMIT_CODES, limitError } from './limit-refusals.js';
 
-/** Reads a body of unknown length, refusing it as soon as it passes `maxBytes`. */
-async function readCapped(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+/** How fast a body must arrive: after `graceMs`, at `bytesPerSecond` on average at least. */
+interface MinimumRate {
+  graceMs: number;
+  bytesPerSecond: number;
+}
+
+/** Milliseconds a body of `bytes` may take to arrive at the minimum rate. */
+function allowedMs(bytes: number, rate: MinimumRate): number {
+  return rate.graceMs + (bytes / rate.bytesPerSecond) * 1000;
+}
+
+function bodyTooSlow(rate: MinimumRate) {
+  return limitError(
+    LIMIT_CODES.slowBody,
+    `the request body arrived slower than ${rate.bytesPerSecond} bytes/s after the first ${rate.graceMs / 1000} s (BODY_MIN_BYTES_PER_SECOND); send it again faster or in smaller batches`,
+    { limit: rate.bytesPerSecond },
+  );
+}
+
+/** `work`, or a BODY_TOO_SLOW refusal once `ms` have passed without it settling. */
+function within<T>(work: Promise<T>, ms: number, rate: MinimumRate, onLate?: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate?.();
+      reject(bodyTooSlow(rate));
+    }, ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads a body of unknown length, refusing it as soon as it passes `maxBytes`, or as soon as
+ * what has arrived falls behind the minimum rate.
+ */
+async function readCapped(
+  request: Request,
+  maxBytes: number,
+  rate: MinimumRate,
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = request.body?.getReader();
   if (!reader) return new Uint8Array(0);
+  const started = performance.now();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const dueMs = started + allowedMs(size, rate) - performance.now();
+    const { done, value } = await within(reader.read(), dueMs, rate, () => {
+      reader.cancel().catch(() => undefined);
+    });
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -35,23 +77,70 @@ function bodyTooLarge(maxBytes: number) {
   );
 }
 
+/** The body limits of `Config['limits']`. */
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxBodiesInFlightBytes: number;
+  maxTenantBodiesInFlightBytes: number;
+  smallBodyBytes: number;
+  maxDocumentBytes: number;
+  bodyMinBytesPerSecond: number;
+  bodyGraceSeconds: number;
+}
+
+/** Small bodies the small lane holds at once (half of them for one tenant). */
+export const SMALL_LANE_BODIES = 16;
+
+interface Held {
+  lane: BodyBudget;
+  tenant: string;
+  bytes: number;
+}
+
 /**
- * Refuses bodies over `maxBodyBytes` (413) before parsing them, and documents over
+ * Refuses bodies over `maxBodyBytes` (413) before reading them, and documents over
  * `maxDocumentBytes` (400) before lexing them: the token limit does not count comments or
  * whitespace, so only the raw size bounds the work a document costs. It replaces Yoga's own
  * body limit (`maxRequestBodySize: false`), which streams every body through a transform
  * stream even when its length is announced; Node's HTTP parser never reads past an announced
- * length, so only a body without one needs counting. Before a body is read, its bytes (the
- * announced length, or `maxBodyBytes`) are taken from a budget of `maxBodiesInFlightBytes`
- * and given back with the response: concurrent uploads wait for each other rather than fill
- * the heap, and one that waits longer than `waitMs` is refused with 503 OVERLOADED.
+ * length, so only a body without one needs counting.
+ *
+ * It runs after authentication and the rate limit, which read the headers only: a request
+ * without a valid token never takes a byte of the budget. Before a body is read, its bytes
+ * (the announced length, or `maxBodyBytes` without one) are taken from a budget, in total and
+ * for the tenant, and given back with the response: concurrent uploads wait for each other
+ * rather than fill the heap, and one that waits longer than `waitMs` is refused with 503
+ * OVERLOADED. Bodies up to `smallBodyBytes` (queries, small mutations) have a lane of their
+ * own, so they never wait behind uploads. A body must arrive within `bodyGraceSeconds` plus its
+ * size at `bodyMinBytesPerSecond`, else 408 BODY_TOO_SLOW: a client that trickles its body
+ * cannot hold the budget for minutes. A response to a POST whose body was not read whole
+ * closes its connection, so the rest of such a body is not read either.
  */
 export function useRequestSizeLimits(
-  limits: { maxBodyBytes: number; maxBodiesInFlightBytes: number; maxDocumentBytes: number },
+  limits: BodyLimits,
   waitMs: number,
+  tenantOf: (request: Request) => string,
 ): Plugin {
-  const budget = new BodyBudget(limits.maxBodiesInFlightBytes);
-  const held = new WeakMap<Request, number>();
+  const uploads = new BodyBudget(
+    limits.maxBodiesInFlightBytes,
+    limits.maxTenantBodiesInFlightBytes,
+  );
+  const small = new BodyBudget(
+    SMALL_LANE_BODIES * limits.smallBodyBytes,
+    (SMALL_LANE_BODIES / 2) * limits.smallBodyBytes,
+  );
+  const rate: MinimumRate = {
+    graceMs: limits.bodyGraceSeconds * 1000,
+    bytesPerSecond: limits.bodyMinBytesPerSecond,
+  };
+  const held = new WeakMap<Request, Held>();
+  const readWhole = new WeakSet<Request>();
+  const release = (request: Request) => {
+    const entry = held.get(request);
+    if (!entry) return;
+    held.delete(request);
+    entry.lane.release(entry.tenant, entry.bytes);
+  };
   return {
     async onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       if (request.method !== 'POST') return;
@@ -60,24 +149,40 @@ export function useRequestSizeLimits(
         throw bodyTooLarge(limits.maxBodyBytes);
       }
       const bytes = length === null ? limits.maxBodyBytes : Number(length);
-      if (!(await budget.acquire(bytes, waitMs))) {
+      const lane = bytes <= limits.smallBodyBytes ? small : uploads;
+      const tenant = tenantOf(request);
+      if (!(await lane.acquire(tenant, bytes, waitMs))) {
         throw limitError(
           LIMIT_CODES.overloaded,
-          `the gateway holds ${limits.maxBodiesInFlightBytes} bytes of request bodies at most (MAX_BODIES_IN_FLIGHT_BYTES) and this one waited ${waitMs} ms for room; retry shortly`,
+          `the gateway holds ${limits.maxBodiesInFlightBytes} bytes of request bodies at most (MAX_BODIES_IN_FLIGHT_BYTES), ${limits.maxTenantBodiesInFlightBytes} for one tenant, and this one waited ${waitMs} ms for room; retry shortly`,
           { limit: limits.maxBodiesInFlightBytes, size: bytes },
         );
       }
-      held.set(request, bytes);
-      if (length !== null || !requestParser) return;
-      // A body without a length (chunked) is counted as it arrives, then parsed as any other.
+      held.set(request, { lane, tenant, bytes });
+      if (!requestParser) return;
       const parse = requestParser;
+      const parsed = (params: Awaited<ReturnType<typeof parse>>) => {
+        readWhole.add(request);
+        return params;
+      };
+      if (length !== null) {
+        const due = allowedMs(bytes, rate);
+        // The budget returns when the deadline passes, not once the refusal is written.
+        setRequestParser((body) =>
+          within(Promise.resolve(parse(body)), due, rate, () => release(request)).then(parsed),
+        );
+        return;
+      }
+      // A body without a length (chunked) is counted as it arrives, then parsed as any other.
       setRequestParser(async (chunked) =>
-        parse(
-          new fetchAPI.Request(chunked.url, {
-            method: chunked.method,
-            headers: chunked.headers,
-            body: await readCapped(chunked, limits.maxBodyBytes),
-          }),
+        parsed(
+          await parse(
+            new fetchAPI.Request(chunked.url, {
+              method: chunked.method,
+              headers: chunked.headers,
+              body: await readCapped(chunked, limits.maxBodyBytes, rate),
+            }),
+          ),
         ),
       );
     },
@@ -92,11 +197,11 @@ export function useRequestSizeLimits(
         );
       }
     },
-    onResponse({ request }) {
-      const bytes = held.get(request);
-      if (bytes === undefined) return;
-      held.delete(request);
-      budget.release(bytes);
+    onResponse({ request, response }) {
+      release(request);
+      if (request.method === 'POST' && !readWhole.has(request)) {
+        response.headers.set('connection', 'close');
+      }
     },
   };
 }

@@ -17,14 +17,17 @@ export function drainable(server: Server): Drainer {
   let inFlight = 0;
   let draining = false;
   let settle: (() => void) | null = null;
+  const responses = new Set<ServerResponse>();
 
   server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
     inFlight += 1;
+    responses.add(response);
     // A request that arrives on a kept-alive connection during the drain is served, and its
     // connection closed after the response.
     if (draining) response.shouldKeepAlive = false;
     response.once('close', () => {
       inFlight -= 1;
+      responses.delete(response);
       if (!draining) return;
       // The connection becomes idle only once the response is fully detached from it.
       setImmediate(() => server.closeIdleConnections());
@@ -36,6 +39,12 @@ export function drainable(server: Server): Drainer {
     inFlight: () => inFlight,
     async drain(timeoutMs) {
       draining = true;
+      // Responses still to be written say `Connection: close`: their clients then open a new
+      // connection for the next request (refused, so a load balancer sends it elsewhere)
+      // rather than send it on a socket that is closed under it (ECONNRESET).
+      for (const response of responses) {
+        if (!response.headersSent) response.shouldKeepAlive = false;
+      }
       server.close();
       server.closeIdleConnections();
       if (inFlight > 0) {

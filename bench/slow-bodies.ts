@@ -1,0 +1,220 @@
+/**
+ * A dashboard beside hostile and heavy request bodies: the gateway as `npm start` runs it, on a
+ * scratch database of the local server. A dashboard client (one tenant, one request at a time)
+ * is timed first on the idle gateway, then while 50 slow-body connections (half without a
+ * token, half with another tenant's) announce 4 MiB bodies and send one byte every 5 s
+ * (reconnecting whenever they are cut), and 40 concurrent 5 000-line uploads of the dashboard's
+ * own tenant run (each retried after an OVERLOADED refusal until it is acknowledged). Prints
+ * the dashboard's p50/p99 in both phases and their ratio (same run), what the slow bodies got,
+ * and whether every acknowledged line is stored.
+ *   npx tsx bench/slow-bodies.ts [--uploads 40] [--slow 50] [--out bench/results/slow-bodies.md]
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { mintToken } from '../src/auth/tokens.js';
+import { createPool } from '../src/db/pool.js';
+import { insertTenant, twinTenants } from '../test/support/fixtures.js';
+import { startGatewayProcess } from '../test/support/foundation-process.js';
+
+const { values: args } = parseArgs({
+  options: {
+    uploads: { type: 'string', default: '40' },
+    slow: { type: 'string', default: '50' },
+    idle: { type: 'string', default: '300' },
+    out: { type: 'string', default: '' },
+  },
+});
+const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const SECRET = 'bench-secret-bench-secret-bench-secret-02';
+const LINES = 5000;
+const DAY = 86_400_000;
+const [dashboardTenant, otherTenant] = twinTenants();
+const token = (customerId: string) =>
+  mintToken({
+    secret: SECRET,
+    issuer: 'shelfops-dev',
+    audience: 'shelfops-gateway',
+    customerId,
+    role: 'admin',
+  });
+
+const database = `shelfops_bench_${randomUUID().slice(0, 8)}`;
+const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${database}`);
+const databaseUrl = `${SERVER_URL}/${database}`;
+const gateway = await startGatewayProcess({
+  DATABASE_URL: databaseUrl,
+  JWT_SECRET: SECRET,
+  LOG_LEVEL: 'error',
+  RATE_LIMIT_REQUESTS: '0',
+});
+const owner = createPool(databaseUrl, 2);
+// DROP DATABASE … WITH (FORCE) ends what is left of its connections.
+owner.on('error', () => undefined);
+const started = Date.now();
+
+/** Percentile `p` (0–1) of `values`, in ms. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+try {
+  await insertTenant(owner, dashboardTenant);
+  await insertTenant(owner, otherTenant);
+  const dashboardToken = await token(dashboardTenant.customerId);
+  const otherToken = await token(otherTenant.customerId);
+  const post = async (bearer: string, query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as {
+      data?: Record<string, { accepted?: number }>;
+      errors?: { extensions?: { code?: string } }[];
+    };
+    return { status: response.status, body };
+  };
+
+  // The dashboard: a store list, a daily trend by store, the top products, one at a time.
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const range = {
+    from: new Date(today - 30 * DAY).toISOString(),
+    to: new Date(today).toISOString(),
+  };
+  const dashboard = [
+    ['{ stores(first: 20) { edges { node { code name } } } }', {}],
+    [
+      'query($r: TimeRange!) { salesTrend(granularity: DAY, range: $r, groupBy: [STORE]) { bucket units revenue } }',
+      { r: range },
+    ],
+    [
+      'query($r: TimeRange!) { topProducts(range: $r, limit: 5) { product { sku } units } }',
+      { r: range },
+    ],
+  ] as const;
+  const dashboardLoop = async (until: () => boolean, count = Infinity) => {
+    const latencies: number[] = [];
+    const failures: Record<string, number> = {};
+    for (let i = 0; i < count && !until(); i += 1) {
+      const [query, variables] = dashboard[i % dashboard.length] ?? dashboard[0];
+      const at = performance.now();
+      const { status, body } = await post(dashboardToken, query, variables);
+      latencies.push(performance.now() - at);
+      if (status !== 200 || body.errors) {
+        const code = `${status} ${body.errors?.[0]?.extensions?.code ?? ''}`.trim();
+        failures[code] = (failures[code] ?? 0) + 1;
+      }
+    }
+    return { latencies, failures };
+  };
+
+  await dashboardLoop(() => false, 30);
+  const idle = await dashboardLoop(() => false, Number(args.idle));
+
+  // 50 slow bodies: 4 MiB announced, a byte every 5 s, reconnecting when cut.
+  let stopping = false;
+  const slowOutcomes: Record<string, number> = {};
+  const sockets = new Set<Socket>();
+  const slowClient = (bearer: string | null) => {
+    if (stopping) return;
+    const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
+    sockets.add(socket);
+    const headers = [
+      'POST /graphql HTTP/1.1',
+      'Host: 127.0.0.1',
+      'Content-Type: application/json',
+      'Content-Length: 4194304',
+      ...(bearer ? [`Authorization: Bearer ${bearer}`] : []),
+    ];
+    socket.write(`${headers.join('\r\n')}\r\n\r\n{`);
+    const drip = setInterval(() => socket.write(' '), 5000);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(drip);
+      sockets.delete(socket);
+      const status = /^HTTP\/1\.1 (\d+)/.exec(answer)?.[1] ?? 'closed';
+      const code = /"code":"([A-Z_]+)"/.exec(answer)?.[1] ?? '';
+      const key = `${bearer ? 'token' : 'no token'}: ${status} ${code}`.trim();
+      slowOutcomes[key] = (slowOutcomes[key] ?? 0) + 1;
+      setTimeout(() => slowClient(bearer), 1000);
+    });
+  };
+  for (let i = 0; i < Number(args.slow); i += 1) slowClient(i % 2 === 0 ? null : otherToken);
+
+  // 40 concurrent 5 000-line uploads of the dashboard's tenant, retried until acknowledged.
+  const refusals: Record<string, number> = {};
+  let acknowledgedLines = 0;
+  const upload = async (n: number) => {
+    const lines = Array.from({ length: LINES }, (_, i) => ({
+      transactionId: randomUUID(),
+      time: new Date(today - ((n + i) % 30) * DAY - i * 1000).toISOString(),
+      storeCode: dashboardTenant.stores[i % 3]?.code,
+      sku: dashboardTenant.products[i % 4]?.sku,
+      quantity: 1 + (i % 4),
+      unitPrice: '3.50',
+    }));
+    for (;;) {
+      const { status, body } = await post(
+        dashboardToken,
+        'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
+        { s: lines },
+      );
+      const accepted = body.data?.['recordSales']?.accepted;
+      if (status === 200 && accepted !== undefined) {
+        acknowledgedLines += accepted;
+        return;
+      }
+      const code = `${status} ${body.errors?.[0]?.extensions?.code ?? ''}`.trim();
+      refusals[code] = (refusals[code] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  let uploadsDone = false;
+  const loadStarted = performance.now();
+  const uploads = Promise.all(Array.from({ length: Number(args.uploads) }, (_, n) => upload(n)));
+  void uploads.then(() => (uploadsDone = true));
+  const loaded = await dashboardLoop(() => uploadsDone);
+  await uploads;
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  stopping = true;
+  for (const socket of sockets) socket.destroy();
+
+  const { rows } = await owner.query<{ lines: string }>(
+    'SELECT count(*)::text AS lines FROM transactions WHERE customer_id = $1',
+    [dashboardTenant.customerId],
+  );
+  const stored = Number(rows[0]?.lines);
+  const idleP50 = percentile(idle.latencies, 0.5);
+  const idleP99 = percentile(idle.latencies, 0.99);
+  const loadP50 = percentile(loaded.latencies, 0.5);
+  const loadP99 = percentile(loaded.latencies, 0.99);
+  const figures = [
+    `| phase | dashboard requests | p50 | p99 | failures |`,
+    `|---|---|---|---|---|`,
+    `| idle gateway | ${idle.latencies.length} | ${idleP50.toFixed(1)} ms | ${idleP99.toFixed(1)} ms | ${JSON.stringify(idle.failures)} |`,
+    `| ${args.slow} slow bodies + ${args.uploads} uploads (${loadSeconds.toFixed(0)} s) | ${loaded.latencies.length} | ${loadP50.toFixed(1)} ms | ${loadP99.toFixed(1)} ms | ${JSON.stringify(loaded.failures)} |`,
+    '',
+    `- dashboard p99 under load ÷ idle p99 (same run): **${(loadP99 / idleP99).toFixed(2)}×**; p50 ${(loadP50 / idleP50).toFixed(2)}×`,
+    `- slow-body connections, answers (each reconnects when cut): ${JSON.stringify(slowOutcomes)}`,
+    `- upload refusals before acknowledgement (retried): ${JSON.stringify(refusals)}`,
+    `- acknowledged lines ${acknowledgedLines}, stored ${stored}: ${acknowledgedLines === stored ? 'nothing lost' : '**LOST LINES**'}`,
+    `- machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} at the end, Node ${process.version}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  ];
+  process.stdout.write(`${figures.join('\n')}\n`);
+  if (args.out) await writeFile(args.out, `${figures.join('\n')}\n`);
+} finally {
+  await gateway.stop();
+  await owner.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.end();
+}
