@@ -67,28 +67,13 @@ const currentReorderPoint = sql`
     ON r.store_id = l.store_id AND r.product_id = l.product_id AND r.valid_to IS NULL`;
 
 /**
- * The latest snapshot of the store/product pair (s.id, p.id). A hot snapshot at or after the
- * archive horizon is newer than anything archived, so the first branch (one backward probe of
- * the hot (customer_id, store_id, product_id, time DESC) primary key) answers alone when it
- * finds one; otherwise the second looks through hot and archived rows. Either branch's row is
- * the pair's latest. Pairs without any snapshot drop out of the CROSS JOIN LATERAL.
+ * The latest snapshot of the store/product pair (s.id, p.id), one backward probe of the
+ * primary key whatever the history length (see gateway.latest_snapshot: the probe runs behind
+ * the tenant guard, where the index order survives). Pairs without any snapshot drop out of
+ * the CROSS JOIN LATERAL.
  */
 const latestOfPair = sql`
-  CROSS JOIN LATERAL (
-    (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-     FROM gateway.inventory_levels i
-     WHERE i.store_id = s.id AND i.product_id = p.id
-       AND i.time >= (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'inventory_levels')
-     ORDER BY i.time DESC
-     LIMIT 1)
-    UNION ALL
-    (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-     FROM inventory_snapshots i
-     WHERE i.store_id = s.id AND i.product_id = p.id
-     ORDER BY i.time DESC
-     LIMIT 1)
-    LIMIT 1
-  ) l`;
+  CROSS JOIN LATERAL gateway.latest_snapshot(s.id, p.id) l`;
 
 const idFilter = (column: Sql, ids: readonly string[] | null): Sql =>
   ids === null ? empty : sql`AND ${column} = ANY(${ids}::uuid[])`;

@@ -1,0 +1,1 @@
+DROP FUNCTION gateway.latest_snapshot(uuid, uuid);

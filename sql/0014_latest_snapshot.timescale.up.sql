@@ -1,0 +1,51 @@
+-- The latest snapshot of one store/product, in constant time whatever the history length.
+--
+-- Read through the security-barrier views (gateway.inventory_levels, inventory_snapshots), an
+-- `ORDER BY time DESC LIMIT 1` per position cannot reach the primary key's order: the barrier
+-- keeps the view a subquery planned on its own, which returns the position's rows unordered,
+-- so every snapshot of the position is read and sorted to keep one. This function holds the
+-- ordered probe inside the barrier instead: it runs as shelfops_access (whom row-level security
+-- still binds), applies the tenant and store guard itself, and takes no predicate of the
+-- caller, only the position's two ids; its result is the one row, or none.
+--
+-- A hot snapshot at or after the archive horizon is newer than anything archived, so the first
+-- branch (one backward probe of the hot primary key) answers alone when it finds one; otherwise
+-- the second compares the latest hot row (older than the horizon: accepted late) with the
+-- latest archived one.
+CREATE FUNCTION gateway.latest_snapshot(uuid, uuid)
+RETURNS TABLE (store_id uuid, product_id uuid, "time" timestamptz, on_hand integer,
+               allocated integer, available integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
+   FROM public.inventory_levels i
+   WHERE i.customer_id = app.current_customer_id()
+     AND (app.store_scope() IS NULL OR i.store_id = ANY (app.store_scope()))
+     AND i.store_id = $1 AND i.product_id = $2
+     AND i.time >= (SELECT h.boundary FROM archive.horizon h WHERE h.relation = 'inventory_levels')
+   ORDER BY i.time DESC
+   LIMIT 1)
+  UNION ALL
+  (SELECT b.store_id, b.product_id, b.time, b.on_hand, b.allocated, b.available
+   FROM ((SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
+          FROM public.inventory_levels i
+          WHERE i.customer_id = app.current_customer_id()
+            AND (app.store_scope() IS NULL OR i.store_id = ANY (app.store_scope()))
+            AND i.store_id = $1 AND i.product_id = $2
+          ORDER BY i.time DESC
+          LIMIT 1)
+         UNION ALL
+         (SELECT a.store_id, a.product_id, a.time, a.on_hand, a.allocated, a.available
+          FROM archive.inventory_levels a
+          WHERE a.customer_id = app.current_customer_id()
+            AND (app.store_scope() IS NULL OR a.store_id = ANY (app.store_scope()))
+            AND a.store_id = $1 AND a.product_id = $2
+          ORDER BY a.time DESC
+          LIMIT 1)) b
+   ORDER BY b.time DESC
+   LIMIT 1)
+  LIMIT 1
+$$;
+
+ALTER FUNCTION gateway.latest_snapshot(uuid, uuid) OWNER TO shelfops_access;
+REVOKE ALL ON FUNCTION gateway.latest_snapshot(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gateway.latest_snapshot(uuid, uuid) TO shelfops_gateway;
