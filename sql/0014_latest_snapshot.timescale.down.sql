@@ -1,1 +1,2 @@
-DROP FUNCTION gateway.latest_snapshot(uuid, uuid);
+DROP VIEW gateway.latest_inventory;
+REVOKE SELECT ON public.stores, public.products FROM shelfops_access;

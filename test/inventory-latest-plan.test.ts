@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRowsBefore } from '../src/db/archive.js';
+import { latestInventorySql } from '../src/inventory/inventory-store.js';
 import type { PoolClient } from '../src/db/pool.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants } from './support/fixtures.js';
@@ -64,28 +65,29 @@ describe.each(BACKENDS)('latest snapshot per position on %s', (kind) => {
   afterAll(() => gw?.close());
 
   /**
-   * EXPLAIN ANALYZE of gateway.latest_snapshot's own statement for (store, product), planned as
-   * the function plans it (generic, parameters unknown) and run as the function runs it (its
-   * owner, under tenant A's context).
+   * EXPLAIN ANALYZE of latestInventory's page statement as the gateway's role under tenant A's
+   * context: the views are expanded in the plan, so it shows how each position is read.
    */
-  async function functionPlan(client: PoolClient, storeId: string, productId: string) {
-    const { rows } = await client.query<{ src: string }>(
-      `SELECT prosrc AS src FROM pg_proc WHERE oid = 'gateway.latest_snapshot(uuid, uuid)'::regprocedure`,
-    );
+  async function pagePlan(client: PoolClient): Promise<PlanNode> {
+    const statement = latestInventorySql({
+      limit: 5,
+      after: null,
+      storeIds: null,
+      productIds: null,
+      belowReorderPoint: null,
+    });
     await client.query('BEGIN');
     try {
       await client.query(
-        `SELECT set_config('role', 'shelfops_access', true), set_config('app.customer_id', $1, true),
-                set_config('app.store_ids', '*', true), set_config('plan_cache_mode', 'force_generic_plan', true)`,
+        `SELECT set_config('role', 'shelfops_gateway', true), set_config('app.customer_id', $1, true),
+                set_config('app.store_ids', '*', true), set_config('app.role', 'admin', true)`,
         [a.customerId],
       );
-      await client.query(`PREPARE latest_probe(uuid, uuid) AS ${rows[0]?.src ?? ''}`);
-      // EXPLAIN takes no bound parameters: the ids are the test's own, quoted.
-      const { rows: plan } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON)
-         EXECUTE latest_probe(${client.escapeLiteral(storeId)}, ${client.escapeLiteral(productId)})`,
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ${statement.text}`,
+        statement.values,
       );
-      const root = plan[0]?.['QUERY PLAN'][0].Plan;
+      const root = rows[0]?.['QUERY PLAN'][0].Plan;
       if (!root) throw new Error('no plan');
       return root;
     } finally {
@@ -93,21 +95,27 @@ describe.each(BACKENDS)('latest snapshot per position on %s', (kind) => {
     }
   }
 
-  it('reads the primary key backward and stops at one row: no sort, whatever the history', async () => {
+  it('reads each position by a backward primary-key probe of one row: no sort, whatever the history', async () => {
     const client = await gw.owner.connect();
     try {
-      const plan = await functionPlan(client, store.id, product.id);
-      const nodes = flatten(plan).filter((n) => n['Actual Loops'] !== 0);
+      const plan = await pagePlan(client);
       await expect(`${outline(plan).join('\n')}\n`).toMatchFileSnapshot(
-        `__snapshots__/inventory-sql/latest-snapshot.${kind === 'postgres' ? 'native' : 'timescale'}.plan`,
+        `__snapshots__/inventory-sql/latest-inventory.${kind === 'postgres' ? 'native' : 'timescale'}.plan`,
       );
-      expect(nodes.map((n) => n['Node Type'])).not.toContain('Sort');
-      // Every snapshot read is a backward probe of a primary key (the horizon is one lookup).
-      const scans = nodes.filter((n) => n['Index Name']?.endsWith('inventory_levels_pkey'));
-      expect(scans.length).toBeGreaterThan(0);
-      for (const scan of scans) {
-        expect(scan['Scan Direction']).toBe('Backward');
-        expect(scan['Actual Rows']).toBeLessThanOrEqual(1);
+      const nodes = flatten(plan).filter((n) => n['Actual Loops'] !== 0);
+      // Every snapshot read is a backward probe of a primary key that stops at one row.
+      const probes = nodes.filter((n) => n['Index Name']?.endsWith('inventory_levels_pkey'));
+      expect(probes.length).toBeGreaterThan(0);
+      for (const probe of probes) {
+        expect(probe['Scan Direction']).toBe('Backward');
+        expect(probe['Actual Rows']).toBeLessThanOrEqual(1);
+      }
+      // No sort above any of them: the index order answers each position's LIMIT 1.
+      for (const sort of nodes.filter((n) => n['Node Type'] === 'Sort')) {
+        const below = flatten(sort).map((n) => n['Relation Name'] ?? '');
+        expect(below.filter((r) => r.includes('inventory_levels') || r.includes('chunk'))).toEqual(
+          [],
+        );
       }
     } finally {
       client.release();
@@ -170,7 +178,7 @@ describe.each(BACKENDS)('latest snapshot per position on %s', (kind) => {
           [a.customerId],
         );
         const { rows } = await client.query<{ time: Date }>(
-          'SELECT time FROM gateway.latest_snapshot($1, $2)',
+          'SELECT time FROM gateway.latest_inventory WHERE store_id = $1 AND product_id = $2',
           [store.id, product.id],
         );
         expect(archived[0]?.t).toBeInstanceOf(Date);

@@ -143,7 +143,7 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
     expect(rows[0]?.n).toBe(6);
   });
 
-  it('answers the latest-snapshot function for the tenant and store scope only', async () => {
+  it('answers the latest snapshot per position for the tenant and store scope only', async () => {
     // Tenant B has the same store and product ids, and stock 100 higher.
     for (const [t, offset] of [
       [a, 0],
@@ -157,7 +157,8 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
       );
     }
     const latest = (store: string) =>
-      `SELECT store_id AS s, on_hand AS n FROM gateway.latest_snapshot('${store}', '${uuid(2, 1)}')`;
+      `SELECT store_id AS s, on_hand AS n FROM gateway.latest_inventory
+       WHERE store_id = '${store}' AND product_id = '${uuid(2, 1)}'`;
     const [ownStore, otherStore] = a.stores;
     if (!ownStore || !otherStore) throw new Error('the twin tenant has fewer than two stores');
     expect((await asGateway(latest(ownStore.id))).rows).toEqual([{ s: ownStore.id, n: 5 }]);
