@@ -166,6 +166,16 @@ describe.each(BACKENDS)('database guard rails on %s', (kind) => {
     expect((await asGateway(latest(ownStore.id), 'garbage')).rows).toEqual([]);
     expect((await asGateway(latest(ownStore.id), '')).rows).toEqual([]);
     expect((await asGateway(latest(otherStore.id), a.customerId, ownStore.id)).rows).toEqual([]);
+    if (kind === 'timescale') {
+      // The view's fallback for positions without a recent snapshot, callable on its own.
+      const fallback = (store: string) =>
+        `SELECT on_hand AS n FROM app.latest_snapshot_before_horizon('${store}', '${uuid(2, 1)}')`;
+      expect((await asGateway(fallback(ownStore.id))).rows).toEqual([{ n: 5 }]);
+      expect((await asGateway(fallback(ownStore.id), 'garbage')).rows).toEqual([]);
+      expect((await asGateway(fallback(otherStore.id), a.customerId, ownStore.id)).rows).toEqual(
+        [],
+      );
+    }
     const { rows } = await gw.owner.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM inventory_levels WHERE customer_id = $1 AND on_hand = 105`,
       [b.customerId],
