@@ -19,7 +19,8 @@ import { createGateway, listen } from '../src/server/app.js';
 // Ingest throughput in one run, per backend: COPY of sale lines (and their idempotency keys)
 // into the same tables, a plain INSERT ... SELECT unnest as the owner (the embedded database's
 // ceiling: PGlite has no COPY FROM STDIN through the bridge), recordSales over HTTP and the CSV
-// import, 5 000 lines per batch, each method on new transaction ids. The methods take turns,
+// import, 5 000 lines per batch (INGEST_BATCH: another size dividing 10 000), each method on
+// new transaction ids. The methods take turns,
 // ROUND lines each, so a machine that gets busier or a table that grows weighs on all alike.
 // Prints lines/s and the ratios to COPY (server) or to the owner's INSERT (embedded).
 // Usage: [ROLLUP_REFRESH=after-write|before-read] npx tsx bench/ingest.ts [lines per method,
@@ -29,7 +30,7 @@ import { createGateway, listen } from '../src/server/app.js';
 const SERVER = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-1';
 const LINES = Number(process.argv[2] ?? 50_000);
-const BATCH = 5_000;
+const BATCH = Number(process.env.INGEST_BATCH ?? 5_000);
 const ROUND = 10_000;
 const STORES = 10;
 const PRODUCTS = 100;

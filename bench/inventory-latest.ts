@@ -1,126 +1,204 @@
 /**
- * Latest-inventory benchmark, on both backends: the SQL strategy the gateway uses for
- * latestInventory (a LATERAL primary-key probe per store/product pair) against DISTINCT ON over
- * the snapshots (the baseline), measured in the same run on the same data; and the statement counts and
- * latency of a page of N stores with their inventory and open alerts (N = 1, 10, 100).
+ * Latest-inventory benchmark, on both backends: does a page of latest positions cost the same
+ * whatever the history length? Two databases, alike but for their history: daily snapshots of
+ * every store/product over 90 days, and over 3 years. Same run, alternated:
+ * - the gateway's statements (latestInventory's page, with belowReorderPoint, and a store's
+ *   nested inventory) as the gateway's role under each tenant's context;
+ * - for reference, the per-pair probe through the security-barrier views the gateway used
+ *   before (which sorts every snapshot of each pair);
+ * - the GraphQL request latestInventory(first: 100) with store and product names.
+ * The figure to read is 3 years ÷ 90 days (goal ≤ 1.2).
  *
- * Run: npx tsx bench/inventory-latest.ts
+ * Run: npx tsx bench/inventory-latest.ts [--runs 11]
  */
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import sql, { type Sql } from 'sql-template-tag';
+import { archiveRowsBefore } from '../src/db/archive.js';
+import { RequestDb } from '../src/db/request-db.js';
+import { listLatestInventory, inventoryByStore } from '../src/inventory/inventory-store.js';
+import { LoaderCache } from '../src/loaders.js';
 import { BACKENDS, type BackendKind } from '../test/support/backends.js';
 import { startTestGateway, type TestGateway } from '../test/support/gateway.js';
 
-const STORES = 100;
-const PRODUCTS = 200;
-const SNAPSHOTS_PER_PAIR = 15;
-const RUNS = 15;
-const CUSTOMER = '0000000c-0000-4000-8000-000000000000';
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '11' } } });
+const RUNS = Number(args.runs);
+const STORES = 20;
+const PRODUCTS = 50;
+const PAGE = 100;
+const HISTORIES = [
+  { label: '90 days', days: 90, customerId: '0000000c-0000-4000-8000-000000000090' },
+  { label: '3 years', days: 1095, customerId: '0000000c-0000-4000-8000-000000001095' },
+] as const;
 
-async function seed(gw: TestGateway): Promise<void> {
-  const q = (text: string) => gw.owner.query(text, [CUSTOMER]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function seed(gw: TestGateway, customerId: string, days: number): Promise<void> {
+  const q = (text: string) => gw.owner.query(text, [customerId]);
   await q(`INSERT INTO customers (id, name) VALUES ($1, 'Bench')`);
   await q(`INSERT INTO stores (customer_id, id, code, name, region)
-           SELECT $1, ('00000003-0000-4000-8000-' || lpad(to_hex(s), 12, '0'))::uuid, 'S' || s, 'Store ' || s, 'North'
+           SELECT $1, gen_random_uuid(), 'S' || s, 'Store ' || s, 'North'
            FROM generate_series(1, ${STORES}) s`);
   await q(`INSERT INTO products (customer_id, id, sku, name, category, unit_price)
-           SELECT $1, ('00000004-0000-4000-8000-' || lpad(to_hex(p), 12, '0'))::uuid, 'P' || p, 'Product ' || p, 'C', 1
+           SELECT $1, gen_random_uuid(), 'P' || p, 'Product ' || p, 'C', 1
            FROM generate_series(1, ${PRODUCTS}) p`);
   await q(`INSERT INTO inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
-           SELECT $1, s.id, p.id, now() - make_interval(hours => k * 7), 10 + k, 0
-           FROM stores s, products p, generate_series(1, ${SNAPSHOTS_PER_PAIR}) k
+           SELECT $1, s.id, p.id, date_trunc('day', now()) - make_interval(days => d),
+                  (hashtext(s.code || p.sku || d) & 63), 0
+           FROM stores s, products p, generate_series(0, ${days - 1}) d
            WHERE s.customer_id = $1 AND p.customer_id = $1`);
-  await q(`INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-           SELECT $1, gen_random_uuid(), now() - make_interval(days => d), s.id, p.id, 1 + (d % 3), 1, 1 + (d % 3)
-           FROM stores s, products p, generate_series(0, 6) d
-           WHERE s.customer_id = $1 AND p.customer_id = $1 AND (d + length(p.sku)) % 2 = 0`);
-  await q(`INSERT INTO alerts (customer_id, store_id, product_id, type, severity, message)
-           SELECT $1, s.id, p.id, 'LOW_STOCK', 'WARNING', 'low'
-           FROM stores s, products p WHERE s.customer_id = $1 AND p.customer_id = $1 AND p.sku IN ('P1', 'P2', 'P3')`);
-  await gw.owner.query('ANALYZE');
+  await q(`INSERT INTO reorder_points (customer_id, store_id, product_id, reorder_point, reorder_quantity, valid_from)
+           SELECT $1, s.id, p.id, 20, 40, now() - interval '1 year'
+           FROM stores s, products p WHERE s.customer_id = $1 AND p.customer_id = $1`);
 }
 
-async function timeOwner(gw: TestGateway, text: string): Promise<number> {
-  await gw.owner.query(text, [CUSTOMER]);
-  const start = performance.now();
-  for (let i = 0; i < RUNS; i += 1) await gw.owner.query(text, [CUSTOMER]);
-  return (performance.now() - start) / RUNS;
-}
-
-async function timeGraphql(gw: TestGateway, query: string, variables: Record<string, unknown>) {
-  const token = await gw.token(CUSTOMER);
-  const first = await gw.graphql(query, variables, token);
-  if (first.errors) throw new Error(JSON.stringify(first.errors));
-  const start = performance.now();
-  for (let i = 0; i < RUNS; i += 1) await gw.graphql(query, variables, token);
-  return {
-    ms: (performance.now() - start) / RUNS,
-    statements: Number(first.extensions?.sqlStatements),
-  };
-}
-
-const DISTINCT_ON = `/* latestDistinctOn */
-  SELECT * FROM (
-    SELECT DISTINCT ON (l.store_id, l.product_id) l.store_id, l.product_id, l.time, l.available
-    FROM inventory_levels l WHERE l.customer_id = $1
-    ORDER BY l.store_id, l.product_id, l.time DESC) l
-  ORDER BY l.store_id, l.product_id LIMIT 501`;
-const LATERAL = `/* latestLateral */
-  SELECT s.id, p.id, l.time, l.available
+/** The per-pair probe through the barrier views, as the gateway wrote it before. */
+const viewProbe = sql`/* latestInventoryThroughViews */
+  SELECT l.store_id, l.product_id, l.time, l.available
   FROM stores s CROSS JOIN products p
   CROSS JOIN LATERAL (
-    SELECT i.time, i.available FROM inventory_levels i
-    WHERE i.customer_id = $1 AND i.store_id = s.id AND i.product_id = p.id
-    ORDER BY i.time DESC LIMIT 1) l
-  WHERE s.customer_id = $1 AND p.customer_id = $1
-  ORDER BY s.id, p.id LIMIT 501`;
-const STORE_PAGE = `query($n: Int!) { stores(first: $n) { edges { node { id
-  inventory(first: 3) { available daysOfCover store { code } product { sku } }
-  openAlerts(first: 5) { id store { code } product { sku } } } } } }`;
+    (SELECT i.store_id, i.product_id, i.time, i.available
+     FROM gateway.inventory_levels i
+     WHERE i.store_id = s.id AND i.product_id = p.id
+       AND i.time >= (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'inventory_levels')
+     ORDER BY i.time DESC LIMIT 1)
+    UNION ALL
+    (SELECT i.store_id, i.product_id, i.time, i.available
+     FROM inventory_snapshots i
+     WHERE i.store_id = s.id AND i.product_id = p.id
+     ORDER BY i.time DESC LIMIT 1)
+    LIMIT 1) l
+  ORDER BY s.id, p.id
+  LIMIT ${PAGE + 1}`;
+
+type Work = (db: RequestDb) => Promise<unknown>;
+
+async function firstStore(gw: TestGateway, customerId: string): Promise<string> {
+  const { rows } = await gw.owner.query<{ id: string }>(
+    'SELECT id FROM stores WHERE customer_id = $1 ORDER BY id LIMIT 1',
+    [customerId],
+  );
+  if (!rows[0]) throw new Error('no store');
+  return rows[0].id;
+}
+
+/**
+ * A database of its own holding one history, as deployed: on TimescaleDB rows older than
+ * COMPRESS_AFTER's default (30 days) moved to the compressed archive, as maintenance does.
+ */
+async function prepare(kind: BackendKind, history: (typeof HISTORIES)[number]) {
+  const gw = await startTestGateway(kind);
+  const started = performance.now();
+  await seed(gw, history.customerId, history.days);
+  if (kind === 'timescale') {
+    await archiveRowsBefore(gw.owner, new Date(Date.now() - 30 * 86_400_000));
+    await gw.owner.query('SELECT archive.compress()');
+  }
+  await gw.owner.query('ANALYZE');
+  const seconds = (performance.now() - started) / 1000;
+  return { gw, seconds, store: await firstStore(gw, history.customerId) };
+}
 
 async function run(kind: BackendKind): Promise<string[]> {
-  const gw = await startTestGateway(kind);
+  const prepared: Awaited<ReturnType<typeof prepare>>[] = [];
   try {
-    await seed(gw);
-    const lines = [
-      `### ${kind} (${STORES} stores × ${PRODUCTS} products × ${SNAPSHOTS_PER_PAIR} snapshots = ${STORES * PRODUCTS * SNAPSHOTS_PER_PAIR} rows)`,
-      '',
+    for (const h of HISTORIES) prepared.push(await prepare(kind, h));
+    const gws = prepared.map((p) => p.gw);
+    const stores = prepared.map((p) => p.store);
+    const loadSeconds = prepared.reduce((sum, p) => sum + p.seconds, 0);
+
+    const page =
+      (belowReorderPoint: boolean | null): Work =>
+      (db) =>
+        listLatestInventory(db, {
+          limit: PAGE,
+          after: null,
+          storeIds: null,
+          productIds: null,
+          belowReorderPoint,
+        });
+    const statements: [string, Work | Sql][] = [
+      [`latestInventory(first: ${PAGE}) page (gateway)`, page(null)],
+      [`latestInventory(first: ${PAGE}, belowReorderPoint: true) page (gateway)`, page(true)],
+      [`through the barrier views (before, reference)`, viewProbe],
     ];
-    const distinctOn = await timeOwner(gw, DISTINCT_ON);
-    const lateral = await timeOwner(gw, LATERAL);
-    lines.push(
-      '| first page of 501 latest positions (SQL only) | ms | vs DISTINCT ON baseline |',
-      '|---|---|---|',
-      `| DISTINCT ON (store, product) ORDER BY time DESC (baseline) | ${distinctOn.toFixed(2)} | 1.00 |`,
-      `| stores × products, LATERAL latest snapshot LIMIT 1 (used) | ${lateral.toFixed(2)} | ${(lateral / distinctOn).toFixed(3)} |`,
+
+    /** Median ms of `work` as the gateway's role under each history's tenant, alternated. */
+    const time = async (work: Work | Sql | 'store') => {
+      const samples: number[][] = HISTORIES.map(() => []);
+      for (let r = -1; r < RUNS; r += 1) {
+        for (const [i, h] of HISTORIES.entries()) {
+          const gw = gws[i];
+          if (!gw) throw new Error('no database for this history');
+          const db = new RequestDb(gw.database.pool, {
+            customerId: h.customerId,
+            role: 'admin',
+            storeIds: null,
+            statementTimeoutMs: 600_000,
+          });
+          const start = performance.now();
+          if (work === 'store') {
+            const storeId = stores[i] ?? '';
+            const context = { db, loaders: new LoaderCache() };
+            await inventoryByStore(context).load({
+              storeId,
+              productIds: null,
+              belowReorderPoint: null,
+              limit: PRODUCTS,
+            });
+          } else if (typeof work === 'function') await work(db);
+          else await db.query(work);
+          const ms = performance.now() - start;
+          await db.finish('rollback');
+          if (r >= 0) samples[i]?.push(ms);
+        }
+      }
+      return samples.map(median);
+    };
+
+    const lines = [
+      `### ${kind}`,
       '',
+      `${STORES} stores × ${PRODUCTS} products per tenant, one snapshot a day: ${HISTORIES.map((h) => `${h.label} (${STORES * PRODUCTS * h.days} rows)`).join(' and ')}, each in a database of its own${kind === 'timescale' ? ' with rows older than 30 days in the compressed archive (COMPRESS_AFTER’s default, as maintenance leaves them)' : ''}; loaded in ${loadSeconds.toFixed(0)} s. Median of ${RUNS} runs, databases alternated, each run one transaction as the gateway's role.`,
+      '',
+      `| statement | ${HISTORIES.map((h) => `${h.label} ms`).join(' | ')} | 3 years ÷ 90 days |`,
+      '|---|---|---|---|',
+    ];
+    const row = (name: string, [short, long]: number[]) =>
+      `| ${name} | ${short?.toFixed(2)} | ${long?.toFixed(2)} | **${((long ?? 0) / (short ?? 1)).toFixed(2)}** |`;
+    for (const [name, work] of statements) lines.push(row(name, await time(work)));
+    lines.push(
+      row(`Store.inventory(first: ${PRODUCTS}) of one store (gateway)`, await time('store')),
     );
-    lines.push('| GraphQL request | statements | ms | ms vs N = 1 |', '|---|---|---|---|');
-    let base = 0;
-    for (const n of [1, 10, 100]) {
-      const r = await timeGraphql(gw, STORE_PAGE, { n });
-      base ||= r.ms;
-      lines.push(
-        `| stores(first: ${n}) { inventory(first: 3) openAlerts(first: 5) } | ${r.statements} | ${r.ms.toFixed(1)} | ${(r.ms / base).toFixed(2)} |`,
-      );
+
+    const query = `{ latestInventory(first: ${PAGE}) { edges { node { available store { name } product { name } } } } }`;
+    const http: number[][] = HISTORIES.map(() => []);
+    const tokens = await Promise.all(HISTORIES.map((h, i) => gws[i]?.token(h.customerId)));
+    for (let r = -1; r < RUNS; r += 1) {
+      for (const [i, gw] of gws.entries()) {
+        const start = performance.now();
+        const answer = await gw.graphql(query, {}, tokens[i]);
+        if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+        if (r >= 0) http[i]?.push(performance.now() - start);
+      }
     }
-    const latest = await timeGraphql(
-      gw,
-      `query { latestInventory(first: 300) { edges { node { available daysOfCover store { code } product { sku } } } } }`,
-      {},
-    );
-    lines.push(
-      `| latestInventory(first: 300) with daysOfCover, store, product | ${latest.statements} | ${latest.ms.toFixed(1)} | |`,
-      '',
-    );
+    lines.push(row(`GraphQL ${query.replace(/\|/g, '\\|')}`, http.map(median)), '');
     return lines;
   } finally {
-    await gw.close();
+    for (const p of prepared) await p.gw.close();
   }
 }
 
 const output = [
-  `# inventory-latest benchmark (${new Date().toISOString()}, ${RUNS} runs each)`,
+  '# inventory-latest benchmark (bench/inventory-latest.ts)',
+  '',
+  `${new Date().toISOString()}; \`npx tsx bench/inventory-latest.ts\` (a scratch database on the local PostgreSQL server, and the embedded TimescaleDB in memory).`,
   '',
 ];
+for (const kind of BACKENDS) output.push(...(await run(kind)));
 process.stdout.write(`${output.join('\n')}\n`);
-for (const kind of BACKENDS) process.stdout.write(`${(await run(kind)).join('\n')}\n`);
+await writeFile(
+  new URL('./results/inventory-latest.md', import.meta.url),
+  `${output.join('\n')}\n`,
+);

@@ -25,6 +25,8 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   },
 });
 
+const SAFE_DIGITS = /^-?\d{1,15}$/;
+
 function bigIntFrom(value: unknown): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
@@ -40,6 +42,11 @@ export const BigIntScalar = new GraphQLScalarType<bigint, number | string>({
   name: 'BigInt',
   description: 'An exact integer: a JSON number up to 2^53 - 1, a string of digits beyond.',
   serialize: (value) => {
+    // Sums arrive from PostgreSQL as text; up to 15 digits is always a safe integer, read
+    // without a BigInt for each of a large answer's rows.
+    if (typeof value === 'string' && value.length <= 15 && SAFE_DIGITS.test(value)) {
+      return Number(value);
+    }
     const n = bigIntFrom(value);
     return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER)
       ? Number(n)

@@ -143,6 +143,46 @@ describe.each(WITH_SERVER)('database guard rails on %s', (kind) => {
     expect(rows[0]?.n).toBe(6);
   });
 
+  it('answers the latest snapshot per position for the tenant and store scope only', async () => {
+    // Tenant B has the same store and product ids, and stock 100 higher.
+    for (const [t, offset] of [
+      [a, 0],
+      [b, 100],
+    ] as const) {
+      await gw.owner.query(
+        `INSERT INTO inventory_levels (customer_id, store_id, product_id, time, on_hand)
+         SELECT $1, s.id, $2, now() - make_interval(days => d), $3::int + 5 + d
+         FROM stores s, generate_series(0, 2) d WHERE s.customer_id = $1`,
+        [t.customerId, uuid(2, 1), offset],
+      );
+    }
+    const latest = (store: string) =>
+      `SELECT store_id AS s, on_hand AS n FROM gateway.latest_inventory
+       WHERE store_id = '${store}' AND product_id = '${uuid(2, 1)}'`;
+    const [ownStore, otherStore] = a.stores;
+    if (!ownStore || !otherStore) throw new Error('the twin tenant has fewer than two stores');
+    expect((await asGateway(latest(ownStore.id))).rows).toEqual([{ s: ownStore.id, n: 5 }]);
+    // A garbage or missing tenant reads nothing, a store outside the scope nothing.
+    expect((await asGateway(latest(ownStore.id), 'garbage')).rows).toEqual([]);
+    expect((await asGateway(latest(ownStore.id), '')).rows).toEqual([]);
+    expect((await asGateway(latest(otherStore.id), a.customerId, ownStore.id)).rows).toEqual([]);
+    if (kind === 'timescale') {
+      // The view's fallback for positions without a recent snapshot, callable on its own.
+      const fallback = (store: string) =>
+        `SELECT on_hand AS n FROM app.latest_snapshot_before_horizon('${store}', '${uuid(2, 1)}')`;
+      expect((await asGateway(fallback(ownStore.id))).rows).toEqual([{ n: 5 }]);
+      expect((await asGateway(fallback(ownStore.id), 'garbage')).rows).toEqual([]);
+      expect((await asGateway(fallback(otherStore.id), a.customerId, ownStore.id)).rows).toEqual(
+        [],
+      );
+    }
+    const { rows } = await gw.owner.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM inventory_levels WHERE customer_id = $1 AND on_hand = 105`,
+      [b.customerId],
+    );
+    expect(rows[0]?.n).toBeGreaterThan(0);
+  });
+
   it('denies the gateway the rollups’ own relations and the archive', async () => {
     const archive = ['transactions', 'inventory_levels', 'sales_hourly', 'sales_daily', 'horizon'];
     for (const relation of [

@@ -180,6 +180,7 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
         'public.stores',
         'public.products',
         'gateway.inventory_levels',
+        'gateway.latest_inventory',
         'gateway.forecasts',
         'public.anomalies',
         'public.reorder_points',

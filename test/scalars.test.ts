@@ -1,7 +1,7 @@
 import type { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, UUIDResolver } from 'graphql-scalars';
 import { describe, expect, it } from 'vitest';
-import { DateTimeScalar, UUIDScalar } from '../src/scalars.js';
+import { BigIntScalar, DateTimeScalar, UUIDScalar } from '../src/scalars.js';
 
 /** What parsing `value` gives: the value (a Date as its instant), or the refusal's message. */
 function outcome(scalar: GraphQLScalarType, value: unknown): unknown {
@@ -112,5 +112,25 @@ describe('the input scalars read by recordSales', () => {
       expect(ours.serialize).toBe(theirs.serialize);
       expect(ours.parseLiteral).toBe(theirs.parseLiteral);
     }
+  });
+});
+
+describe('BigInt output', () => {
+  it('serializes text sums as numbers while safe and as digit strings beyond, as exact BigInts do', () => {
+    const texts = ['0', '-0', '7', '-42', '007', '123456789012345', '-999999999999999'];
+    for (const digits of [15, 16, 17, 20]) {
+      texts.push('9'.repeat(digits), `-${'9'.repeat(digits)}`);
+    }
+    texts.push(String(Number.MAX_SAFE_INTEGER), String(Number.MAX_SAFE_INTEGER + 2));
+    for (const text of texts) {
+      const exact = BigInt(text);
+      const expected =
+        exact <= BigInt(Number.MAX_SAFE_INTEGER) && exact >= BigInt(Number.MIN_SAFE_INTEGER)
+          ? Number(exact)
+          : exact.toString();
+      expect(JSON.stringify(BigIntScalar.serialize(text)), text).toBe(JSON.stringify(expected));
+      expect(JSON.stringify(BigIntScalar.serialize(exact)), text).toBe(JSON.stringify(expected));
+    }
+    expect(() => BigIntScalar.serialize('12a')).toThrow('BigInt must be a whole number');
   });
 });

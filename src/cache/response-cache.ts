@@ -21,15 +21,12 @@ export interface ResponseCacheOptions {
 }
 
 /** What the cache did for one request: served `body` (a hit's answer) or stored it. */
-interface Outcome {
-  hit: boolean;
-  body: string;
-}
+type Outcome = { hit: true; body: Buffer } | { hit: false; body: string };
 
 // Part of every key: entries written in another format are never read.
 const KEY_FORMAT = 'answer-json-1';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('base64url');
 
 /** JSON with object keys sorted, so equal variables give equal keys whatever their order. */
 function stableJson(value: unknown): string {
@@ -68,26 +65,37 @@ function hitBody(data: unknown): string {
 }
 
 /**
- * The answer of a hit, `body` as stored: Yoga writes it with the result's own `stringify`,
- * which returns the stored string itself, so a hit neither parses nor serializes nor builds
- * its answer; `data` is parsed only if something reads it (another response format, a
+ * The answer of a hit, `body` as stored: it stops execution, and Yoga writes it with the
+ * result's own `stringify`, which returns the stored text itself, so a hit neither parses nor
+ * serializes nor builds its answer (and a JSON response then goes out as the stored bytes,
+ * see onResponse). `data` is parsed only if something reads it (another response format, a
  * plugin). A copy of the result (a plugin adding something) drops the non-enumerable
  * `stringify` and is serialized as any other.
  */
-function storedAnswer(body: string): ExecutionResult {
+function storedAnswer(body: Buffer): ExecutionResult {
   let parsed: ExecutionResult | undefined;
   const result = {
     get data() {
-      parsed ??= JSON.parse(body) as ExecutionResult;
+      parsed ??= JSON.parse(body.toString('utf8')) as ExecutionResult;
       return parsed.data;
     },
     extensions: { responseCache: { hit: true } },
   };
   Object.defineProperty(result, 'stringify', {
-    value: (value: unknown) => (value === result ? body : JSON.stringify(value)),
+    value: (value: unknown) => (value === result ? body.toString('utf8') : JSON.stringify(value)),
   });
   return result;
 }
+
+/**
+ * A view of `body`'s bytes (no copy) as a response body. The stores' Buffers come from
+ * Buffer.from and the Redis client's parser, never from a SharedArrayBuffer.
+ */
+const bytesOf = (body: Buffer) =>
+  new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength);
+
+/** The JSON answers Yoga's regular result processor writes (not event streams, not multipart). */
+const JSON_ANSWER = /^application\/(?:graphql-response\+)?json\b/;
 
 /** Whether an If-None-Match header names `etag` (weak comparison, as for GET). */
 function matchesEtag(header: string | null, etag: string): boolean {
@@ -189,8 +197,20 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
     onResponse({ request, response, setResponse, fetchAPI }) {
       const outcome = outcomes.get(request);
       if (!outcome) return;
-      // Headers are set in place: a new Response around this one's body would be streamed.
       response.headers.set(CACHE_STATUS_HEADER, outcome.hit ? 'HIT' : 'MISS');
+      if (
+        outcome.hit &&
+        response.status === 200 &&
+        JSON_ANSWER.test(response.headers.get('content-type') ?? '')
+      ) {
+        // The stored bytes, written to the socket as they are: the same answer, without
+        // encoding its text again (a 100 KB string's encoding was a quarter of a hit's CPU).
+        response = new fetchAPI.Response(bytesOf(outcome.body), {
+          status: 200,
+          headers: response.headers,
+        });
+        setResponse(response);
+      }
       if (request.method !== 'GET' || response.status !== 200) return;
       // The tag names the stored answer, so a hit and the miss that stored it share it.
       const etag = `W/"${sha256(outcome.body)}"`;

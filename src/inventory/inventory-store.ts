@@ -67,48 +67,39 @@ const currentReorderPoint = sql`
     ON r.store_id = l.store_id AND r.product_id = l.product_id AND r.valid_to IS NULL`;
 
 /**
- * The latest snapshot of the store/product pair (s.id, p.id). A hot snapshot at or after the
- * archive horizon is newer than anything archived, so the first branch (one backward probe of
- * the hot (customer_id, store_id, product_id, time DESC) primary key) answers alone when it
- * finds one; otherwise the second looks through hot and archived rows. Either branch's row is
- * the pair's latest. Pairs without any snapshot drop out of the CROSS JOIN LATERAL.
+ * The latest snapshot of the store/product pair (s.id, p.id): gateway.latest_inventory keeps
+ * the ordered probe behind its tenant guard, where the primary key's order survives, and the
+ * pair's ids reach its key lookups, so each pair costs one backward probe whatever the history
+ * length. The LIMIT keeps this subquery apart (not flattened into the caller's join), so the
+ * ids enter the view as parameters. Pairs without any snapshot drop out of the CROSS JOIN.
  */
 const latestOfPair = sql`
   CROSS JOIN LATERAL (
-    (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-     FROM gateway.inventory_levels i
-     WHERE i.store_id = s.id AND i.product_id = p.id
-       AND i.time >= (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'inventory_levels')
-     ORDER BY i.time DESC
-     LIMIT 1)
-    UNION ALL
-    (SELECT i.store_id, i.product_id, i.time, i.on_hand, i.allocated, i.available
-     FROM inventory_snapshots i
-     WHERE i.store_id = s.id AND i.product_id = p.id
-     ORDER BY i.time DESC
-     LIMIT 1)
+    SELECT v.store_id, v.product_id, v.time, v.on_hand, v.allocated, v.available
+    FROM gateway.latest_inventory v
+    WHERE v.store_id = s.id AND v.product_id = p.id
     LIMIT 1
   ) l`;
 
 const idFilter = (column: Sql, ids: readonly string[] | null): Sql =>
   ids === null ? empty : sql`AND ${column} = ANY(${ids}::uuid[])`;
 
+/** A page of latest positions: `limit` after the keyset `after`, with optional filters. */
+export interface LatestInventoryPage {
+  limit: number;
+  after: readonly [string, string] | null;
+  storeIds: readonly string[] | null;
+  productIds: readonly string[] | null;
+  belowReorderPoint: boolean | null;
+}
+
 /**
  * One page of latest positions ordered by (store id, product id), after the keyset `after`:
  * the caller's stores × the tenant's products in key order, one primary-key probe per pair, so
  * a page costs about `limit` probes (divided by the share of pairs that have snapshots).
  */
-export function listLatestInventory(
-  db: RequestDb,
-  page: {
-    limit: number;
-    after: readonly [string, string] | null;
-    storeIds: readonly string[] | null;
-    productIds: readonly string[] | null;
-    belowReorderPoint: boolean | null;
-  },
-) {
-  return db.query<InventoryPositionRow>(sql`/* latestInventory */
+export function latestInventorySql(page: LatestInventoryPage): Sql {
+  return sql`/* latestInventory */
     SELECT ${positionColumns}
     FROM stores s
     CROSS JOIN products p
@@ -120,7 +111,12 @@ export function listLatestInventory(
       ${page.after ? sql`AND (s.id, p.id) > (${page.after[0]}::uuid, ${page.after[1]}::uuid)` : empty}
       ${reorderFilter(page.belowReorderPoint)}
     ORDER BY s.id, p.id
-    LIMIT ${page.limit + 1}`);
+    LIMIT ${page.limit + 1}`;
+}
+
+/** Runs latestInventorySql: at most `limit + 1` positions (the extra one tells of a next page). */
+export function listLatestInventory(db: RequestDb, page: LatestInventoryPage) {
+  return db.query<InventoryPositionRow>(latestInventorySql(page));
 }
 
 /** Arguments of the Store.inventory nested field, with the store it is asked for. */
