@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', (signal) => void stop(signal));
   try {
     await seedDemo(config, database, logger);
-    const secret = await developmentSecret(config, database);
+    const secret = await developmentSecret(config);
     const verifier = await createTokenVerifier({ ...config.jwt, secret: secret ?? undefined });
     // Tokens are printed by the embedded development demo only: a server's tenants are real,
     // and a production start never hands out credentials in its log.

@@ -6,7 +6,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
 import { createTenantGate } from '../auth/tenant-gate.js';
-import type { TokenVerifier } from '../auth/tokens.js';
+import { mintToken, type TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
@@ -28,7 +28,7 @@ import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
-import { registerMaintenanceMetrics } from './maintenance-metrics.js';
+import { registerMaintenanceMetrics, registerRetentionMetrics } from './maintenance-metrics.js';
 import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
@@ -57,6 +57,11 @@ export interface AppOptions {
   trustedDocuments?: TrustedDocuments;
   /** The registry behind /metrics, for modules that add figures; by default a new one. */
   metrics?: Metrics;
+  /**
+   * The HS256 secret `issueToken` signs with; by default JWT_SECRET (the embedded demo's
+   * generated secret when the gateway starts without one).
+   */
+  tokenSecret?: string | null;
 }
 
 /** The header that lets a GET or form request through CSRF prevention. */
@@ -67,6 +72,7 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
+  const tokenSecret = options.tokenSecret ?? config.jwt.secret ?? null;
   const open = new WeakMap<Request, RequestDb>();
   const metrics = options.metrics ?? new Metrics(database.pool);
   const authenticate = countingAuthFailures(
@@ -90,6 +96,7 @@ export function createGateway(options: AppOptions): Gateway {
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
   registerMaintenanceMetrics(metrics, () => database.maintenance.status);
+  registerRetentionMetrics(metrics, () => database.maintenance.retentionDeleted);
   const readiness = createReadinessProbe({
     database,
     databaseUrl: config.databaseUrl ?? null,
@@ -147,6 +154,15 @@ export function createGateway(options: AppOptions): Gateway {
         openTransaction: (statementTimeoutMs) =>
           new RequestDb(database.pool, settings(statementTimeoutMs)),
         retention: config.retention,
+        issueToken: tokenSecret
+          ? (claims) =>
+              mintToken({
+                ...claims,
+                secret: tokenSecret,
+                issuer: config.jwt.issuer,
+                audience: config.jwt.audience,
+              })
+          : null,
       };
     },
     plugins: [
