@@ -100,8 +100,8 @@ function parse(): Invocation {
 }
 
 function show(t: TenantRow, defaultRetention: string): string {
-  const retention = t.retention ?? `${defaultRetention} (RETENTION)`;
-  return `${t.id}  ${t.status.padEnd(8)}  ${t.createdAt.toISOString()}  keeps ${retention}  ${t.name}`;
+  const retention = t.retention ?? `${defaultRetention}*`;
+  return `${t.id}  ${t.status.padEnd(8)}  ${t.createdAt.toISOString()}  ${retention.padEnd(10)}  ${t.name}`;
 }
 
 /** Sets the tenant's horizon as its admin would (the same row-level policy decides). */
@@ -165,9 +165,10 @@ async function main(): Promise<void> {
         role: 'admin',
         expiresIn: run.expires,
       });
-      out(`tenant ${tenant.id} created: ${tenant.name} (keeps sale lines for ${tenant.retention})`);
+      out(`tenant ${tenant.id} created: ${tenant.name}`);
       out(`admin token (expires in ${run.expires}):`);
       out(token);
+      out(`keeps sale lines for ${tenant.retention ?? config.retention}`);
       return;
     }
     if (run.command === 'set') {
