@@ -109,31 +109,6 @@ describe.each(BACKENDS)('examples against a real gateway on %s', (kind) => {
     expect(first.reduce((sum, p) => sum + Number(p.units), 0)).toBe(Number(expected[0]?.units));
   });
 
-  it('partner and dashboard: run as their header comments say', async () => {
-    const token = (role: string) => gw.token(a.customerId, role as 'partner' | 'analyst');
-    const partner = await runAsDocumented('examples/partner.ts', gw.url, token);
-    expect(partner.header).toContain('MANIFEST=persisted/trusted-documents.json');
-    const [synced = '', ...listing] = partner.stdout.split('\n');
-    expect(JSON.parse(synced)).toEqual({
-      stores: { created: 1, updated: 0 },
-      products: { created: 1, updated: 0 },
-      sales: { accepted: 1, duplicates: 0 },
-    });
-    const stores = JSON.parse(listing.join('\n')) as {
-      stores: { edges: { node: { code: string } }[] };
-    };
-    expect(stores.stores.edges.map((e) => e.node.code)).toContain('KIOSK-1');
-    const { rows } = await gw.owner.query<{ units: number }>(
-      `SELECT sum(t.quantity)::int AS units FROM transactions t JOIN stores s
-         ON s.customer_id = t.customer_id AND s.id = t.store_id
-       WHERE t.customer_id = $1 AND s.code = 'KIOSK-1'`,
-      [a.customerId],
-    );
-    expect(rows).toEqual([{ units: 1 }]);
-    const dashboard = await runAsDocumented('examples/dashboard.ts', gw.url, token);
-    expect(Array.isArray(JSON.parse(dashboard.stdout))).toBe(true);
-  });
-
   it('partner: runs a Code Generator trusted document by its id', async () => {
     const id = await documentIdOf(manifest, 'PartnerStores');
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -231,5 +206,29 @@ describe.each(BACKENDS)('examples against a real gateway on %s', (kind) => {
     } finally {
       stop();
     }
+  });
+  it('partner and dashboard: run as their header comments say', async () => {
+    const token = (role: string) => gw.token(a.customerId, role as 'partner' | 'analyst');
+    const partner = await runAsDocumented('examples/partner.ts', gw.url, token);
+    expect(partner.header).toContain('MANIFEST=persisted/trusted-documents.json');
+    const [synced = '', ...listing] = partner.stdout.split('\n');
+    expect(JSON.parse(synced)).toEqual({
+      stores: { created: 1, updated: 0 },
+      products: { created: 1, updated: 0 },
+      sales: { accepted: 1, duplicates: 0 },
+    });
+    const stores = JSON.parse(listing.join('\n')) as {
+      stores: { edges: { node: { code: string } }[] };
+    };
+    expect(stores.stores.edges.map((e) => e.node.code)).toContain('KIOSK-1');
+    const { rows } = await gw.owner.query<{ units: number }>(
+      `SELECT sum(t.quantity)::int AS units FROM transactions t JOIN stores s
+         ON s.customer_id = t.customer_id AND s.id = t.store_id
+       WHERE t.customer_id = $1 AND s.code = 'KIOSK-1'`,
+      [a.customerId],
+    );
+    expect(rows).toEqual([{ units: 1 }]);
+    const dashboard = await runAsDocumented('examples/dashboard.ts', gw.url, token);
+    expect(Array.isArray(JSON.parse(dashboard.stdout))).toBe(true);
   });
 });
