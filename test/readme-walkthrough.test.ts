@@ -42,7 +42,7 @@ function steps(shell: string): Step[] {
   const result: Step[] = [];
   let pending = '';
   for (const line of shell.split('\n')) {
-    const output = /^#   (.*)$/.exec(line);
+    const output = /^# {3}(.*)$/.exec(line);
     if (output) {
       result.at(-1)?.shown.push(output[1] ?? '');
       continue;
@@ -190,16 +190,18 @@ describe.each(['embedded', 'server'] as const)('the README walk-through on %s', 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     // A newcomer's shell: none of the test run's settings, only where the data lives.
-    const {
-      DATABASE_URL: _d,
-      JWT_SECRET: _j,
-      NODE_ENV: _n,
-      REDIS_URL: _r,
-      RETENTION: _t,
-      EMBEDDED_DATA_DIR: _e,
-      LOG_LEVEL: _l,
-      ...inherited
-    } = process.env;
+    const inherited = { ...process.env };
+    for (const name of [
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'NODE_ENV',
+      'REDIS_URL',
+      'RETENTION',
+      'EMBEDDED_DATA_DIR',
+      'LOG_LEVEL',
+    ]) {
+      delete inherited[name];
+    }
     env = {
       ...inherited,
       PORT: String(port),
