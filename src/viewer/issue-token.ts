@@ -1,5 +1,6 @@
 import sql from 'sql-template-tag';
 import { durationSeconds } from '../auth/tokens.js';
+import type { Role } from '../auth/viewer.js';
 import { builder } from '../builder.js';
 import { userError } from '../errors.js';
 import { RoleEnum } from './schema.js';
@@ -72,7 +73,7 @@ builder.mutationField('issueToken', (t) =>
       const storeIds = requested ?? (ctx.viewer.storeIds ? [...ctx.viewer.storeIds] : null);
       const token = await issue({
         customerId: ctx.viewer.customerId,
-        role: args.role as (typeof ctx.viewer)['role'],
+        role: args.role as Role,
         ...(storeIds ? { storeIds } : {}),
         subject: `${args.role}@${ctx.viewer.customerId} (issued by ${ctx.viewer.subject})`,
         expiresIn: `${seconds}s`,
