@@ -156,8 +156,11 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
-  process.once('SIGINT', (signal) => void stop(signal));
-  process.once('SIGTERM', (signal) => void stop(signal));
+  // Kept for the whole shutdown: Ctrl-C under `npm start` reaches this process twice (from the
+  // terminal and relayed by tsx), and a second signal without a handler would kill it before
+  // it closes the database and releases the data directory.
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
   try {
     await seedDemo(config, database, logger);
     const secret = await developmentSecret(config);
