@@ -2,8 +2,11 @@
 // Generator's client preset writes (persisted-documents.json, keys `sha256:<hex>`); the gateway
 // serves that file as TRUSTED_DOCUMENTS_FILE and partners never send a query text. A partner
 // knows its own store codes and SKUs, never the gateway's ids: it upserts its catalog by them
-// and names them in its sale lines (syncCatalogAndSales).
-// Run: GATEWAY_URL=… TOKEN=<partner token> MANIFEST=persisted-documents.json npx tsx examples/partner.ts
+// and names them in its sale lines (syncCatalogAndSales). The repository ships such a manifest,
+// persisted/trusted-documents.json (start the gateway with TRUSTED_DOCUMENTS_FILE set to it).
+// Run: GATEWAY_URL=… TOKEN=<partner token> MANIFEST=persisted/trusted-documents.json npx tsx examples/partner.ts
+// It syncs a kiosk store and a product by their codes, records a sale of them, and lists stores.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 /** The manifest's id of the operation called `name`. */
@@ -83,8 +86,36 @@ export async function syncCatalogAndSales(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { GATEWAY_URL = 'http://localhost:4000', TOKEN = '', MANIFEST = '' } = process.env;
-  const id = await documentIdOf(MANIFEST, 'PartnerStores');
-  const data = await runTrusted(GATEWAY_URL, TOKEN, id, { first: 10 });
-  process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+  const {
+    GATEWAY_URL = 'http://localhost:4000',
+    TOKEN = '',
+    MANIFEST = 'persisted/trusted-documents.json',
+  } = process.env;
+  const synced = await syncCatalogAndSales(
+    GATEWAY_URL,
+    TOKEN,
+    MANIFEST,
+    {
+      stores: [{ code: 'KIOSK-1', name: 'Station kiosk', region: 'Central', timeZone: 'UTC' }],
+      products: [{ sku: 'COFFEE-1', name: 'Filter coffee', category: 'Drinks', unitPrice: '2.40' }],
+    },
+    [
+      {
+        transactionId: randomUUID(),
+        time: new Date().toISOString(),
+        storeCode: 'KIOSK-1',
+        sku: 'COFFEE-1',
+        quantity: 1,
+        unitPrice: '2.40',
+      },
+    ],
+  );
+  process.stdout.write(`${JSON.stringify(synced)}\n`);
+  const stores = await runTrusted(
+    GATEWAY_URL,
+    TOKEN,
+    await documentIdOf(MANIFEST, 'PartnerStores'),
+    { first: 10 },
+  );
+  process.stdout.write(`${JSON.stringify(stores, null, 2)}\n`);
 }

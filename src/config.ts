@@ -1,5 +1,6 @@
 import { bool, cleanEnv, makeValidator, num, port, str, url } from 'envalid';
 import type { Role } from './auth/viewer.js';
+import { normalRetention } from './sales/retention.js';
 
 /** Raised when the environment does not describe a runnable gateway; lists every problem. */
 export class ConfigError extends Error {
@@ -9,11 +10,13 @@ export class ConfigError extends Error {
   }
 }
 
+// Kept in the database's spelling: tenants without a horizon of their own adopt it.
 const postgresInterval = makeValidator<string>((input) => {
-  if (!/^\d+\s*(minutes?|hours?|days?|weeks?|months?|years?)$/i.test(input.trim())) {
+  const retention = normalRetention(input);
+  if (retention === null) {
     throw new Error('expected a PostgreSQL interval such as "2 years" or "90 days"');
   }
-  return input.trim();
+  return retention;
 });
 
 const DAYS_PER_UNIT: Record<string, number> = { day: 1, week: 7, month: 28, year: 365 };
@@ -52,7 +55,10 @@ const specification = {
   SHUTDOWN_DRAIN_MS: num({ default: 10_000, desc: 'longest wait for in-flight requests on stop' }),
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
-  RETENTION: postgresInterval({ default: '2 years', desc: 'raw time-series retention' }),
+  RETENTION: postgresInterval({
+    default: '2 years',
+    desc: 'raw time-series retention of a tenant without a horizon of its own',
+  }),
   COMPRESS_AFTER: compressAfter({
     default: '30 days',
     desc: 'TimescaleDB: age after which rows move to the compressed archive, or "off"',

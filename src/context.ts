@@ -1,4 +1,5 @@
 import type { GraphQLError } from 'graphql';
+import type { MintOptions } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import type { Backend } from './db/migrate.js';
 import type { AlertEventHub } from './alerts/alert-events.js';
@@ -23,11 +24,14 @@ export interface GraphQLContext {
   alertEvents: AlertEventHub;
   /** A further transaction under the viewer's tenant context (one per subscription event). */
   openTransaction(statementTimeoutMs: number): RequestDb;
-  /** The RETENTION setting: sale lines older than it are refused, never stored and deleted. */
+  /** RETENTION: the horizon of a tenant that has none of its own yet. */
   retention: string;
   /**
    * Whether the caller may still receive a stream's events: `refusal` reads its tenant's
    * status now (null while active); open streams ask every `intervalMs`.
    */
   admission: { intervalMs: number; refusal(): Promise<GraphQLError | null> };
+  /** Signs a token with the gateway's HS256 secret; null where it has none (JWKS only). */
+  issueToken:
+    ((claims: Omit<MintOptions, 'secret' | 'issuer' | 'audience'>) => Promise<string>) | null;
 }

@@ -13,6 +13,10 @@ import { createGateway, listen } from './server/app.js';
 import { drainable, type Drainer } from './server/shutdown.js';
 
 const DEMO_TOKEN_LIFETIME = '30d';
+// The compiled build (the Docker image, start:prod) has no npm scripts to run TypeScript with.
+const TOKEN_COMMAND = import.meta.url.endsWith('.ts')
+  ? 'npm run token --'
+  : 'node dist/cli/token.js';
 /** Loads the demo data set into an empty embedded database. */
 async function seedDemo(config: Config, database: Database, logger: Logger): Promise<void> {
   if (!database.embedded || !config.seedDemo) return;
@@ -91,7 +95,11 @@ function banner(
   if (secret === null) {
     lines.push('No HS256 secret is configured, so no demo tokens are printed.', '');
   } else if (tenants.length === 0) {
-    lines.push('No demo tokens are printed here: mint tokens with `npm run token`.', '');
+    lines.push(
+      `No demo tokens are printed here: mint tokens with \`${TOKEN_COMMAND} --customer <tenant id> --role analyst\``,
+      'or, as an admin, with the issueToken mutation.',
+      '',
+    );
   }
   for (const tenant of tenants) {
     lines.push(`${tenant.name} (customer_id ${tenant.customerId})`);
@@ -148,11 +156,14 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
-  process.once('SIGINT', (signal) => void stop(signal));
-  process.once('SIGTERM', (signal) => void stop(signal));
+  // Kept for the whole shutdown: Ctrl-C under `npm start` reaches this process twice (from the
+  // terminal and relayed by tsx), and a second signal without a handler would kill it before
+  // it closes the database and releases the data directory.
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
   try {
     await seedDemo(config, database, logger);
-    const secret = await developmentSecret(config, database);
+    const secret = await developmentSecret(config);
     const verifier = await createTokenVerifier({ ...config.jwt, secret: secret ?? undefined });
     // Tokens are printed by the embedded development demo only: a server's tenants are real,
     // and a production start never hands out credentials in its log.
@@ -163,6 +174,7 @@ async function main(): Promise<void> {
       database,
       verifier,
       logger,
+      tokenSecret: secret,
       ...(tenants[0] ? { graphiqlToken: tenants[0].tokens.analyst } : {}),
     });
     // The upkeep (where the gateway runs it) and its status for /ready and /metrics: once at

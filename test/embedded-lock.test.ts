@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,5 +39,28 @@ describe('one process per embedded data directory', () => {
     await writeFile(`${dataDir}.lock`, `${gone.stdout.toString()}\n`);
     const reopened = await startEmbeddedDatabase({ dataDir });
     await reopened.close();
+  });
+
+  it('removes the lock when a process exits without releasing it (a command stopping at a refusal)', () => {
+    const lockModule = new URL('../src/db/data-dir-lock.ts', import.meta.url).href;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { existsSync } = await import('node:fs');
+         const { lockDataDir } = await import(${JSON.stringify(lockModule)});
+         await lockDataDir(${JSON.stringify(dataDir)});
+         process.stdout.write(String(existsSync(${JSON.stringify(`${dataDir}.lock`)})));
+         process.exit(2);`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('true');
+    expect(child.status).toBe(2);
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { generate } from '@graphql-codegen/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyTrend, dashboardClient } from '../examples/dashboard.js';
@@ -10,6 +12,31 @@ import { subscribeToAlerts, type RaisedAlert } from '../examples/subscriber.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const exec = promisify(execFile);
+
+/**
+ * Runs an example as its header's `// Run:` line says, the gateway's address and a token of
+ * the role it names put in for the placeholders (`…`, `<partner token>`); returns its output.
+ */
+async function runAsDocumented(
+  file: string,
+  url: string,
+  token: (role: string) => Promise<string>,
+) {
+  const header = /^\/\/ Run: (.+)$/m.exec(await readFile(file, 'utf8'))?.[1] ?? '';
+  const words = header.replace(/<(\w+) token>/g, '<$1-token>').split(' ');
+  const command = words.findIndex((w) => !/^[A-Z_]+=/.test(w));
+  const env: Record<string, string> = {};
+  for (const assignment of words.slice(0, command)) {
+    const [name = '', value = ''] = assignment.split('=');
+    const role = /^<(\w+)-token>$/.exec(value)?.[1];
+    env[name] = value === '…' ? url : role ? await token(role) : value;
+  }
+  const [program = '', ...args] = words.slice(command);
+  const { stdout } = await exec(program, args, { env: { ...process.env, ...env } });
+  return { header, stdout };
+}
 
 const RAISE = `mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { alert { id } } }`;
 
@@ -179,5 +206,29 @@ describe.each(BACKENDS)('examples against a real gateway on %s', (kind) => {
     } finally {
       stop();
     }
+  });
+  it('partner and dashboard: run as their header comments say', async () => {
+    const token = (role: string) => gw.token(a.customerId, role as 'partner' | 'analyst');
+    const partner = await runAsDocumented('examples/partner.ts', gw.url, token);
+    expect(partner.header).toContain('MANIFEST=persisted/trusted-documents.json');
+    const [synced = '', ...listing] = partner.stdout.split('\n');
+    expect(JSON.parse(synced)).toEqual({
+      stores: { created: 1, updated: 0 },
+      products: { created: 1, updated: 0 },
+      sales: { accepted: 1, duplicates: 0 },
+    });
+    const stores = JSON.parse(listing.join('\n')) as {
+      stores: { edges: { node: { code: string } }[] };
+    };
+    expect(stores.stores.edges.map((e) => e.node.code)).toContain('KIOSK-1');
+    const { rows } = await gw.owner.query<{ units: number }>(
+      `SELECT sum(t.quantity)::int AS units FROM transactions t JOIN stores s
+         ON s.customer_id = t.customer_id AND s.id = t.store_id
+       WHERE t.customer_id = $1 AND s.code = 'KIOSK-1'`,
+      [a.customerId],
+    );
+    expect(rows).toEqual([{ units: 1 }]);
+    const dashboard = await runAsDocumented('examples/dashboard.ts', gw.url, token);
+    expect(Array.isArray(JSON.parse(dashboard.stdout))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRetentionPolicies, NATIVE_RETENTION_DELETES } from '../src/db/rollups.js';
+import { ensureRetentionPolicies } from '../src/db/rollups.js';
 import { variantOf, WITH_SERVER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -13,7 +13,8 @@ import { planNodes, type PlanNode } from './support/sales-plans.js';
 
 const DAY = 86_400_000;
 const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
-const KEY_DELETE = NATIVE_RETENTION_DELETES.find((s) => s.includes('deleteOldSaleKeys')) ?? '';
+// The statement app.apply_retention runs for each tenant's keys (sql/0016_tenant_retention).
+const KEY_DELETE = `DELETE FROM public.sale_keys x WHERE x.customer_id = $1 AND x.time < $2`;
 
 describe.each(WITH_SERVER)('sale keys under retention on %s', (kind) => {
   let gw: TestGateway;
@@ -74,10 +75,10 @@ describe.each(WITH_SERVER)('sale keys under retention on %s', (kind) => {
     const ids = (rows: SaleRow[]) => rows.map((s) => s.transactionId);
     expect(kept).not.toEqual(expect.arrayContaining(ids([sale(1, 90), sale(2, 45)])));
     expect(kept).toEqual(expect.arrayContaining(ids([sale(5, 10), sale(6, 2)])));
-    // Plain PostgreSQL deletes lines and keys at one cutoff; drop_chunks may leave a line older
-    // than the cutoff in a chunk reaching past it, and then its key stays too.
+    // Lines and keys go at the tenant's one cutoff: drop_chunks takes only whole chunks older
+    // than every tenant's cutoff, and the rest of the tenant's old lines are deleted as rows.
     expect(kept).toEqual(await lines());
-    if (kind === 'postgres') expect(kept).toEqual(ids([sale(5, 10), sale(6, 2)]).sort());
+    expect(kept).toEqual(ids([sale(5, 10), sale(6, 2)]).sort());
     const { rows } = await gw.owner.query<{ oldest: Date }>(
       `SELECT min(time) AS oldest FROM sale_keys WHERE customer_id = $1`,
       [bulk.customerId],
@@ -107,7 +108,7 @@ describe.each(WITH_SERVER)('sale keys under retention on %s', (kind) => {
       await client.query('BEGIN');
       const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
         `EXPLAIN (FORMAT JSON) ${KEY_DELETE}`,
-        [[t.customerId, bulk.customerId], new Date(now - 30 * DAY)],
+        [bulk.customerId, new Date(now - 30 * DAY)],
       );
       const nodes = planNodes(rows[0]?.['QUERY PLAN'][0]?.Plan ?? {});
       expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
@@ -119,18 +120,18 @@ describe.each(WITH_SERVER)('sale keys under retention on %s', (kind) => {
   });
 
   it.runIf(variantOf(kind) === 'timescale')(
-    'registers one key-pruning job with the retention where TimescaleDB runs retention',
+    'registers one per-tenant retention job, and no per-hypertable policy, where TimescaleDB runs retention',
     async () => {
       const jobs = async () =>
         (
-          await gw.owner.query<{ config: { retention: string } }>(
-            `SELECT config FROM timescaledb_information.jobs
-             WHERE proc_schema = 'app' AND proc_name = 'prune_sale_keys'`,
+          await gw.owner.query<{ proc: string; config: { retention: string } | null }>(
+            `SELECT proc_name AS proc, config FROM timescaledb_information.jobs
+             WHERE proc_name IN ('retention_job', 'policy_retention') ORDER BY 1`,
           )
         ).rows;
       await ensureRetentionPolicies(gw.owner, '40 days');
       await ensureRetentionPolicies(gw.owner, '30 days');
-      expect(await jobs()).toEqual([{ config: { retention: '30 days' } }]);
+      expect(await jobs()).toEqual([{ proc: 'retention_job', config: { retention: '30 days' } }]);
     },
   );
 });

@@ -92,12 +92,12 @@ describe.each(BACKENDS)('recordSales idempotency, retention, codes and returns o
     );
   });
 
-  it('refuses a line older than the retention horizon, naming RETENTION, and stores nothing', async () => {
+  it('refuses a line older than the tenant’s retention horizon, naming it, and stores nothing', async () => {
     const old = new Date(Date.now() - 2 * 365 * DAY - 3 * DAY).toISOString();
     const res = await record([line(10), line(11, { time: old })]);
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toMatch(
-      /^sales\[1\]\.time .* is older than the retention horizon .*\(RETENTION = "2 years"\)/,
+      /^sales\[1\]\.time .* is older than the retention horizon .*\(the tenant keeps "2 years"\)/,
     );
     expect(await storedLines([uuid(0x0b0a, 10), uuid(0x0b0a, 11)])).toEqual([]);
     const inside = new Date(Date.now() - 2 * 365 * DAY + 5 * DAY).toISOString();

@@ -95,6 +95,8 @@ describe('npm start with DATABASE_URL', () => {
   it('migrates the server database, loads no demo and serves verified tokens', async () => {
     gateway = await startGatewayProcess({ DATABASE_URL: scratch.url, JWT_SECRET: secret });
     expect(gateway.output()).toContain('No demo tokens are printed here');
+    // Run from the TypeScript sources, the banner names the npm script (dist/cli/token.js in the build).
+    expect(gateway.output()).toContain('npm run token -- --customer <tenant id> --role analyst');
     const ready = await fetch(`${gateway.url}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({

@@ -6,6 +6,7 @@ import type { Pool } from '../src/db/pool.js';
 import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+import { insertSales } from './support/sales-data.js';
 
 const run = promisify(execFile);
 const VIEWER = '{ viewer { customerId role } }';
@@ -50,7 +51,9 @@ describe('tenant command and token refusal on postgres', () => {
 
     await cli('tenant', ['rename', '--tenant', id, '--name', 'Acme Stores']);
     const listed = await cli('tenant', ['list']);
-    expect(listed.stdout).toMatch(new RegExp(`^${id}  active    \\S+  Acme Stores$`, 'm'));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${id}  active    \\S+  2 years     Acme Stores$`, 'm'),
+    );
 
     const other = await cli('tenant', ['create', '--name', 'Soon Disabled']);
     const otherId = /^tenant (\S+) created/.exec(other.stdout)?.[1] ?? '';
@@ -67,6 +70,44 @@ describe('tenant command and token refusal on postgres', () => {
     const bad = await failing('tenant', ['create']);
     expect(bad?.code).toBe(2);
     expect(bad?.stderr).toMatch(/--name: 1 to 200 characters/);
+  });
+
+  it('sets a tenant’s retention, asking for --yes when stored lines would go and saying how many', async () => {
+    const created = await cli('tenant', ['create', '--name', 'Archive', '--retention', '20 Years']);
+    expect(created.stdout.trim().split('\n')[3]).toBe('keeps sale lines for 20 years');
+    const [tenant] = twinTenants();
+    await insertTenant(gw.owner, tenant);
+    await insertSales(gw.owner, [
+      {
+        customerId: tenant.customerId,
+        transactionId: uuid(0x7e, 1),
+        time: Date.now() - 300 * 86_400_000,
+        storeId: tenant.stores[0]?.id ?? '',
+        productId: tenant.products[0]?.id ?? '',
+        quantity: 2,
+        priceCents: 150n,
+      },
+    ]);
+    const set = ['set', '--tenant', tenant.customerId, '--retention'];
+    const asked = await failing('tenant', [...set, '6 months']);
+    expect(asked?.code).toBe(1);
+    expect(asked?.stderr).toMatch(/would delete 1 stored sale lines older than it; add --yes/);
+    const listed = await cli('tenant', ['list']);
+    expect(listed.stdout).toMatch(new RegExp(`^${tenant.customerId} .* 2 years\\* `, 'm'));
+    const done = await cli('tenant', [...set, '6 months', '--yes']);
+    expect(done.stdout).toBe(
+      `tenant ${tenant.customerId} keeps sale lines for 6 months\n` +
+        '1 sale lines older than that go at the next retention run\n',
+    );
+    const viewer = await gw.graphql(
+      '{ viewer { retention } }',
+      {},
+      await gw.token(tenant.customerId, 'analyst'),
+    );
+    expect(viewer.data).toEqual({ viewer: { retention: '6 months' } });
+    const bad = await failing('tenant', [...set, 'forever']);
+    expect(bad?.code).toBe(2);
+    expect(bad?.stderr).toMatch(/--retention: a count of minutes/);
   });
 
   it('refuses tokens of unknown tenants at the gateway and in npm run token', async () => {

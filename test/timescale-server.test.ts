@@ -116,8 +116,8 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
     const jobs = await recordedJobs(first.owner);
     // The jobs the gateway keeps (the migrations add the compression and refresh policies).
     const count = (proc: string) => jobs.filter((j) => j.proc === proc).length;
-    expect(count('_timescaledb_functions.policy_retention')).toBe(5);
-    expect(count('app.prune_sale_keys')).toBe(1);
+    expect(count('_timescaledb_functions.policy_retention')).toBe(0);
+    expect(count('app.retention_job')).toBe(1);
     expect(count('archive.run_job')).toBe(1);
     const again = await restart('60 days');
     const settings = (rows: typeof jobs) =>
@@ -126,10 +126,7 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
     const changed = await restart('50 days');
     const after = await recordedJobs(changed.owner);
     expect(after.map((j) => j.id)).toEqual(jobs.map((j) => j.id));
-    for (const job of after.filter((j) => j.proc.endsWith('policy_retention'))) {
-      expect(job.config?.drop_after, String(job.id)).toBe('50 days');
-    }
-    expect(after.find((j) => j.proc === 'app.prune_sale_keys')?.config).toEqual({
+    expect(after.find((j) => j.proc === 'app.retention_job')?.config).toEqual({
       retention: '50 days',
     });
   });
@@ -156,11 +153,8 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
 
     await runJobsNow(g.owner, ['archive.run_job']);
     await runJobsNow(g.owner, ['_timescaledb_functions.policy_compression']);
-    await runJobsNow(g.owner, [
-      '_timescaledb_functions.policy_retention',
-      '_timescaledb_functions.policy_refresh_continuous_aggregate',
-    ]);
-    await runJobsNow(g.owner, ['app.prune_sale_keys']);
+    await runJobsNow(g.owner, ['app.retention_job']);
+    await runJobsNow(g.owner, ['_timescaledb_functions.policy_refresh_continuous_aggregate']);
 
     // The archive job moved every line older than two weeks (by whole weeks) and the
     // compression policy compressed each archive chunk that holds them.
@@ -214,7 +208,7 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
     await g.owner.query(`CREATE PROCEDURE public.broken_job(job_id int, config jsonb)
       LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the shelf is empty'; END $$`);
     await g.owner.query(`SELECT add_job('public.broken_job', INTERVAL '1 hour')`);
-    await runJobsNow(g.owner, ['public.broken_job', 'app.prune_sale_keys']);
+    await runJobsNow(g.owner, ['public.broken_job', 'app.retention_job']);
     await g.database.runMaintenance();
     const body = (await (await fetch(`${g.url}/ready`)).json()) as ReadyBody;
     const recorded = await recordedJobs(g.owner);

@@ -181,3 +181,14 @@ export async function mintToken(options: MintOptions): Promise<string> {
     .setExpirationTime(options.expiresIn ?? '12h')
     .sign(new TextEncoder().encode(options.secret));
 }
+
+const DURATION =
+  /^(\d{1,7})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** A token lifetime such as "30m", "12h" or "7 days" in seconds; null when unreadable or 0. */
+export function durationSeconds(text: string): number | null {
+  const [, count, unit] = DURATION.exec(text.trim()) ?? [];
+  const seconds = Number(count) * (UNIT_SECONDS[unit?.[0]?.toLowerCase() ?? ''] ?? 0);
+  return seconds > 0 ? seconds : null;
+}

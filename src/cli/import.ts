@@ -6,12 +6,13 @@ import { importFile, type ImportKind, type ImportProgress } from '../import/impo
 import { loadMapping } from '../import/mapping.js';
 import { createLogger } from '../logger.js';
 import { closeRedis, guardRedis, openRedis, whenConnected } from '../redis/guarded-redis.js';
-import { tenantStatus } from '../tenants/tenant-store.js';
+import { findTenant } from '../tenants/tenant-store.js';
 
 // Imports history from a CSV file:
 //   npm run import -- sales|stores|products <file.csv> --tenant <uuid> --mapping <file.json>
 //                     [--refused <file>] [--batch 5000]
-// on DATABASE_URL or the embedded data (stop the gateway first). Re-running it resumes: lines
+// on DATABASE_URL or the embedded data (stop the gateway first). Sale lines older than the
+// tenant's retention horizon (npm run tenant -- list shows it) are refused. Re-running it resumes: lines
 // already stored count as duplicates. With REDIS_URL, the gateways' shared response cache is told
 // of every committed batch (the tenant's data version moves on), so no answer cached before it
 // is served after it.
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
   if (client) await whenConnected(client, config.redis.probeMs);
   const tty = process.stderr.isTTY;
   try {
-    const status = await tenantStatus(database.pool, run.tenant);
-    if (status !== 'active') fail([`--tenant: no active tenant ${run.tenant}`]);
+    const tenant = await findTenant(database.pool, run.tenant);
+    if (tenant?.status !== 'active') fail([`--tenant: no active tenant ${run.tenant}`]);
     const summary = await importFile({
       kind: run.kind,
       file: run.file,
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
       mapping,
       pool: database.pool,
       backend: database.backend,
-      retention: config.retention,
+      retention: tenant.retention ?? config.retention,
       batchSize: run.batch,
       refusedFile: run.refused,
       progress: (p) =>

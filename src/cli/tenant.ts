@@ -3,27 +3,37 @@ import { developmentSecret } from '../auth/development-secret.js';
 import { mintToken } from '../auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
+import type { Pool } from '../db/pool.js';
+import { RequestDb } from '../db/request-db.js';
 import { createLogger } from '../logger.js';
+import { normalRetention } from '../sales/retention.js';
 import {
   createTenant,
   listTenants,
+  setTenantRetention,
+  tenantStatus,
   updateTenant,
   type TenantRow,
 } from '../tenants/tenant-store.js';
 
 // Operator commands for tenants, on DATABASE_URL or the embedded data (stop the gateway first:
 // the embedded database serves one process):
-//   npm run tenant -- create --name "Acme Retail" [--expires 30d]   prints the id and an admin token
+//   npm run tenant -- create --name "Acme Retail" [--expires 30d] [--retention "2 years"]
+//                                                 prints the id and an admin token
 //   npm run tenant -- list
 //   npm run tenant -- rename --tenant <uuid> --name "New name"
+//   npm run tenant -- set --tenant <uuid> --retention "20 years" [--yes]
+//                                                 --yes: a horizon that deletes stored lines
 //   npm run tenant -- disable --tenant <uuid>    (enable undoes it)
+// A new tenant keeps sale lines for RETENTION (default 2 years) unless --retention says otherwise.
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COMMANDS = ['create', 'list', 'rename', 'disable', 'enable'] as const;
+const COMMANDS = ['create', 'list', 'rename', 'set', 'disable', 'enable'] as const;
 type Command = (typeof COMMANDS)[number];
-const USAGE = `usage: npm run tenant -- create --name <name> [--expires 30d]
+const USAGE = `usage: npm run tenant -- create --name <name> [--expires 30d] [--retention "2 years"]
        npm run tenant -- list
        npm run tenant -- rename --tenant <uuid> --name <name>
+       npm run tenant -- set --tenant <uuid> --retention "20 years" [--yes]
        npm run tenant -- disable|enable --tenant <uuid>`;
 
 function fail(problems: string[]): never {
@@ -36,6 +46,8 @@ interface Invocation {
   name: string | undefined;
   tenant: string | undefined;
   expires: string;
+  retention: string | null;
+  yes: boolean;
 }
 
 function parse(): Invocation {
@@ -47,6 +59,8 @@ function parse(): Invocation {
         name: { type: 'string' },
         tenant: { type: 'string' },
         expires: { type: 'string', default: '30d' },
+        retention: { type: 'string' },
+        yes: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -65,12 +79,58 @@ function parse(): Invocation {
   if (command && !['create', 'list'].includes(command) && !UUID.test(values.tenant ?? '')) {
     problems.push('--tenant: the tenant UUID');
   }
+  const retention = values.retention === undefined ? null : normalRetention(values.retention);
+  if (
+    (command === 'set' && values.retention === undefined) ||
+    (values.retention !== undefined && retention === null)
+  ) {
+    problems.push(
+      '--retention: a count of minutes, hours, days, weeks, months or years, e.g. "20 years"',
+    );
+  }
   if (problems.length > 0 || !command) fail(problems);
-  return { command, name, tenant: values.tenant?.toLowerCase(), expires: values.expires };
+  return {
+    command,
+    name,
+    tenant: values.tenant?.toLowerCase(),
+    expires: values.expires,
+    retention,
+    yes: values.yes,
+  };
 }
 
-function show(t: TenantRow): string {
-  return `${t.id}  ${t.status.padEnd(8)}  ${t.createdAt.toISOString()}  ${t.name}`;
+function show(t: TenantRow, defaultRetention: string): string {
+  const retention = t.retention ?? `${defaultRetention}*`;
+  return `${t.id}  ${t.status.padEnd(8)}  ${t.createdAt.toISOString()}  ${retention.padEnd(10)}  ${t.name}`;
+}
+
+/** Sets the tenant's horizon as its admin would (the same row-level policy decides). */
+async function setRetention(pool: Pool, run: Invocation, config: Config): Promise<boolean> {
+  const db = new RequestDb(pool, {
+    customerId: run.tenant ?? '',
+    role: 'admin',
+    storeIds: null,
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
+  try {
+    const change = await setTenantRetention(db, run.retention ?? '', run.yes);
+    await db.finish('commit');
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    if (!change.changed) {
+      process.stderr.write(
+        `retention "${change.retention}" would delete ${change.linesOlder} stored sale lines older than it; add --yes to delete them\n`,
+      );
+      return false;
+    }
+    out(`tenant ${run.tenant} keeps sale lines for ${change.retention}`);
+    if (change.linesOlder > 0) {
+      out(`${change.linesOlder} sale lines older than that go at the next retention run`);
+    }
+    return true;
+  } catch (error) {
+    await db.finish('rollback');
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
@@ -88,15 +148,15 @@ async function main(): Promise<void> {
   try {
     const pool = database.pool;
     if (run.command === 'list') {
-      for (const t of await listTenants(pool)) out(show(t));
+      for (const t of await listTenants(pool)) out(show(t, config.retention));
       return;
     }
     if (run.command === 'create') {
-      const secret = await developmentSecret(config, database);
+      const secret = await developmentSecret(config);
       if (secret === null) {
         fail(['JWT_SECRET: set it to the gateway’s HS256 secret, so the admin token is accepted']);
       }
-      const tenant = await createTenant(pool, run.name ?? '');
+      const tenant = await createTenant(pool, run.name ?? '', run.retention ?? config.retention);
       const token = await mintToken({
         secret,
         issuer: config.jwt.issuer,
@@ -108,6 +168,16 @@ async function main(): Promise<void> {
       out(`tenant ${tenant.id} created: ${tenant.name}`);
       out(`admin token (expires in ${run.expires}):`);
       out(token);
+      out(`keeps sale lines for ${tenant.retention ?? config.retention}`);
+      return;
+    }
+    if (run.command === 'set') {
+      if ((await tenantStatus(pool, run.tenant ?? '')) === null) {
+        process.stderr.write(`no tenant ${run.tenant}\n`);
+        process.exitCode = 1;
+      } else if (!(await setRetention(pool, run, config))) {
+        process.exitCode = 1;
+      }
       return;
     }
     const change =
@@ -120,7 +190,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    out(show(tenant));
+    out(show(tenant, config.retention));
   } finally {
     await database.close();
   }

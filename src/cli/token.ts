@@ -1,18 +1,21 @@
 import { parseArgs } from 'node:util';
-import { mintToken } from '../auth/tokens.js';
+import { developmentSecretFile, existingSecret } from '../auth/development-secret.js';
+import { durationSeconds, mintToken } from '../auth/tokens.js';
 import { ROLES, type Role } from '../auth/viewer.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { tenantStatus } from '../tenants/tenant-store.js';
 
-// Mints an HS256 development token: npm run token -- --customer <uuid> [--role analyst|partner|admin]
+// Mints an HS256 token: npm run token -- --customer <uuid> [--role analyst|partner|admin]
 // [--stores <uuid>,<uuid>] [--expires 12h] [--subject name]. JWT_SECRET, JWT_ISSUER and
-// JWT_AUDIENCE come from the environment, as for the gateway; the tenant must exist and be
-// active in the database (DATABASE_URL, or the embedded data while the gateway is stopped).
+// JWT_AUDIENCE come from the environment, as for the gateway; without JWT_SECRET a development
+// gateway's generated secret is used (.shelfops/data/shelfops-jwt-secret beside the embedded
+// data). The tenant must exist and be active: asked of the database (DATABASE_URL, or the
+// embedded data), or, while a gateway holds the embedded data, of that gateway (HOST, PORT).
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DURATION = /^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/;
 const USAGE =
   'usage: npm run token -- --customer <uuid> [--role analyst|partner|admin] ' +
   '[--stores <uuid>,<uuid>] [--expires 12h] [--subject <name>]';
@@ -44,8 +47,14 @@ async function main(): Promise<void> {
   } catch (error) {
     problems.push(...(error instanceof ConfigError ? error.problems : [String(error)]));
   }
-  if (config && !config.jwt.secret) {
-    problems.push('JWT_SECRET: set it to the gateway’s HS256 secret');
+  const secret = config ? await existingSecret(config) : null;
+  if (config && !secret) {
+    const file = developmentSecretFile(config);
+    problems.push(
+      file
+        ? `JWT_SECRET: set it to the gateway’s HS256 secret (a development gateway started without one keeps it in ${file}, which does not exist yet: start the gateway once)`
+        : 'JWT_SECRET: set it to the gateway’s HS256 secret',
+    );
   }
   if (!values.customer || !UUID.test(values.customer)) {
     problems.push('--customer: the tenant UUID is required');
@@ -57,10 +66,22 @@ async function main(): Promise<void> {
   if (stores && (stores.length === 0 || !stores.every((s) => UUID.test(s)))) {
     problems.push('--stores: a comma-separated list of store UUIDs');
   }
-  if (!DURATION.test(values.expires)) problems.push('--expires: a duration such as 30m, 12h, 7d');
-  if (problems.length > 0 || !config?.jwt.secret || !values.customer) fail(problems);
+  if (durationSeconds(values.expires) === null)
+    problems.push('--expires: a duration such as 30m, 12h, 7d');
+  if (problems.length > 0 || !config || !secret || !values.customer) fail(problems);
   const customerId = values.customer.toLowerCase();
-  const status = await knownTenantStatus(config, customerId);
+  const mint = (role: Role, expiresIn: string, subject?: string) =>
+    mintToken({
+      secret,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      customerId,
+      role,
+      ...(stores ? { storeIds: stores } : {}),
+      ...(subject ? { subject } : {}),
+      expiresIn,
+    });
+  const status = await knownTenantStatus(config, customerId, () => mint('analyst', '1m'));
   if (status !== 'active') {
     fail([
       status === null
@@ -68,30 +89,63 @@ async function main(): Promise<void> {
         : `--customer: tenant ${customerId} is disabled`,
     ]);
   }
-  const token = await mintToken({
-    secret: config.jwt.secret,
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-    customerId,
-    role: values.role as Role,
-    ...(stores ? { storeIds: stores } : {}),
-    ...(values.subject ? { subject: values.subject } : {}),
-    expiresIn: values.expires,
-  });
+  const token = await mint(values.role as Role, values.expires, values.subject);
   process.stdout.write(`${token}\n`);
 }
 
 // The gateway refuses tokens of unknown or disabled tenants; minting one would only mislead.
-async function knownTenantStatus(config: Config, customerId: string) {
-  const database = await openDatabase(
-    { ...config, migrateOnStart: true, seedDemo: false },
-    createLogger('warn'),
-  );
+async function knownTenantStatus(
+  config: Config,
+  customerId: string,
+  probeToken: () => Promise<string>,
+): Promise<'active' | 'disabled' | null> {
+  let database;
+  try {
+    database = await openDatabase(
+      { ...config, migrateOnStart: true, seedDemo: false },
+      createLogger('warn'),
+    );
+  } catch (error) {
+    // The embedded database serves one process: the gateway holding it answers instead.
+    if (error instanceof DataDirInUseError) return askRunningGateway(config, await probeToken());
+    throw error;
+  }
   try {
     return await tenantStatus(database.pool, customerId);
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The tenant's status as the running gateway sees it: a short-lived analyst token of the
+ * tenant is admitted (active), or refused with 401 saying the tenant does not exist or is
+ * disabled.
+ */
+async function askRunningGateway(config: Config, probe: string) {
+  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/graphql`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${probe}` },
+      body: JSON.stringify({ query: '{ viewer { customerId } }' }),
+    });
+  } catch (error) {
+    throw new Error(
+      `the embedded data is held by another process and no gateway answers at ${url} ` +
+        `(${error instanceof Error ? error.message : String(error)}): set HOST and PORT as for the gateway, or stop it`,
+    );
+  }
+  if (response.ok) return 'active';
+  const body = (await response.json().catch(() => null)) as {
+    errors?: { message?: string }[];
+  } | null;
+  const message = body?.errors?.[0]?.message ?? `HTTP ${response.status}`;
+  if (/does not exist/.test(message)) return null;
+  if (/disabled/.test(message)) return 'disabled';
+  throw new Error(`the gateway at ${url} refused the tenant check: ${message}`);
 }
 
 void main().catch((error: unknown) => {

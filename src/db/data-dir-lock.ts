@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -44,14 +45,19 @@ async function createLockFile(file: string): Promise<boolean> {
  * itself would let two processes write the same files and corrupt them. The lock is a file
  * beside the directory (`<dir>.lock`: PGlite initialises only an empty directory) holding the
  * holder's process id; one left by a process that no longer runs (SIGKILL) is taken over.
+ * A process that exits without releasing it (a command that stops at a refusal, a gateway
+ * whose shutdown was cut short) still removes it as it exits.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   await mkdir(dirname(dataDir), { recursive: true });
   const file = `${dataDir}.lock`;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     if (await createLockFile(file)) {
+      const atExit = () => rmSync(file, { force: true });
+      process.once('exit', atExit);
       return {
         async release() {
+          process.off('exit', atExit);
           await rm(file, { force: true });
         },
       };

@@ -3,7 +3,12 @@ import { archiveOlderThan, compressArchive, ensureArchiveJob } from './archive.j
 import { refreshStaleRollups } from './freshness.js';
 import type { Backend } from './migrate.js';
 import type { Pool, Queryable } from './pool.js';
-import { applyRetention, ensureRetentionPolicies, refreshSalesRollups } from './rollups.js';
+import {
+  applyRetention,
+  ensureRetentionPolicies,
+  refreshSalesRollups,
+  type RetentionOutcome,
+} from './rollups.js';
 
 /** The upkeep the database needs, each reported on its own. */
 export type MaintenanceTask = 'refresh' | 'archive' | 'compress' | 'retention';
@@ -68,6 +73,7 @@ export interface MaintenanceOptions {
   mode: MaintenanceMode;
   /** null: nothing is archived or compressed. */
   compressAfter: string | null;
+  /** RETENTION: the horizon a tenant without one of its own takes. */
   retention: string;
   logger: Logger;
 }
@@ -83,6 +89,8 @@ export function lagSeconds(status: TaskStatus, now = Date.now()): number | null 
 /** The database's upkeep: run by the gateway or left to TimescaleDB's jobs, and reported. */
 export class Maintenance {
   private snapshot: MaintenanceStatus;
+  /** What this process's retention runs deleted, for `/metrics`. */
+  readonly retentionDeleted = { lines: 0, keys: 0 };
 
   constructor(
     private readonly pool: Pool,
@@ -188,9 +196,27 @@ export class Maintenance {
         if (embedded && moved + chunks > 0)
           await db.query('/* vacuumAfterArchive */ VACUUM ANALYZE');
       },
-      retention: () => applyRetention(db, backend, retention),
+      retention: async () => this.logRetention(await applyRetention(db, retention)),
     };
     for (const task of this.tasks) await this.record(db, task, steps[task]);
+  }
+
+  private logRetention(outcomes: RetentionOutcome[]): void {
+    for (const o of outcomes) {
+      if (o.lines + o.keys === 0) continue;
+      this.retentionDeleted.lines += o.lines;
+      this.retentionDeleted.keys += o.keys;
+      this.options.logger.info(
+        {
+          tenant: o.customerId,
+          retention: o.retention,
+          cutoff: o.cutoff,
+          lines: o.lines,
+          keys: o.keys,
+        },
+        'retention deleted old sale lines',
+      );
+    }
   }
 
   private async record(db: Queryable, task: MaintenanceTask, step: () => Promise<void>) {

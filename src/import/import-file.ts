@@ -110,8 +110,11 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
   const span = { from: Infinity, to: -Infinity };
   const batch: Row[] = [];
   let lastReport = Date.now();
-  const report = (bytes: number) =>
+  let reportedLines = -1;
+  const report = (bytes: number) => {
+    reportedLines = totals.lines;
     opts.progress?.({ lines: totals.lines, bytes, totalBytes, elapsedMs: Date.now() - started });
+  };
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -142,7 +145,8 @@ export async function importFile(opts: ImportOptions): Promise<ImportSummary> {
     }
   }
   await flush();
-  report(totalBytes);
+  // The last batch may have just been reported: the final line is printed once.
+  if (reportedLines !== totals.lines) report(totalBytes);
   if (opts.kind === 'sales' && totals.accepted > 0) {
     await refreshSalesRollups(opts.pool, opts.backend, new Date(span.from), new Date(span.to + 1));
     await opts.stored?.();

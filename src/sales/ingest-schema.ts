@@ -3,6 +3,7 @@ import { requireCatalogRefs, type CatalogRefs } from '../catalog/code-refs.js';
 import { userError } from '../errors.js';
 import type { IngestTimeRule } from '../ingest-time.js';
 import { insertSales, MAX_QUANTITY, saleLimits, saleLineProblem } from './ingest.js';
+import { tenantRetention } from '../tenants/tenant-store.js';
 import { retentionHorizon } from './retention.js';
 
 /** The most sale lines one recordSales call takes. */
@@ -69,11 +70,11 @@ function validateSales(sales: readonly SaleLine[], retention: string, times: Ing
 builder.mutationField('recordSales', (t) =>
   t.field({
     type: RecordSalesPayload,
-    description: `Stores a batch of POS sale lines (at most ${MAX_SALES_BATCH}), idempotent on transaction id; negative quantities are returns. Lines older than the RETENTION horizon are refused. Rollups include them, back-dated ones too, once this returns.`,
+    description: `Stores a batch of POS sale lines (at most ${MAX_SALES_BATCH}), idempotent on transaction id; negative quantities are returns. Lines older than the tenant's retention horizon (viewer.retention) are refused. Rollups include them, back-dated ones too, once this returns.`,
     authScopes: { writer: true },
     args: { sales: t.arg({ type: [SaleInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSales(args.sales, ctx.retention, ctx.ingestTimes);
+      validateSales(args.sales, await tenantRetention(ctx.db, ctx.retention), ctx.ingestTimes);
       const lines = await requireCatalogRefs(ctx.db, args.sales, 'sales');
       const { accepted, duplicates, conflicts } = await insertSales(ctx.db, lines);
       const [conflict] = conflicts;

@@ -6,7 +6,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import { createRequestAuthenticator } from '../auth/request-auth.js';
 import { createTenantGate, tenantRefusal } from '../auth/tenant-gate.js';
-import type { TokenVerifier } from '../auth/tokens.js';
+import { mintToken, type TokenVerifier } from '../auth/tokens.js';
 import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
@@ -31,7 +31,7 @@ import { useLimitRefusals } from './limit-refusals.js';
 import { useGraphQLPathOnly } from './graphql-path.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
-import { registerMaintenanceMetrics } from './maintenance-metrics.js';
+import { registerMaintenanceMetrics, registerRetentionMetrics } from './maintenance-metrics.js';
 import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
@@ -65,6 +65,10 @@ export interface AppOptions {
    * executor, the reference the compiled path is tested against.
    */
   compiledExecution?: boolean;
+   * The HS256 secret `issueToken` signs with; by default JWT_SECRET (the embedded demo's
+   * generated secret when the gateway starts without one).
+   */
+  tokenSecret?: string | null;
 }
 
 /** The one path that serves GraphQL. */
@@ -78,6 +82,7 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
+  const tokenSecret = options.tokenSecret ?? config.jwt.secret ?? null;
   const open = new WeakMap<Request, RequestDb>();
   const metrics = options.metrics ?? new Metrics(database.pool);
   // Reads outside a request's transaction get the same deadline as its round trips.
@@ -108,6 +113,7 @@ export function createGateway(options: AppOptions): Gateway {
       });
   const limiter = createTenantRateLimiter(config.rateLimit, redis, config.redis.keyPrefix);
   registerMaintenanceMetrics(metrics, () => database.maintenance.status);
+  registerRetentionMetrics(metrics, () => database.maintenance.retentionDeleted);
   const readiness = createReadinessProbe({
     database,
     databaseUrl: config.databaseUrl ?? null,
@@ -171,6 +177,15 @@ export function createGateway(options: AppOptions): Gateway {
           intervalMs: config.tenantStatusIntervalMs,
           refusal: () => tenantRefusal(database.pool, viewer, driverDeadlineMs),
         },
+        issueToken: tokenSecret
+          ? (claims) =>
+              mintToken({
+                ...claims,
+                secret: tokenSecret,
+                issuer: config.jwt.issuer,
+                audience: config.jwt.audience,
+              })
+          : null,
       };
     },
     graphqlEndpoint: GRAPHQL_PATH,

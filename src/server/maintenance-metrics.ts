@@ -63,3 +63,26 @@ export function registerMaintenanceMetrics(
     },
   });
 }
+
+/** Counts on `/metrics` what this process's retention runs deleted (every tenant together). */
+export function registerRetentionMetrics(
+  metrics: Metrics,
+  deleted: () => { lines: number; keys: number },
+): void {
+  metrics.counter({
+    name: 'shelfops_retention_deleted_lines_total',
+    help: 'Sale lines deleted by retention runs, each tenant at its own horizon',
+    collect() {
+      this.reset();
+      this.inc(deleted().lines);
+    },
+  });
+  metrics.counter({
+    name: 'shelfops_retention_deleted_keys_total',
+    help: 'Idempotency keys of sale lines deleted by retention runs',
+    collect() {
+      this.reset();
+      this.inc(deleted().keys);
+    },
+  });
+}

@@ -1,20 +1,29 @@
 import sql from 'sql-template-tag';
 import { withDeadline, type Pool } from '../db/pool.js';
+import type { RequestDb } from '../db/request-db.js';
 
 /** A tenant as operators manage it. */
 export interface TenantRow {
   id: string;
   name: string;
   status: 'active' | 'disabled';
+  /** Its retention horizon; null until the retention run gives it the RETENTION default. */
+  retention: string | null;
   createdAt: Date;
 }
 
-const columns = sql`c.id AS "id", c.name AS "name", c.status AS "status", c.created_at AS "createdAt"`;
+const columns = sql`c.id AS "id", c.name AS "name", c.status AS "status",
+  c.retention AS "retention", c.created_at AS "createdAt"`;
 
-/** Creates a tenant with a new id. */
-export async function createTenant(pool: Pool, name: string): Promise<TenantRow> {
+/** Creates a tenant with a new id, keeping sale lines for `retention`. */
+export async function createTenant(
+  pool: Pool,
+  name: string,
+  retention: string,
+): Promise<TenantRow> {
   const q = sql`/* createTenant */
-    INSERT INTO customers AS c (id, name) VALUES (gen_random_uuid(), ${name}) RETURNING ${columns}`;
+    INSERT INTO customers AS c (id, name, retention) VALUES (gen_random_uuid(), ${name}, ${retention})
+    RETURNING ${columns}`;
   const { rows } = await pool.query<TenantRow>(q.text, q.values);
   const [row] = rows;
   if (!row) throw new Error('creating the tenant returned no row');
@@ -25,6 +34,12 @@ export async function createTenant(pool: Pool, name: string): Promise<TenantRow>
 export async function listTenants(pool: Pool): Promise<TenantRow[]> {
   const q = sql`/* listTenants */ SELECT ${columns} FROM customers c ORDER BY c.created_at, c.id`;
   return (await pool.query<TenantRow>(q.text, q.values)).rows;
+}
+
+/** Tenant `id`, or null when it does not exist. */
+export async function findTenant(pool: Pool, id: string): Promise<TenantRow | null> {
+  const q = sql`/* findTenant */ SELECT ${columns} FROM customers c WHERE c.id = ${id}::uuid`;
+  return (await pool.query<TenantRow>(q.text, q.values)).rows[0] ?? null;
 }
 
 /** Changes a tenant's name or status; null when there is no such tenant. */
@@ -56,4 +71,43 @@ export async function tenantStatus(
     withDeadline(q.text, q.values, deadlineMs),
   );
   return rows[0]?.status ?? null;
+}
+
+/**
+ * The retention horizon of the request's tenant (read under its row-level security), or
+ * `fallback` (RETENTION) while the tenant has none of its own yet.
+ */
+export async function tenantRetention(db: RequestDb, fallback: string): Promise<string> {
+  const rows = await db.query<{ retention: string }>(sql`/* tenantRetention */
+    SELECT coalesce(c.retention, ${fallback}) AS "retention" FROM customers c`);
+  return rows[0]?.retention ?? fallback;
+}
+
+/** What a change of horizon did, or would do. */
+export interface RetentionChange {
+  retention: string;
+  /** Sale lines of the tenant older than the new horizon: the next retention run deletes them. */
+  linesOlder: number;
+  /** False when lines would be deleted and the change was not confirmed: nothing changed. */
+  changed: boolean;
+}
+
+/**
+ * Sets the horizon of the request's tenant (an unscoped admin's request: the row-level
+ * policy allows nothing else). A horizon under which stored lines would be deleted is set only
+ * when `confirmed`; either way the answer says how many lines that is.
+ */
+export async function setTenantRetention(
+  db: RequestDb,
+  retention: string,
+  confirmed: boolean,
+): Promise<RetentionChange> {
+  const counted = await db.query<{ lines: string }>(sql`/* linesOlderThanRetention */
+    SELECT count(*)::text AS "lines" FROM sale_lines s WHERE s.time < now() - ${retention}::interval`);
+  const linesOlder = Number(counted[0]?.lines ?? 0);
+  if (linesOlder > 0 && !confirmed) return { retention, linesOlder, changed: false };
+  const updated = await db.query<{ retention: string }>(sql`/* setTenantRetention */
+    UPDATE customers c SET retention = ${retention} RETURNING c.retention AS "retention"`);
+  if (updated.length === 0) throw new Error('the tenant’s retention was not changed');
+  return { retention, linesOlder, changed: true };
 }

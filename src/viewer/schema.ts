@@ -1,8 +1,10 @@
 import sql from 'sql-template-tag';
 import { ROLES, type Viewer } from '../auth/viewer.js';
 import { builder } from '../builder.js';
+import { tenantRetention } from '../tenants/tenant-store.js';
 
-const RoleEnum = builder.enumType('Role', {
+/** The roles a token may carry, as GraphQL names them. */
+export const RoleEnum = builder.enumType('Role', {
   description: 'What a caller may do.',
   values: {
     ANALYST: { value: 'analyst', description: 'Any query within limits; GraphiQL.' },
@@ -27,6 +29,11 @@ const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
           SELECT c.name AS "name" FROM customers c`);
         return rows[0]?.name ?? null;
       },
+    }),
+    retention: t.string({
+      description:
+        'How long the tenant keeps sale lines (e.g. "2 years"): older lines are refused and deleted. Admins change it with setRetention.',
+      resolve: (_viewer, _args, ctx) => tenantRetention(ctx.db, ctx.retention),
     }),
     role: t.field({ type: RoleEnum, description: 'Role.', resolve: (v) => v.role }),
     storeIds: t.field({
