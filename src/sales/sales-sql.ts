@@ -1,5 +1,27 @@
-import sql, { empty, join, type Sql } from 'sql-template-tag';
+import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
+import {
+  DIMENSION_NAMES,
+  dimensionAnswers,
+  dimensionColumns,
+  dimensionList,
+  groupKeys,
+  needsCatalog,
+  sameGroup,
+  type GroupBy,
+} from '../analytics/dimensions.js';
+import {
+  linePartColumns,
+  measureColumns,
+  partColumns,
+  partsOf,
+  partsOrZero,
+  summedParts,
+  type MeasureValues,
+} from '../analytics/measures.js';
+import { bucketSeries, bucketStart } from '../analytics/time.js';
 import type { Granularity, Segment } from './plan.js';
+
+export type { GroupBy } from '../analytics/dimensions.js';
 
 /** Row filters shared by the sales queries; null means no filter. */
 export interface SalesFilters {
@@ -12,12 +34,6 @@ export interface SalesFilters {
 export type ZoneSpec =
   | { kind: 'fixed'; zone: string }
   | { kind: 'perStore'; stores: readonly { storeId: string; zone: string }[] };
-
-export interface GroupBy {
-  store: boolean;
-  product: boolean;
-  category: boolean;
-}
 
 /** Which groups get zero buckets with fillGaps: those with sales, or a given list of keys. */
 export type GapGroups =
@@ -41,23 +57,12 @@ export interface TrendStatement {
 }
 
 /** One row of a trend answer, columns as the statement returns them. */
-export interface TrendRow {
+export interface TrendRow extends MeasureValues {
   bucket: Date;
   storeId: string | null;
   productId: string | null;
   category: string | null;
-  units: string;
-  revenue: string;
-  transactions: number;
-  returnedUnits: string;
-  returnedRevenue: string;
 }
-
-const UNIT: Record<Exclude<Granularity, 'HOUR'>, string> = {
-  DAY: 'day',
-  WEEK: 'week',
-  MONTH: 'month',
-};
 
 /** Row filters on a source aliased `alias` (a rollup view or transactions). */
 function filterClause(alias: Sql, filters: SalesFilters): Sql {
@@ -79,9 +84,8 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 /**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
  * with `perStore`, one per store and UTC hour or day, product_id NULL) and raw sale lines, with
- * a common shape (customer_id, store_id, product_id, t, units, revenue, transactions,
- * returned_units, returned_revenue) ready to be bucketed and re-aggregated. Units and revenue
- * are net of returns; the returned amounts are positive.
+ * a common shape (customer_id, store_id, product_id, t, then the measures' additive parts)
+ * ready to be bucketed and re-aggregated.
  */
 export function segmentRows(
   segments: readonly Segment[],
@@ -91,16 +95,14 @@ export function segmentRows(
   const parts = segments.map((s) => {
     if (perStore && s.source !== 'raw') {
       return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             ${partColumns(sql`r`)}
       FROM ${s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`;
     }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
-             greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             ${linePartColumns(sql`x`)}
       FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
@@ -108,7 +110,7 @@ export function segmentRows(
     return join(
       rollupViews(s.source).map(
         (view) => sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             ${partColumns(sql`r`)}
       FROM ${view} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -117,36 +119,6 @@ export function segmentRows(
     );
   });
   return join(parts, '\n      UNION ALL\n      ');
-}
-
-/**
- * Start of the bucket of instant `t` in zone `zone`. HOUR: the last local clock hour boundary
- * at or before `t` (each absolute hour is its own bucket, so the repeated hour of a DST change
- * gives two buckets); DAY, WEEK (ISO, Monday), MONTH: local midnight of the day, week, month.
- */
-export function bucketStart(granularity: Granularity, t: Sql, zone: Sql): Sql {
-  if (granularity === 'HOUR') {
-    return sql`(${t} - ((${t} AT TIME ZONE ${zone}) - date_trunc('hour', ${t} AT TIME ZONE ${zone})))`;
-  }
-  return sql`(date_trunc(${UNIT[granularity]}::text, ${t} AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
-}
-
-/** Every bucket start of `granularity` in zone `zone` that intersects `[from, to)`. */
-function bucketSeries(granularity: Granularity, zone: Sql, from: Date, to: Date): Sql {
-  if (granularity === 'HOUR') {
-    // Local hour boundaries fall on UTC quarter hours in every zone; probe each quarter hour.
-    return sql`SELECT DISTINCT ${bucketStart('HOUR', sql`q.t`, zone)} AS bucket
-      FROM (SELECT ${from}::timestamptz AS t
-            UNION ALL
-            SELECT generate_series(date_bin('15 minutes', ${from}::timestamptz, '2000-01-01 00:00:00+00'),
-                                   ${to}::timestamptz - interval '1 microsecond', interval '15 minutes')) q
-      WHERE q.t >= ${from}::timestamptz`;
-  }
-  const unit = UNIT[granularity];
-  return sql`SELECT g AT TIME ZONE ${zone} AS bucket
-      FROM generate_series(date_trunc(${unit}::text, ${from}::timestamptz AT TIME ZONE ${zone}),
-                           (${to}::timestamptz - interval '1 microsecond') AT TIME ZONE ${zone},
-                           ${`1 ${unit}`}::interval) g`;
 }
 
 function zoneRows(zone: ZoneSpec): Sql {
@@ -176,20 +148,14 @@ function perStoreRows(q: TrendStatement): boolean {
 export function salesTrendSql(q: TrendStatement): Sql {
   const perStore = q.zone.kind === 'perStore';
   const zoneCol = q.zone.kind === 'perStore' ? sql`z.zone` : sql`${q.zone.zone}::text`;
-  const needCategory = q.groupBy.category;
-  const groupCols = sql`${q.groupBy.store ? sql`p.store_id` : sql`NULL::uuid`} AS store_id,
-             ${q.groupBy.product ? sql`p.product_id` : sql`NULL::uuid`} AS product_id,
-             ${needCategory ? sql`c.category` : sql`NULL::text`} AS category`;
   const agg = sql`agg AS (
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
-             ${groupCols},
-             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions,
-             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needCategory ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
-      GROUP BY 1, 2, 3, 4, 5
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
   const head = sql`/* salesTrend */
     WITH zones AS (
@@ -197,97 +163,108 @@ export function salesTrendSql(q: TrendStatement): Sql {
     ), parts AS (
       ${segmentRows(q.segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
-  const columns = (a: Sql, g: Sql) => sql`${a}.bucket AS "bucket", ${g}.store_id AS "storeId",
-           ${g}.product_id AS "productId", ${g}.category AS "category"`;
   if (!q.fillGaps) {
     return sql`${head}
-    SELECT ${columns(sql`a`, sql`a`)}, a.units::text AS "units", a.revenue::text AS "revenue",
-           a.transactions::integer AS "transactions", a.returned_units::text AS "returnedUnits",
-           round(a.returned_revenue, 2)::text AS "returnedRevenue"
+    SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
+           ${measureColumns(partsOf(sql`a`))}
     FROM agg a
-    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    ORDER BY a.bucket, ${dimensionList(sql`a`)}
     LIMIT ${q.limit}`;
   }
-  const groups = gapGroupRows(q);
-  const match = sql`a.zone = g.zone AND a.bucket = s.bucket
-      ${q.groupBy.store ? sql`AND a.store_id = g.store_id` : empty}
-      ${q.groupBy.product ? sql`AND a.product_id = g.product_id` : empty}
-      ${q.groupBy.category ? sql`AND a.category = g.category` : empty}`;
   return sql`${head}, series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b
     ), groups AS (
-      ${groups}
+      ${gapGroupRows(q)}
     )
-    SELECT ${columns(sql`s`, sql`g`)},
-           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions",
-           coalesce(a.returned_units, 0)::text AS "returnedUnits",
-           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
+    SELECT s.bucket AS "bucket", ${dimensionAnswers(sql`g`)},
+           ${measureColumns(partsOrZero(sql`a`))}
     FROM groups g
     JOIN series s ON s.zone = g.zone
-    LEFT JOIN agg a ON ${match}
-    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+      ${sameGroup(q.groupBy, sql`a`, sql`g`)}
+    ORDER BY s.bucket, ${dimensionList(sql`g`)}
     LIMIT ${q.limit}`;
 }
 
+/**
+ * `1, 2, …, n`: output columns by position, since a name in GROUP BY would mean the input
+ * column of that name (store_id of the sale rows) rather than the grouped key.
+ */
+function groupPositions(n: number): Sql {
+  return raw(Array.from({ length: n }, (_, i) => String(i + 1)).join(', '));
+}
+
+/** The groups a gap-filled trend lists every bucket for, with their zone. */
 function gapGroupRows(q: TrendStatement): Sql {
-  switch (q.gapGroups.kind) {
+  const gaps = q.gapGroups;
+  switch (gaps.kind) {
     case 'stores':
-      return sql`SELECT z.zone, z.store_id, NULL::uuid AS product_id, NULL::text AS category
+      return sql`SELECT z.zone, ${dimensionColumns((d) => (d === 'store' ? sql`z.store_id` : null))}
       FROM zones z`;
     case 'products':
-      return sql`SELECT zz.zone, NULL::uuid AS store_id, k.product_id, NULL::text AS category
+      return sql`SELECT zz.zone, ${dimensionColumns((d) => (d === 'product' ? sql`k.product_id` : null))}
       FROM (SELECT DISTINCT zone FROM zones) zz
-      CROSS JOIN unnest(${q.gapGroups.productIds}::uuid[]) AS k(product_id)`;
+      CROSS JOIN unnest(${gaps.productIds}::uuid[]) AS k(product_id)`;
     case 'present':
-      if (!q.groupBy.store && !q.groupBy.product && !q.groupBy.category) {
-        return sql`SELECT DISTINCT zone, NULL::uuid AS store_id, NULL::uuid AS product_id,
-             NULL::text AS category FROM zones`;
+      if (!Object.values(q.groupBy).some(Boolean)) {
+        return sql`SELECT DISTINCT zone, ${dimensionColumns(() => null)} FROM zones`;
       }
-      return sql`SELECT DISTINCT zone, store_id, product_id, category FROM agg`;
+      return sql`SELECT DISTINCT zone, ${dimensionList(null)} FROM agg`;
   }
 }
 
-/** Units and revenue per product over the segments, ranked, ties broken by product id. */
+/**
+ * Every measure per product over the segments, ranked by units or revenue, ties broken by
+ * product id.
+ */
 export function topProductsSql(
   segments: readonly Segment[],
   filters: SalesFilters,
   by: 'UNITS' | 'REVENUE',
   limit: number,
 ): Sql {
-  const order = by === 'UNITS' ? sql`sum(p.units) DESC` : sql`sum(p.revenue) DESC`;
+  const order = by === 'UNITS' ? sql`a.units DESC` : sql`a.revenue DESC`;
   return sql`/* topProducts */
     WITH parts AS (
       ${segmentRows(segments, filters)}
+    ), agg AS (
+      SELECT p.product_id, ${summedParts(sql`p`)}
+      FROM parts p
+      GROUP BY p.product_id
     )
-    SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
-           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
-    FROM parts p
-    GROUP BY p.product_id
-    ORDER BY ${order}, p.product_id
+    SELECT a.product_id AS "productId", ${measureColumns(partsOf(sql`a`))}
+    FROM agg a
+    ORDER BY ${order}, a.product_id
     LIMIT ${limit}`;
 }
 
-/** Units, revenue and transactions per product of `productIds` over the segments. */
-export function productSalesSql(segments: readonly Segment[], filters: SalesFilters): Sql {
+/**
+ * Every measure for each product of `productIds` over the segments, one row per product (zeros
+ * where it sold nothing).
+ */
+export function productSalesSql(
+  segments: readonly Segment[],
+  filters: SalesFilters & { productIds: readonly string[] },
+): Sql {
   return sql`/* productSalesSummary */
     WITH parts AS (
       ${segmentRows(segments, filters)}
+    ), agg AS (
+      SELECT p.product_id, ${summedParts(sql`p`)}
+      FROM parts p
+      GROUP BY p.product_id
     )
-    SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
-           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
-    FROM parts p
-    GROUP BY p.product_id`;
+    SELECT k.product_id AS "productId", ${measureColumns(partsOrZero(sql`a`))}
+    FROM unnest(${filters.productIds}::uuid[]) AS k(product_id)
+    LEFT JOIN agg a ON a.product_id = k.product_id`;
 }
 
 /**
- * Daily sales rows (store_id, product_id, bucket = UTC day, units, revenue, returned_units,
- * returned_revenue) of the UTC days in `[from, to)`: the daily rollup, or (benchmarks comparing
- * the two) the same aggregate straight from transactions (index on time).
+ * Daily sales rows (store_id, product_id, bucket = UTC day, then the measures' parts) of the
+ * UTC days in `[from, to)`: the daily rollup, or (benchmarks comparing the two) the same
+ * aggregate straight from transactions (index on time).
  */
 export function dailyRows(
   rollups: boolean,
@@ -296,8 +273,8 @@ export function dailyRows(
 ): Sql {
   if (rollups) {
     const parts = rollupViews('daily').map(
-      (view) => sql`SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+      (view) => sql`SELECT r.store_id, r.product_id, r.bucket,
+             ${partColumns(sql`r`)}
       FROM ${view} r
       WHERE r.bucket >= ${window.from}::timestamptz AND r.bucket < ${window.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -306,9 +283,7 @@ export function dailyRows(
   }
   return sql`(SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue,
-             coalesce(sum(-x.quantity) FILTER (WHERE x.quantity < 0), 0)::bigint AS returned_units,
-             coalesce(sum(-x.revenue) FILTER (WHERE x.quantity < 0), 0) AS returned_revenue
+             ${summedParts(sql`x`, true)}
       FROM sale_lines x
       WHERE x.time >= ${window.from}::timestamptz AND x.time < ${window.to}::timestamptz
       ${filterClause(sql`x`, filters)}
@@ -329,8 +304,7 @@ export function dailySalesSql(page: {
     afterDay && afterDay.getTime() > page.range.from.getTime() ? afterDay : page.range.from;
   return sql`/* dailySales */
     SELECT to_char(d.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day", d.store_id AS "storeId",
-           d.product_id AS "productId", d.units::text AS "units", d.revenue::text AS "revenue",
-           d.returned_units::text AS "returnedUnits", round(d.returned_revenue, 2)::text AS "returnedRevenue"
+           d.product_id AS "productId", ${measureColumns(partsOf(sql`d`))}
     FROM ${dailyRows(page.rollups, { from, to: page.range.to }, page.filters)} d
     ${page.after ? sql`WHERE (d.bucket, d.store_id, d.product_id) > (${afterDay}::timestamptz, ${page.after[1]}::uuid, ${page.after[2]}::uuid)` : empty}
     ORDER BY d.bucket, d.store_id, d.product_id

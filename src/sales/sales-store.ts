@@ -1,3 +1,4 @@
+import type { MeasureValues } from '../analytics/measures.js';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
@@ -125,13 +126,9 @@ export function planTotals(range: TimeRange, options: TrendOptions = {}): Segmen
   return planSegments(range, 'DAY', { wholeHours: true, utc: true }, options);
 }
 
-export interface ProductSalesRow {
+/** Every measure of one product over a range. */
+export interface ProductSalesRow extends MeasureValues {
   productId: string;
-  units: string;
-  revenue: string;
-  transactions: number;
-  returnedUnits: string;
-  returnedRevenue: string;
 }
 
 /** The best-selling products of `range` by units or revenue. */
@@ -145,14 +142,11 @@ export function topProducts(
   );
 }
 
-export interface DailySalesRow {
+/** Every measure of one store, product and UTC day. */
+export interface DailySalesRow extends MeasureValues {
   day: string;
   storeId: string;
   productId: string;
-  units: string;
-  revenue: string;
-  returnedUnits: string;
-  returnedRevenue: string;
 }
 
 /** One page of the daily rollup. */
@@ -190,15 +184,9 @@ export async function productSalesSummaries(
     productSalesSql(planTotals(range, options), { storeIds, productIds, categories: null }),
   );
   const byId = new Map(rows.map((r) => [r.productId, r]));
-  return productIds.map(
-    (id) =>
-      byId.get(id) ?? {
-        productId: id,
-        units: '0',
-        revenue: '0.00',
-        transactions: 0,
-        returnedUnits: '0',
-        returnedRevenue: '0.00',
-      },
-  );
+  return productIds.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw new Error(`productSalesSummary returned no row for product ${id}`);
+    return row;
+  });
 }

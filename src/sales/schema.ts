@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import { DIMENSIONS } from '../analytics/dimensions.js';
+import { measureFields } from '../analytics/fields.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
@@ -30,26 +32,6 @@ import {
 } from './sales-store.js';
 import { todayUtc, velocityWindow } from './velocity-store.js';
 
-type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
-/** What a sales shape says of returns: gross = net + returned, on every route. */
-function returnedFields<R extends { returnedUnits: string; returnedRevenue: string }>(
-  t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>,
-) {
-  return {
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
-  };
-}
-
 const GRANULARITY: Record<string, Granularity> = {
   hour: 'HOUR',
   day: 'DAY',
@@ -66,9 +48,9 @@ function granularityOf(value: string): Granularity {
 const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
   description: 'Dimensions a sales trend can be split by.',
   values: {
-    STORE: { description: 'One series per store.' },
-    PRODUCT: { description: 'One series per product.' },
-    CATEGORY: { description: 'One series per product category.' },
+    STORE: { description: DIMENSIONS.store.description },
+    PRODUCT: { description: DIMENSIONS.product.description },
+    CATEGORY: { description: DIMENSIONS.category.description },
   } as const,
 });
 
@@ -106,20 +88,7 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
       description: 'The product category, when grouped by CATEGORY.',
       resolve: (r) => r.category,
     }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns (exact).',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns, exact, such as "1234.50".',
-      resolve: (r) => r.revenue,
-    }),
-    transactions: t.exposeInt('transactions', {
-      description: 'Sale lines counted, returns included.',
-    }),
-    ...returnedFields(t),
+    ...measureFields(t),
   }),
 });
 
@@ -132,34 +101,13 @@ const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').imple
       description: 'The product.',
       resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
     }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns (exact).',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns, exact.',
-      resolve: (r) => r.revenue,
-    }),
-    ...returnedFields(t),
+    ...measureFields(t),
   }),
 });
 
 const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesSummary').implement({
   description: 'Totals of one product over a range.',
-  fields: (t) => ({
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns.',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
-    transactions: t.exposeInt('transactions', {
-      description: 'Sale lines counted, returns included.',
-    }),
-    ...returnedFields(t),
-  }),
+  fields: (t) => measureFields(t),
 });
 
 const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
@@ -178,17 +126,7 @@ const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
       description: 'The product.',
       resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
     }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns.',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns.',
-      resolve: (r) => r.revenue,
-    }),
-    ...returnedFields(t),
+    ...measureFields(t),
   }),
 });
 

@@ -1,3 +1,4 @@
+import type { MEASURES, MeasureName } from '../../src/analytics/measures.js';
 import type { Pool } from '../../src/db/pool.js';
 import { insertTenant, uuid, type TenantFixture } from './fixtures.js';
 
@@ -231,16 +232,20 @@ export interface TrendQuestion {
   fillGaps?: boolean;
 }
 
-export interface ExpectedBucket {
+type Answer<T> = T extends 'BigInt' | 'Int' ? number : string;
+
+/** Every measure's value as an answer carries it: BigInt and Int as JSON numbers, Decimal as text. */
+export type MeasureAnswers = {
+  [K in MeasureName]: (typeof MEASURES)[K] extends { nullable: true }
+    ? Answer<(typeof MEASURES)[K]['type']> | null
+    : Answer<(typeof MEASURES)[K]['type']>;
+};
+
+export interface ExpectedBucket extends MeasureAnswers {
   bucket: string;
   storeId: string | null;
   productId: string | null;
   category: string | null;
-  units: number;
-  revenue: string;
-  transactions: number;
-  returnedUnits: number;
-  returnedRevenue: string;
 }
 
 /** The salesTrend answer computed from the raw rows in TypeScript, exact in cents. */
@@ -256,17 +261,7 @@ export function expectedTrend(
   const groups = new Set(q.groupBy ?? []);
   const acc = new Map<
     string,
-    {
-      b: number;
-      s: string | null;
-      p: string | null;
-      c: string | null;
-      units: number;
-      cents: bigint;
-      tx: number;
-      returned: number;
-      returnedCents: bigint;
-    }
+    LineTotals & { b: number; s: string | null; p: string | null; c: string | null }
   >();
   const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
   for (const r of rows) {
@@ -281,17 +276,7 @@ export function expectedTrend(
     groupKeys.set(gk, { s, p, c });
     const b = bucketOf(q.granularity, zone, r.time);
     const key = `${b}|${gk}`;
-    const cur = acc.get(key) ?? {
-      b,
-      s,
-      p,
-      c,
-      units: 0,
-      cents: 0n,
-      tx: 0,
-      returned: 0,
-      returnedCents: 0n,
-    };
+    const cur = acc.get(key) ?? { b, s, p, c, ...noTotals() };
     addLine(cur, r);
     acc.set(key, cur);
   }
@@ -305,7 +290,7 @@ export function expectedTrend(
       for (const [gk, g] of groupKeys) {
         const key = `${b}|${gk}`;
         if (!acc.has(key)) {
-          acc.set(key, { b, ...g, units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n });
+          acc.set(key, { b, ...g, ...noTotals() });
         }
       }
     }
@@ -319,11 +304,7 @@ export function expectedTrend(
       storeId: v.s,
       productId: v.p,
       category: v.c,
-      units: v.units,
-      revenue: centsText(v.cents),
-      transactions: v.tx,
-      returnedUnits: v.returned,
-      returnedRevenue: centsText(v.returnedCents),
+      ...measuresOf(v),
     }));
 }
 
@@ -345,6 +326,26 @@ export function addLine(t: LineTotals, r: Pick<SaleRow, 'quantity' | 'priceCents
     t.returned -= r.quantity;
     t.returnedCents -= BigInt(r.quantity) * r.priceCents;
   }
+}
+
+/**
+ * The oracle of every measure of the model, computed from a group's line totals in TypeScript
+ * (exact in cents), independently of the SQL the model derives: a measure added to the model
+ * without its oracle here does not compile.
+ */
+export const MEASURE_ORACLE: { [K in MeasureName]: (t: LineTotals) => MeasureAnswers[K] } = {
+  units: (t) => t.units,
+  revenue: (t) => centsText(t.cents),
+  transactions: (t) => t.tx,
+  returnedUnits: (t) => t.returned,
+  returnedRevenue: (t) => centsText(t.returnedCents),
+};
+
+/** Every measure of a group's totals, as the gateway answers them. */
+export function measuresOf(t: LineTotals): MeasureAnswers {
+  return Object.fromEntries(
+    Object.entries(MEASURE_ORACLE).map(([name, f]) => [name, f(t)]),
+  ) as MeasureAnswers;
 }
 
 /** Totals of no line. */

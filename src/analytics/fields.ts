@@ -1,0 +1,38 @@
+import type { builder } from '../builder.js';
+import { MEASURE_NAMES, MEASURES, type Measure, type MeasureValues } from './measures.js';
+
+type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type FieldBuilder<R> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>;
+
+function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof MeasureValues) {
+  const m: Measure = MEASURES[name];
+  const text = (r: R): string | null => {
+    const v = r[name];
+    return v === null ? null : String(v);
+  };
+  switch (m.type) {
+    case 'Int':
+      return t.int({
+        description: m.description,
+        resolve: (r) => Number(r[name]),
+      });
+    case 'BigInt':
+    case 'Decimal':
+      return m.nullable
+        ? t.field({ type: m.type, nullable: true, description: m.description, resolve: text })
+        : t.field({
+            type: m.type,
+            description: m.description,
+            resolve: (r) => {
+              const v = text(r);
+              if (v === null) throw new Error(`measure ${name} has no value`);
+              return v;
+            },
+          });
+  }
+}
+
+/** A field for every measure of the model, as each sales shape (trend, ranking, summary) has. */
+export function measureFields<R extends MeasureValues>(t: FieldBuilder<R>) {
+  return Object.fromEntries(MEASURE_NAMES.map((name) => [name, measureField(t, name)]));
+}

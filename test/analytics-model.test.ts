@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEASURE_NAMES, PART_NAMES } from '../src/analytics/measures.js';
+import { refreshSalesRollups } from '../src/db/rollups.js';
+import { planTrend, routeFor } from '../src/sales/sales-store.js';
+import { BACKENDS } from './support/backends.js';
+import { uuid } from './support/fixtures.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import {
+  CATEGORIES,
+  expectedTrend,
+  generateSales,
+  insertSales,
+  insertTenants,
+  measuresOf,
+  noTotals,
+  salesTenant,
+  totalsBy,
+  type SaleRow,
+  type TrendQuestion,
+} from './support/sales-data.js';
+import { askTrend } from './support/sales-trend.js';
+
+// Both DST changes of 2026 in Europe (29 March, 25 October) and the US (8 March, 1 November).
+const PERIODS = [
+  { from: '2026-03-01T00:00:00Z', days: 40 },
+  { from: '2026-10-20T00:00:00Z', days: 16 },
+];
+const ZONES = ['UTC', 'Europe/London', 'America/New_York', 'Asia/Kolkata'];
+
+/** Questions over both DST changes, aligned (rollups) and unaligned (raw edges), per zone. */
+function questions(zone: string): TrendQuestion[] {
+  return [
+    {
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-04-10T00:00:00Z',
+      granularity: 'DAY',
+      timeZone: zone,
+    },
+    {
+      from: '2026-03-27T05:17:31Z',
+      to: '2026-03-31T13:45:02Z',
+      granularity: 'HOUR',
+      timeZone: zone,
+      groupBy: ['STORE'],
+      fillGaps: true,
+    },
+    {
+      from: '2026-10-21T03:00:00Z',
+      to: '2026-11-05T00:00:00Z',
+      granularity: 'DAY',
+      timeZone: zone,
+      groupBy: ['CATEGORY'],
+    },
+    {
+      from: '2026-03-02T00:00:00Z',
+      to: '2026-11-05T00:00:00Z',
+      granularity: 'WEEK',
+      timeZone: zone,
+      groupBy: ['PRODUCT'],
+    },
+    {
+      from: '2026-02-15T00:00:00Z',
+      to: '2026-12-01T00:00:00Z',
+      granularity: 'MONTH',
+      timeZone: zone,
+    },
+  ];
+}
+
+describe.each(BACKENDS)('the analytics model on %s', (kind) => {
+  let gw: TestGateway;
+  const a = salesTenant(0xa, 'Tenant A', 4);
+  const b = salesTenant(0xb, 'Tenant B', 2);
+  const rows: SaleRow[] = [
+    ...generateSales(a, 0x2a, PERIODS, 4, 30),
+    ...generateSales(b, 0x2b, PERIODS, 2, 30),
+  ];
+  const category = (id: string) => CATEGORIES[a.products.findIndex((p) => p.id === id)] ?? '';
+  let token = '';
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    await insertTenants(gw.owner, [a, b]);
+    await insertSales(gw.owner, rows);
+    await refreshSalesRollups(gw.owner, gw.database.backend, null, null);
+    token = await gw.token(a.customerId);
+  });
+  afterAll(() => gw?.close());
+
+  it('keeps every additive part of the model in every rollup the routes read', async () => {
+    const views = ['sales_hourly', 'sales_daily', 'sales_hourly_archived', 'sales_daily_archived'];
+    if (kind === 'postgres') views.push('store_sales_hourly', 'store_sales_daily');
+    const columns = await gw.owner.query<{ view: string; column: string }>(
+      `SELECT table_name AS view, column_name AS column FROM information_schema.columns
+       WHERE table_schema = 'public' AND table_name = ANY($1::text[])`,
+      [views],
+    );
+    for (const view of views) {
+      const present = columns.rows.filter((c) => c.view === view).map((c) => c.column);
+      expect(present, view).toEqual(expect.arrayContaining(PART_NAMES));
+    }
+  });
+
+  it('answers every measure exactly in four zones on every route, across both DST changes', async () => {
+    const routes = new Set<string>();
+    for (const zone of ZONES) {
+      for (const q of questions(zone)) {
+        for (const s of planTrend(
+          {
+            range: { from: new Date(q.from), to: new Date(q.to) },
+            granularity: q.granularity,
+            zone: { kind: 'fixed', zone },
+            filters: { storeIds: null, productIds: null, categories: null },
+            groupBy: { store: false, product: false, category: false },
+            fillGaps: false,
+            gapGroups: { kind: 'present' },
+          },
+          routeFor(gw.database.backend),
+        )) {
+          routes.add(s.source);
+        }
+        expect(await askTrend(gw, token, q), JSON.stringify(q)).toEqual(
+          expectedTrend(rows, a.customerId, category, q),
+        );
+      }
+    }
+    expect([...routes].sort()).toEqual(['daily', 'hourly', 'raw']);
+  });
+
+  it('counts a late line of an already rolled-up day in every measure at once', async () => {
+    const admin = await gw.token(a.customerId, 'admin');
+    const late: SaleRow = {
+      customerId: a.customerId,
+      transactionId: uuid(0x2a7e, 1),
+      time: Date.parse('2026-03-29T00:30:00Z'),
+      storeId: uuid(1, 2),
+      productId: uuid(2, 3),
+      quantity: -2,
+      priceCents: 1250n,
+    };
+    const res = await gw.graphql<{ recordSales: { accepted: number } }>(
+      `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }`,
+      {
+        s: [
+          {
+            transactionId: late.transactionId,
+            time: new Date(late.time).toISOString(),
+            storeId: late.storeId,
+            productId: late.productId,
+            quantity: late.quantity,
+            unitPrice: '12.50',
+          },
+        ],
+      },
+      admin,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.recordSales.accepted).toBe(1);
+    rows.push(late);
+    for (const zone of ZONES) {
+      const q: TrendQuestion = {
+        from: '2026-03-27T00:00:00Z',
+        to: '2026-04-01T00:00:00Z',
+        granularity: 'DAY',
+        timeZone: zone,
+        groupBy: ['STORE'],
+      };
+      expect(await askTrend(gw, token, q), zone).toEqual(
+        expectedTrend(rows, a.customerId, category, q),
+      );
+    }
+  });
+
+  it('ranks and summarises every measure of the model as the oracle does', async () => {
+    const from = '2026-03-03T07:11:00Z';
+    const to = '2026-10-30T16:40:00Z';
+    const fields = MEASURE_NAMES.join(' ');
+    const res = await gw.graphql<{
+      topProducts: ({ product: { id: string } } & Record<string, unknown>)[];
+      products: { edges: { node: { id: string; sales: Record<string, unknown> } }[] };
+    }>(
+      `query($r: TimeRange!) {
+        topProducts(range: $r, limit: 10) { product { id } ${fields} }
+        products(first: 10) { edges { node { id sales(range: $r) { ${fields} } } } }
+      }`,
+      { r: { from, to } },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const totals = totalsBy(
+      rows,
+      a.customerId,
+      Date.parse(from),
+      Date.parse(to),
+      (r) => r.productId,
+    );
+    const expected = (id: string) => measuresOf(totals.get(id) ?? noTotals());
+    const ranked = res.data?.topProducts ?? [];
+    expect(ranked).toHaveLength(a.products.length);
+    for (const { product, ...measures } of ranked) expect(measures).toEqual(expected(product.id));
+    for (const { node } of res.data?.products.edges ?? []) {
+      expect(node.sales).toEqual(expected(node.id));
+    }
+  });
+});
