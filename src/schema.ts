@@ -9,6 +9,7 @@ import './forecasts/schema.js';
 import './inventory/schema.js';
 import './sales/ingest-schema.js';
 import './sales/schema.js';
+import './sales/ranking-schema.js';
 import './viewer/schema.js';
 
 /** The executable schema, assembled from every domain module. */

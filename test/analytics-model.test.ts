@@ -7,6 +7,7 @@ import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   CATEGORIES,
+  expectedRanking,
   expectedTrend,
   generateSales,
   insertSales,
@@ -15,6 +16,7 @@ import {
   noTotals,
   salesTenant,
   totalsBy,
+  type RankDimension,
   type SaleRow,
   type TrendQuestion,
 } from './support/sales-data.js';
@@ -201,5 +203,115 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
     for (const { node } of res.data?.products.edges ?? []) {
       expect(node.sales).toEqual(expected(node.id));
     }
+  });
+
+  const RANKING = `query($r: TimeRange!, $d: SalesGroupBy!, $by: SalesMeasure, $first: Int,
+    $stores: [UUID!], $cats: [String!]) {
+    ranking(range: $r, dimension: $d, by: $by, first: $first, other: true, storeIds: $stores,
+            categories: $cats) {
+      rows { ...row } other { ...row } total { ...row }
+    }
+  }
+  fragment row on RankedSales { rank store { id } product { id } category share ${MEASURE_NAMES.join(' ')} }`;
+
+  interface AnswerRow extends Record<string, unknown> {
+    store: { id: string } | null;
+    product: { id: string } | null;
+  }
+  const flat = ({ store, product, ...rest }: AnswerRow) => ({
+    ...rest,
+    storeId: store?.id ?? null,
+    productId: product?.id ?? null,
+  });
+
+  it('ranks stores, products and categories by any measure with the rest and the total, exactly', async () => {
+    const from = '2026-03-03T07:11:00Z';
+    const to = '2026-10-30T16:40:00Z';
+    const cases: {
+      dimension: RankDimension;
+      by: 'units' | 'revenue' | 'returnedUnits' | 'transactions';
+      first: number;
+      storeIds?: string[];
+      categories?: string[];
+    }[] = [
+      { dimension: 'PRODUCT', by: 'units', first: 2 },
+      { dimension: 'PRODUCT', by: 'revenue', first: 1, categories: ['Bakery'] },
+      { dimension: 'STORE', by: 'revenue', first: 2 },
+      { dimension: 'STORE', by: 'returnedUnits', first: 3, storeIds: [uuid(1, 1), uuid(1, 3)] },
+      { dimension: 'CATEGORY', by: 'transactions', first: 1 },
+      { dimension: 'PRODUCT', by: 'units', first: 10 },
+    ];
+    const enumOf = (by: string) => by.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+    for (const c of cases) {
+      const res = await gw.graphql<{
+        ranking: { rows: AnswerRow[]; other: AnswerRow; total: AnswerRow };
+      }>(
+        RANKING,
+        {
+          r: { from, to },
+          d: c.dimension,
+          by: enumOf(c.by),
+          first: c.first,
+          stores: c.storeIds,
+          cats: c.categories,
+        },
+        token,
+      );
+      expect(res.errors, JSON.stringify(c)).toBeUndefined();
+      const answer = res.data?.ranking;
+      const expected = expectedRanking(rows, a.customerId, category, { from, to, ...c });
+      expect(answer?.rows.map(flat), JSON.stringify(c)).toEqual(expected.rows);
+      expect(answer && flat(answer.other), JSON.stringify(c)).toEqual(expected.other);
+      expect(answer && flat(answer.total), JSON.stringify(c)).toEqual(expected.total);
+    }
+  });
+
+  it('filters topProducts by category', async () => {
+    const range = { from: '2026-03-01T00:00:00Z', to: '2026-11-01T00:00:00Z' };
+    const res = await gw.graphql<{ topProducts: { product: { id: string }; units: number }[] }>(
+      `query($r: TimeRange!) { topProducts(range: $r, categories: ["Bakery"]) { product { id } units } }`,
+      { r: range },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const expected = expectedRanking(rows, a.customerId, category, {
+      ...range,
+      dimension: 'PRODUCT',
+      by: 'units',
+      first: 10,
+      categories: ['Bakery'],
+    });
+    expect(res.data?.topProducts).toEqual(
+      expected.rows.map((r) => ({ product: { id: r.productId }, units: r.units })),
+    );
+    expect(res.data?.topProducts.length).toBe(2);
+  });
+
+  it('answers a ranking in one statement and refuses bad arguments with typed errors', async () => {
+    const range = { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' };
+    const ok = await gw.graphql(
+      `query($r: TimeRange!) { ranking(range: $r, dimension: STORE, other: true) { total { units } } }`,
+      { r: range },
+      token,
+    );
+    expect(ok.errors).toBeUndefined();
+    expect(ok.extensions?.sqlStatements).toBe(1);
+    for (const [args, code] of [
+      ['first: 0', 'BAD_USER_INPUT'],
+      ['first: 101', 'BAD_USER_INPUT'],
+    ] as const) {
+      const res = await gw.graphql(
+        `query($r: TimeRange!) { ranking(range: $r, dimension: PRODUCT, ${args}) { total { units } } }`,
+        { r: range },
+        token,
+      );
+      expect(res.errors?.[0]?.extensions?.code, args).toBe(code);
+    }
+    const inverted = await gw.graphql(
+      `query($r: TimeRange!) { ranking(range: $r, dimension: PRODUCT) { total { units } } }`,
+      { r: { from: range.to, to: range.from } },
+      token,
+    );
+    expect(inverted.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

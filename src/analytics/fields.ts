@@ -1,5 +1,11 @@
-import type { builder } from '../builder.js';
-import { MEASURE_NAMES, MEASURES, type Measure, type MeasureValues } from './measures.js';
+import { builder } from '../builder.js';
+import {
+  MEASURE_NAMES,
+  MEASURES,
+  type Measure,
+  type MeasureName,
+  type MeasureValues,
+} from './measures.js';
 
 type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type FieldBuilder<R> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>;
@@ -36,3 +42,17 @@ function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof M
 export function measureFields<R extends MeasureValues>(t: FieldBuilder<R>) {
   return Object.fromEntries(MEASURE_NAMES.map((name) => [name, measureField(t, name)]));
 }
+
+/** A measure's name as an enum value: `returnedUnits` is RETURNED_UNITS. */
+const enumName = (name: MeasureName) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** Every measure of the model as an enum value, for arguments that choose one (`by`). */
+export const SalesMeasureEnum = builder.enumType('SalesMeasure', {
+  description: 'A sales measure of the model.',
+  values: Object.fromEntries(
+    MEASURE_NAMES.map((name) => [
+      enumName(name),
+      { value: name, description: MEASURES[name].description },
+    ]),
+  ) as Record<string, { value: MeasureName; description: string }>,
+});

@@ -1,6 +1,7 @@
 import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
 import {
   DIMENSION_NAMES,
+  type DimensionName,
   dimensionAnswers,
   dimensionColumns,
   dimensionList,
@@ -15,7 +16,9 @@ import {
   partColumns,
   partsOf,
   partsOrZero,
+  measureValue,
   summedParts,
+  type MeasureName,
   type MeasureValues,
 } from '../analytics/measures.js';
 import { bucketSeries, bucketStart } from '../analytics/time.js';
@@ -215,29 +218,70 @@ function gapGroupRows(q: TrendStatement): Sql {
   }
 }
 
+/** One row of a ranking answer: a ranked key (part 0), everything below them (1) or all (2). */
+export interface RankingRow extends MeasureValues {
+  part: 0 | 1 | 2;
+  rank: number | null;
+  storeId: string | null;
+  productId: string | null;
+  category: string | null;
+  share: string | null;
+}
+
+/** Decimal places of a ranking row's share of the total. */
+export const SHARE_SCALE = 6;
+
 /**
- * Every measure per product over the segments, ranked by units or revenue, ties broken by
- * product id.
+ * A ranking in one statement: every measure per key of `dimension` over the segments, ranked by
+ * measure `by` (highest first, ties by key), the first `first` keys, optionally the sum of all
+ * keys below them (`other`), and the total of all keys, so that rows + other = total exactly.
+ * Each row's share is its `by` over the total's (rounded half-up to SHARE_SCALE places; null
+ * when the total is 0).
  */
-export function topProductsSql(
-  segments: readonly Segment[],
-  filters: SalesFilters,
-  by: 'UNITS' | 'REVENUE',
-  limit: number,
-): Sql {
-  const order = by === 'UNITS' ? sql`a.units DESC` : sql`a.revenue DESC`;
-  return sql`/* topProducts */
+export function rankingSql(q: {
+  segments: readonly Segment[];
+  filters: SalesFilters;
+  dimension: DimensionName;
+  by: MeasureName;
+  first: number;
+  other: boolean;
+}): Sql {
+  const groupBy = { store: false, product: false, category: false, [q.dimension]: true };
+  const byValue = (alias: Sql) => measureValue(q.by, partsOrZero(alias));
+  const nothing = dimensionColumns(() => null);
+  return sql`/* salesRanking */
     WITH parts AS (
-      ${segmentRows(segments, filters)}
+      ${segmentRows(q.segments, q.filters)}
     ), agg AS (
-      SELECT p.product_id, ${summedParts(sql`p`)}
+      SELECT ${groupKeys(groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
       FROM parts p
-      GROUP BY p.product_id
+      ${needsCatalog(groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(DIMENSION_NAMES.length)}
+    ), ranked AS (
+      SELECT a.*, row_number() OVER (ORDER BY ${byValue(sql`a`)} DESC NULLS LAST, ${dimensionList(sql`a`)}) AS rank
+      FROM agg a
+    ), total AS (
+      SELECT ${summedParts(sql`r`)} FROM ranked r
+    ), answer AS (
+      SELECT 0 AS part, r.rank, ${dimensionList(sql`r`)}, ${partColumns(sql`r`)}
+      FROM ranked r WHERE r.rank <= ${q.first}
+      ${
+        q.other
+          ? sql`UNION ALL
+      SELECT 1, NULL, ${nothing}, ${summedParts(sql`r`)}
+      FROM ranked r WHERE r.rank > ${q.first}`
+          : empty
+      }
+      UNION ALL
+      SELECT 2, NULL, ${nothing}, ${partColumns(sql`t`)} FROM total t
     )
-    SELECT a.product_id AS "productId", ${measureColumns(partsOf(sql`a`))}
-    FROM agg a
-    ORDER BY ${order}, a.product_id
-    LIMIT ${limit}`;
+    SELECT x.part AS "part", x.rank::integer AS "rank", ${dimensionAnswers(sql`x`)},
+           ${measureColumns(partsOrZero(sql`x`))},
+           CASE WHEN ${byValue(sql`t`)} = 0 THEN NULL
+                ELSE round((${byValue(sql`x`)})::numeric / (${byValue(sql`t`)}), ${SHARE_SCALE})::text END AS "share"
+    FROM answer x CROSS JOIN total t
+    ORDER BY x.part, x.rank`;
 }
 
 /**

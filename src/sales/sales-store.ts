@@ -1,4 +1,5 @@
-import type { MeasureValues } from '../analytics/measures.js';
+import type { DimensionName } from '../analytics/dimensions.js';
+import type { MeasureName, MeasureValues } from '../analytics/measures.js';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
@@ -17,11 +18,12 @@ import {
 import {
   dailySalesSql,
   productSalesSql,
+  rankingSql,
   salesTrendSql,
   salesVelocitySql,
-  topProductsSql,
   type GapGroups,
   type GroupBy,
+  type RankingRow,
   type SalesFilters,
   type TrendRow,
   type ZoneSpec,
@@ -131,18 +133,61 @@ export interface ProductSalesRow extends MeasureValues {
   productId: string;
 }
 
-/** The best-selling products of `range` by units or revenue. */
-export function topProducts(
+/** The best-selling products of `range` by units or revenue: the rows of a product ranking. */
+export async function topProducts(
   db: RequestDb,
   input: { range: TimeRange; filters: SalesFilters; by: 'UNITS' | 'REVENUE'; limit: number },
   options: TrendOptions = {},
-): Promise<ProductSalesRow[]> {
-  return db.query<ProductSalesRow>(
-    topProductsSql(planTotals(input.range, options), input.filters, input.by, input.limit),
+): Promise<RankingRow[]> {
+  const ranking = await salesRanking(
+    db,
+    {
+      range: input.range,
+      filters: input.filters,
+      dimension: 'product',
+      by: input.by === 'UNITS' ? 'units' : 'revenue',
+      first: input.limit,
+      other: false,
+    },
+    options,
   );
+  return ranking.rows;
 }
 
-/** Every measure of one store, product and UTC day. */
+/** A ranking answer: the first keys, the rest as one row, and the total of all. */
+export interface Ranking {
+  rows: RankingRow[];
+  other: RankingRow | null;
+  total: RankingRow;
+}
+
+/** The first keys of `dimension` by measure `by` over `range`, with the rest and the total. */
+export async function salesRanking(
+  db: RequestDb,
+  input: {
+    range: TimeRange;
+    filters: SalesFilters;
+    dimension: DimensionName;
+    by: MeasureName;
+    first: number;
+    other: boolean;
+  },
+  options: TrendOptions = {},
+): Promise<Ranking> {
+  const rows = await db.query<RankingRow>(
+    rankingSql({ ...input, segments: planTotals(input.range, options) }),
+  );
+  const total = rows.find((r) => r.part === 2);
+  if (!total) throw new Error('salesRanking returned no total');
+  return {
+    rows: rows.filter((r) => r.part === 0),
+    other: rows.find((r) => r.part === 1) ?? null,
+    total,
+  };
+}
+
+export type { RankingRow } from './sales-sql.js';
+
 export interface DailySalesRow extends MeasureValues {
   day: string;
   storeId: string;

@@ -27,6 +27,7 @@ import {
   topProducts,
   type DailySalesRow,
   type ProductSalesRow,
+  type RankingRow,
   type TrendRow,
   type VelocityRow,
 } from './sales-store.js';
@@ -45,7 +46,7 @@ function granularityOf(value: string): Granularity {
   return g;
 }
 
-const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
+export const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
   description: 'Dimensions a sales trend can be split by.',
   values: {
     STORE: { description: DIMENSIONS.store.description },
@@ -92,14 +93,14 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
   }),
 });
 
-const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').implement({
+const ProductSalesRef = builder.objectRef<RankingRow>('ProductSales').implement({
   description: 'Sales of one product over a range.',
   fields: (t) => ({
     product: t.field({
       type: ProductRef,
       nullable: true,
       description: 'The product.',
-      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
     }),
     ...measureFields(t),
   }),
@@ -168,7 +169,8 @@ const SalesVelocityConnection = builder.connectionObject({
   name: 'SalesVelocityConnection',
 });
 
-function categories(list: readonly string[] | null | undefined): string[] | null {
+/** The categories filter of a sales question, bounded like the id filters. */
+export function categories(list: readonly string[] | null | undefined): string[] | null {
   if (list === null || list === undefined) return null;
   if (list.length > MAX_FILTER_REFS)
     throw userError(`categories may list at most ${MAX_FILTER_REFS}`);
@@ -209,7 +211,8 @@ const DAY_CURSOR = cursorKey('date', 'uuid', 'uuid');
 const PAIR_CURSOR = cursorKey('uuid', 'uuid');
 
 const MAX_WINDOW_DAYS = 366;
-const MAX_TOP = 100;
+/** The most rows a ranking returns. */
+export const MAX_TOP = 100;
 
 builder.queryFields((t) => ({
   salesTrend: t.field({
@@ -297,6 +300,7 @@ builder.queryFields((t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       ...storeFilterArgs(t.arg),
+      categories: t.arg.stringList({ description: 'Only products of these categories.' }),
       by: t.arg({ type: RankByEnum, defaultValue: 'UNITS', description: 'What to rank by.' }),
       limit: t.arg.int({ defaultValue: 10, description: `How many (1 to ${MAX_TOP}).` }),
     },
@@ -312,7 +316,11 @@ builder.queryFields((t) => ({
         ctx.db,
         {
           range: args.range,
-          filters: { storeIds: await storeFilter(ctx, args), productIds: null, categories: null },
+          filters: {
+            storeIds: await storeFilter(ctx, args),
+            productIds: null,
+            categories: categories(args.categories),
+          },
           by: args.by ?? 'UNITS',
           limit,
         },

@@ -52,6 +52,24 @@ query SalesTrend($range: TimeRange!) {
       headers,
     },
     {
+      query: `# The 5 best-selling products of the last 30 days by revenue, each with its share,
+# the rest as one "other" row, and the total (rows + other = total).
+query TopProductsWithOther($range: TimeRange!) {
+  ranking(range: $range, dimension: PRODUCT, by: REVENUE, first: 5, other: true) {
+    rows { rank product { sku name } revenue units share }
+    other { revenue units share }
+    total { revenue units }
+  }
+}`,
+      variables: json({
+        range: {
+          from: new Date(today.getTime() - 30 * DAY_MS).toISOString(),
+          to: today.toISOString(),
+        },
+      }),
+      headers,
+    },
+    {
       query: `# Positions whose available stock is below their reorder point.
 query BelowReorderPoint {
   latestInventory(belowReorderPoint: true, first: 20) {

@@ -371,3 +371,98 @@ export function totalsBy(
   }
   return out;
 }
+
+/** A measure's value as an exact integer of `scale` decimal places (units 3 is 3_000_000 at 6). */
+export function scaled(value: number | string | null, scale = 6): bigint {
+  if (value === null) return 0n;
+  const text = String(value);
+  const negative = text.startsWith('-');
+  const [whole = '0', fraction = ''] = text.replace('-', '').split('.');
+  const digits = BigInt(whole + fraction.padEnd(scale, '0').slice(0, scale));
+  return negative ? -digits : digits;
+}
+
+/** `num / den` rounded half away from zero to `scale` places, as PostgreSQL's round() writes it. */
+export function ratioText(num: bigint, den: bigint, scale: number): string {
+  const factor = 10n ** BigInt(scale);
+  const negative = num < 0n !== den < 0n && num !== 0n;
+  const n = (num < 0n ? -num : num) * factor;
+  const d = den < 0n ? -den : den;
+  const q = (2n * n + d) / (2n * d);
+  const text = q.toString().padStart(scale + 1, '0');
+  return `${negative && q !== 0n ? '-' : ''}${text.slice(0, -scale)}.${text.slice(-scale)}`;
+}
+
+export type RankDimension = 'STORE' | 'PRODUCT' | 'CATEGORY';
+
+export interface ExpectedRanked extends MeasureAnswers {
+  rank: number | null;
+  storeId: string | null;
+  productId: string | null;
+  category: string | null;
+  share: string | null;
+}
+
+/**
+ * The ranking answer computed from the raw rows: totals per key, ordered by measure `by`
+ * (highest first, ties by key), the first `first`, the sum of the rest, and the total.
+ */
+export function expectedRanking(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: {
+    from: string;
+    to: string;
+    dimension: RankDimension;
+    by: MeasureName;
+    first: number;
+    storeIds?: string[];
+    categories?: string[];
+  },
+): { rows: ExpectedRanked[]; other: ExpectedRanked; total: ExpectedRanked } {
+  const keyOf = (r: SaleRow) =>
+    q.dimension === 'STORE'
+      ? r.storeId
+      : q.dimension === 'PRODUCT'
+        ? r.productId
+        : categoryOf(r.productId);
+  const kept = rows.filter(
+    (r) =>
+      (!q.storeIds || q.storeIds.includes(r.storeId)) &&
+      (!q.categories || q.categories.includes(categoryOf(r.productId))),
+  );
+  const byKey = totalsBy(kept, customerId, Date.parse(q.from), Date.parse(q.to), keyOf);
+  const value = (t: LineTotals) => scaled(MEASURE_ORACLE[q.by](t));
+  const ordered = [...byKey.entries()].sort(([ka, a], [kb, b]) => {
+    const d = value(b) - value(a);
+    return d > 0n ? 1 : d < 0n ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  const sum = (list: LineTotals[]) => {
+    const t = noTotals();
+    for (const x of list) {
+      t.units += x.units;
+      t.cents += x.cents;
+      t.tx += x.tx;
+      t.returned += x.returned;
+      t.returnedCents += x.returnedCents;
+    }
+    return t;
+  };
+  const total = sum(ordered.map(([, t]) => t));
+  const share = (t: LineTotals) =>
+    value(total) === 0n ? null : ratioText(value(t), value(total), 6);
+  const row = (t: LineTotals, rank: number | null, key: string | null): ExpectedRanked => ({
+    rank,
+    storeId: q.dimension === 'STORE' ? key : null,
+    productId: q.dimension === 'PRODUCT' ? key : null,
+    category: q.dimension === 'CATEGORY' ? key : null,
+    share: share(t),
+    ...measuresOf(t),
+  });
+  return {
+    rows: ordered.slice(0, q.first).map(([k, t], i) => row(t, i + 1, k)),
+    other: row(sum(ordered.slice(q.first).map(([, t]) => t)), null, null),
+    total: row(total, null, null),
+  };
+}

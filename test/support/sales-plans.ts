@@ -4,9 +4,9 @@ import type { Pool } from '../../src/db/pool.js';
 import { GATEWAY_ROLE } from '../../src/db/request-db.js';
 import {
   dailySalesSql,
+  rankingSql,
   salesTrendSql,
   salesVelocitySql,
-  topProductsSql,
   type TrendStatement,
 } from '../../src/sales/sales-sql.js';
 import { planTotals, planTrend, routeFor, type TrendInput } from '../../src/sales/sales-store.js';
@@ -126,12 +126,22 @@ export function salesPlanStatements(
       fillGaps: true,
       gapGroups: { kind: 'stores', storeIds },
     }),
-    'top-products': topProductsSql(
-      planTotals(baseTrend(catalog).range, route),
-      noFilters,
-      'REVENUE',
-      10,
-    ),
+    'top-products': rankingSql({
+      segments: planTotals(baseTrend(catalog).range, route),
+      filters: noFilters,
+      dimension: 'product',
+      by: 'revenue',
+      first: 10,
+      other: false,
+    }),
+    'ranking-categories-other': rankingSql({
+      segments: planTotals(baseTrend(catalog).range, route),
+      filters: noFilters,
+      dimension: 'category',
+      by: 'revenue',
+      first: 3,
+      other: true,
+    }),
     'daily-sales': dailySalesSql({
       rollups,
       range: { from: at(catalog.end, -31), to: at(catalog.end, -24) },

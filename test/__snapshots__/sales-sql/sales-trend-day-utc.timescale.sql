@@ -57,7 +57,7 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue
       FROM parts p
-      GROUP BY zone, bucket, store_id, product_id, category
+      GROUP BY 1, 2, 3, 4, 5
     )
     SELECT a.bucket AS "bucket", a.store_id AS "storeId", a.product_id AS "productId", a.category AS "category",
            (a.units)::text AS "units",

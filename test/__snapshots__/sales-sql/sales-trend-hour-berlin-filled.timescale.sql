@@ -48,7 +48,7 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue
       FROM parts p
-      GROUP BY zone, bucket, store_id, product_id, category
+      GROUP BY 1, 2, 3, 4, 5
     ), series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
