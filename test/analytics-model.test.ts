@@ -9,8 +9,11 @@ import {
   CATEGORIES,
   expectedRanking,
   expectedTrend,
+  expectedWindowTrend,
   generateSales,
   insertSales,
+  localMidnight,
+  localParts,
   insertTenants,
   measuresOf,
   noTotals,
@@ -313,5 +316,173 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
       token,
     );
     expect(inverted.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  const measures = MEASURE_NAMES.join(' ');
+  const WINDOWED = `query($range: TimeRange!, $g: Granularity!, $tz: TimeZone, $groupBy: [SalesGroupBy!],
+    $fill: Boolean, $window: SalesWindow) {
+    salesTrend(range: $range, granularity: $g, timeZone: $tz, groupBy: $groupBy, fillGaps: $fill,
+               window: $window) {
+      bucket store { id } product { id } category ${measures}
+      rolling { sum { ${measures} } mean { ${measures} } }
+      cumulative { ${measures} }
+    }
+  }`;
+
+  it('adds rolling and running totals exactly, with the buckets before the range, in four zones', async () => {
+    const cases: [TrendQuestion, { rolling: number | null; cumulative: boolean }][] = [];
+    for (const zone of ZONES) {
+      cases.push(
+        [
+          {
+            from: '2026-03-05T00:00:00Z',
+            to: '2026-04-08T00:00:00Z',
+            granularity: 'DAY',
+            timeZone: zone,
+          },
+          { rolling: 7, cumulative: true },
+        ],
+        [
+          {
+            from: '2026-03-28T05:17:31Z',
+            to: '2026-03-30T13:45:02Z',
+            granularity: 'HOUR',
+            timeZone: zone,
+            fillGaps: true,
+          },
+          { rolling: 5, cumulative: false },
+        ],
+        [
+          {
+            from: '2026-10-23T10:00:00Z',
+            to: '2026-11-04T08:00:00Z',
+            granularity: 'DAY',
+            timeZone: zone,
+            groupBy: ['STORE'],
+          },
+          { rolling: 3, cumulative: true },
+        ],
+        [
+          {
+            from: '2026-03-09T00:00:00Z',
+            to: '2026-11-04T00:00:00Z',
+            granularity: 'WEEK',
+            timeZone: zone,
+            fillGaps: true,
+          },
+          { rolling: 4, cumulative: true },
+        ],
+        [
+          {
+            from: '2026-02-10T00:00:00Z',
+            to: '2026-12-01T00:00:00Z',
+            granularity: 'MONTH',
+            timeZone: zone,
+          },
+          { rolling: null, cumulative: true },
+        ],
+      );
+    }
+    for (const [q, window] of cases) {
+      const res = await gw.graphql<{ salesTrend: AnswerRow[] }>(
+        WINDOWED,
+        {
+          range: { from: q.from, to: q.to },
+          g: q.granularity,
+          tz: q.timeZone,
+          groupBy: q.groupBy,
+          fill: q.fillGaps ?? false,
+          window,
+        },
+        token,
+      );
+      expect(res.errors, JSON.stringify(q)).toBeUndefined();
+      expect(res.data?.salesTrend.map(flat), JSON.stringify([q, window])).toEqual(
+        expectedWindowTrend(rows, a.customerId, category, q, window),
+      );
+    }
+  });
+
+  it('answers a window in one statement and refuses a window over 365 buckets before any SQL', async () => {
+    const range = { from: '2026-03-05T00:00:00Z', to: '2026-04-08T00:00:00Z' };
+    const ok = await gw.graphql(
+      WINDOWED,
+      { range, g: 'DAY', window: { rolling: 365, cumulative: true } },
+      token,
+    );
+    expect(ok.errors).toBeUndefined();
+    expect(ok.extensions?.sqlStatements).toBe(1);
+    for (const window of [{ rolling: 366 }, { rolling: 0 }, {}]) {
+      const res = await gw.graphql(WINDOWED, { range, g: 'DAY', window }, token);
+      expect(res.errors?.[0]?.extensions?.code, JSON.stringify(window)).toBe('BAD_USER_INPUT');
+      expect(res.extensions?.sqlStatements, JSON.stringify(window)).toBe(0);
+    }
+  });
+
+  it('answers MTD, QTD and YTD from local midnight of the period in the caller’s zone to now', async () => {
+    const admin = await gw.token(a.customerId, 'admin');
+    const line: SaleRow = {
+      customerId: a.customerId,
+      transactionId: uuid(0x2a7e, 2),
+      time: Math.floor((Date.now() - 120_000) / 1000) * 1000,
+      storeId: uuid(1, 1),
+      productId: uuid(2, 1),
+      quantity: 3,
+      priceCents: 425n,
+    };
+    const sent = await gw.graphql(
+      `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }`,
+      {
+        s: [
+          {
+            transactionId: line.transactionId,
+            time: new Date(line.time).toISOString(),
+            storeId: line.storeId,
+            productId: line.productId,
+            quantity: line.quantity,
+            unitPrice: '4.25',
+          },
+        ],
+      },
+      admin,
+    );
+    expect(sent.errors).toBeUndefined();
+    rows.push(line);
+    for (const zone of ZONES) {
+      for (const [period, months] of [
+        ['MTD', 1],
+        ['QTD', 3],
+        ['YTD', 12],
+      ] as const) {
+        const res = await gw.graphql<{ salesTrend: AnswerRow[] }>(
+          `query($tz: TimeZone, $p: NamedPeriod) {
+            salesTrend(period: $p, granularity: DAY, timeZone: $tz) { bucket store { id } product { id } category ${measures} }
+          }`,
+          { tz: zone, p: period },
+          token,
+        );
+        expect(res.errors).toBeUndefined();
+        const now = localParts(zone, Date.now());
+        const startMonth = Math.floor((now.mo - 1) / months) * months + 1;
+        const from = new Date(localMidnight(zone, now.y, startMonth, 1)).toISOString();
+        const to = new Date(Date.now()).toISOString();
+        const expected = expectedTrend(rows, a.customerId, category, {
+          from,
+          to,
+          granularity: 'DAY',
+          timeZone: zone,
+        });
+        expect(expected.length).toBeGreaterThan(0);
+        expect(res.data?.salesTrend.map(flat), `${period} ${zone}`).toEqual(expected);
+      }
+    }
+    const both = await gw.graphql(
+      `{ salesTrend(period: MTD, range: {from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z"}, granularity: DAY) { units } }`,
+      {},
+      token,
+    );
+    expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const neither = await gw.graphql(`{ salesTrend(granularity: DAY) { units } }`, {}, token);
+    expect(neither.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
 import {
+  MEAN_SCALE,
   MEASURE_NAMES,
   MEASURES,
   type Measure,
@@ -56,3 +57,27 @@ export const SalesMeasureEnum = builder.enumType('SalesMeasure', {
     ]),
   ) as Record<string, { value: MeasureName; description: string }>,
 });
+
+/** Every measure of the model, as a window's totals carry them. */
+export const SalesMeasuresRef = builder.objectRef<MeasureValues>('SalesMeasures').implement({
+  description: 'Every sales measure over a span of buckets (a window or a running total).',
+  fields: (t) => measureFields(t),
+});
+
+/** Every measure of the model divided by a window's length in buckets. */
+export const SalesMeansRef = builder
+  .objectRef<Record<MeasureName, string>>('SalesMeans')
+  .implement({
+    description: `Every sales measure per bucket over a window: its total divided by the window's length in buckets (empty buckets count), rounded half-up to ${MEAN_SCALE} places.`,
+    fields: (t) =>
+      Object.fromEntries(
+        MEASURE_NAMES.map((name) => [
+          name,
+          t.field({
+            type: 'Decimal',
+            description: `Mean per bucket of: ${MEASURES[name].description}`,
+            resolve: (r) => r[name],
+          }),
+        ]),
+      ),
+  });

@@ -160,12 +160,38 @@ function written(m: Measure, value: Sql): Sql {
  * columns of an aggregate row (`a.units`), sums over rows (`sum(p.units)`), or zero-filled
  * parts of an empty bucket.
  */
-export function measureColumns(part: (p: PartName) => Sql): Sql {
+export function measureColumns(part: (p: PartName) => Sql, prefix = ''): Sql {
   return join(
     MEASURE_NAMES.map(
-      (name) => sql`${written(MEASURES[name], measureValue(name, part))} AS ${column(name)}`,
+      (name) =>
+        sql`${written(MEASURES[name], measureValue(name, part))} AS ${column(prefix + name)}`,
     ),
     ',\n           ',
+  );
+}
+
+/** Decimal places of a mean over a window of buckets. */
+export const MEAN_SCALE = 6;
+
+/**
+ * Every measure divided by `count` (a window's mean per bucket), rounded half-up to
+ * MEAN_SCALE places, as columns named `prefix` + measure.
+ */
+export function meanColumns(part: (p: PartName) => Sql, count: number, prefix: string): Sql {
+  return join(
+    MEASURE_NAMES.map(
+      (name) =>
+        sql`round((${measureValue(name, part)})::numeric / ${count}::integer, ${MEAN_SCALE})::text AS ${column(prefix + name)}`,
+    ),
+    ',\n           ',
+  );
+}
+
+/** Each part as a column named `prefix` + part, from parts that `part` names. */
+export function partsAs(part: (p: PartName) => Sql, prefix: string): Sql {
+  return join(
+    PART_NAMES.map((p) => sql`${part(p)} AS ${raw(prefix + p)}`),
+    ',\n             ',
   );
 }
 

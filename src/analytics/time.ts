@@ -1,5 +1,7 @@
 import sql, { type Sql } from 'sql-template-tag';
-import type { Granularity } from '../sales/plan.js';
+import { zoneOffsetMinutes, type Granularity, type TimeRange } from '../sales/plan.js';
+
+const MINUTE_MS = 60_000;
 
 const UNIT: Record<Exclude<Granularity, 'HOUR'>, string> = {
   DAY: 'day',
@@ -35,4 +37,24 @@ export function bucketSeries(granularity: Granularity, zone: Sql, from: Date, to
       FROM generate_series(date_trunc(${unit}::text, ${from}::timestamptz AT TIME ZONE ${zone}),
                            (${to}::timestamptz - interval '1 microsecond') AT TIME ZONE ${zone},
                            ${`1 ${unit}`}::interval) g`;
+}
+
+/** Named ranges that run from the start of the current month, quarter or year to now. */
+export type NamedPeriod = 'MTD' | 'QTD' | 'YTD';
+
+const PERIOD_MONTHS: Record<NamedPeriod, number> = { MTD: 1, QTD: 3, YTD: 12 };
+
+/**
+ * The range `[local midnight starting the month, quarter or year of now in zone, now)`: a
+ * dashboard's month-to-date in the caller's own calendar.
+ */
+export function periodRange(period: NamedPeriod, zone: string, now: Date): TimeRange {
+  const t = now.getTime();
+  const local = new Date(t + zoneOffsetMinutes(zone, t) * MINUTE_MS);
+  const months = PERIOD_MONTHS[period];
+  const month = Math.floor(local.getUTCMonth() / months) * months;
+  const wall = Date.UTC(local.getUTCFullYear(), month, 1);
+  // The offset at the start may differ from now's (DST): take the one in force at that instant.
+  const guess = wall - zoneOffsetMinutes(zone, wall) * MINUTE_MS;
+  return { from: new Date(wall - zoneOffsetMinutes(zone, guess) * MINUTE_MS), to: now };
 }

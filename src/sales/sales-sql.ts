@@ -16,10 +16,13 @@ import {
   partColumns,
   partsOf,
   partsOrZero,
+  partsAs,
+  meanColumns,
   measureValue,
   summedParts,
   type MeasureName,
   type MeasureValues,
+  type PartName,
 } from '../analytics/measures.js';
 import { bucketSeries, bucketStart } from '../analytics/time.js';
 import type { Granularity, Segment } from './plan.js';
@@ -57,6 +60,16 @@ export interface TrendStatement {
   limit: number;
   /** Per-store rollups exist (plain PostgreSQL): read them when no product is asked about. */
   storeRollups?: boolean;
+  /** Rolling and running totals per bucket, when asked for. */
+  window?: TrendWindow;
+}
+
+/** Window totals of a trend: over the last `rolling` buckets, and from the range's start. */
+export interface TrendWindow {
+  rolling: number | null;
+  cumulative: boolean;
+  /** The lead-in before the range, read to complete the first rolling values. */
+  lead: { from: Date; segments: readonly Segment[] };
 }
 
 /** One row of a trend answer, columns as the statement returns them. */
@@ -151,6 +164,12 @@ function perStoreRows(q: TrendStatement): boolean {
 export function salesTrendSql(q: TrendStatement): Sql {
   const perStore = q.zone.kind === 'perStore';
   const zoneCol = q.zone.kind === 'perStore' ? sql`z.zone` : sql`${q.zone.zone}::text`;
+  const segments = q.window ? [...q.window.lead.segments, ...q.segments] : q.segments;
+  // The lead-in's lines in the range's first bucket are before the range: not in that bucket.
+  const leadInFirstBucket = q.window
+    ? sql`WHERE p.t >= ${q.range.from}::timestamptz
+         OR ${bucketStart(q.granularity, sql`p.t`, zoneCol)} < ${bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, zoneCol)}`
+    : empty;
   const agg = sql`agg AS (
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
              ${groupKeys(q.groupBy, sql`p`, sql`c`)},
@@ -158,14 +177,16 @@ export function salesTrendSql(q: TrendStatement): Sql {
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
       ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      ${leadInFirstBucket}
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
   const head = sql`/* salesTrend */
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
-      ${segmentRows(q.segments, q.filters, perStoreRows(q))}
+      ${segmentRows(segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
+  if (q.window) return windowedTrend(q, q.window, head);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
@@ -188,6 +209,56 @@ export function salesTrendSql(q: TrendStatement): Sql {
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       ${sameGroup(q.groupBy, sql`a`, sql`g`)}
     ORDER BY s.bucket, ${dimensionList(sql`g`)}
+    LIMIT ${q.limit}`;
+}
+
+/**
+ * A trend with window totals: every bucket from the lead-in to the range's end for every group
+ * (zeros where nothing sold, so a window of N rows is N buckets), the rolling sums over the last
+ * N rows and the running sums of the range's rows, then the range's buckets (with sales unless
+ * fillGaps). Every window measure combines summed parts, as the bucket's own measures do.
+ */
+function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
+  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`s.zone`);
+  const partition = sql`PARTITION BY f.zone, ${dimensionList(sql`f`)} ORDER BY f.bucket`;
+  const rolling = w.rolling;
+  const rollingPart = (p: PartName) => sql`f.${raw(`rolling_${p}`)}`;
+  const rollingSum = (p: PartName) =>
+    rolling
+      ? sql`sum(f.${raw(p)}) OVER (${partition} ROWS BETWEEN ${rolling - 1}::integer PRECEDING AND CURRENT ROW)`
+      : sql`NULL::numeric`;
+  const runningSum = (p: PartName) =>
+    w.cumulative
+      ? sql`sum(f.${raw(p)}) FILTER (WHERE f.in_range) OVER (${partition} ROWS UNBOUNDED PRECEDING)`
+      : sql`NULL::numeric`;
+  return sql`${head}, series AS (
+      SELECT zz.zone, b.bucket
+      FROM (SELECT DISTINCT zone FROM zones) zz
+      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, w.lead.from, q.range.to)}) b
+    ), groups AS (
+      ${gapGroupRows(q)}
+    ), filled AS (
+      SELECT s.zone, s.bucket, ${dimensionList(sql`g`)}, s.bucket >= ${first} AS in_range,
+             a.bucket IS NOT NULL AS present,
+             ${partsAs(partsOrZero(sql`a`), '')}
+      FROM groups g
+      JOIN series s ON s.zone = g.zone
+      LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+        ${sameGroup(q.groupBy, sql`a`, sql`g`)}
+    ), windowed AS (
+      SELECT f.*,
+             ${partsAs(rollingSum, 'rolling_')},
+             ${partsAs(runningSum, 'cumulative_')}
+      FROM filled f
+    )
+    SELECT f.bucket AS "bucket", ${dimensionAnswers(sql`f`)},
+           ${measureColumns(partsOf(sql`f`))},
+           ${measureColumns(rollingPart, 'rolling.sum.')},
+           ${meanColumns(rollingPart, rolling ?? 1, 'rolling.mean.')},
+           ${measureColumns((p) => sql`f.${raw(`cumulative_${p}`)}`, 'cumulative.')}
+    FROM windowed f
+    WHERE f.in_range ${q.fillGaps ? empty : sql`AND f.present`}
+    ORDER BY f.bucket, ${dimensionList(sql`f`)}
     LIMIT ${q.limit}`;
 }
 

@@ -1,5 +1,6 @@
 import type { DimensionName } from '../analytics/dimensions.js';
-import type { MeasureName, MeasureValues } from '../analytics/measures.js';
+import { MEASURE_NAMES, type MeasureName, type MeasureValues } from '../analytics/measures.js';
+import type { Sql } from 'sql-template-tag';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
@@ -26,6 +27,7 @@ import {
   type RankingRow,
   type SalesFilters,
   type TrendRow,
+  type TrendWindow,
   type ZoneSpec,
 } from './sales-sql.js';
 import { checkTrendSize } from './trend-size.js';
@@ -41,6 +43,89 @@ export interface TrendInput {
   groupBy: GroupBy;
   fillGaps: boolean;
   gapGroups: GapGroups;
+  /** Window totals per bucket: over the last `rolling` buckets, and from the range's start. */
+  window?: { rolling: number | null; cumulative: boolean };
+}
+
+/** The most buckets a rolling window spans. */
+export const MAX_ROLLING = 365;
+
+/** Every measure over a window of buckets, and its mean per bucket. */
+export interface RollingTotals {
+  sum: MeasureValues;
+  mean: Record<MeasureName, string>;
+}
+
+/** A trend bucket with its window totals, when asked for. */
+export interface WindowedTrendRow extends TrendRow {
+  rolling: RollingTotals | null;
+  cumulative: MeasureValues | null;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+// Longest possible bucket of each granularity (a local day may last 25 hours).
+const MAX_BUCKET_MS: Record<Granularity, number> = {
+  HOUR: HOUR_MS,
+  DAY: 25 * HOUR_MS,
+  WEEK: 7 * DAY_MS + HOUR_MS,
+  MONTH: 31 * DAY_MS + HOUR_MS,
+};
+
+/**
+ * The lead-in a rolling window reads before the range: from a UTC midnight at least `rolling`
+ * of the longest buckets earlier (so the N - 1 whole buckets before the range's first are all
+ * in it; the statement keeps only whole buckets before the first), routed like any range.
+ */
+function leadIn(
+  input: TrendInput,
+  rolling: number | null,
+  options: TrendOptions,
+): TrendWindow['lead'] {
+  const from = input.range.from.getTime();
+  if (rolling === null || rolling === 1) return { from: input.range.from, segments: [] };
+  const start = new Date(
+    Math.floor((from - rolling * MAX_BUCKET_MS[input.granularity]) / DAY_MS) * DAY_MS,
+  );
+  return {
+    from: start,
+    segments: planTrend({ ...input, range: { from: start, to: input.range.from } }, options),
+  };
+}
+
+/** Checks a window before any SQL: a rolling window of 1 to MAX_ROLLING buckets, or running totals. */
+export function validateWindow(window: TrendInput['window']): void {
+  if (!window) return;
+  const { rolling, cumulative } = window;
+  if (rolling === null && !cumulative) {
+    throw userError('window needs rolling: N or cumulative: true', 'BAD_USER_INPUT', {
+      argument: 'window',
+    });
+  }
+  if (rolling !== null && (!Number.isInteger(rolling) || rolling < 1 || rolling > MAX_ROLLING)) {
+    throw userError(
+      `window.rolling must be between 1 and ${MAX_ROLLING} buckets`,
+      'BAD_USER_INPUT',
+      { argument: 'window.rolling', maxRolling: MAX_ROLLING },
+    );
+  }
+}
+
+/** The window columns of a row (`rolling.sum.units`, …) as nested totals. */
+function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput): WindowedTrendRow {
+  const pick = <V>(prefix: string) =>
+    Object.fromEntries(MEASURE_NAMES.map((m) => [m, row[prefix + m]])) as Record<MeasureName, V>;
+  const base = Object.fromEntries(
+    Object.entries(row).filter(([k]) => !k.includes('.')),
+  ) as unknown as TrendRow;
+  return {
+    ...base,
+    rolling:
+      input.window?.rolling != null
+        ? { sum: pick('rolling.sum.') as MeasureValues, mean: pick<string>('rolling.mean.') }
+        : null,
+    cumulative: input.window?.cumulative ? (pick('cumulative.') as MeasureValues) : null,
+  };
 }
 
 /**
@@ -87,13 +172,28 @@ export function planTrend(input: TrendInput, options: TrendOptions = {}): Segmen
   );
 }
 
+/** The one statement of a trend question, validated and routed (window lead-in included). */
+export function trendStatement(input: TrendInput, options: TrendOptions = {}): Sql {
+  validateWindow(input.window);
+  const segments = planTrend(input, options);
+  return salesTrendSql({
+    ...input,
+    window: input.window
+      ? { ...input.window, lead: leadIn(input, input.window.rolling, options) }
+      : undefined,
+    segments,
+    limit: MAX_TREND_BUCKETS + 1,
+    storeRollups: options.storeRollups === true,
+  });
+}
+
 /** Runs a trend question as one statement, refusing answers above the bucket cap. */
 export async function salesTrend(
   db: RequestDb,
   input: TrendInput,
   options: TrendOptions = {},
-): Promise<TrendRow[]> {
-  const segments = planTrend(input, options);
+): Promise<WindowedTrendRow[]> {
+  const statement = trendStatement(input, options);
   await checkTrendSize(
     db,
     {
@@ -104,14 +204,7 @@ export async function salesTrend(
     },
     MAX_TREND_BUCKETS,
   );
-  const rows = await db.query<TrendRow>(
-    salesTrendSql({
-      ...input,
-      segments,
-      limit: MAX_TREND_BUCKETS + 1,
-      storeRollups: options.storeRollups === true,
-    }),
-  );
+  const rows = await db.query<TrendRow & Record<string, unknown>>(statement);
   if (rows.length > MAX_TREND_BUCKETS) {
     throw userError(
       `salesTrend would return more than ${MAX_TREND_BUCKETS} buckets (buckets × groups); shorten the range, use a coarser granularity, group by less or filter stores/products`,
@@ -119,7 +212,7 @@ export async function salesTrend(
       { maxBuckets: MAX_TREND_BUCKETS },
     );
   }
-  return rows;
+  return rows.map((r) => nestWindow(r, input));
 }
 
 /** Segments of a zone-free total over `range` (UTC rollups where they are exact). */

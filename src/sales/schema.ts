@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { DIMENSIONS } from '../analytics/dimensions.js';
-import { measureFields } from '../analytics/fields.js';
+import { measureFields, SalesMeansRef, SalesMeasuresRef } from '../analytics/fields.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
@@ -14,6 +14,7 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
+import { periodRange, type NamedPeriod } from '../analytics/time.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -28,7 +29,9 @@ import {
   type DailySalesRow,
   type ProductSalesRow,
   type RankingRow,
-  type TrendRow,
+  MAX_ROLLING,
+  type RollingTotals,
+  type WindowedTrendRow,
   type VelocityRow,
 } from './sales-store.js';
 import { todayUtc, velocityWindow } from './velocity-store.js';
@@ -63,7 +66,59 @@ const RankByEnum = builder.enumType('RankBy', {
   } as const,
 });
 
-const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
+const RollingSalesRef = builder.objectRef<RollingTotals>('RollingSales').implement({
+  description: 'Every measure over the last N buckets (a bucket and the N - 1 before it).',
+  fields: (t) => ({
+    sum: t.field({
+      type: SalesMeasuresRef,
+      description: 'Every measure over the window.',
+      resolve: (r) => r.sum,
+    }),
+    mean: t.field({
+      type: SalesMeansRef,
+      description: 'Every measure over the window divided by N.',
+      resolve: (r) => r.mean,
+    }),
+  }),
+});
+
+const SalesWindowInput = builder.inputType('SalesWindow', {
+  description: 'Window totals a trend adds to each bucket.',
+  fields: (t) => ({
+    rolling: t.int({
+      description: `Add rolling { sum mean } over the last N buckets (1 to ${MAX_ROLLING}): empty buckets count as zeros, and buckets before the range complete the first values.`,
+    }),
+    cumulative: t.boolean({
+      description: 'Add cumulative: running totals from the start of the range.',
+    }),
+  }),
+});
+
+const NamedPeriodEnum = builder.enumType('NamedPeriod', {
+  description: 'A range from the start of the current calendar period to now, in a time zone.',
+  values: {
+    MTD: { description: 'Month to date.' },
+    QTD: { description: 'Quarter to date (quarters start in January, April, July, October).' },
+    YTD: { description: 'Year to date.' },
+  } as const,
+});
+
+/** The range of a question: its range, or its named period in its zone up to `now`. */
+function rangeOrPeriod(
+  args: { range?: TimeRange | null; period?: NamedPeriod | null; timeZone?: string | null },
+  now: Date,
+): TimeRange {
+  if (args.range && args.period) {
+    throw userError('give range or period, not both', 'BAD_USER_INPUT', { argument: 'period' });
+  }
+  if (args.range) return args.range;
+  if (args.period) return periodRange(args.period, args.timeZone ?? 'UTC', now);
+  throw userError('give a range (or a named period: MTD, QTD, YTD)', 'BAD_USER_INPUT', {
+    argument: 'range',
+  });
+}
+
+const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implement({
   description: 'Sales of one time bucket (and group, when grouped).',
   fields: (t) => ({
     bucket: t.field({
@@ -90,6 +145,20 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
       resolve: (r) => r.category,
     }),
     ...measureFields(t),
+    rolling: t.field({
+      type: RollingSalesRef,
+      nullable: true,
+      description:
+        'With window: { rolling: N }, every measure over this bucket and the N - 1 before it.',
+      resolve: (r) => r.rolling,
+    }),
+    cumulative: t.field({
+      type: SalesMeasuresRef,
+      nullable: true,
+      description:
+        'With window: { cumulative: true }, every measure from the start of the range through this bucket.',
+      resolve: (r) => r.cumulative,
+    }),
   }),
 });
 
@@ -219,7 +288,15 @@ builder.queryFields((t) => ({
     type: [SalesBucketRef],
     description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (ISO, Monday) and MONTH start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
     args: {
-      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      range: t.arg({
+        type: TimeRangeInput,
+        description: 'Half-open [from, to); or give period instead.',
+      }),
+      period: t.arg({
+        type: NamedPeriodEnum,
+        description:
+          'A named range instead of range: from the start of this month, quarter or year in timeZone (UTC by default) to now.',
+      }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
       ...storeFilterArgs(t.arg),
       ...productFilterArgs(t.arg),
@@ -230,9 +307,18 @@ builder.queryFields((t) => ({
         defaultValue: false,
         description: 'Return zero buckets for periods without sales.',
       }),
+      window: t.arg({
+        type: SalesWindowInput,
+        description: 'Add rolling and/or running totals to each bucket.',
+      }),
     },
     complexity: (args) => ({
-      field: trendComplexity(args.range, args.granularity, args.groupBy?.length ?? 0),
+      field: trendComplexity(
+        args.range ??
+          (args.period ? periodRange(args.period, args.timeZone ?? 'UTC', new Date()) : null),
+        args.granularity,
+        args.groupBy?.length ?? 0,
+      ),
       multiplier: 1,
     }),
     resolve: async (_root, args, ctx) => {
@@ -240,7 +326,7 @@ builder.queryFields((t) => ({
       return salesTrend(
         ctx.db,
         {
-          range: args.range,
+          range: rangeOrPeriod(args, new Date()),
           granularity: granularityOf(args.granularity),
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
@@ -255,6 +341,9 @@ builder.queryFields((t) => ({
           },
           fillGaps: args.fillGaps ?? false,
           gapGroups: { kind: 'present' },
+          window: args.window
+            ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
+            : undefined,
         },
         routeFor(ctx.backend),
       );
@@ -405,7 +494,7 @@ builder.objectFields(StoreRef, (t) => ({
 }));
 
 function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds: string[] | null) {
-  return loaderForArgs<StoreRow, TrendRow[]>(
+  return loaderForArgs<StoreRow, WindowedTrendRow[]>(
     ctx,
     'storeSalesTrend',
     args,
@@ -490,7 +579,7 @@ builder.objectFields(ProductRef, (t) => ({
     }),
     resolve: (product, args, ctx) =>
       withFilter(storeFilter(ctx, args), (storeIds) =>
-        loaderForArgs<string, TrendRow[]>(
+        loaderForArgs<string, WindowedTrendRow[]>(
           ctx,
           'productSalesTrend',
           args,

@@ -206,15 +206,15 @@ export function bucketOf(g: TestGranularity, zone: string, t: number): number {
   );
 }
 
-/** Start of the bucket after the one starting at `b`. */
-function nextBucket(g: TestGranularity, zone: string, b: number): number {
-  if (g === 'HOUR') return b + 3_600_000;
+/** Start of the bucket after the one starting at `b` (`k` buckets later; before it when negative). */
+function nextBucket(g: TestGranularity, zone: string, b: number, k = 1): number {
+  if (g === 'HOUR') return b + k * 3_600_000;
   const p = localParts(zone, b);
   const step = new Date(
     Date.UTC(
       p.y,
-      p.mo - 1 + (g === 'MONTH' ? 1 : 0),
-      p.d + (g === 'DAY' ? 1 : g === 'WEEK' ? 7 : 0),
+      p.mo - 1 + (g === 'MONTH' ? k : 0),
+      p.d + (g === 'DAY' ? k : g === 'WEEK' ? 7 * k : 0),
     ),
   );
   return localMidnight(zone, step.getUTCFullYear(), step.getUTCMonth() + 1, step.getUTCDate());
@@ -348,6 +348,19 @@ export function measuresOf(t: LineTotals): MeasureAnswers {
   ) as MeasureAnswers;
 }
 
+/** The totals of several groups of lines together. */
+export function sumTotals(list: readonly LineTotals[]): LineTotals {
+  const t = noTotals();
+  for (const x of list) {
+    t.units += x.units;
+    t.cents += x.cents;
+    t.tx += x.tx;
+    t.returned += x.returned;
+    t.returnedCents += x.returnedCents;
+  }
+  return t;
+}
+
 /** Totals of no line. */
 export function noTotals(): LineTotals {
   return { units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n };
@@ -438,18 +451,7 @@ export function expectedRanking(
     const d = value(b) - value(a);
     return d > 0n ? 1 : d < 0n ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const sum = (list: LineTotals[]) => {
-    const t = noTotals();
-    for (const x of list) {
-      t.units += x.units;
-      t.cents += x.cents;
-      t.tx += x.tx;
-      t.returned += x.returned;
-      t.returnedCents += x.returnedCents;
-    }
-    return t;
-  };
-  const total = sum(ordered.map(([, t]) => t));
+  const total = sumTotals(ordered.map(([, t]) => t));
   const share = (t: LineTotals) =>
     value(total) === 0n ? null : ratioText(value(t), value(total), 6);
   const row = (t: LineTotals, rank: number | null, key: string | null): ExpectedRanked => ({
@@ -462,7 +464,102 @@ export function expectedRanking(
   });
   return {
     rows: ordered.slice(0, q.first).map(([k, t], i) => row(t, i + 1, k)),
-    other: row(sum(ordered.slice(q.first).map(([, t]) => t)), null, null),
+    other: row(sumTotals(ordered.slice(q.first).map(([, t]) => t)), null, null),
     total: row(total, null, null),
   };
+}
+
+export interface ExpectedWindowBucket extends ExpectedBucket {
+  rolling: { sum: MeasureAnswers; mean: Record<MeasureName, string> } | null;
+  cumulative: MeasureAnswers | null;
+}
+
+/**
+ * A trend with window totals, computed from the raw rows: each bucket's own totals, the totals
+ * of it and the `rolling - 1` whole buckets before it (buckets before the range included, empty
+ * ones as zeros) with their mean per bucket, and the running totals from the range's start.
+ */
+export function expectedWindowTrend(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: TrendQuestion,
+  window: { rolling: number | null; cumulative: boolean },
+): ExpectedWindowBucket[] {
+  const zone = q.timeZone ?? 'UTC';
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const first = bucketOf(q.granularity, zone, from);
+  const leadStart = nextBucket(q.granularity, zone, first, -((window.rolling ?? 1) - 1));
+  const groups = new Set(q.groupBy ?? []);
+  const perBucket = new Map<string, LineTotals>();
+  const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId || r.time < leadStart || r.time >= to) continue;
+    if (q.storeIds && !q.storeIds.includes(r.storeId)) continue;
+    if (q.productIds && !q.productIds.includes(r.productId)) continue;
+    if (q.categories && !q.categories.includes(categoryOf(r.productId))) continue;
+    const b = bucketOf(q.granularity, zone, r.time);
+    if (r.time < from && b === first) continue;
+    const g = {
+      s: groups.has('STORE') ? r.storeId : null,
+      p: groups.has('PRODUCT') ? r.productId : null,
+      c: groups.has('CATEGORY') ? categoryOf(r.productId) : null,
+    };
+    const gk = `${g.s}|${g.p}|${g.c}`;
+    groupKeys.set(gk, g);
+    const key = `${b}|${gk}`;
+    const cur = perBucket.get(key) ?? noTotals();
+    addLine(cur, r);
+    perBucket.set(key, cur);
+  }
+  if (groups.size === 0) groupKeys.set('null|null|null', { s: null, p: null, c: null });
+  const buckets: number[] = [];
+  for (let b = leadStart; b < to; b = nextBucket(q.granularity, zone, b)) buckets.push(b);
+  const out: (ExpectedWindowBucket & { b: number })[] = [];
+  for (const [gk, g] of groupKeys) {
+    const totals = buckets.map((b) => perBucket.get(`${b}|${gk}`));
+    let running = noTotals();
+    buckets.forEach((b, i) => {
+      if (b < first) return;
+      const own = totals[i];
+      running = sumTotals([running, own ?? noTotals()]);
+      if (!own && !q.fillGaps) return;
+      const n = window.rolling;
+      const span = n ? sumTotals(totals.slice(i - n + 1, i + 1).map((t) => t ?? noTotals())) : null;
+      const sum = span ? measuresOf(span) : null;
+      out.push({
+        b,
+        bucket: new Date(b).toISOString(),
+        storeId: g.s,
+        productId: g.p,
+        category: g.c,
+        ...measuresOf(own ?? noTotals()),
+        rolling:
+          sum && n
+            ? {
+                sum,
+                mean: Object.fromEntries(
+                  Object.entries(sum).map(([m, v]) => [
+                    m,
+                    ratioText(scaled(v), BigInt(n) * 10n ** 6n, 6),
+                  ]),
+                ) as Record<MeasureName, string>,
+              }
+            : null,
+        cumulative: window.cumulative ? measuresOf(running) : null,
+      });
+    });
+  }
+  const cmp = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+  return out
+    .sort(
+      (x, y) =>
+        x.b - y.b ||
+        cmp(x.storeId, y.storeId) ||
+        cmp(x.productId, y.productId) ||
+        cmp(x.category, y.category),
+    )
+    .map(({ b: _b, ...rest }) => rest);
 }
