@@ -24,4 +24,6 @@ export interface GraphQLContext {
   openTransaction(statementTimeoutMs: number): RequestDb;
   /** The RETENTION setting: sale lines older than it are refused, never stored and deleted. */
   retention: string;
+  /** What resolvers tell about the answer beside its data (a comparison's reach), sent as extensions. */
+  extensions: Record<string, unknown>;
 }

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEASURE_NAMES, PART_NAMES } from '../src/analytics/measures.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
+import { retentionHorizon } from '../src/sales/retention.js';
 import { planTrend, routeFor } from '../src/sales/sales-store.js';
 import { BACKENDS } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   CATEGORIES,
+  expectedComparedTrend,
   expectedRanking,
   expectedTrend,
   expectedWindowTrend,
@@ -20,6 +22,7 @@ import {
   salesTenant,
   totalsBy,
   type RankDimension,
+  type TestCompareTo,
   type SaleRow,
   type TrendQuestion,
 } from './support/sales-data.js';
@@ -29,6 +32,11 @@ import { askTrend } from './support/sales-trend.js';
 const PERIODS = [
   { from: '2026-03-01T00:00:00Z', days: 40 },
   { from: '2026-10-20T00:00:00Z', days: 16 },
+];
+// The same seasons a year before, for comparisons.
+const YEAR_BEFORE = [
+  { from: '2025-02-20T00:00:00Z', days: 50 },
+  { from: '2025-10-15T00:00:00Z', days: 22 },
 ];
 const ZONES = ['UTC', 'Europe/London', 'America/New_York', 'Asia/Kolkata'];
 
@@ -78,6 +86,7 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
   const b = salesTenant(0xb, 'Tenant B', 2);
   const rows: SaleRow[] = [
     ...generateSales(a, 0x2a, PERIODS, 4, 30),
+    ...generateSales(a, 0x3a, YEAR_BEFORE, 4, 20),
     ...generateSales(b, 0x2b, PERIODS, 2, 30),
   ];
   const category = (id: string) => CATEGORIES[a.products.findIndex((p) => p.id === id)] ?? '';
@@ -484,5 +493,141 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const neither = await gw.graphql(`{ salesTrend(granularity: DAY) { units } }`, {}, token);
     expect(neither.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  const COMPARED = `query($range: TimeRange!, $g: Granularity!, $tz: TimeZone, $groupBy: [SalesGroupBy!],
+    $fill: Boolean, $to: CompareTo) {
+    salesTrend(range: $range, granularity: $g, timeZone: $tz, groupBy: $groupBy, fillGaps: $fill,
+               compareTo: $to) {
+      bucket store { id } product { id } category ${measures}
+      compared { ${measures} }
+      change { ${measures} ${MEASURE_NAMES.map((m) => `${m}Ratio`).join(' ')} }
+    }
+  }`;
+
+  const askCompared = (q: TrendQuestion, to: TestCompareTo) =>
+    gw.graphql<{ salesTrend: AnswerRow[] }>(
+      COMPARED,
+      {
+        range: { from: q.from, to: q.to },
+        g: q.granularity,
+        tz: q.timeZone,
+        groupBy: q.groupBy,
+        fill: q.fillGaps ?? false,
+        to,
+      },
+      token,
+    );
+
+  it('compares every bucket with the previous period, year and year by weekday, exactly, in one statement', async () => {
+    const horizon = retentionHorizon(gw.config.retention).getTime();
+    const cases: [TrendQuestion, TestCompareTo][] = [];
+    for (const zone of ZONES) {
+      cases.push(
+        [
+          {
+            from: '2026-03-01T00:00:00Z',
+            to: '2026-04-08T00:00:00Z',
+            granularity: 'DAY',
+            timeZone: zone,
+          },
+          'PREVIOUS_YEAR',
+        ],
+        [
+          {
+            from: '2026-03-23T00:00:00Z',
+            to: '2026-04-06T00:00:00Z',
+            granularity: 'DAY',
+            timeZone: zone,
+            groupBy: ['STORE'],
+            fillGaps: true,
+          },
+          'PREVIOUS_PERIOD',
+        ],
+        [
+          {
+            from: '2026-03-02T05:17:31Z',
+            to: '2026-04-02T13:45:02Z',
+            granularity: 'WEEK',
+            timeZone: zone,
+          },
+          'PREVIOUS_YEAR_SAME_WEEKDAY',
+        ],
+        [
+          {
+            from: '2026-02-01T00:00:00Z',
+            to: '2026-12-01T00:00:00Z',
+            granularity: 'MONTH',
+            timeZone: zone,
+            groupBy: ['CATEGORY'],
+          },
+          'PREVIOUS_YEAR',
+        ],
+        [
+          {
+            from: '2026-03-28T05:17:31Z',
+            to: '2026-03-31T13:45:02Z',
+            granularity: 'HOUR',
+            timeZone: zone,
+          },
+          'PREVIOUS_YEAR',
+        ],
+        [
+          {
+            from: '2026-10-24T10:30:00Z',
+            to: '2026-11-03T16:00:00Z',
+            granularity: 'DAY',
+            timeZone: zone,
+          },
+          'PREVIOUS_PERIOD',
+        ],
+      );
+    }
+    for (const [q, to] of cases) {
+      const res = await askCompared(q, to);
+      expect(res.errors, JSON.stringify([q, to])).toBeUndefined();
+      const expected = expectedComparedTrend(rows, a.customerId, category, q, to, horizon);
+      expect(expected.some((b) => b.compared && b.compared.transactions > 0)).toBe(true);
+      expect(res.data?.salesTrend.map(flat), JSON.stringify([q, to])).toEqual(expected);
+      // Ungrouped, nothing else is loaded: the comparison is the one statement.
+      if (!q.groupBy) expect(res.extensions?.sqlStatements).toBe(1);
+    }
+  });
+
+  it('answers compared: null before the retention horizon and says why in extensions', async () => {
+    const horizon = retentionHorizon(gw.config.retention).getTime();
+    const q: TrendQuestion = {
+      from: '2024-06-01T00:00:00Z',
+      to: '2026-06-01T00:00:00Z',
+      granularity: 'MONTH',
+      fillGaps: true,
+    };
+    const res = await askCompared(q, 'PREVIOUS_YEAR');
+    expect(res.errors).toBeUndefined();
+    const expected = expectedComparedTrend(
+      rows,
+      a.customerId,
+      category,
+      q,
+      'PREVIOUS_YEAR',
+      horizon,
+    );
+    expect(res.data?.salesTrend.map(flat)).toEqual(expected);
+    const missing = expected.filter((b) => b.compared === null).length;
+    expect(missing).toBeGreaterThan(0);
+    expect(expected.some((b) => b.compared !== null)).toBe(true);
+    expect(res.extensions?.comparison).toMatchObject({
+      compareTo: 'PREVIOUS_YEAR',
+      comparedRange: { from: '2023-06-01T00:00:00.000Z', to: '2025-06-01T00:00:00.000Z' },
+      notCompared: missing,
+      reason: expect.stringMatching(/retention horizon/),
+    });
+    const both = await gw.graphql(
+      `{ salesTrend(range: {from: "2026-03-01T00:00:00Z", to: "2026-03-08T00:00:00Z"}, granularity: DAY,
+                    compareTo: PREVIOUS_YEAR, window: {rolling: 3}) { units } }`,
+      {},
+      token,
+    );
+    expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

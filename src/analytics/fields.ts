@@ -2,6 +2,7 @@ import { builder } from '../builder.js';
 import {
   MEAN_SCALE,
   MEASURE_NAMES,
+  RATIO_SCALE,
   MEASURES,
   type Measure,
   type MeasureName,
@@ -80,4 +81,25 @@ export const SalesMeansRef = builder
           }),
         ]),
       ),
+  });
+
+/** Every measure's change from a compared value: the difference, and that over the compared value. */
+export const SalesChangeRef = builder
+  .objectRef<MeasureValues & Record<`${MeasureName}Ratio`, string | null>>('SalesChange')
+  .implement({
+    description: `Every sales measure's change from the compared bucket: the difference (this minus compared) and the relative change (difference ÷ compared, rounded half-up to ${RATIO_SCALE} places; null when the compared value is 0).`,
+    fields: (t) => ({
+      ...measureFields(t),
+      ...Object.fromEntries(
+        MEASURE_NAMES.map((name) => [
+          `${name}Ratio`,
+          t.field({
+            type: 'Decimal',
+            nullable: true,
+            description: `Relative change of ${name}: (this − compared) ÷ compared; null when compared is 0.`,
+            resolve: (r) => r[`${name}Ratio`],
+          }),
+        ]),
+      ),
+    }),
   });

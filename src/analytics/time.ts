@@ -58,3 +58,58 @@ export function periodRange(period: NamedPeriod, zone: string, now: Date): TimeR
   const guess = wall - zoneOffsetMinutes(zone, wall) * MINUTE_MS;
   return { from: new Date(wall - zoneOffsetMinutes(zone, guess) * MINUTE_MS), to: now };
 }
+
+/** What a trend compares each bucket with. */
+export type CompareTo = 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR' | 'PREVIOUS_YEAR_SAME_WEEKDAY';
+
+/**
+ * A step back on the wall clock of a zone: whole calendar years (a 29 February becomes the
+ * 28th, as PostgreSQL's interval arithmetic does), then a length in milliseconds.
+ */
+export interface WallShift {
+  years: number;
+  ms: number;
+}
+
+const wallOf = (zone: string, t: number) => t + zoneOffsetMinutes(zone, t) * MINUTE_MS;
+
+/** The instant a wall-clock time of `zone` names (as PostgreSQL's `timestamp AT TIME ZONE`). */
+function instantOf(zone: string, wall: number): number {
+  const guess = wall - zoneOffsetMinutes(zone, wall) * MINUTE_MS;
+  return wall - zoneOffsetMinutes(zone, guess) * MINUTE_MS;
+}
+
+/**
+ * The step back to the compared range: by the range's own length on the zone's wall clock, by
+ * one calendar year, or by 364 days (52 weeks: the same weekdays).
+ */
+export function comparisonShift(compareTo: CompareTo, range: TimeRange, zone: string): WallShift {
+  switch (compareTo) {
+    case 'PREVIOUS_PERIOD':
+      return {
+        years: 0,
+        ms: wallOf(zone, range.to.getTime()) - wallOf(zone, range.from.getTime()),
+      };
+    case 'PREVIOUS_YEAR':
+      return { years: 1, ms: 0 };
+    case 'PREVIOUS_YEAR_SAME_WEEKDAY':
+      return { years: 0, ms: 364 * 24 * 60 * MINUTE_MS };
+  }
+}
+
+/** `t` moved back by `shift` on the wall clock of `zone`. */
+export function shiftBack(t: Date, zone: string, shift: WallShift): Date {
+  const wall = new Date(wallOf(zone, t.getTime()));
+  const year = wall.getUTCFullYear() - shift.years;
+  const month = wall.getUTCMonth();
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(wall.getUTCDate(), lastDay);
+  const timeOfDay = wall.getTime() - Date.UTC(wall.getUTCFullYear(), month, wall.getUTCDate());
+  return new Date(instantOf(zone, Date.UTC(year, month, day) + timeOfDay - shift.ms));
+}
+
+/** SQL: instant `t` moved forward (or back, `sign` -1) by `shift` on the wall clock of `zone`. */
+export function shiftSql(t: Sql, zone: Sql, shift: WallShift, sign: 1 | -1): Sql {
+  const step = sql`(${shift.years}::integer * interval '1 year' + ${shift.ms}::bigint * interval '1 millisecond')`;
+  return sql`(((${t}) AT TIME ZONE ${zone}) ${sign === 1 ? sql`+` : sql`-`} ${step}) AT TIME ZONE ${zone}`;
+}

@@ -17,6 +17,7 @@ import {
   partsOf,
   partsOrZero,
   partsAs,
+  changeColumns,
   meanColumns,
   measureValue,
   summedParts,
@@ -24,7 +25,7 @@ import {
   type MeasureValues,
   type PartName,
 } from '../analytics/measures.js';
-import { bucketSeries, bucketStart } from '../analytics/time.js';
+import { bucketSeries, bucketStart, shiftSql, type WallShift } from '../analytics/time.js';
 import type { Granularity, Segment } from './plan.js';
 
 export type { GroupBy } from '../analytics/dimensions.js';
@@ -62,6 +63,19 @@ export interface TrendStatement {
   storeRollups?: boolean;
   /** Rolling and running totals per bucket, when asked for. */
   window?: TrendWindow;
+  /** The same measures over a compared range, bucket by bucket, when asked for. */
+  compare?: TrendComparison;
+}
+
+/**
+ * A comparison: the compared range's segments, the wall-clock step from a bucket back to its
+ * compared one, and the oldest instant whose lines are still kept (compared buckets that start
+ * before it are not answered).
+ */
+export interface TrendComparison {
+  segments: readonly Segment[];
+  shift: WallShift;
+  horizon: Date;
 }
 
 /** Window totals of a trend: over the last `rolling` buckets, and from the range's start. */
@@ -187,6 +201,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${segmentRows(segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
   if (q.window) return windowedTrend(q, q.window, head);
+  if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
@@ -263,6 +278,56 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
 }
 
 /**
+ * A trend with every bucket compared: the compared range's rows, each moved forward by the
+ * shift on the zone's wall clock and bucketed as the range's own, so bucket b meets the lines
+ * of the compared span of b (a 31-day month meets the month before as one bucket). The answer
+ * lists every bucket with sales in either (every bucket with fillGaps), its measures, the
+ * compared ones, whether the compared span is still kept, and the change.
+ */
+function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
+  const perStore = q.zone.kind === 'perStore';
+  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`k.zone`);
+  const keys = q.fillGaps
+    ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)}
+      FROM (${gapGroupRows(q, sql`(SELECT * FROM agg UNION ALL SELECT * FROM cagg)`)}) g
+      JOIN (SELECT zz.zone, b.bucket
+            FROM (SELECT DISTINCT zone FROM zones) zz
+            CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b) s
+        ON s.zone = g.zone`
+    : sql`SELECT zone, bucket, ${dimensionList(null)} FROM agg
+      UNION
+      SELECT zone, bucket, ${dimensionList(null)} FROM cagg`;
+  return sql`${head}, cparts AS (
+      ${segmentRows(c.segments, q.filters, perStoreRows(q))}
+    ), cagg AS (
+      SELECT ${zoneCol} AS zone,
+             ${bucketStart(q.granularity, shiftSql(sql`p.t`, zoneCol, c.shift, 1), zoneCol)} AS bucket,
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM cparts p
+      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+    ), keys AS (
+      ${keys}
+    )
+    SELECT k.bucket AS "bucket", ${dimensionAnswers(sql`k`)},
+           ${measureColumns(partsOrZero(sql`a`))},
+           ${measureColumns(partsOrZero(sql`ca`), 'compared.')},
+           ${shiftSql(sql`greatest(k.bucket, ${q.range.from}::timestamptz)`, sql`k.zone`, c.shift, -1)}
+             >= ${c.horizon}::timestamptz AS "compared.covered",
+           ${changeColumns(partsOrZero(sql`a`), partsOrZero(sql`ca`), 'change.')}
+    FROM keys k
+    LEFT JOIN agg a ON a.zone = k.zone AND a.bucket = k.bucket
+      ${sameGroup(q.groupBy, sql`a`, sql`k`)}
+    LEFT JOIN cagg ca ON ca.zone = k.zone AND ca.bucket = k.bucket
+      ${sameGroup(q.groupBy, sql`ca`, sql`k`)}
+    WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
+    ORDER BY k.bucket, ${dimensionList(sql`k`)}
+    LIMIT ${q.limit}`;
+}
+
+/**
  * `1, 2, …, n`: output columns by position, since a name in GROUP BY would mean the input
  * column of that name (store_id of the sale rows) rather than the grouped key.
  */
@@ -271,7 +336,7 @@ function groupPositions(n: number): Sql {
 }
 
 /** The groups a gap-filled trend lists every bucket for, with their zone. */
-function gapGroupRows(q: TrendStatement): Sql {
+function gapGroupRows(q: TrendStatement, aggregate: Sql = sql`agg`): Sql {
   const gaps = q.gapGroups;
   switch (gaps.kind) {
     case 'stores':
@@ -285,7 +350,7 @@ function gapGroupRows(q: TrendStatement): Sql {
       if (!Object.values(q.groupBy).some(Boolean)) {
         return sql`SELECT DISTINCT zone, ${dimensionColumns(() => null)} FROM zones`;
       }
-      return sql`SELECT DISTINCT zone, ${dimensionList(null)} FROM agg`;
+      return sql`SELECT DISTINCT zone, ${dimensionList(null)} FROM ${aggregate} x`;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DimensionName } from '../analytics/dimensions.js';
 import { MEASURE_NAMES, type MeasureName, type MeasureValues } from '../analytics/measures.js';
+import { comparisonShift, shiftBack, type CompareTo, type WallShift } from '../analytics/time.js';
 import type { Sql } from 'sql-template-tag';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
@@ -45,7 +46,12 @@ export interface TrendInput {
   gapGroups: GapGroups;
   /** Window totals per bucket: over the last `rolling` buckets, and from the range's start. */
   window?: { rolling: number | null; cumulative: boolean };
+  /** Compare each bucket with the same span of a compared range; lines before `horizon` are gone. */
+  compare?: { to: CompareTo; horizon: Date };
 }
+
+/** Every measure's difference from the compared bucket, and that over the compared value. */
+export type ChangeValues = MeasureValues & Record<`${MeasureName}Ratio`, string | null>;
 
 /** The most buckets a rolling window spans. */
 export const MAX_ROLLING = 365;
@@ -56,10 +62,30 @@ export interface RollingTotals {
   mean: Record<MeasureName, string>;
 }
 
-/** A trend bucket with its window totals, when asked for. */
+/** A trend bucket with its window totals and its comparison, when asked for. */
 export interface WindowedTrendRow extends TrendRow {
   rolling: RollingTotals | null;
   cumulative: MeasureValues | null;
+  /** The compared bucket's measures; null when not asked for or no longer kept. */
+  compared: MeasureValues | null;
+  change: ChangeValues | null;
+}
+
+/** The range a comparison reads, and the wall-clock step back to it. */
+export function comparedRange(
+  input: Pick<TrendInput, 'range' | 'zone'>,
+  compareTo: CompareTo,
+): { range: TimeRange; shift: WallShift } {
+  if (input.zone.kind !== 'fixed') throw new Error('a comparison buckets in one zone');
+  const zone = input.zone.zone;
+  const shift = comparisonShift(compareTo, input.range, zone);
+  return {
+    range: {
+      from: shiftBack(input.range.from, zone, shift),
+      to: shiftBack(input.range.to, zone, shift),
+    },
+    shift,
+  };
 }
 
 const HOUR_MS = 3_600_000;
@@ -113,6 +139,7 @@ export function validateWindow(window: TrendInput['window']): void {
 
 /** The window columns of a row (`rolling.sum.units`, …) as nested totals. */
 function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput): WindowedTrendRow {
+  const covered = input.compare !== undefined && row['compared.covered'] === true;
   const pick = <V>(prefix: string) =>
     Object.fromEntries(MEASURE_NAMES.map((m) => [m, row[prefix + m]])) as Record<MeasureName, V>;
   const base = Object.fromEntries(
@@ -125,6 +152,13 @@ function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput):
         ? { sum: pick('rolling.sum.') as MeasureValues, mean: pick<string>('rolling.mean.') }
         : null,
     cumulative: input.window?.cumulative ? (pick('cumulative.') as MeasureValues) : null,
+    compared: covered ? (pick('compared.') as MeasureValues) : null,
+    change: covered
+      ? ({
+          ...pick('change.'),
+          ...Object.fromEntries(MEASURE_NAMES.map((m) => [`${m}Ratio`, row[`change.${m}Ratio`]])),
+        } as ChangeValues)
+      : null,
   };
 }
 
@@ -172,12 +206,47 @@ export function planTrend(input: TrendInput, options: TrendOptions = {}): Segmen
   );
 }
 
+/**
+ * Segments of a compared range. Its rows are moved forward by the shift and bucketed as the
+ * range's own, so a rollup row moves whole only where the shift keeps its hour (or day) whole:
+ * a shift of whole hours for the hourly rollup, of whole days for the daily one; elsewhere the
+ * lines are read one by one.
+ */
+function planCompared(input: TrendInput, shift: WallShift, options: TrendOptions): Segment[] {
+  validateRange(input.range);
+  checkBucketCount(input.range, input.granularity);
+  const alignment = commonAlignment(input.zone, input.range);
+  return planSegments(
+    input.range,
+    input.granularity,
+    {
+      wholeHours: alignment.wholeHours && shift.ms % HOUR_MS === 0,
+      utc: alignment.utc && shift.ms % DAY_MS === 0,
+    },
+    options,
+  );
+}
+
 /** The one statement of a trend question, validated and routed (window lead-in included). */
 export function trendStatement(input: TrendInput, options: TrendOptions = {}): Sql {
   validateWindow(input.window);
+  if (input.window && input.compare) {
+    throw userError('window and compareTo cannot be combined in one trend', 'BAD_USER_INPUT', {
+      argument: 'compareTo',
+    });
+  }
   const segments = planTrend(input, options);
+  const compared = input.compare ? comparedRange(input, input.compare.to) : null;
   return salesTrendSql({
     ...input,
+    compare:
+      input.compare && compared
+        ? {
+            segments: planCompared({ ...input, range: compared.range }, compared.shift, options),
+            shift: compared.shift,
+            horizon: input.compare.horizon,
+          }
+        : undefined,
     window: input.window
       ? { ...input.window, lead: leadIn(input, input.window.rolling, options) }
       : undefined,

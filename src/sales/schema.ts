@@ -1,6 +1,12 @@
 import DataLoader from 'dataloader';
 import { DIMENSIONS } from '../analytics/dimensions.js';
-import { measureFields, SalesMeansRef, SalesMeasuresRef } from '../analytics/fields.js';
+import {
+  measureFields,
+  SalesChangeRef,
+  SalesMeansRef,
+  SalesMeasuresRef,
+} from '../analytics/fields.js';
+import { retentionHorizon } from './retention.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
@@ -29,6 +35,7 @@ import {
   type DailySalesRow,
   type ProductSalesRow,
   type RankingRow,
+  comparedRange,
   MAX_ROLLING,
   type RollingTotals,
   type WindowedTrendRow,
@@ -94,6 +101,17 @@ const SalesWindowInput = builder.inputType('SalesWindow', {
   }),
 });
 
+const CompareToEnum = builder.enumType('CompareTo', {
+  description: 'What each bucket is compared with, on the wall clock of the trend’s time zone.',
+  values: {
+    PREVIOUS_PERIOD: { description: 'The range moved back by its own length.' },
+    PREVIOUS_YEAR: { description: 'The range moved back by one calendar year.' },
+    PREVIOUS_YEAR_SAME_WEEKDAY: {
+      description: 'The range moved back by 364 days (52 weeks), so weekdays match.',
+    },
+  } as const,
+});
+
 const NamedPeriodEnum = builder.enumType('NamedPeriod', {
   description: 'A range from the start of the current calendar period to now, in a time zone.',
   values: {
@@ -151,6 +169,19 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
       description:
         'With window: { rolling: N }, every measure over this bucket and the N - 1 before it.',
       resolve: (r) => r.rolling,
+    }),
+    compared: t.field({
+      type: SalesMeasuresRef,
+      nullable: true,
+      description:
+        'With compareTo, every measure over the compared span of this bucket; null when that span starts before the retention horizon (extensions.comparison says so).',
+      resolve: (r) => r.compared,
+    }),
+    change: t.field({
+      type: SalesChangeRef,
+      nullable: true,
+      description: 'With compareTo, the change of every measure from compared; null with compared.',
+      resolve: (r) => r.change,
     }),
     cumulative: t.field({
       type: SalesMeasuresRef,
@@ -311,6 +342,11 @@ builder.queryFields((t) => ({
         type: SalesWindowInput,
         description: 'Add rolling and/or running totals to each bucket.',
       }),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description:
+          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock.',
+      }),
     },
     complexity: (args) => ({
       field: trendComplexity(
@@ -323,10 +359,15 @@ builder.queryFields((t) => ({
     }),
     resolve: async (_root, args, ctx) => {
       const groupBy = new Set(args.groupBy ?? []);
-      return salesTrend(
+      const range = rangeOrPeriod(args, new Date());
+      const zone = args.timeZone ?? 'UTC';
+      const compare = args.compareTo
+        ? { to: args.compareTo, horizon: retentionHorizon(ctx.retention) }
+        : undefined;
+      const rows = await salesTrend(
         ctx.db,
         {
-          range: rangeOrPeriod(args, new Date()),
+          range,
           granularity: granularityOf(args.granularity),
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
@@ -344,9 +385,24 @@ builder.queryFields((t) => ({
           window: args.window
             ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
             : undefined,
+          compare,
         },
         routeFor(ctx.backend),
       );
+      if (compare) {
+        const uncovered = rows.filter((r) => r.compared === null).length;
+        ctx.extensions.comparison = {
+          compareTo: compare.to,
+          comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
+          ...(uncovered > 0
+            ? {
+                notCompared: uncovered,
+                reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
+              }
+            : {}),
+        };
+      }
+      return rows;
     },
   }),
   dailySales: t.field({

@@ -147,6 +147,7 @@ export function createGateway(options: AppOptions): Gateway {
         openTransaction: (statementTimeoutMs) =>
           new RequestDb(database.pool, settings(statementTimeoutMs)),
         retention: config.retention,
+        extensions: {},
       };
     },
     plugins: [
@@ -185,6 +186,18 @@ export function createGateway(options: AppOptions): Gateway {
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
       useUnavailableStatus(),
+      {
+        onExecute() {
+          return {
+            onExecuteDone({ args, result, setResult }) {
+              if (Symbol.asyncIterator in result) return;
+              const told = args.contextValue.extensions;
+              if (Object.keys(told).length === 0) return;
+              setResult({ ...result, extensions: { ...result.extensions, ...told } });
+            },
+          };
+        },
+      } satisfies import('graphql-yoga').Plugin<GraphQLContext>,
       ...(options.exposeStatementCount
         ? [
             {

@@ -563,3 +563,133 @@ export function expectedWindowTrend(
     )
     .map(({ b: _b, ...rest }) => rest);
 }
+
+/** The instant a wall-clock time of `zone` names (`wall` as if it were UTC), as PostgreSQL reads it. */
+export function localInstant(zone: string, wall: number): number {
+  const guess = wall - offsetMs(zone, wall);
+  return wall - offsetMs(zone, guess);
+}
+
+export type TestCompareTo = 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR' | 'PREVIOUS_YEAR_SAME_WEEKDAY';
+
+/**
+ * Instant `t` moved on the wall clock of `zone` by `sign` steps of the comparison: one
+ * calendar year (day clamped to the month's length), 364 days, or `periodMs` of wall clock.
+ */
+export function wallStep(
+  zone: string,
+  t: number,
+  compareTo: TestCompareTo,
+  periodMs: number,
+  sign: 1 | -1,
+): number {
+  const p = localParts(zone, t);
+  const ms = ((t % 1000) + 1000) % 1000;
+  if (compareTo === 'PREVIOUS_YEAR') {
+    const y = p.y + sign;
+    const last = new Date(Date.UTC(y, p.mo, 0)).getUTCDate();
+    return localInstant(zone, Date.UTC(y, p.mo - 1, Math.min(p.d, last), p.h, p.mi, p.s) + ms);
+  }
+  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) + ms;
+  const step = compareTo === 'PREVIOUS_PERIOD' ? periodMs : 364 * 86_400_000;
+  return localInstant(zone, wall + sign * step);
+}
+
+export interface ExpectedComparedBucket extends ExpectedBucket {
+  compared: MeasureAnswers | null;
+  change: Record<string, number | string | null> | null;
+}
+
+/**
+ * A compared trend from the raw rows: every line of the compared range moved forward on the
+ * wall clock and bucketed with the range's own; buckets with lines in either (all with
+ * fillGaps); compared null where the compared span starts before `horizon`.
+ */
+export function expectedComparedTrend(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: TrendQuestion,
+  compareTo: TestCompareTo,
+  horizon: number,
+): ExpectedComparedBucket[] {
+  const zone = q.timeZone ?? 'UTC';
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const wall = (t: number) => {
+    const p = localParts(zone, t);
+    return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s);
+  };
+  const periodMs = wall(to) - wall(from);
+  const back = (t: number) => wallStep(zone, t, compareTo, periodMs, -1);
+  const cFrom = back(from);
+  const cTo = back(to);
+  const first = bucketOf(q.granularity, zone, from);
+  const groups = new Set(q.groupBy ?? []);
+  const current = new Map<string, LineTotals>();
+  const compared = new Map<string, LineTotals>();
+  const keys = new Map<
+    string,
+    { b: number; s: string | null; p: string | null; c: string | null }
+  >();
+  const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId) continue;
+    if (q.storeIds && !q.storeIds.includes(r.storeId)) continue;
+    if (q.productIds && !q.productIds.includes(r.productId)) continue;
+    if (q.categories && !q.categories.includes(categoryOf(r.productId))) continue;
+    const inRange = r.time >= from && r.time < to;
+    const inCompared = r.time >= cFrom && r.time < cTo;
+    for (const [yes, into, t] of [
+      [inRange, current, r.time],
+      [inCompared, compared, wallStep(zone, r.time, compareTo, periodMs, 1)],
+    ] as const) {
+      if (!yes) continue;
+      const b = bucketOf(q.granularity, zone, t);
+      if (b < first || b >= to) continue;
+      const g = {
+        s: groups.has('STORE') ? r.storeId : null,
+        p: groups.has('PRODUCT') ? r.productId : null,
+        c: groups.has('CATEGORY') ? categoryOf(r.productId) : null,
+      };
+      const gk = `${g.s}|${g.p}|${g.c}`;
+      groupKeys.set(gk, g);
+      keys.set(`${b}|${gk}`, { b, ...g });
+      const cur = into.get(`${b}|${gk}`) ?? noTotals();
+      addLine(cur, r);
+      into.set(`${b}|${gk}`, cur);
+    }
+  }
+  if (q.fillGaps) {
+    if (groups.size === 0) groupKeys.set('null|null|null', { s: null, p: null, c: null });
+    for (let b = first; b < to; b = nextBucket(q.granularity, zone, b)) {
+      for (const [gk, g] of groupKeys) keys.set(`${b}|${gk}`, { b, ...g });
+    }
+  }
+  const cmp = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+  return [...keys.entries()]
+    .sort(([, x], [, y]) => x.b - y.b || cmp(x.s, y.s) || cmp(x.p, y.p) || cmp(x.c, y.c))
+    .map(([key, k]) => {
+      const now = measuresOf(current.get(key) ?? noTotals());
+      const then = measuresOf(compared.get(key) ?? noTotals());
+      const covered = back(Math.max(k.b, from)) >= horizon;
+      const change: Record<string, number | string | null> = {};
+      for (const [m, v] of Object.entries(now)) {
+        const base = scaled(then[m as MeasureName]);
+        const diff = scaled(v) - base;
+        change[m] =
+          typeof v === 'number' ? Number(diff / 1_000_000n) : ratioText(diff, 1_000_000n, 2);
+        change[`${m}Ratio`] = base === 0n ? null : ratioText(diff, base, 6);
+      }
+      return {
+        bucket: new Date(k.b).toISOString(),
+        storeId: k.s,
+        productId: k.p,
+        category: k.c,
+        ...now,
+        compared: covered ? then : null,
+        change: covered ? change : null,
+      };
+    });
+}

@@ -114,6 +114,9 @@ export function salesPlanStatements(
       groupBy: { store: true, product: false, category: false },
       window: { rolling: 7, cumulative: true },
     }),
+    'sales-trend-day-utc-previous-year': trend({
+      compare: { to: 'PREVIOUS_YEAR', horizon: at(catalog.end, -700) },
+    }),
     'sales-trend-store-nested': trend({
       zone: {
         kind: 'perStore',

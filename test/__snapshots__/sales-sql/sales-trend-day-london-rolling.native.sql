@@ -59,7 +59,7 @@
                            ($24::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
                            $25::interval) g) b
     ), groups AS (
-      SELECT DISTINCT zone, store_id, product_id, category FROM agg
+      SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     ), filled AS (
       SELECT s.zone, s.bucket, g.store_id, g.product_id, g.category, s.bucket >= (date_trunc($26::text, $27::timestamptz AT TIME ZONE s.zone) AT TIME ZONE s.zone) AS in_range,
              a.bucket IS NOT NULL AS present,

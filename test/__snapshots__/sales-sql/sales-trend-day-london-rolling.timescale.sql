@@ -77,7 +77,7 @@
                            ($28::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
                            $29::interval) g) b
     ), groups AS (
-      SELECT DISTINCT zone, store_id, product_id, category FROM agg
+      SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     ), filled AS (
       SELECT s.zone, s.bucket, g.store_id, g.product_id, g.category, s.bucket >= (date_trunc($30::text, $31::timestamptz AT TIME ZONE s.zone) AT TIME ZONE s.zone) AS in_range,
              a.bucket IS NOT NULL AS present,

@@ -59,7 +59,7 @@
                                    $15::timestamptz - interval '1 microsecond', interval '15 minutes')) q
       WHERE q.t >= $16::timestamptz) b
     ), groups AS (
-      SELECT DISTINCT zone, store_id, product_id, category FROM agg
+      SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     )
     SELECT s.bucket AS "bucket", g.store_id AS "storeId", g.product_id AS "productId", g.category AS "category",
            (coalesce(a.units, 0))::text AS "units",
