@@ -630,4 +630,102 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
     );
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  const RANKING_COMPARED = `query($r: TimeRange!, $d: SalesGroupBy!, $by: SalesMeasure, $first: Int,
+    $cats: [String!], $to: CompareTo) {
+    ranking(range: $r, dimension: $d, by: $by, first: $first, other: true, categories: $cats,
+            compareTo: $to) {
+      rows { ...row } other { ...row } total { ...row }
+    }
+  }
+  fragment row on RankedSales {
+    rank store { id } product { id } category share ${measures}
+    compared { ${measures} }
+    change { ${measures} ${MEASURE_NAMES.map((m) => `${m}Ratio`).join(' ')} }
+  }`;
+
+  it('compares every ranked row, the rest and the total with the compared range, exactly', async () => {
+    const cases: {
+      from: string;
+      to: string;
+      dimension: RankDimension;
+      by: 'units' | 'revenue';
+      first: number;
+      categories?: string[];
+      compareTo: TestCompareTo;
+    }[] = [
+      {
+        from: '2026-03-01T00:00:00Z',
+        to: '2026-04-10T00:00:00Z',
+        dimension: 'PRODUCT',
+        by: 'revenue',
+        first: 2,
+        compareTo: 'PREVIOUS_YEAR',
+      },
+      {
+        from: '2026-03-03T07:11:00Z',
+        to: '2026-03-29T16:40:00Z',
+        dimension: 'STORE',
+        by: 'units',
+        first: 2,
+        compareTo: 'PREVIOUS_PERIOD',
+      },
+      {
+        from: '2026-10-20T00:00:00Z',
+        to: '2026-11-05T00:00:00Z',
+        dimension: 'CATEGORY',
+        by: 'units',
+        first: 1,
+        compareTo: 'PREVIOUS_YEAR_SAME_WEEKDAY',
+      },
+      {
+        from: '2026-03-01T00:00:00Z',
+        to: '2026-04-10T00:00:00Z',
+        dimension: 'PRODUCT',
+        by: 'units',
+        first: 1,
+        categories: ['Dairy'],
+        compareTo: 'PREVIOUS_YEAR',
+      },
+    ];
+    for (const c of cases) {
+      const res = await gw.graphql<{
+        ranking: { rows: AnswerRow[]; other: AnswerRow; total: AnswerRow };
+      }>(
+        RANKING_COMPARED,
+        {
+          r: { from: c.from, to: c.to },
+          d: c.dimension,
+          by: c.by.toUpperCase(),
+          first: c.first,
+          cats: c.categories,
+          to: c.compareTo,
+        },
+        token,
+      );
+      expect(res.errors, JSON.stringify(c)).toBeUndefined();
+      expect(res.extensions?.sqlStatements).toBe(c.dimension === 'CATEGORY' ? 1 : 2);
+      const answer = res.data?.ranking;
+      const expected = expectedRanking(rows, a.customerId, category, c);
+      expect(expected.total.compared?.transactions).toBeGreaterThan(0);
+      expect(answer?.rows.map(flat), JSON.stringify(c)).toEqual(expected.rows);
+      expect(answer && flat(answer.other), JSON.stringify(c)).toEqual(expected.other);
+      expect(answer && flat(answer.total), JSON.stringify(c)).toEqual(expected.total);
+    }
+    const old = await gw.graphql<{ topProducts: { compared: unknown; change: unknown }[] }>(
+      `{ topProducts(range: {from: "2024-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z"}, compareTo: PREVIOUS_YEAR) {
+          units compared { units } change { units } } }`,
+      {},
+      token,
+    );
+    expect(old.errors).toBeUndefined();
+    expect(old.data?.topProducts.length).toBeGreaterThan(0);
+    for (const r of old.data?.topProducts ?? [])
+      expect(r).toMatchObject({ compared: null, change: null });
+    expect(old.extensions?.comparison).toMatchObject({
+      compareTo: 'PREVIOUS_YEAR',
+      notCompared: old.data?.topProducts.length,
+      reason: expect.stringMatching(/retention horizon/),
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { changeOf } from './change.js';
 import {
   MEAN_SCALE,
   MEASURE_NAMES,
@@ -103,3 +104,27 @@ export const SalesChangeRef = builder
       ),
     }),
   });
+
+/**
+ * The comparison fields of a sales row: its measures over the compared span, and the change,
+ * worked out from the two only when a client asks for it.
+ */
+export function comparisonFields<R extends MeasureValues & { compared: MeasureValues | null }>(
+  t: FieldBuilder<R>,
+) {
+  return {
+    compared: t.field({
+      type: SalesMeasuresRef,
+      nullable: true,
+      description:
+        'With compareTo, every measure over the compared span; null without compareTo or when that span starts before the retention horizon (extensions.comparison says so).',
+      resolve: (r) => r.compared,
+    }),
+    change: t.field({
+      type: SalesChangeRef,
+      nullable: true,
+      description: 'With compareTo, the change of every measure from compared; null with compared.',
+      resolve: (r) => (r.compared ? changeOf(r, r.compared) : null),
+    }),
+  };
+}

@@ -209,26 +209,3 @@ export const partsOrZero =
 
 /** Decimal places of a relative change. */
 export const RATIO_SCALE = 6;
-
-/**
- * Every measure's change from a base (compared) value to a current one: the difference
- * (`prefix` + measure) and the difference over the base (`prefix` + measure + `Ratio`, rounded
- * half-up to RATIO_SCALE places, null when the base is 0).
- */
-export function changeColumns(
-  current: (p: PartName) => Sql,
-  base: (p: PartName) => Sql,
-  prefix: string,
-): Sql {
-  return join(
-    MEASURE_NAMES.map((name) => {
-      const now = measureValue(name, current);
-      const then = measureValue(name, base);
-      return sql`${written(MEASURES[name], sql`(${now}) - (${then})`)} AS ${column(prefix + name)},
-           CASE WHEN (${then}) = 0 THEN NULL
-                ELSE round(((${now}) - (${then}))::numeric / (${then}), ${RATIO_SCALE})::text
-           END AS ${column(`${prefix}${name}Ratio`)}`;
-    }),
-    ',\n           ',
-  );
-}

@@ -1,5 +1,5 @@
 import { DIMENSIONS, type DimensionName } from '../analytics/dimensions.js';
-import { measureFields, SalesMeasureEnum } from '../analytics/fields.js';
+import { comparisonFields, measureFields, SalesMeasureEnum } from '../analytics/fields.js';
 import { MEASURE_NAMES, type MeasureName } from '../analytics/measures.js';
 import { builder } from '../builder.js';
 import { productById, storeById } from '../catalog/catalog-store.js';
@@ -9,7 +9,14 @@ import { userError } from '../errors.js';
 import { TimeRangeInput } from '../time-range.js';
 import { SHARE_SCALE } from './sales-sql.js';
 import { routeFor, salesRanking, type Ranking, type RankingRow } from './sales-store.js';
-import { categories, MAX_TOP, SalesGroupByEnum } from './schema.js';
+import {
+  categories,
+  comparison,
+  CompareToEnum,
+  MAX_TOP,
+  SalesGroupByEnum,
+  tellComparison,
+} from './schema.js';
 
 const RankedSalesRef = builder.objectRef<RankingRow>('RankedSales').implement({
   description:
@@ -44,6 +51,7 @@ const RankedSalesRef = builder.objectRef<RankingRow>('RankedSales').implement({
       resolve: (r) => r.share,
     }),
     ...measureFields(t),
+    ...comparisonFields(t),
   }),
 });
 
@@ -106,6 +114,11 @@ builder.queryFields((t) => ({
       }),
       ...storeFilterArgs(t.arg),
       categories: t.arg.stringList({ description: 'Only products of these categories.' }),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description:
+          'Add each row’s measures over the compared range (UTC; the other and total rows too) and the change.',
+      }),
     },
     complexity: (args) => ({ field: 1, multiplier: (args.first ?? 10) + 2 }),
     resolve: async (_root, args, ctx) => {
@@ -115,7 +128,8 @@ builder.queryFields((t) => ({
           argument: 'first',
         });
       }
-      return salesRanking(
+      const compare = comparison(ctx, args.compareTo);
+      const ranking = await salesRanking(
         ctx.db,
         {
           range: args.range,
@@ -128,9 +142,12 @@ builder.queryFields((t) => ({
           by: measureOf(args.by ?? 'units'),
           first,
           other: args.other ?? false,
+          compare,
         },
         routeFor(ctx.backend),
       );
+      tellComparison(ctx, compare, args.range, 'UTC', [...ranking.rows, ranking.total]);
+      return ranking;
     },
   }),
 }));

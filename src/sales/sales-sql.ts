@@ -17,7 +17,7 @@ import {
   partsOf,
   partsOrZero,
   partsAs,
-  changeColumns,
+  PARTS,
   meanColumns,
   measureValue,
   summedParts,
@@ -287,16 +287,34 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
 function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
   const perStore = q.zone.kind === 'perStore';
   const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`k.zone`);
+  const none = (p: PartName) => sql`NULL::${PARTS[p].type}`;
+  const compared = (alias: Sql) => (p: PartName) =>
+    sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
+  // Both ranges' rows summed per bucket and group in one aggregate (no join of the two).
+  const paired = sql`paired AS (
+      SELECT x.zone, x.bucket, ${dimensionList(sql`x`)},
+             ${summedParts(sql`x`)},
+             ${partsAs((p) => sql`sum(x.${raw(`c_${p}`)})`, 'c_')}
+      FROM (SELECT a.zone, a.bucket, ${dimensionList(sql`a`)}, ${partsAs(partsOf(sql`a`), '')},
+                   ${partsAs(none, 'c_')}
+            FROM agg a
+            UNION ALL
+            SELECT ca.zone, ca.bucket, ${dimensionList(sql`ca`)}, ${partsAs(none, '')},
+                   ${partsAs(partsOf(sql`ca`), 'c_')}
+            FROM cagg ca) x
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+    )`;
   const keys = q.fillGaps
-    ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)}
-      FROM (${gapGroupRows(q, sql`(SELECT * FROM agg UNION ALL SELECT * FROM cagg)`)}) g
+    ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)},
+             ${partColumns(sql`m`)}, ${partsAs((p) => sql`m.${raw(`c_${p}`)}`, 'c_')}
+      FROM (${gapGroupRows(q, sql`paired`)}) g
       JOIN (SELECT zz.zone, b.bucket
             FROM (SELECT DISTINCT zone FROM zones) zz
             CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b) s
-        ON s.zone = g.zone`
-    : sql`SELECT zone, bucket, ${dimensionList(null)} FROM agg
-      UNION
-      SELECT zone, bucket, ${dimensionList(null)} FROM cagg`;
+        ON s.zone = g.zone
+      LEFT JOIN paired m ON m.zone = g.zone AND m.bucket = s.bucket
+        ${sameGroup(q.groupBy, sql`m`, sql`g`)}`
+    : sql`SELECT * FROM paired`;
   return sql`${head}, cparts AS (
       ${segmentRows(c.segments, q.filters, perStoreRows(q))}
     ), cagg AS (
@@ -308,20 +326,15 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
       ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
-    ), keys AS (
+    ), ${paired}, keys AS (
       ${keys}
     )
     SELECT k.bucket AS "bucket", ${dimensionAnswers(sql`k`)},
-           ${measureColumns(partsOrZero(sql`a`))},
-           ${measureColumns(partsOrZero(sql`ca`), 'compared.')},
-           ${shiftSql(sql`greatest(k.bucket, ${q.range.from}::timestamptz)`, sql`k.zone`, c.shift, -1)}
-             >= ${c.horizon}::timestamptz AS "compared.covered",
-           ${changeColumns(partsOrZero(sql`a`), partsOrZero(sql`ca`), 'change.')}
+           ${measureColumns(partsOrZero(sql`k`))},
+           ${measureColumns(compared(sql`k`), 'compared.')},
+           greatest(k.bucket, ${q.range.from}::timestamptz)
+             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)} AS "compared.covered"
     FROM keys k
-    LEFT JOIN agg a ON a.zone = k.zone AND a.bucket = k.bucket
-      ${sameGroup(q.groupBy, sql`a`, sql`k`)}
-    LEFT JOIN cagg ca ON ca.zone = k.zone AND ca.bucket = k.bucket
-      ${sameGroup(q.groupBy, sql`ca`, sql`k`)}
     WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
     ORDER BY k.bucket, ${dimensionList(sql`k`)}
     LIMIT ${q.limit}`;
@@ -381,10 +394,15 @@ export function rankingSql(q: {
   by: MeasureName;
   first: number;
   other: boolean;
+  /** The compared range's segments: each row also carries its measures there. */
+  compared?: readonly Segment[];
 }): Sql {
   const groupBy = { store: false, product: false, category: false, [q.dimension]: true };
   const byValue = (alias: Sql) => measureValue(q.by, partsOrZero(alias));
   const nothing = dimensionColumns(() => null);
+  const cmp = q.compared;
+  const cparts = (p: PartName) => sql`coalesce(x.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
+  const withCompared = (source: Sql) => (cmp ? sql`, ${partsAs(partsOf(source), 'c_')}` : empty);
   return sql`/* salesRanking */
     WITH parts AS (
       ${segmentRows(q.segments, q.filters)}
@@ -399,23 +417,46 @@ export function rankingSql(q: {
       FROM agg a
     ), total AS (
       SELECT ${summedParts(sql`r`)} FROM ranked r
-    ), answer AS (
-      SELECT 0 AS part, r.rank, ${dimensionList(sql`r`)}, ${partColumns(sql`r`)}
-      FROM ranked r WHERE r.rank <= ${q.first}
+    ), rest AS (
+      SELECT ${summedParts(sql`r`)} FROM ranked r WHERE r.rank > ${q.first}
+    )${
+      cmp
+        ? sql`, cparts AS (
+      ${segmentRows(cmp, q.filters)}
+    ), cagg AS (
+      SELECT ${groupKeys(groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM cparts p
+      ${needsCatalog(groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(DIMENSION_NAMES.length)}
+    ), ctotal AS (
+      SELECT ${summedParts(sql`ca`)} FROM cagg ca
+    ), crest AS (
+      SELECT ${summedParts(sql`ca`)} FROM cagg ca
+      WHERE NOT EXISTS (SELECT FROM ranked r WHERE r.rank <= ${q.first} ${sameGroup(groupBy, sql`r`, sql`ca`)})
+    )`
+        : empty
+    }, answer AS (
+      SELECT 0 AS part, r.rank, ${dimensionList(sql`r`)}, ${partColumns(sql`r`)}${withCompared(sql`ca`)}
+      FROM ranked r
+      ${cmp ? sql`LEFT JOIN cagg ca ON true ${sameGroup(groupBy, sql`ca`, sql`r`)}` : empty}
+      WHERE r.rank <= ${q.first}
       ${
         q.other
           ? sql`UNION ALL
-      SELECT 1, NULL, ${nothing}, ${summedParts(sql`r`)}
-      FROM ranked r WHERE r.rank > ${q.first}`
+      SELECT 1, NULL, ${nothing}, ${partColumns(sql`o`)}${withCompared(sql`co`)}
+      FROM rest o ${cmp ? sql`CROSS JOIN crest co` : empty}`
           : empty
       }
       UNION ALL
-      SELECT 2, NULL, ${nothing}, ${partColumns(sql`t`)} FROM total t
+      SELECT 2, NULL, ${nothing}, ${partColumns(sql`t`)}${withCompared(sql`ct`)}
+      FROM total t ${cmp ? sql`CROSS JOIN ctotal ct` : empty}
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", ${dimensionAnswers(sql`x`)},
            ${measureColumns(partsOrZero(sql`x`))},
            CASE WHEN ${byValue(sql`t`)} = 0 THEN NULL
                 ELSE round((${byValue(sql`x`)})::numeric / (${byValue(sql`t`)}), ${SHARE_SCALE})::text END AS "share"
+           ${cmp ? sql`, ${measureColumns(cparts, 'compared.')}, true AS "compared.covered"` : empty}
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank`;
 }

@@ -25,7 +25,7 @@ import {
   salesVelocitySql,
   type GapGroups,
   type GroupBy,
-  type RankingRow,
+  type RankingRow as RankingColumns,
   type SalesFilters,
   type TrendRow,
   type TrendWindow,
@@ -50,9 +50,6 @@ export interface TrendInput {
   compare?: { to: CompareTo; horizon: Date };
 }
 
-/** Every measure's difference from the compared bucket, and that over the compared value. */
-export type ChangeValues = MeasureValues & Record<`${MeasureName}Ratio`, string | null>;
-
 /** The most buckets a rolling window spans. */
 export const MAX_ROLLING = 365;
 
@@ -68,7 +65,6 @@ export interface WindowedTrendRow extends TrendRow {
   cumulative: MeasureValues | null;
   /** The compared bucket's measures; null when not asked for or no longer kept. */
   compared: MeasureValues | null;
-  change: ChangeValues | null;
 }
 
 /** The range a comparison reads, and the wall-clock step back to it. */
@@ -139,26 +135,31 @@ export function validateWindow(window: TrendInput['window']): void {
 
 /** The window columns of a row (`rolling.sum.units`, …) as nested totals. */
 function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput): WindowedTrendRow {
-  const covered = input.compare !== undefined && row['compared.covered'] === true;
   const pick = <V>(prefix: string) =>
     Object.fromEntries(MEASURE_NAMES.map((m) => [m, row[prefix + m]])) as Record<MeasureName, V>;
-  const base = Object.fromEntries(
-    Object.entries(row).filter(([k]) => !k.includes('.')),
-  ) as unknown as TrendRow;
   return {
-    ...base,
+    ...ownColumns<TrendRow>(row),
     rolling:
       input.window?.rolling != null
         ? { sum: pick('rolling.sum.') as MeasureValues, mean: pick<string>('rolling.mean.') }
         : null,
     cumulative: input.window?.cumulative ? (pick('cumulative.') as MeasureValues) : null,
-    compared: covered ? (pick('compared.') as MeasureValues) : null,
-    change: covered
-      ? ({
-          ...pick('change.'),
-          ...Object.fromEntries(MEASURE_NAMES.map((m) => [`${m}Ratio`, row[`change.${m}Ratio`]])),
-        } as ChangeValues)
-      : null,
+    ...comparisonOf(row),
+  };
+}
+
+/** A row's own columns, without the nested ones (`compared.units`, …). */
+function ownColumns<R>(row: Record<string, unknown>): R {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !k.includes('.'))) as R;
+}
+
+/** A row's compared measures, when it was compared and its span is kept. */
+function comparisonOf(row: Record<string, unknown>): { compared: MeasureValues | null } {
+  if (row['compared.covered'] !== true) return { compared: null };
+  return {
+    compared: Object.fromEntries(
+      MEASURE_NAMES.map((m) => [m, row[`compared.${m}`]]),
+    ) as MeasureValues,
   };
 }
 
@@ -298,7 +299,13 @@ export interface ProductSalesRow extends MeasureValues {
 /** The best-selling products of `range` by units or revenue: the rows of a product ranking. */
 export async function topProducts(
   db: RequestDb,
-  input: { range: TimeRange; filters: SalesFilters; by: 'UNITS' | 'REVENUE'; limit: number },
+  input: {
+    range: TimeRange;
+    filters: SalesFilters;
+    by: 'UNITS' | 'REVENUE';
+    limit: number;
+    compare?: { to: CompareTo; horizon: Date };
+  },
   options: TrendOptions = {},
 ): Promise<RankingRow[]> {
   const ranking = await salesRanking(
@@ -310,6 +317,7 @@ export async function topProducts(
       by: input.by === 'UNITS' ? 'units' : 'revenue',
       first: input.limit,
       other: false,
+      compare: input.compare,
     },
     options,
   );
@@ -333,12 +341,26 @@ export async function salesRanking(
     by: MeasureName;
     first: number;
     other: boolean;
+    compare?: { to: CompareTo; horizon: Date };
   },
   options: TrendOptions = {},
 ): Promise<Ranking> {
-  const rows = await db.query<RankingRow>(
-    rankingSql({ ...input, segments: planTotals(input.range, options) }),
+  validateRange(input.range);
+  const compared = input.compare
+    ? comparedRange({ range: input.range, zone: { kind: 'fixed', zone: 'UTC' } }, input.compare.to)
+        .range
+    : null;
+  // A compared range older than the retention horizon is not read: its rows answer null.
+  const kept =
+    compared !== null && input.compare !== undefined && compared.from >= input.compare.horizon;
+  const raw = await db.query<RankingRow & Record<string, unknown>>(
+    rankingSql({
+      ...input,
+      segments: planTotals(input.range, options),
+      compared: kept && compared ? planTotals(compared, options) : undefined,
+    }),
   );
+  const rows = raw.map((r) => ({ ...ownColumns<RankingRow>(r), ...comparisonOf(r) }));
   const total = rows.find((r) => r.part === 2);
   if (!total) throw new Error('salesRanking returned no total');
   return {
@@ -348,7 +370,10 @@ export async function salesRanking(
   };
 }
 
-export type { RankingRow } from './sales-sql.js';
+/** A ranking row with its comparison, when asked for. */
+export interface RankingRow extends RankingColumns {
+  compared: MeasureValues | null;
+}
 
 export interface DailySalesRow extends MeasureValues {
   day: string;

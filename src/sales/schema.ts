@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { DIMENSIONS } from '../analytics/dimensions.js';
 import {
   measureFields,
-  SalesChangeRef,
+  comparisonFields,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -20,7 +20,7 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
-import { periodRange, type NamedPeriod } from '../analytics/time.js';
+import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -101,7 +101,39 @@ const SalesWindowInput = builder.inputType('SalesWindow', {
   }),
 });
 
-const CompareToEnum = builder.enumType('CompareTo', {
+type Compare = { to: CompareTo; horizon: Date } | undefined;
+
+/** A comparison argument with the horizon before which the compared lines are gone. */
+export function comparison(ctx: GraphQLContext, to: CompareTo | null | undefined): Compare {
+  return to ? { to, horizon: retentionHorizon(ctx.retention) } : undefined;
+}
+
+/**
+ * Tells in extensions.comparison what rows were compared with (the compared range in `zone`)
+ * and, when some were not, how many and why.
+ */
+export function tellComparison(
+  ctx: GraphQLContext,
+  compare: Compare,
+  range: TimeRange,
+  zone: string,
+  rows: readonly { compared: unknown }[],
+): void {
+  if (!compare) return;
+  const missing = rows.filter((r) => r.compared === null).length;
+  ctx.extensions.comparison = {
+    compareTo: compare.to,
+    comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
+    ...(missing > 0
+      ? {
+          notCompared: missing,
+          reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
+        }
+      : {}),
+  };
+}
+
+export const CompareToEnum = builder.enumType('CompareTo', {
   description: 'What each bucket is compared with, on the wall clock of the trend’s time zone.',
   values: {
     PREVIOUS_PERIOD: { description: 'The range moved back by its own length.' },
@@ -170,19 +202,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
         'With window: { rolling: N }, every measure over this bucket and the N - 1 before it.',
       resolve: (r) => r.rolling,
     }),
-    compared: t.field({
-      type: SalesMeasuresRef,
-      nullable: true,
-      description:
-        'With compareTo, every measure over the compared span of this bucket; null when that span starts before the retention horizon (extensions.comparison says so).',
-      resolve: (r) => r.compared,
-    }),
-    change: t.field({
-      type: SalesChangeRef,
-      nullable: true,
-      description: 'With compareTo, the change of every measure from compared; null with compared.',
-      resolve: (r) => r.change,
-    }),
+    ...comparisonFields(t),
     cumulative: t.field({
       type: SalesMeasuresRef,
       nullable: true,
@@ -203,6 +223,7 @@ const ProductSalesRef = builder.objectRef<RankingRow>('ProductSales').implement(
       resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
     }),
     ...measureFields(t),
+    ...comparisonFields(t),
   }),
 });
 
@@ -361,9 +382,7 @@ builder.queryFields((t) => ({
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
       const zone = args.timeZone ?? 'UTC';
-      const compare = args.compareTo
-        ? { to: args.compareTo, horizon: retentionHorizon(ctx.retention) }
-        : undefined;
+      const compare = comparison(ctx, args.compareTo);
       const rows = await salesTrend(
         ctx.db,
         {
@@ -389,19 +408,7 @@ builder.queryFields((t) => ({
         },
         routeFor(ctx.backend),
       );
-      if (compare) {
-        const uncovered = rows.filter((r) => r.compared === null).length;
-        ctx.extensions.comparison = {
-          compareTo: compare.to,
-          comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
-          ...(uncovered > 0
-            ? {
-                notCompared: uncovered,
-                reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
-              }
-            : {}),
-        };
-      }
+      tellComparison(ctx, compare, range, zone, rows);
       return rows;
     },
   }),
@@ -448,6 +455,10 @@ builder.queryFields((t) => ({
       categories: t.arg.stringList({ description: 'Only products of these categories.' }),
       by: t.arg({ type: RankByEnum, defaultValue: 'UNITS', description: 'What to rank by.' }),
       limit: t.arg.int({ defaultValue: 10, description: `How many (1 to ${MAX_TOP}).` }),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description: 'Add each product’s measures over the compared range (UTC) and the change.',
+      }),
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
     resolve: async (_root, args, ctx) => {
@@ -457,7 +468,8 @@ builder.queryFields((t) => ({
           argument: 'limit',
         });
       }
-      return topProducts(
+      const compare = comparison(ctx, args.compareTo);
+      const rows = await topProducts(
         ctx.db,
         {
           range: args.range,
@@ -468,9 +480,12 @@ builder.queryFields((t) => ({
           },
           by: args.by ?? 'UNITS',
           limit,
+          compare,
         },
         routeFor(ctx.backend),
       );
+      tellComparison(ctx, compare, args.range, 'UTC', rows);
+      return rows;
     },
   }),
   salesVelocity: t.field({

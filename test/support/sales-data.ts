@@ -414,6 +414,8 @@ export interface ExpectedRanked extends MeasureAnswers {
   productId: string | null;
   category: string | null;
   share: string | null;
+  compared?: MeasureAnswers;
+  change?: Record<string, number | string | null>;
 }
 
 /**
@@ -432,6 +434,7 @@ export function expectedRanking(
     first: number;
     storeIds?: string[];
     categories?: string[];
+    compareTo?: TestCompareTo;
   },
 ): { rows: ExpectedRanked[]; other: ExpectedRanked; total: ExpectedRanked } {
   const keyOf = (r: SaleRow) =>
@@ -446,6 +449,15 @@ export function expectedRanking(
       (!q.categories || q.categories.includes(categoryOf(r.productId))),
   );
   const byKey = totalsBy(kept, customerId, Date.parse(q.from), Date.parse(q.to), keyOf);
+  const period = Date.parse(q.to) - Date.parse(q.from);
+  const back = (t: number) => (q.compareTo ? wallStep('UTC', t, q.compareTo, period, -1) : t);
+  const byKeyBefore = totalsBy(
+    kept,
+    customerId,
+    back(Date.parse(q.from)),
+    back(Date.parse(q.to)),
+    keyOf,
+  );
   const value = (t: LineTotals) => scaled(MEASURE_ORACLE[q.by](t));
   const ordered = [...byKey.entries()].sort(([ka, a], [kb, b]) => {
     const d = value(b) - value(a);
@@ -454,18 +466,46 @@ export function expectedRanking(
   const total = sumTotals(ordered.map(([, t]) => t));
   const share = (t: LineTotals) =>
     value(total) === 0n ? null : ratioText(value(t), value(total), 6);
-  const row = (t: LineTotals, rank: number | null, key: string | null): ExpectedRanked => ({
+  const top = new Set(ordered.slice(0, q.first).map(([k]) => k));
+  const before = (keys: (k: string) => boolean) =>
+    sumTotals([...byKeyBefore.entries()].filter(([k]) => keys(k)).map(([, t]) => t));
+  const row = (
+    t: LineTotals,
+    rank: number | null,
+    key: string | null,
+    then: LineTotals,
+  ): ExpectedRanked => ({
     rank,
     storeId: q.dimension === 'STORE' ? key : null,
     productId: q.dimension === 'PRODUCT' ? key : null,
     category: q.dimension === 'CATEGORY' ? key : null,
     share: share(t),
     ...measuresOf(t),
+    ...(q.compareTo
+      ? { compared: measuresOf(then), change: changeOf(measuresOf(t), measuresOf(then)) }
+      : {}),
   });
   return {
-    rows: ordered.slice(0, q.first).map(([k, t], i) => row(t, i + 1, k)),
-    other: row(sumTotals(ordered.slice(q.first).map(([, t]) => t)), null, null),
-    total: row(total, null, null),
+    rows: ordered.slice(0, q.first).map(([k, t], i) =>
+      row(
+        t,
+        i + 1,
+        k,
+        before((x) => x === k),
+      ),
+    ),
+    other: row(
+      sumTotals(ordered.slice(q.first).map(([, t]) => t)),
+      null,
+      null,
+      before((x) => !top.has(x)),
+    ),
+    total: row(
+      total,
+      null,
+      null,
+      before(() => true),
+    ),
   };
 }
 
@@ -595,6 +635,21 @@ export function wallStep(
   return localInstant(zone, wall + sign * step);
 }
 
+/** Every measure's difference from `then` to `now`, and that over `then` (null when 0). */
+export function changeOf(
+  now: MeasureAnswers,
+  then: MeasureAnswers,
+): Record<string, number | string | null> {
+  const change: Record<string, number | string | null> = {};
+  for (const [m, v] of Object.entries(now)) {
+    const base = scaled(then[m as MeasureName]);
+    const diff = scaled(v) - base;
+    change[m] = typeof v === 'number' ? Number(diff / 1_000_000n) : ratioText(diff, 1_000_000n, 2);
+    change[`${m}Ratio`] = base === 0n ? null : ratioText(diff, base, 6);
+  }
+  return change;
+}
+
 export interface ExpectedComparedBucket extends ExpectedBucket {
   compared: MeasureAnswers | null;
   change: Record<string, number | string | null> | null;
@@ -674,14 +729,7 @@ export function expectedComparedTrend(
       const now = measuresOf(current.get(key) ?? noTotals());
       const then = measuresOf(compared.get(key) ?? noTotals());
       const covered = back(Math.max(k.b, from)) >= horizon;
-      const change: Record<string, number | string | null> = {};
-      for (const [m, v] of Object.entries(now)) {
-        const base = scaled(then[m as MeasureName]);
-        const diff = scaled(v) - base;
-        change[m] =
-          typeof v === 'number' ? Number(diff / 1_000_000n) : ratioText(diff, 1_000_000n, 2);
-        change[`${m}Ratio`] = base === 0n ? null : ratioText(diff, base, 6);
-      }
+      const change = changeOf(now, then);
       return {
         bucket: new Date(k.b).toISOString(),
         storeId: k.s,

@@ -65,22 +65,29 @@
              sum(r.transactions)::bigint AS transactions,
              sum(r.returned_units)::bigint AS returned_units,
              sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r
+    ), rest AS (
+      SELECT sum(r.units)::bigint AS units,
+             sum(r.revenue)::numeric AS revenue,
+             sum(r.transactions)::bigint AS transactions,
+             sum(r.returned_units)::bigint AS returned_units,
+             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r WHERE r.rank > $11
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue
-      FROM ranked r WHERE r.rank <= $11
+      FROM ranked r
+      WHERE r.rank <= $12
       UNION ALL
       SELECT 1, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
-             NULL::text AS category, sum(r.units)::bigint AS units,
-             sum(r.revenue)::numeric AS revenue,
-             sum(r.transactions)::bigint AS transactions,
-             sum(r.returned_units)::bigint AS returned_units,
-             sum(r.returned_revenue)::numeric AS returned_revenue
-      FROM ranked r WHERE r.rank > $12
+             NULL::text AS category, o.units AS units,
+             o.revenue AS revenue,
+             o.transactions AS transactions,
+             o.returned_units AS returned_units,
+             o.returned_revenue AS returned_revenue
+      FROM rest o
       UNION ALL
       SELECT 2, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -88,7 +95,8 @@
              t.revenue AS revenue,
              t.transactions AS transactions,
              t.returned_units AS returned_units,
-             t.returned_revenue AS returned_revenue FROM total t
+             t.returned_revenue AS returned_revenue
+      FROM total t
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", x.store_id AS "storeId", x.product_id AS "productId", x.category AS "category",
            (coalesce(x.units, 0))::text AS "units",

@@ -80,50 +80,60 @@
              sum(p.returned_revenue)::numeric AS returned_revenue
       FROM cparts p
       GROUP BY 1, 2, 3, 4, 5
+    ), paired AS (
+      SELECT x.zone, x.bucket, x.store_id, x.product_id, x.category,
+             sum(x.units)::bigint AS units,
+             sum(x.revenue)::numeric AS revenue,
+             sum(x.transactions)::bigint AS transactions,
+             sum(x.returned_units)::bigint AS returned_units,
+             sum(x.returned_revenue)::numeric AS returned_revenue,
+             sum(x.c_units) AS c_units,
+             sum(x.c_revenue) AS c_revenue,
+             sum(x.c_transactions) AS c_transactions,
+             sum(x.c_returned_units) AS c_returned_units,
+             sum(x.c_returned_revenue) AS c_returned_revenue
+      FROM (SELECT a.zone, a.bucket, a.store_id, a.product_id, a.category, a.units AS units,
+             a.revenue AS revenue,
+             a.transactions AS transactions,
+             a.returned_units AS returned_units,
+             a.returned_revenue AS returned_revenue,
+                   NULL::bigint AS c_units,
+             NULL::numeric AS c_revenue,
+             NULL::bigint AS c_transactions,
+             NULL::bigint AS c_returned_units,
+             NULL::numeric AS c_returned_revenue
+            FROM agg a
+            UNION ALL
+            SELECT ca.zone, ca.bucket, ca.store_id, ca.product_id, ca.category, NULL::bigint AS units,
+             NULL::numeric AS revenue,
+             NULL::bigint AS transactions,
+             NULL::bigint AS returned_units,
+             NULL::numeric AS returned_revenue,
+                   ca.units AS c_units,
+             ca.revenue AS c_revenue,
+             ca.transactions AS c_transactions,
+             ca.returned_units AS c_returned_units,
+             ca.returned_revenue AS c_returned_revenue
+            FROM cagg ca) x
+      GROUP BY 1, 2, 3, 4, 5
     ), keys AS (
-      SELECT zone, bucket, store_id, product_id, category FROM agg
-      UNION
-      SELECT zone, bucket, store_id, product_id, category FROM cagg
+      SELECT * FROM paired
     )
     SELECT k.bucket AS "bucket", k.store_id AS "storeId", k.product_id AS "productId", k.category AS "category",
-           (coalesce(a.units, 0))::text AS "units",
-           (coalesce(a.revenue, 0.00))::text AS "revenue",
-           (coalesce(a.transactions, 0))::integer AS "transactions",
-           (coalesce(a.returned_units, 0))::text AS "returnedUnits",
-           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue",
-           (coalesce(ca.units, 0))::text AS "compared.units",
-           (coalesce(ca.revenue, 0.00))::text AS "compared.revenue",
-           (coalesce(ca.transactions, 0))::integer AS "compared.transactions",
-           (coalesce(ca.returned_units, 0))::text AS "compared.returnedUnits",
-           round(coalesce(ca.returned_revenue, 0), 2)::text AS "compared.returnedRevenue",
-           (((greatest(k.bucket, $26::timestamptz)) AT TIME ZONE k.zone) - ($27::integer * interval '1 year' + $28::bigint * interval '1 millisecond')) AT TIME ZONE k.zone
-             >= $29::timestamptz AS "compared.covered",
-           ((coalesce(a.units, 0)) - (coalesce(ca.units, 0)))::text AS "change.units",
-           CASE WHEN (coalesce(ca.units, 0)) = 0 THEN NULL
-                ELSE round(((coalesce(a.units, 0)) - (coalesce(ca.units, 0)))::numeric / (coalesce(ca.units, 0)), $30)::text
-           END AS "change.unitsRatio",
-           ((coalesce(a.revenue, 0.00)) - (coalesce(ca.revenue, 0.00)))::text AS "change.revenue",
-           CASE WHEN (coalesce(ca.revenue, 0.00)) = 0 THEN NULL
-                ELSE round(((coalesce(a.revenue, 0.00)) - (coalesce(ca.revenue, 0.00)))::numeric / (coalesce(ca.revenue, 0.00)), $31)::text
-           END AS "change.revenueRatio",
-           ((coalesce(a.transactions, 0)) - (coalesce(ca.transactions, 0)))::integer AS "change.transactions",
-           CASE WHEN (coalesce(ca.transactions, 0)) = 0 THEN NULL
-                ELSE round(((coalesce(a.transactions, 0)) - (coalesce(ca.transactions, 0)))::numeric / (coalesce(ca.transactions, 0)), $32)::text
-           END AS "change.transactionsRatio",
-           ((coalesce(a.returned_units, 0)) - (coalesce(ca.returned_units, 0)))::text AS "change.returnedUnits",
-           CASE WHEN (coalesce(ca.returned_units, 0)) = 0 THEN NULL
-                ELSE round(((coalesce(a.returned_units, 0)) - (coalesce(ca.returned_units, 0)))::numeric / (coalesce(ca.returned_units, 0)), $33)::text
-           END AS "change.returnedUnitsRatio",
-           round((coalesce(a.returned_revenue, 0)) - (coalesce(ca.returned_revenue, 0)), 2)::text AS "change.returnedRevenue",
-           CASE WHEN (coalesce(ca.returned_revenue, 0)) = 0 THEN NULL
-                ELSE round(((coalesce(a.returned_revenue, 0)) - (coalesce(ca.returned_revenue, 0)))::numeric / (coalesce(ca.returned_revenue, 0)), $34)::text
-           END AS "change.returnedRevenueRatio"
+           (coalesce(k.units, 0))::text AS "units",
+           (coalesce(k.revenue, 0.00))::text AS "revenue",
+           (coalesce(k.transactions, 0))::integer AS "transactions",
+           (coalesce(k.returned_units, 0))::text AS "returnedUnits",
+           round(coalesce(k.returned_revenue, 0), 2)::text AS "returnedRevenue",
+           (coalesce(k.c_units, 0))::text AS "compared.units",
+           (coalesce(k.c_revenue, 0.00))::text AS "compared.revenue",
+           (coalesce(k.c_transactions, 0))::integer AS "compared.transactions",
+           (coalesce(k.c_returned_units, 0))::text AS "compared.returnedUnits",
+           round(coalesce(k.c_returned_revenue, 0), 2)::text AS "compared.returnedRevenue",
+           greatest(k.bucket, $26::timestamptz)
+             >= ((($27::timestamptz) AT TIME ZONE $28::text) + ($29::integer * interval '1 year' + $30::bigint * interval '1 millisecond')) AT TIME ZONE $31::text AS "compared.covered"
     FROM keys k
-    LEFT JOIN agg a ON a.zone = k.zone AND a.bucket = k.bucket
-      AND a.store_id = k.store_id
-    LEFT JOIN cagg ca ON ca.zone = k.zone AND ca.bucket = k.bucket
-      AND ca.store_id = k.store_id
-    WHERE k.bucket >= (date_trunc($35::text, $36::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $37::timestamptz
+    WHERE k.bucket >= (date_trunc($32::text, $33::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $34::timestamptz
     ORDER BY k.bucket, k.store_id, k.product_id, k.category
-    LIMIT $38
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","UTC","day","UTC",1,0,"UTC","UTC","UTC","2026-05-01T05:30:00.000Z",1,0,"2024-07-01T00:00:00.000Z",6,6,6,6,6,"day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]
+    LIMIT $35
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","UTC","day","UTC",1,0,"UTC","UTC","UTC","2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]

@@ -64,13 +64,20 @@
              sum(r.transactions)::bigint AS transactions,
              sum(r.returned_units)::bigint AS returned_units,
              sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r
+    ), rest AS (
+      SELECT sum(r.units)::bigint AS units,
+             sum(r.revenue)::numeric AS revenue,
+             sum(r.transactions)::bigint AS transactions,
+             sum(r.returned_units)::bigint AS returned_units,
+             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r WHERE r.rank > $11
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue
-      FROM ranked r WHERE r.rank <= $11
+      FROM ranked r
+      WHERE r.rank <= $12
       UNION ALL
       SELECT 2, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -78,7 +85,8 @@
              t.revenue AS revenue,
              t.transactions AS transactions,
              t.returned_units AS returned_units,
-             t.returned_revenue AS returned_revenue FROM total t
+             t.returned_revenue AS returned_revenue
+      FROM total t
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", x.store_id AS "storeId", x.product_id AS "productId", x.category AS "category",
            (coalesce(x.units, 0))::text AS "units",
@@ -87,7 +95,7 @@
            (coalesce(x.returned_units, 0))::text AS "returnedUnits",
            round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
            CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
-                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $12)::text END AS "share"
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $13)::text END AS "share"
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z",10,6]
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z",10,10,6]
