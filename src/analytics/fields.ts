@@ -1,4 +1,6 @@
 import { builder } from '../builder.js';
+import { productById, storeById } from '../catalog/catalog-store.js';
+import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { changeOf } from './change.js';
 import {
   MEAN_SCALE,
@@ -109,7 +111,7 @@ export const SalesChangeRef = builder
  * The comparison fields of a sales row: its measures over the compared span, and the change,
  * worked out from the two only when a client asks for it.
  */
-export function comparisonFields<R extends MeasureValues & { compared: MeasureValues | null }>(
+export function comparisonFields<R extends MeasureValues & { compared?: MeasureValues | null }>(
   t: FieldBuilder<R>,
 ) {
   return {
@@ -118,13 +120,38 @@ export function comparisonFields<R extends MeasureValues & { compared: MeasureVa
       nullable: true,
       description:
         'With compareTo, every measure over the compared span; null without compareTo or when that span starts before the retention horizon (extensions.comparison says so).',
-      resolve: (r) => r.compared,
+      resolve: (r) => r.compared ?? null,
     }),
     change: t.field({
       type: SalesChangeRef,
       nullable: true,
       description: 'With compareTo, the change of every measure from compared; null with compared.',
       resolve: (r) => (r.compared ? changeOf(r, r.compared) : null),
+    }),
+  };
+}
+
+/** The dimension fields of a sales row: its store, product and category, each set when split by it. */
+export function dimensionFields<
+  R extends { storeId: string | null; productId: string | null; category: string | null },
+>(t: FieldBuilder<R>, when: Record<'store' | 'product' | 'category', string>) {
+  return {
+    store: t.field({
+      type: StoreRef,
+      nullable: true,
+      description: `The store, ${when.store}.`,
+      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
+    }),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: `The product, ${when.product}.`,
+      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
+    }),
+    category: t.string({
+      nullable: true,
+      description: `The ${when.category === 'when ranking categories' ? 'category' : 'product category'}, ${when.category}.`,
+      resolve: (r) => r.category,
     }),
   };
 }

@@ -1,10 +1,13 @@
 import { DIMENSIONS, type DimensionName } from '../analytics/dimensions.js';
-import { comparisonFields, measureFields, SalesMeasureEnum } from '../analytics/fields.js';
+import {
+  comparisonFields,
+  dimensionFields,
+  measureFields,
+  SalesMeasureEnum,
+} from '../analytics/fields.js';
 import { MEASURE_NAMES, type MeasureName } from '../analytics/measures.js';
 import { builder } from '../builder.js';
-import { productById, storeById } from '../catalog/catalog-store.js';
 import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
-import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
 import { TimeRangeInput } from '../time-range.js';
 import { SHARE_SCALE } from './sales-sql.js';
@@ -27,22 +30,10 @@ const RankedSalesRef = builder.objectRef<RankingRow>('RankedSales').implement({
       description: 'Position in the ranking from 1; null on the other and total rows.',
       resolve: (r) => r.rank,
     }),
-    store: t.field({
-      type: StoreRef,
-      nullable: true,
-      description: 'The store, when ranking stores.',
-      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
-    }),
-    product: t.field({
-      type: ProductRef,
-      nullable: true,
-      description: 'The product, when ranking products.',
-      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
-    }),
-    category: t.string({
-      nullable: true,
-      description: 'The category, when ranking categories.',
-      resolve: (r) => r.category,
+    ...dimensionFields(t, {
+      store: 'when ranking stores',
+      product: 'when ranking products',
+      category: 'when ranking categories',
     }),
     share: t.field({
       type: 'Decimal',

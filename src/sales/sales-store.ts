@@ -61,10 +61,10 @@ export interface RollingTotals {
 
 /** A trend bucket with its window totals and its comparison, when asked for. */
 export interface WindowedTrendRow extends TrendRow {
-  rolling: RollingTotals | null;
-  cumulative: MeasureValues | null;
-  /** The compared bucket's measures; null when not asked for or no longer kept. */
-  compared: MeasureValues | null;
+  rolling?: RollingTotals | null;
+  cumulative?: MeasureValues | null;
+  /** The compared bucket's measures; null (or absent) when not asked for or no longer kept. */
+  compared?: MeasureValues | null;
 }
 
 /** The range a comparison reads, and the wall-clock step back to it. */
@@ -133,34 +133,34 @@ export function validateWindow(window: TrendInput['window']): void {
   }
 }
 
-/** The window columns of a row (`rolling.sum.units`, …) as nested totals. */
-function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput): WindowedTrendRow {
-  const pick = <V>(prefix: string) =>
-    Object.fromEntries(MEASURE_NAMES.map((m) => [m, row[prefix + m]])) as Record<MeasureName, V>;
-  return {
-    ...ownColumns<TrendRow>(row),
-    rolling:
-      input.window?.rolling != null
-        ? { sum: pick('rolling.sum.') as MeasureValues, mean: pick<string>('rolling.mean.') }
-        : null,
-    cumulative: input.window?.cumulative ? (pick('cumulative.') as MeasureValues) : null,
-    ...comparisonOf(row),
-  };
+/** The measures in the columns `prefix` + measure of a row (`rolling.sum.units`, …). */
+function measuresAt<V = MeasureValues>(row: Record<string, unknown>, prefix: string): V {
+  const out: Record<string, unknown> = {};
+  for (const m of MEASURE_NAMES) out[m] = row[prefix + m];
+  return out as V;
 }
 
-/** A row's own columns, without the nested ones (`compared.units`, …). */
-function ownColumns<R>(row: Record<string, unknown>): R {
-  return Object.fromEntries(Object.entries(row).filter(([k]) => !k.includes('.'))) as R;
+/**
+ * A row's window totals and compared measures, nested as the API shows them. Set on the row
+ * itself: a trend holds up to 10 000 rows, and copying each costs more than the statement.
+ */
+function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput): WindowedTrendRow {
+  const r: WindowedTrendRow & Record<string, unknown> = row;
+  r.rolling =
+    input.window?.rolling != null
+      ? {
+          sum: measuresAt(row, 'rolling.sum.'),
+          mean: measuresAt<Record<MeasureName, string>>(row, 'rolling.mean.'),
+        }
+      : null;
+  r.cumulative = input.window?.cumulative ? measuresAt(row, 'cumulative.') : null;
+  r.compared = comparedOf(row);
+  return r;
 }
 
 /** A row's compared measures, when it was compared and its span is kept. */
-function comparisonOf(row: Record<string, unknown>): { compared: MeasureValues | null } {
-  if (row['compared.covered'] !== true) return { compared: null };
-  return {
-    compared: Object.fromEntries(
-      MEASURE_NAMES.map((m) => [m, row[`compared.${m}`]]),
-    ) as MeasureValues,
-  };
+function comparedOf(row: Record<string, unknown>): MeasureValues | null {
+  return row['compared.covered'] === true ? measuresAt(row, 'compared.') : null;
 }
 
 /**
@@ -282,7 +282,7 @@ export async function salesTrend(
       { maxBuckets: MAX_TREND_BUCKETS },
     );
   }
-  return rows.map((r) => nestWindow(r, input));
+  return input.window || input.compare ? rows.map((r) => nestWindow(r, input)) : rows;
 }
 
 /** Segments of a zone-free total over `range` (UTC rollups where they are exact). */
@@ -360,7 +360,7 @@ export async function salesRanking(
       compared: kept && compared ? planTotals(compared, options) : undefined,
     }),
   );
-  const rows = raw.map((r) => ({ ...ownColumns<RankingRow>(r), ...comparisonOf(r) }));
+  const rows: RankingRow[] = raw.map((r) => Object.assign(r, { compared: comparedOf(r) }));
   const total = rows.find((r) => r.part === 2);
   if (!total) throw new Error('salesRanking returned no total');
   return {

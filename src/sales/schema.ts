@@ -3,6 +3,7 @@ import { DIMENSIONS } from '../analytics/dimensions.js';
 import {
   measureFields,
   comparisonFields,
+  dimensionFields,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -117,10 +118,10 @@ export function tellComparison(
   compare: Compare,
   range: TimeRange,
   zone: string,
-  rows: readonly { compared: unknown }[],
+  rows: readonly { compared?: unknown }[],
 ): void {
   if (!compare) return;
-  const missing = rows.filter((r) => r.compared === null).length;
+  const missing = rows.filter((r) => !r.compared).length;
   ctx.extensions.comparison = {
     compareTo: compare.to,
     comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
@@ -177,22 +178,10 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
         'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
       resolve: (r) => r.bucket,
     }),
-    store: t.field({
-      type: StoreRef,
-      nullable: true,
-      description: 'The store, when grouped by STORE.',
-      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
-    }),
-    product: t.field({
-      type: ProductRef,
-      nullable: true,
-      description: 'The product, when grouped by PRODUCT.',
-      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
-    }),
-    category: t.string({
-      nullable: true,
-      description: 'The product category, when grouped by CATEGORY.',
-      resolve: (r) => r.category,
+    ...dimensionFields(t, {
+      store: 'when grouped by STORE',
+      product: 'when grouped by PRODUCT',
+      category: 'when grouped by CATEGORY',
     }),
     ...measureFields(t),
     rolling: t.field({
@@ -200,7 +189,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
       nullable: true,
       description:
         'With window: { rolling: N }, every measure over this bucket and the N - 1 before it.',
-      resolve: (r) => r.rolling,
+      resolve: (r) => r.rolling ?? null,
     }),
     ...comparisonFields(t),
     cumulative: t.field({
@@ -208,7 +197,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
       nullable: true,
       description:
         'With window: { cumulative: true }, every measure from the start of the range through this bucket.',
-      resolve: (r) => r.cumulative,
+      resolve: (r) => r.cumulative ?? null,
     }),
   }),
 });
