@@ -728,4 +728,34 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
       reason: expect.stringMatching(/retention horizon/),
     });
   });
+
+  it('compares Product.sales with the compared range, batched, exactly', async () => {
+    const range = { from: '2026-03-01T00:00:00Z', to: '2026-04-10T00:00:00Z' };
+    const res = await gw.graphql<{
+      products: { edges: { node: { id: string; sales: AnswerRow } }[] };
+    }>(
+      `query($r: TimeRange!) { products(first: 10) { edges { node { id
+        sales(range: $r, compareTo: PREVIOUS_YEAR) { ${measures} compared { ${measures} }
+          change { ${measures} ${MEASURE_NAMES.map((m) => `${m}Ratio`).join(' ')} } } } } } }`,
+      { r: range },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const expected = expectedRanking(rows, a.customerId, category, {
+      ...range,
+      dimension: 'PRODUCT',
+      by: 'units',
+      first: 10,
+      compareTo: 'PREVIOUS_YEAR',
+    });
+    const nodes = res.data?.products.edges.map((e) => e.node) ?? [];
+    expect(nodes).toHaveLength(a.products.length);
+    for (const node of nodes) {
+      const want = expected.rows.find((r) => r.productId === node.id);
+      expect(want?.compared?.transactions).toBeGreaterThan(0);
+      const keys = new Set(['rank', 'storeId', 'productId', 'category', 'share']);
+      const values = Object.fromEntries(Object.entries(want ?? {}).filter(([k]) => !keys.has(k)));
+      expect(node.sales).toEqual(values);
+    }
+  });
 });

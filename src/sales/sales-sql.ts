@@ -468,18 +468,30 @@ export function rankingSql(q: {
 export function productSalesSql(
   segments: readonly Segment[],
   filters: SalesFilters & { productIds: readonly string[] },
+  compared?: readonly Segment[],
 ): Sql {
+  const perProduct = (rows: Sql) => sql`SELECT p.product_id, ${summedParts(sql`p`)}
+      FROM ${rows} p
+      GROUP BY p.product_id`;
   return sql`/* productSalesSummary */
     WITH parts AS (
       ${segmentRows(segments, filters)}
     ), agg AS (
-      SELECT p.product_id, ${summedParts(sql`p`)}
-      FROM parts p
-      GROUP BY p.product_id
-    )
+      ${perProduct(sql`parts`)}
+    )${
+      compared
+        ? sql`, cparts AS (
+      ${segmentRows(compared, filters)}
+    ), cagg AS (
+      ${perProduct(sql`cparts`)}
+    )`
+        : empty
+    }
     SELECT k.product_id AS "productId", ${measureColumns(partsOrZero(sql`a`))}
+           ${compared ? sql`, ${measureColumns(partsOrZero(sql`ca`), 'compared.')}, true AS "compared.covered"` : empty}
     FROM unnest(${filters.productIds}::uuid[]) AS k(product_id)
-    LEFT JOIN agg a ON a.product_id = k.product_id`;
+    LEFT JOIN agg a ON a.product_id = k.product_id
+    ${compared ? sql`LEFT JOIN cagg ca ON ca.product_id = k.product_id` : empty}`;
 }
 
 /**

@@ -291,9 +291,10 @@ export function planTotals(range: TimeRange, options: TrendOptions = {}): Segmen
   return planSegments(range, 'DAY', { wholeHours: true, utc: true }, options);
 }
 
-/** Every measure of one product over a range. */
+/** Every measure of one product over a range, and over the compared range when asked for. */
 export interface ProductSalesRow extends MeasureValues {
   productId: string;
+  compared?: MeasureValues | null;
 }
 
 /** The best-selling products of `range` by units or revenue: the rows of a product ranking. */
@@ -324,6 +325,19 @@ export async function topProducts(
   return ranking.rows;
 }
 
+/**
+ * The compared range of a zone-free total (moved back in UTC), or null when not asked for or
+ * when it starts before the retention horizon: such a range is not read, its rows answer null.
+ */
+function keptComparedRange(
+  range: TimeRange,
+  compare: { to: CompareTo; horizon: Date } | undefined,
+): TimeRange | null {
+  if (!compare) return null;
+  const compared = comparedRange({ range, zone: { kind: 'fixed', zone: 'UTC' } }, compare.to).range;
+  return compared.from >= compare.horizon ? compared : null;
+}
+
 /** A ranking answer: the first keys, the rest as one row, and the total of all. */
 export interface Ranking {
   rows: RankingRow[];
@@ -346,18 +360,12 @@ export async function salesRanking(
   options: TrendOptions = {},
 ): Promise<Ranking> {
   validateRange(input.range);
-  const compared = input.compare
-    ? comparedRange({ range: input.range, zone: { kind: 'fixed', zone: 'UTC' } }, input.compare.to)
-        .range
-    : null;
-  // A compared range older than the retention horizon is not read: its rows answer null.
-  const kept =
-    compared !== null && input.compare !== undefined && compared.from >= input.compare.horizon;
+  const compared = keptComparedRange(input.range, input.compare);
   const raw = await db.query<RankingRow & Record<string, unknown>>(
     rankingSql({
       ...input,
       segments: planTotals(input.range, options),
-      compared: kept && compared ? planTotals(compared, options) : undefined,
+      compared: compared ? planTotals(compared, options) : undefined,
     }),
   );
   const rows: RankingRow[] = raw.map((r) => Object.assign(r, { compared: comparedOf(r) }));
@@ -411,11 +419,19 @@ export async function productSalesSummaries(
   range: TimeRange,
   storeIds: readonly string[] | null,
   options: TrendOptions = {},
+  compare?: { to: CompareTo; horizon: Date },
 ): Promise<ProductSalesRow[]> {
-  const rows = await db.query<ProductSalesRow>(
-    productSalesSql(planTotals(range, options), { storeIds, productIds, categories: null }),
+  const compared = keptComparedRange(range, compare);
+  const rows = await db.query<ProductSalesRow & Record<string, unknown>>(
+    productSalesSql(
+      planTotals(range, options),
+      { storeIds, productIds, categories: null },
+      compared ? planTotals(compared, options) : undefined,
+    ),
   );
-  const byId = new Map(rows.map((r) => [r.productId, r]));
+  const byId = new Map(
+    rows.map((r) => [r.productId, Object.assign(r, { compared: comparedOf(r) })]),
+  );
   return productIds.map((id) => {
     const row = byId.get(id);
     if (!row) throw new Error(`productSalesSummary returned no row for product ${id}`);

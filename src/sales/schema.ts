@@ -121,7 +121,9 @@ export function tellComparison(
   rows: readonly { compared?: unknown }[],
 ): void {
   if (!compare) return;
-  const missing = rows.filter((r) => !r.compared).length;
+  // Batched fields (Product.sales) tell once per row: their counts add up.
+  const told = ctx.extensions.comparison as { notCompared?: number } | undefined;
+  const missing = (told?.notCompared ?? 0) + rows.filter((r) => !r.compared).length;
   ctx.extensions.comparison = {
     compareTo: compare.to,
     comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
@@ -218,7 +220,7 @@ const ProductSalesRef = builder.objectRef<RankingRow>('ProductSales').implement(
 
 const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesSummary').implement({
   description: 'Totals of one product over a range.',
-  fields: (t) => measureFields(t),
+  fields: (t) => ({ ...measureFields(t), ...comparisonFields(t) }),
 });
 
 const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
@@ -600,10 +602,15 @@ builder.objectFields(ProductRef, (t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       ...storeFilterArgs(t.arg),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description: 'Add the product’s measures over the compared range (UTC) and the change.',
+      }),
     },
     resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), (storeIds) =>
-        loaderForArgs<string, ProductSalesRow>(
+      withFilter(storeFilter(ctx, args), async (storeIds) => {
+        const compare = comparison(ctx, args.compareTo);
+        const row = await loaderForArgs<string, ProductSalesRow>(
           ctx,
           'productSales',
           args,
@@ -616,11 +623,14 @@ builder.objectFields(ProductRef, (t) => ({
                   args.range,
                   storeIds,
                   routeFor(ctx.backend),
+                  compare,
                 ),
               { maxBatchSize: 1000 },
             ),
-        ).load(product.id),
-      ),
+        ).load(product.id);
+        tellComparison(ctx, compare, args.range, 'UTC', [row]);
+        return row;
+      }),
   }),
   salesTrend: t.field({
     type: [SalesBucketRef],
