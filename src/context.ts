@@ -34,4 +34,6 @@ export interface GraphQLContext {
   /** Signs a token with the gateway's HS256 secret; null where it has none (JWKS only). */
   issueToken:
     ((claims: Omit<MintOptions, 'secret' | 'issuer' | 'audience'>) => Promise<string>) | null;
+  /** What resolvers tell about the answer beside its data (a comparison's reach), sent as extensions. */
+  extensions: Record<string, unknown>;
 }

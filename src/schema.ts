@@ -9,6 +9,7 @@ import './forecasts/schema.js';
 import './inventory/schema.js';
 import './sales/ingest-schema.js';
 import './sales/schema.js';
+import './sales/ranking-schema.js';
 import './tenants/schema.js';
 import './viewer/issue-token.js';
 import './viewer/schema.js';

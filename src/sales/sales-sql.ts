@@ -1,5 +1,34 @@
-import sql, { empty, join, type Sql } from 'sql-template-tag';
+import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
+import {
+  DIMENSION_NAMES,
+  type DimensionName,
+  dimensionAnswers,
+  dimensionColumns,
+  dimensionList,
+  groupKeys,
+  needsCatalog,
+  sameGroup,
+  type GroupBy,
+} from '../analytics/dimensions.js';
+import {
+  linePartColumns,
+  measureColumns,
+  partColumns,
+  partsOf,
+  partsOrZero,
+  partsAs,
+  PARTS,
+  meanColumns,
+  measureValue,
+  summedParts,
+  type MeasureName,
+  type MeasureValues,
+  type PartName,
+} from '../analytics/measures.js';
+import { bucketSeries, bucketStart, shiftSql, type WallShift } from '../analytics/time.js';
 import type { Granularity, Segment } from './plan.js';
+
+export type { GroupBy } from '../analytics/dimensions.js';
 
 /** Row filters shared by the sales queries; null means no filter. */
 export interface SalesFilters {
@@ -12,12 +41,6 @@ export interface SalesFilters {
 export type ZoneSpec =
   | { kind: 'fixed'; zone: string }
   | { kind: 'perStore'; stores: readonly { storeId: string; zone: string }[] };
-
-export interface GroupBy {
-  store: boolean;
-  product: boolean;
-  category: boolean;
-}
 
 /** Which groups get zero buckets with fillGaps: those with sales, or a given list of keys. */
 export type GapGroups =
@@ -38,26 +61,38 @@ export interface TrendStatement {
   limit: number;
   /** Per-store rollups exist (plain PostgreSQL): read them when no product is asked about. */
   storeRollups?: boolean;
+  /** Rolling and running totals per bucket, when asked for. */
+  window?: TrendWindow;
+  /** The same measures over a compared range, bucket by bucket, when asked for. */
+  compare?: TrendComparison;
+}
+
+/**
+ * A comparison: the compared range's segments, the wall-clock step from a bucket back to its
+ * compared one, and the oldest instant whose lines are still kept (compared buckets that start
+ * before it are not answered).
+ */
+export interface TrendComparison {
+  segments: readonly Segment[];
+  shift: WallShift;
+  horizon: Date;
+}
+
+/** Window totals of a trend: over the last `rolling` buckets, and from the range's start. */
+export interface TrendWindow {
+  rolling: number | null;
+  cumulative: boolean;
+  /** The lead-in before the range, read to complete the first rolling values. */
+  lead: { from: Date; segments: readonly Segment[] };
 }
 
 /** One row of a trend answer, columns as the statement returns them. */
-export interface TrendRow {
+export interface TrendRow extends MeasureValues {
   bucket: Date;
   storeId: string | null;
   productId: string | null;
   category: string | null;
-  units: string;
-  revenue: string;
-  transactions: number;
-  returnedUnits: string;
-  returnedRevenue: string;
 }
-
-const UNIT: Record<Exclude<Granularity, 'HOUR'>, string> = {
-  DAY: 'day',
-  WEEK: 'week',
-  MONTH: 'month',
-};
 
 /** Row filters on a source aliased `alias` (a rollup view or transactions). */
 function filterClause(alias: Sql, filters: SalesFilters): Sql {
@@ -79,9 +114,8 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 /**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
  * with `perStore`, one per store and UTC hour or day, product_id NULL) and raw sale lines, with
- * a common shape (customer_id, store_id, product_id, t, units, revenue, transactions,
- * returned_units, returned_revenue) ready to be bucketed and re-aggregated. Units and revenue
- * are net of returns; the returned amounts are positive.
+ * a common shape (customer_id, store_id, product_id, t, then the measures' additive parts)
+ * ready to be bucketed and re-aggregated.
  */
 export function segmentRows(
   segments: readonly Segment[],
@@ -91,16 +125,14 @@ export function segmentRows(
   const parts = segments.map((s) => {
     if (perStore && s.source !== 'raw') {
       return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             ${partColumns(sql`r`)}
       FROM ${s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`;
     }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
-             greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             ${linePartColumns(sql`x`)}
       FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
@@ -108,7 +140,7 @@ export function segmentRows(
     return join(
       rollupViews(s.source).map(
         (view) => sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             ${partColumns(sql`r`)}
       FROM ${view} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -117,36 +149,6 @@ export function segmentRows(
     );
   });
   return join(parts, '\n      UNION ALL\n      ');
-}
-
-/**
- * Start of the bucket of instant `t` in zone `zone`. HOUR: the last local clock hour boundary
- * at or before `t` (each absolute hour is its own bucket, so the repeated hour of a DST change
- * gives two buckets); DAY, WEEK (ISO, Monday), MONTH: local midnight of the day, week, month.
- */
-export function bucketStart(granularity: Granularity, t: Sql, zone: Sql): Sql {
-  if (granularity === 'HOUR') {
-    return sql`(${t} - ((${t} AT TIME ZONE ${zone}) - date_trunc('hour', ${t} AT TIME ZONE ${zone})))`;
-  }
-  return sql`(date_trunc(${UNIT[granularity]}::text, ${t} AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
-}
-
-/** Every bucket start of `granularity` in zone `zone` that intersects `[from, to)`. */
-function bucketSeries(granularity: Granularity, zone: Sql, from: Date, to: Date): Sql {
-  if (granularity === 'HOUR') {
-    // Local hour boundaries fall on UTC quarter hours in every zone; probe each quarter hour.
-    return sql`SELECT DISTINCT ${bucketStart('HOUR', sql`q.t`, zone)} AS bucket
-      FROM (SELECT ${from}::timestamptz AS t
-            UNION ALL
-            SELECT generate_series(date_bin('15 minutes', ${from}::timestamptz, '2000-01-01 00:00:00+00'),
-                                   ${to}::timestamptz - interval '1 microsecond', interval '15 minutes')) q
-      WHERE q.t >= ${from}::timestamptz`;
-  }
-  const unit = UNIT[granularity];
-  return sql`SELECT g AT TIME ZONE ${zone} AS bucket
-      FROM generate_series(date_trunc(${unit}::text, ${from}::timestamptz AT TIME ZONE ${zone}),
-                           (${to}::timestamptz - interval '1 microsecond') AT TIME ZONE ${zone},
-                           ${`1 ${unit}`}::interval) g`;
 }
 
 function zoneRows(zone: ZoneSpec): Sql {
@@ -176,118 +178,326 @@ function perStoreRows(q: TrendStatement): boolean {
 export function salesTrendSql(q: TrendStatement): Sql {
   const perStore = q.zone.kind === 'perStore';
   const zoneCol = q.zone.kind === 'perStore' ? sql`z.zone` : sql`${q.zone.zone}::text`;
-  const needCategory = q.groupBy.category;
-  const groupCols = sql`${q.groupBy.store ? sql`p.store_id` : sql`NULL::uuid`} AS store_id,
-             ${q.groupBy.product ? sql`p.product_id` : sql`NULL::uuid`} AS product_id,
-             ${needCategory ? sql`c.category` : sql`NULL::text`} AS category`;
+  const segments = q.window ? [...q.window.lead.segments, ...q.segments] : q.segments;
+  // The lead-in's lines in the range's first bucket are before the range: not in that bucket.
+  const leadInFirstBucket = q.window
+    ? sql`WHERE p.t >= ${q.range.from}::timestamptz
+         OR ${bucketStart(q.granularity, sql`p.t`, zoneCol)} < ${bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, zoneCol)}`
+    : empty;
   const agg = sql`agg AS (
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
-             ${groupCols},
-             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
-             sum(p.transactions)::bigint AS transactions,
-             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needCategory ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
-      GROUP BY 1, 2, 3, 4, 5
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      ${leadInFirstBucket}
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
   const head = sql`/* salesTrend */
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
-      ${segmentRows(q.segments, q.filters, perStoreRows(q))}
+      ${segmentRows(segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
-  const columns = (a: Sql, g: Sql) => sql`${a}.bucket AS "bucket", ${g}.store_id AS "storeId",
-           ${g}.product_id AS "productId", ${g}.category AS "category"`;
+  if (q.window) return windowedTrend(q, q.window, head);
+  if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
-    SELECT ${columns(sql`a`, sql`a`)}, a.units::text AS "units", a.revenue::text AS "revenue",
-           a.transactions::integer AS "transactions", a.returned_units::text AS "returnedUnits",
-           round(a.returned_revenue, 2)::text AS "returnedRevenue"
+    SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
+           ${measureColumns(partsOf(sql`a`))}
     FROM agg a
-    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    ORDER BY a.bucket, ${dimensionList(sql`a`)}
     LIMIT ${q.limit}`;
   }
-  const groups = gapGroupRows(q);
-  const match = sql`a.zone = g.zone AND a.bucket = s.bucket
-      ${q.groupBy.store ? sql`AND a.store_id = g.store_id` : empty}
-      ${q.groupBy.product ? sql`AND a.product_id = g.product_id` : empty}
-      ${q.groupBy.category ? sql`AND a.category = g.category` : empty}`;
   return sql`${head}, series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b
     ), groups AS (
-      ${groups}
+      ${gapGroupRows(q)}
     )
-    SELECT ${columns(sql`s`, sql`g`)},
-           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions",
-           coalesce(a.returned_units, 0)::text AS "returnedUnits",
-           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
+    SELECT s.bucket AS "bucket", ${dimensionAnswers(sql`g`)},
+           ${measureColumns(partsOrZero(sql`a`))}
     FROM groups g
     JOIN series s ON s.zone = g.zone
-    LEFT JOIN agg a ON ${match}
-    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+      ${sameGroup(q.groupBy, sql`a`, sql`g`)}
+    ORDER BY s.bucket, ${dimensionList(sql`g`)}
     LIMIT ${q.limit}`;
 }
 
-function gapGroupRows(q: TrendStatement): Sql {
-  switch (q.gapGroups.kind) {
-    case 'stores':
-      return sql`SELECT z.zone, z.store_id, NULL::uuid AS product_id, NULL::text AS category
-      FROM zones z`;
-    case 'products':
-      return sql`SELECT zz.zone, NULL::uuid AS store_id, k.product_id, NULL::text AS category
+/**
+ * A trend with window totals: every bucket from the lead-in to the range's end for every group
+ * (zeros where nothing sold, so a window of N rows is N buckets), the rolling sums over the last
+ * N rows and the running sums of the range's rows, then the range's buckets (with sales unless
+ * fillGaps). Every window measure combines summed parts, as the bucket's own measures do.
+ */
+function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
+  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`s.zone`);
+  const partition = sql`PARTITION BY f.zone, ${dimensionList(sql`f`)} ORDER BY f.bucket`;
+  const rolling = w.rolling;
+  const rollingPart = (p: PartName) => sql`f.${raw(`rolling_${p}`)}`;
+  const rollingSum = (p: PartName) =>
+    rolling
+      ? sql`sum(f.${raw(p)}) OVER (${partition} ROWS BETWEEN ${rolling - 1}::integer PRECEDING AND CURRENT ROW)`
+      : sql`NULL::numeric`;
+  const runningSum = (p: PartName) =>
+    w.cumulative
+      ? sql`sum(f.${raw(p)}) FILTER (WHERE f.in_range) OVER (${partition} ROWS UNBOUNDED PRECEDING)`
+      : sql`NULL::numeric`;
+  return sql`${head}, series AS (
+      SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
-      CROSS JOIN unnest(${q.gapGroups.productIds}::uuid[]) AS k(product_id)`;
-    case 'present':
-      if (!q.groupBy.store && !q.groupBy.product && !q.groupBy.category) {
-        return sql`SELECT DISTINCT zone, NULL::uuid AS store_id, NULL::uuid AS product_id,
-             NULL::text AS category FROM zones`;
-      }
-      return sql`SELECT DISTINCT zone, store_id, product_id, category FROM agg`;
-  }
-}
-
-/** Units and revenue per product over the segments, ranked, ties broken by product id. */
-export function topProductsSql(
-  segments: readonly Segment[],
-  filters: SalesFilters,
-  by: 'UNITS' | 'REVENUE',
-  limit: number,
-): Sql {
-  const order = by === 'UNITS' ? sql`sum(p.units) DESC` : sql`sum(p.revenue) DESC`;
-  return sql`/* topProducts */
-    WITH parts AS (
-      ${segmentRows(segments, filters)}
+      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, w.lead.from, q.range.to)}) b
+    ), groups AS (
+      ${gapGroupRows(q)}
+    ), filled AS (
+      SELECT s.zone, s.bucket, ${dimensionList(sql`g`)}, s.bucket >= ${first} AS in_range,
+             a.bucket IS NOT NULL AS present,
+             ${partsAs(partsOrZero(sql`a`), '')}
+      FROM groups g
+      JOIN series s ON s.zone = g.zone
+      LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
+        ${sameGroup(q.groupBy, sql`a`, sql`g`)}
+    ), windowed AS (
+      SELECT f.*,
+             ${partsAs(rollingSum, 'rolling_')},
+             ${partsAs(runningSum, 'cumulative_')}
+      FROM filled f
     )
-    SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
-           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
-    FROM parts p
-    GROUP BY p.product_id
-    ORDER BY ${order}, p.product_id
-    LIMIT ${limit}`;
-}
-
-/** Units, revenue and transactions per product of `productIds` over the segments. */
-export function productSalesSql(segments: readonly Segment[], filters: SalesFilters): Sql {
-  return sql`/* productSalesSummary */
-    WITH parts AS (
-      ${segmentRows(segments, filters)}
-    )
-    SELECT p.product_id AS "productId", sum(p.units)::text AS "units",
-           sum(p.revenue)::text AS "revenue", sum(p.transactions)::integer AS "transactions",
-           sum(p.returned_units)::text AS "returnedUnits", round(sum(p.returned_revenue), 2)::text AS "returnedRevenue"
-    FROM parts p
-    GROUP BY p.product_id`;
+    SELECT f.bucket AS "bucket", ${dimensionAnswers(sql`f`)},
+           ${measureColumns(partsOf(sql`f`))},
+           ${measureColumns(rollingPart, 'rolling.sum.')},
+           ${meanColumns(rollingPart, rolling ?? 1, 'rolling.mean.')},
+           ${measureColumns((p) => sql`f.${raw(`cumulative_${p}`)}`, 'cumulative.')}
+    FROM windowed f
+    WHERE f.in_range ${q.fillGaps ? empty : sql`AND f.present`}
+    ORDER BY f.bucket, ${dimensionList(sql`f`)}
+    LIMIT ${q.limit}`;
 }
 
 /**
- * Daily sales rows (store_id, product_id, bucket = UTC day, units, revenue, returned_units,
- * returned_revenue) of the UTC days in `[from, to)`: the daily rollup, or (benchmarks comparing
- * the two) the same aggregate straight from transactions (index on time).
+ * A trend with every bucket compared: the compared range's rows, each moved forward by the
+ * shift on the zone's wall clock and bucketed as the range's own, so bucket b meets the lines
+ * of the compared span of b (a 31-day month meets the month before as one bucket). The answer
+ * lists every bucket with sales in either (every bucket with fillGaps), its measures, the
+ * compared ones, whether the compared span is still kept, and the change.
+ */
+function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
+  const perStore = q.zone.kind === 'perStore';
+  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`k.zone`);
+  const none = (p: PartName) => sql`NULL::${PARTS[p].type}`;
+  const compared = (alias: Sql) => (p: PartName) =>
+    sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
+  // Both ranges' rows summed per bucket and group in one aggregate (no join of the two).
+  const paired = sql`paired AS (
+      SELECT x.zone, x.bucket, ${dimensionList(sql`x`)},
+             ${summedParts(sql`x`)},
+             ${partsAs((p) => sql`sum(x.${raw(`c_${p}`)})`, 'c_')}
+      FROM (SELECT a.zone, a.bucket, ${dimensionList(sql`a`)}, ${partsAs(partsOf(sql`a`), '')},
+                   ${partsAs(none, 'c_')}
+            FROM agg a
+            UNION ALL
+            SELECT ca.zone, ca.bucket, ${dimensionList(sql`ca`)}, ${partsAs(none, '')},
+                   ${partsAs(partsOf(sql`ca`), 'c_')}
+            FROM cagg ca) x
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+    )`;
+  const keys = q.fillGaps
+    ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)},
+             ${partColumns(sql`m`)}, ${partsAs((p) => sql`m.${raw(`c_${p}`)}`, 'c_')}
+      FROM (${gapGroupRows(q, sql`paired`)}) g
+      JOIN (SELECT zz.zone, b.bucket
+            FROM (SELECT DISTINCT zone FROM zones) zz
+            CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b) s
+        ON s.zone = g.zone
+      LEFT JOIN paired m ON m.zone = g.zone AND m.bucket = s.bucket
+        ${sameGroup(q.groupBy, sql`m`, sql`g`)}`
+    : sql`SELECT * FROM paired`;
+  return sql`${head}, cparts AS (
+      ${segmentRows(c.segments, q.filters, perStoreRows(q))}
+    ), cagg AS (
+      SELECT ${zoneCol} AS zone,
+             ${bucketStart(q.granularity, shiftSql(sql`p.t`, zoneCol, c.shift, 1), zoneCol)} AS bucket,
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM cparts p
+      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+    ), ${paired}, keys AS (
+      ${keys}
+    )
+    SELECT k.bucket AS "bucket", ${dimensionAnswers(sql`k`)},
+           ${measureColumns(partsOrZero(sql`k`))},
+           ${measureColumns(compared(sql`k`), 'compared.')},
+           greatest(k.bucket, ${q.range.from}::timestamptz)
+             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)} AS "compared.covered"
+    FROM keys k
+    WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
+    ORDER BY k.bucket, ${dimensionList(sql`k`)}
+    LIMIT ${q.limit}`;
+}
+
+/**
+ * `1, 2, …, n`: output columns by position, since a name in GROUP BY would mean the input
+ * column of that name (store_id of the sale rows) rather than the grouped key.
+ */
+function groupPositions(n: number): Sql {
+  return raw(Array.from({ length: n }, (_, i) => String(i + 1)).join(', '));
+}
+
+/** The groups a gap-filled trend lists every bucket for, with their zone. */
+function gapGroupRows(q: TrendStatement, aggregate: Sql = sql`agg`): Sql {
+  const gaps = q.gapGroups;
+  switch (gaps.kind) {
+    case 'stores':
+      return sql`SELECT z.zone, ${dimensionColumns((d) => (d === 'store' ? sql`z.store_id` : null))}
+      FROM zones z`;
+    case 'products':
+      return sql`SELECT zz.zone, ${dimensionColumns((d) => (d === 'product' ? sql`k.product_id` : null))}
+      FROM (SELECT DISTINCT zone FROM zones) zz
+      CROSS JOIN unnest(${gaps.productIds}::uuid[]) AS k(product_id)`;
+    case 'present':
+      if (!Object.values(q.groupBy).some(Boolean)) {
+        return sql`SELECT DISTINCT zone, ${dimensionColumns(() => null)} FROM zones`;
+      }
+      return sql`SELECT DISTINCT zone, ${dimensionList(null)} FROM ${aggregate} x`;
+  }
+}
+
+/** One row of a ranking answer: a ranked key (part 0), everything below them (1) or all (2). */
+export interface RankingRow extends MeasureValues {
+  part: 0 | 1 | 2;
+  rank: number | null;
+  storeId: string | null;
+  productId: string | null;
+  category: string | null;
+  share: string | null;
+}
+
+/** Decimal places of a ranking row's share of the total. */
+export const SHARE_SCALE = 6;
+
+/**
+ * A ranking in one statement: every measure per key of `dimension` over the segments, ranked by
+ * measure `by` (highest first, ties by key), the first `first` keys, optionally the sum of all
+ * keys below them (`other`), and the total of all keys, so that rows + other = total exactly.
+ * Each row's share is its `by` over the total's (rounded half-up to SHARE_SCALE places; null
+ * when the total is 0).
+ */
+export function rankingSql(q: {
+  segments: readonly Segment[];
+  filters: SalesFilters;
+  dimension: DimensionName;
+  by: MeasureName;
+  first: number;
+  other: boolean;
+  /** The compared range's segments: each row also carries its measures there. */
+  compared?: readonly Segment[];
+}): Sql {
+  const groupBy = { store: false, product: false, category: false, [q.dimension]: true };
+  const byValue = (alias: Sql) => measureValue(q.by, partsOrZero(alias));
+  const nothing = dimensionColumns(() => null);
+  const cmp = q.compared;
+  const cparts = (p: PartName) => sql`coalesce(x.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
+  const withCompared = (source: Sql) => (cmp ? sql`, ${partsAs(partsOf(source), 'c_')}` : empty);
+  return sql`/* salesRanking */
+    WITH parts AS (
+      ${segmentRows(q.segments, q.filters)}
+    ), agg AS (
+      SELECT ${groupKeys(groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM parts p
+      ${needsCatalog(groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(DIMENSION_NAMES.length)}
+    ), ranked AS (
+      SELECT a.*, row_number() OVER (ORDER BY ${byValue(sql`a`)} DESC NULLS LAST, ${dimensionList(sql`a`)}) AS rank
+      FROM agg a
+    ), total AS (
+      SELECT ${summedParts(sql`r`)} FROM ranked r
+    ), rest AS (
+      SELECT ${summedParts(sql`r`)} FROM ranked r WHERE r.rank > ${q.first}
+    )${
+      cmp
+        ? sql`, cparts AS (
+      ${segmentRows(cmp, q.filters)}
+    ), cagg AS (
+      SELECT ${groupKeys(groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM cparts p
+      ${needsCatalog(groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      GROUP BY ${groupPositions(DIMENSION_NAMES.length)}
+    ), ctotal AS (
+      SELECT ${summedParts(sql`ca`)} FROM cagg ca
+    ), crest AS (
+      SELECT ${summedParts(sql`ca`)} FROM cagg ca
+      WHERE NOT EXISTS (SELECT FROM ranked r WHERE r.rank <= ${q.first} ${sameGroup(groupBy, sql`r`, sql`ca`)})
+    )`
+        : empty
+    }, answer AS (
+      SELECT 0 AS part, r.rank, ${dimensionList(sql`r`)}, ${partColumns(sql`r`)}${withCompared(sql`ca`)}
+      FROM ranked r
+      ${cmp ? sql`LEFT JOIN cagg ca ON true ${sameGroup(groupBy, sql`ca`, sql`r`)}` : empty}
+      WHERE r.rank <= ${q.first}
+      ${
+        q.other
+          ? sql`UNION ALL
+      SELECT 1, NULL, ${nothing}, ${partColumns(sql`o`)}${withCompared(sql`co`)}
+      FROM rest o ${cmp ? sql`CROSS JOIN crest co` : empty}`
+          : empty
+      }
+      UNION ALL
+      SELECT 2, NULL, ${nothing}, ${partColumns(sql`t`)}${withCompared(sql`ct`)}
+      FROM total t ${cmp ? sql`CROSS JOIN ctotal ct` : empty}
+    )
+    SELECT x.part AS "part", x.rank::integer AS "rank", ${dimensionAnswers(sql`x`)},
+           ${measureColumns(partsOrZero(sql`x`))},
+           CASE WHEN ${byValue(sql`t`)} = 0 THEN NULL
+                ELSE round((${byValue(sql`x`)})::numeric / (${byValue(sql`t`)}), ${SHARE_SCALE})::text END AS "share"
+           ${cmp ? sql`, ${measureColumns(cparts, 'compared.')}, true AS "compared.covered"` : empty}
+    FROM answer x CROSS JOIN total t
+    ORDER BY x.part, x.rank`;
+}
+
+/**
+ * Every measure for each product of `productIds` over the segments, one row per product (zeros
+ * where it sold nothing).
+ */
+export function productSalesSql(
+  segments: readonly Segment[],
+  filters: SalesFilters & { productIds: readonly string[] },
+  compared?: readonly Segment[],
+): Sql {
+  const perProduct = (rows: Sql) => sql`SELECT p.product_id, ${summedParts(sql`p`)}
+      FROM ${rows} p
+      GROUP BY p.product_id`;
+  return sql`/* productSalesSummary */
+    WITH parts AS (
+      ${segmentRows(segments, filters)}
+    ), agg AS (
+      ${perProduct(sql`parts`)}
+    )${
+      compared
+        ? sql`, cparts AS (
+      ${segmentRows(compared, filters)}
+    ), cagg AS (
+      ${perProduct(sql`cparts`)}
+    )`
+        : empty
+    }
+    SELECT k.product_id AS "productId", ${measureColumns(partsOrZero(sql`a`))}
+           ${compared ? sql`, ${measureColumns(partsOrZero(sql`ca`), 'compared.')}, true AS "compared.covered"` : empty}
+    FROM unnest(${filters.productIds}::uuid[]) AS k(product_id)
+    LEFT JOIN agg a ON a.product_id = k.product_id
+    ${compared ? sql`LEFT JOIN cagg ca ON ca.product_id = k.product_id` : empty}`;
+}
+
+/**
+ * Daily sales rows (store_id, product_id, bucket = UTC day, then the measures' parts) of the
+ * UTC days in `[from, to)`: the daily rollup, or (benchmarks comparing the two) the same
+ * aggregate straight from transactions (index on time).
  */
 export function dailyRows(
   rollups: boolean,
@@ -296,8 +506,8 @@ export function dailyRows(
 ): Sql {
   if (rollups) {
     const parts = rollupViews('daily').map(
-      (view) => sql`SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+      (view) => sql`SELECT r.store_id, r.product_id, r.bucket,
+             ${partColumns(sql`r`)}
       FROM ${view} r
       WHERE r.bucket >= ${window.from}::timestamptz AND r.bucket < ${window.to}::timestamptz
       ${filterClause(sql`r`, filters)}`,
@@ -306,9 +516,7 @@ export function dailyRows(
   }
   return sql`(SELECT x.store_id, x.product_id,
              date_trunc('day', x.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
-             sum(x.quantity)::bigint AS units, sum(x.revenue) AS revenue,
-             coalesce(sum(-x.quantity) FILTER (WHERE x.quantity < 0), 0)::bigint AS returned_units,
-             coalesce(sum(-x.revenue) FILTER (WHERE x.quantity < 0), 0) AS returned_revenue
+             ${summedParts(sql`x`, true)}
       FROM sale_lines x
       WHERE x.time >= ${window.from}::timestamptz AND x.time < ${window.to}::timestamptz
       ${filterClause(sql`x`, filters)}
@@ -329,8 +537,7 @@ export function dailySalesSql(page: {
     afterDay && afterDay.getTime() > page.range.from.getTime() ? afterDay : page.range.from;
   return sql`/* dailySales */
     SELECT to_char(d.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day", d.store_id AS "storeId",
-           d.product_id AS "productId", d.units::text AS "units", d.revenue::text AS "revenue",
-           d.returned_units::text AS "returnedUnits", round(d.returned_revenue, 2)::text AS "returnedRevenue"
+           d.product_id AS "productId", ${measureColumns(partsOf(sql`d`))}
     FROM ${dailyRows(page.rollups, { from, to: page.range.to }, page.filters)} d
     ${page.after ? sql`WHERE (d.bucket, d.store_id, d.product_id) > (${afterDay}::timestamptz, ${page.after[1]}::uuid, ${page.after[2]}::uuid)` : empty}
     ORDER BY d.bucket, d.store_id, d.product_id

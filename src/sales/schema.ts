@@ -1,4 +1,13 @@
 import DataLoader from 'dataloader';
+import { DIMENSIONS } from '../analytics/dimensions.js';
+import {
+  measureFields,
+  comparisonFields,
+  dimensionFields,
+  SalesMeansRef,
+  SalesMeasuresRef,
+} from '../analytics/fields.js';
+import { retentionHorizon } from './retention.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
@@ -12,6 +21,7 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { userError } from '../errors.js';
+import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -25,30 +35,14 @@ import {
   topProducts,
   type DailySalesRow,
   type ProductSalesRow,
-  type TrendRow,
+  type RankingRow,
+  comparedRange,
+  MAX_ROLLING,
+  type RollingTotals,
+  type WindowedTrendRow,
   type VelocityRow,
 } from './sales-store.js';
 import { todayUtc, velocityWindow } from './velocity-store.js';
-
-type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
-
-/** What a sales shape says of returns: gross = net + returned, on every route. */
-function returnedFields<R extends { returnedUnits: string; returnedRevenue: string }>(
-  t: PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>,
-) {
-  return {
-    returnedUnits: t.field({
-      type: 'BigInt',
-      description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
-      resolve: (r) => r.returnedUnits,
-    }),
-    returnedRevenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
-      resolve: (r) => r.returnedRevenue,
-    }),
-  };
-}
 
 const GRANULARITY: Record<string, Granularity> = {
   hour: 'HOUR',
@@ -63,12 +57,12 @@ function granularityOf(value: string): Granularity {
   return g;
 }
 
-const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
+export const SalesGroupByEnum = builder.enumType('SalesGroupBy', {
   description: 'Dimensions a sales trend can be split by.',
   values: {
-    STORE: { description: 'One series per store.' },
-    PRODUCT: { description: 'One series per product.' },
-    CATEGORY: { description: 'One series per product category.' },
+    STORE: { description: DIMENSIONS.store.description },
+    PRODUCT: { description: DIMENSIONS.product.description },
+    CATEGORY: { description: DIMENSIONS.category.description },
   } as const,
 });
 
@@ -80,7 +74,104 @@ const RankByEnum = builder.enumType('RankBy', {
   } as const,
 });
 
-const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
+const RollingSalesRef = builder.objectRef<RollingTotals>('RollingSales').implement({
+  description: 'Every measure over the last N buckets (a bucket and the N - 1 before it).',
+  fields: (t) => ({
+    sum: t.field({
+      type: SalesMeasuresRef,
+      description: 'Every measure over the window.',
+      resolve: (r) => r.sum,
+    }),
+    mean: t.field({
+      type: SalesMeansRef,
+      description: 'Every measure over the window divided by N.',
+      resolve: (r) => r.mean,
+    }),
+  }),
+});
+
+const SalesWindowInput = builder.inputType('SalesWindow', {
+  description: 'Window totals a trend adds to each bucket.',
+  fields: (t) => ({
+    rolling: t.int({
+      description: `Add rolling { sum mean } over the last N buckets (1 to ${MAX_ROLLING}): empty buckets count as zeros, and buckets before the range complete the first values.`,
+    }),
+    cumulative: t.boolean({
+      description: 'Add cumulative: running totals from the start of the range.',
+    }),
+  }),
+});
+
+type Compare = { to: CompareTo; horizon: Date } | undefined;
+
+/** A comparison argument with the horizon before which the compared lines are gone. */
+export function comparison(ctx: GraphQLContext, to: CompareTo | null | undefined): Compare {
+  return to ? { to, horizon: retentionHorizon(ctx.retention) } : undefined;
+}
+
+/**
+ * Tells in extensions.comparison what rows were compared with (the compared range in `zone`)
+ * and, when some were not, how many and why.
+ */
+export function tellComparison(
+  ctx: GraphQLContext,
+  compare: Compare,
+  range: TimeRange,
+  zone: string,
+  rows: readonly { compared?: unknown }[],
+): void {
+  if (!compare) return;
+  // Batched fields (Product.sales) tell once per row: their counts add up.
+  const told = ctx.extensions.comparison as { notCompared?: number } | undefined;
+  const missing = (told?.notCompared ?? 0) + rows.filter((r) => !r.compared).length;
+  ctx.extensions.comparison = {
+    compareTo: compare.to,
+    comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
+    ...(missing > 0
+      ? {
+          notCompared: missing,
+          reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
+        }
+      : {}),
+  };
+}
+
+export const CompareToEnum = builder.enumType('CompareTo', {
+  description: 'What each bucket is compared with, on the wall clock of the trend’s time zone.',
+  values: {
+    PREVIOUS_PERIOD: { description: 'The range moved back by its own length.' },
+    PREVIOUS_YEAR: { description: 'The range moved back by one calendar year.' },
+    PREVIOUS_YEAR_SAME_WEEKDAY: {
+      description: 'The range moved back by 364 days (52 weeks), so weekdays match.',
+    },
+  } as const,
+});
+
+const NamedPeriodEnum = builder.enumType('NamedPeriod', {
+  description: 'A range from the start of the current calendar period to now, in a time zone.',
+  values: {
+    MTD: { description: 'Month to date.' },
+    QTD: { description: 'Quarter to date (quarters start in January, April, July, October).' },
+    YTD: { description: 'Year to date.' },
+  } as const,
+});
+
+/** The range of a question: its range, or its named period in its zone up to `now`. */
+function rangeOrPeriod(
+  args: { range?: TimeRange | null; period?: NamedPeriod | null; timeZone?: string | null },
+  now: Date,
+): TimeRange {
+  if (args.range && args.period) {
+    throw userError('give range or period, not both', 'BAD_USER_INPUT', { argument: 'period' });
+  }
+  if (args.range) return args.range;
+  if (args.period) return periodRange(args.period, args.timeZone ?? 'UTC', now);
+  throw userError('give a range (or a named period: MTD, QTD, YTD)', 'BAD_USER_INPUT', {
+    argument: 'range',
+  });
+}
+
+const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implement({
   description: 'Sales of one time bucket (and group, when grouped).',
   fields: (t) => ({
     bucket: t.field({
@@ -89,77 +180,47 @@ const SalesBucketRef = builder.objectRef<TrendRow>('SalesBucket').implement({
         'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
       resolve: (r) => r.bucket,
     }),
-    store: t.field({
-      type: StoreRef,
+    ...dimensionFields(t, {
+      store: 'when grouped by STORE',
+      product: 'when grouped by PRODUCT',
+      category: 'when grouped by CATEGORY',
+    }),
+    ...measureFields(t),
+    rolling: t.field({
+      type: RollingSalesRef,
       nullable: true,
-      description: 'The store, when grouped by STORE.',
-      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
+      description:
+        'With window: { rolling: N }, every measure over this bucket and the N - 1 before it.',
+      resolve: (r) => r.rolling ?? null,
     }),
-    product: t.field({
-      type: ProductRef,
+    ...comparisonFields(t),
+    cumulative: t.field({
+      type: SalesMeasuresRef,
       nullable: true,
-      description: 'The product, when grouped by PRODUCT.',
-      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
+      description:
+        'With window: { cumulative: true }, every measure from the start of the range through this bucket.',
+      resolve: (r) => r.cumulative ?? null,
     }),
-    category: t.string({
-      nullable: true,
-      description: 'The product category, when grouped by CATEGORY.',
-      resolve: (r) => r.category,
-    }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns (exact).',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns, exact, such as "1234.50".',
-      resolve: (r) => r.revenue,
-    }),
-    transactions: t.exposeInt('transactions', {
-      description: 'Sale lines counted, returns included.',
-    }),
-    ...returnedFields(t),
   }),
 });
 
-const ProductSalesRef = builder.objectRef<ProductSalesRow>('ProductSales').implement({
+const ProductSalesRef = builder.objectRef<RankingRow>('ProductSales').implement({
   description: 'Sales of one product over a range.',
   fields: (t) => ({
     product: t.field({
       type: ProductRef,
       nullable: true,
       description: 'The product.',
-      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
     }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns (exact).',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns, exact.',
-      resolve: (r) => r.revenue,
-    }),
-    ...returnedFields(t),
+    ...measureFields(t),
+    ...comparisonFields(t),
   }),
 });
 
 const ProductSalesSummaryRef = builder.objectRef<ProductSalesRow>('ProductSalesSummary').implement({
   description: 'Totals of one product over a range.',
-  fields: (t) => ({
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns.',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({ type: 'Decimal', description: 'Revenue.', resolve: (r) => r.revenue }),
-    transactions: t.exposeInt('transactions', {
-      description: 'Sale lines counted, returns included.',
-    }),
-    ...returnedFields(t),
-  }),
+  fields: (t) => ({ ...measureFields(t), ...comparisonFields(t) }),
 });
 
 const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
@@ -178,17 +239,7 @@ const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
       description: 'The product.',
       resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
     }),
-    units: t.field({
-      type: 'BigInt',
-      description: 'Units sold net of returns.',
-      resolve: (r) => r.units,
-    }),
-    revenue: t.field({
-      type: 'Decimal',
-      description: 'Revenue net of returns.',
-      resolve: (r) => r.revenue,
-    }),
-    ...returnedFields(t),
+    ...measureFields(t),
   }),
 });
 
@@ -230,7 +281,8 @@ const SalesVelocityConnection = builder.connectionObject({
   name: 'SalesVelocityConnection',
 });
 
-function categories(list: readonly string[] | null | undefined): string[] | null {
+/** The categories filter of a sales question, bounded like the id filters. */
+export function categories(list: readonly string[] | null | undefined): string[] | null {
   if (list === null || list === undefined) return null;
   if (list.length > MAX_FILTER_REFS)
     throw userError(`categories may list at most ${MAX_FILTER_REFS}`);
@@ -271,14 +323,23 @@ const DAY_CURSOR = cursorKey('date', 'uuid', 'uuid');
 const PAIR_CURSOR = cursorKey('uuid', 'uuid');
 
 const MAX_WINDOW_DAYS = 366;
-const MAX_TOP = 100;
+/** The most rows a ranking returns. */
+export const MAX_TOP = 100;
 
 builder.queryFields((t) => ({
   salesTrend: t.field({
     type: [SalesBucketRef],
     description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (ISO, Monday) and MONTH start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
     args: {
-      range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
+      range: t.arg({
+        type: TimeRangeInput,
+        description: 'Half-open [from, to); or give period instead.',
+      }),
+      period: t.arg({
+        type: NamedPeriodEnum,
+        description:
+          'A named range instead of range: from the start of this month, quarter or year in timeZone (UTC by default) to now.',
+      }),
       granularity: t.arg({ type: GranularityEnum, required: true, description: 'Bucket size.' }),
       ...storeFilterArgs(t.arg),
       ...productFilterArgs(t.arg),
@@ -289,17 +350,34 @@ builder.queryFields((t) => ({
         defaultValue: false,
         description: 'Return zero buckets for periods without sales.',
       }),
+      window: t.arg({
+        type: SalesWindowInput,
+        description: 'Add rolling and/or running totals to each bucket.',
+      }),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description:
+          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock.',
+      }),
     },
     complexity: (args) => ({
-      field: trendComplexity(args.range, args.granularity, args.groupBy?.length ?? 0),
+      field: trendComplexity(
+        args.range ??
+          (args.period ? periodRange(args.period, args.timeZone ?? 'UTC', new Date()) : null),
+        args.granularity,
+        args.groupBy?.length ?? 0,
+      ),
       multiplier: 1,
     }),
     resolve: async (_root, args, ctx) => {
       const groupBy = new Set(args.groupBy ?? []);
-      return salesTrend(
+      const range = rangeOrPeriod(args, new Date());
+      const zone = args.timeZone ?? 'UTC';
+      const compare = comparison(ctx, args.compareTo);
+      const rows = await salesTrend(
         ctx.db,
         {
-          range: args.range,
+          range,
           granularity: granularityOf(args.granularity),
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
@@ -314,9 +392,15 @@ builder.queryFields((t) => ({
           },
           fillGaps: args.fillGaps ?? false,
           gapGroups: { kind: 'present' },
+          window: args.window
+            ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
+            : undefined,
+          compare,
         },
         routeFor(ctx.backend),
       );
+      tellComparison(ctx, compare, range, zone, rows);
+      return rows;
     },
   }),
   dailySales: t.field({
@@ -359,8 +443,13 @@ builder.queryFields((t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       ...storeFilterArgs(t.arg),
+      categories: t.arg.stringList({ description: 'Only products of these categories.' }),
       by: t.arg({ type: RankByEnum, defaultValue: 'UNITS', description: 'What to rank by.' }),
       limit: t.arg.int({ defaultValue: 10, description: `How many (1 to ${MAX_TOP}).` }),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description: 'Add each product’s measures over the compared range (UTC) and the change.',
+      }),
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
     resolve: async (_root, args, ctx) => {
@@ -370,16 +459,24 @@ builder.queryFields((t) => ({
           argument: 'limit',
         });
       }
-      return topProducts(
+      const compare = comparison(ctx, args.compareTo);
+      const rows = await topProducts(
         ctx.db,
         {
           range: args.range,
-          filters: { storeIds: await storeFilter(ctx, args), productIds: null, categories: null },
+          filters: {
+            storeIds: await storeFilter(ctx, args),
+            productIds: null,
+            categories: categories(args.categories),
+          },
           by: args.by ?? 'UNITS',
           limit,
+          compare,
         },
         routeFor(ctx.backend),
       );
+      tellComparison(ctx, compare, args.range, 'UTC', rows);
+      return rows;
     },
   }),
   salesVelocity: t.field({
@@ -459,7 +556,7 @@ builder.objectFields(StoreRef, (t) => ({
 }));
 
 function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds: string[] | null) {
-  return loaderForArgs<StoreRow, TrendRow[]>(
+  return loaderForArgs<StoreRow, WindowedTrendRow[]>(
     ctx,
     'storeSalesTrend',
     args,
@@ -505,10 +602,15 @@ builder.objectFields(ProductRef, (t) => ({
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       ...storeFilterArgs(t.arg),
+      compareTo: t.arg({
+        type: CompareToEnum,
+        description: 'Add the product’s measures over the compared range (UTC) and the change.',
+      }),
     },
     resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), (storeIds) =>
-        loaderForArgs<string, ProductSalesRow>(
+      withFilter(storeFilter(ctx, args), async (storeIds) => {
+        const compare = comparison(ctx, args.compareTo);
+        const row = await loaderForArgs<string, ProductSalesRow>(
           ctx,
           'productSales',
           args,
@@ -521,11 +623,14 @@ builder.objectFields(ProductRef, (t) => ({
                   args.range,
                   storeIds,
                   routeFor(ctx.backend),
+                  compare,
                 ),
               { maxBatchSize: 1000 },
             ),
-        ).load(product.id),
-      ),
+        ).load(product.id);
+        tellComparison(ctx, compare, args.range, 'UTC', [row]);
+        return row;
+      }),
   }),
   salesTrend: t.field({
     type: [SalesBucketRef],
@@ -544,7 +649,7 @@ builder.objectFields(ProductRef, (t) => ({
     }),
     resolve: (product, args, ctx) =>
       withFilter(storeFilter(ctx, args), (storeIds) =>
-        loaderForArgs<string, TrendRow[]>(
+        loaderForArgs<string, WindowedTrendRow[]>(
           ctx,
           'productSalesTrend',
           args,

@@ -186,6 +186,7 @@ export function createGateway(options: AppOptions): Gateway {
                 audience: config.jwt.audience,
               })
           : null,
+        extensions: {},
       };
     },
     graphqlEndpoint: GRAPHQL_PATH,
@@ -233,6 +234,18 @@ export function createGateway(options: AppOptions): Gateway {
       useMetrics(metrics, config.metricsToken),
       useReadiness(readiness),
       useUnavailableStatus(),
+      {
+        onExecute() {
+          return {
+            onExecuteDone({ args, result, setResult }) {
+              if (Symbol.asyncIterator in result) return;
+              const told = args.contextValue.extensions;
+              if (Object.keys(told).length === 0) return;
+              setResult({ ...result, extensions: { ...result.extensions, ...told } });
+            },
+          };
+        },
+      } satisfies import('graphql-yoga').Plugin<GraphQLContext>,
       ...(options.exposeStatementCount
         ? [
             {

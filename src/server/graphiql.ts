@@ -52,6 +52,43 @@ query SalesTrend($range: TimeRange!) {
       headers,
     },
     {
+      query: `# Daily revenue of the last 28 days against the same weekdays a year before.
+query RevenueVsLastYear($range: TimeRange!) {
+  salesTrend(range: $range, granularity: DAY, fillGaps: true,
+             compareTo: PREVIOUS_YEAR_SAME_WEEKDAY) {
+    bucket
+    revenue
+    compared { revenue }
+    change { revenue revenueRatio }
+  }
+}`,
+      variables: json({
+        range: {
+          from: new Date(today.getTime() - 28 * DAY_MS).toISOString(),
+          to: today.toISOString(),
+        },
+      }),
+      headers,
+    },
+    {
+      query: `# The 5 best-selling products of the last 30 days by revenue, each with its share,
+# the rest as one "other" row, and the total (rows + other = total).
+query TopProductsWithOther($range: TimeRange!) {
+  ranking(range: $range, dimension: PRODUCT, by: REVENUE, first: 5, other: true) {
+    rows { rank product { sku name } revenue units share }
+    other { revenue units share }
+    total { revenue units }
+  }
+}`,
+      variables: json({
+        range: {
+          from: new Date(today.getTime() - 30 * DAY_MS).toISOString(),
+          to: today.toISOString(),
+        },
+      }),
+      headers,
+    },
+    {
       query: `# Positions whose available stock is below their reorder point.
 query BelowReorderPoint {
   latestInventory(belowReorderPoint: true, first: 20) {

@@ -1,3 +1,4 @@
+import type { MEASURES, MeasureName } from '../../src/analytics/measures.js';
 import type { Pool } from '../../src/db/pool.js';
 import { insertTenant, uuid, type TenantFixture } from './fixtures.js';
 
@@ -205,15 +206,15 @@ export function bucketOf(g: TestGranularity, zone: string, t: number): number {
   );
 }
 
-/** Start of the bucket after the one starting at `b`. */
-function nextBucket(g: TestGranularity, zone: string, b: number): number {
-  if (g === 'HOUR') return b + 3_600_000;
+/** Start of the bucket after the one starting at `b` (`k` buckets later; before it when negative). */
+function nextBucket(g: TestGranularity, zone: string, b: number, k = 1): number {
+  if (g === 'HOUR') return b + k * 3_600_000;
   const p = localParts(zone, b);
   const step = new Date(
     Date.UTC(
       p.y,
-      p.mo - 1 + (g === 'MONTH' ? 1 : 0),
-      p.d + (g === 'DAY' ? 1 : g === 'WEEK' ? 7 : 0),
+      p.mo - 1 + (g === 'MONTH' ? k : 0),
+      p.d + (g === 'DAY' ? k : g === 'WEEK' ? 7 * k : 0),
     ),
   );
   return localMidnight(zone, step.getUTCFullYear(), step.getUTCMonth() + 1, step.getUTCDate());
@@ -231,16 +232,20 @@ export interface TrendQuestion {
   fillGaps?: boolean;
 }
 
-export interface ExpectedBucket {
+type Answer<T> = T extends 'BigInt' | 'Int' ? number : string;
+
+/** Every measure's value as an answer carries it: BigInt and Int as JSON numbers, Decimal as text. */
+export type MeasureAnswers = {
+  [K in MeasureName]: (typeof MEASURES)[K] extends { nullable: true }
+    ? Answer<(typeof MEASURES)[K]['type']> | null
+    : Answer<(typeof MEASURES)[K]['type']>;
+};
+
+export interface ExpectedBucket extends MeasureAnswers {
   bucket: string;
   storeId: string | null;
   productId: string | null;
   category: string | null;
-  units: number;
-  revenue: string;
-  transactions: number;
-  returnedUnits: number;
-  returnedRevenue: string;
 }
 
 /** The salesTrend answer computed from the raw rows in TypeScript, exact in cents. */
@@ -256,17 +261,7 @@ export function expectedTrend(
   const groups = new Set(q.groupBy ?? []);
   const acc = new Map<
     string,
-    {
-      b: number;
-      s: string | null;
-      p: string | null;
-      c: string | null;
-      units: number;
-      cents: bigint;
-      tx: number;
-      returned: number;
-      returnedCents: bigint;
-    }
+    LineTotals & { b: number; s: string | null; p: string | null; c: string | null }
   >();
   const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
   for (const r of rows) {
@@ -281,17 +276,7 @@ export function expectedTrend(
     groupKeys.set(gk, { s, p, c });
     const b = bucketOf(q.granularity, zone, r.time);
     const key = `${b}|${gk}`;
-    const cur = acc.get(key) ?? {
-      b,
-      s,
-      p,
-      c,
-      units: 0,
-      cents: 0n,
-      tx: 0,
-      returned: 0,
-      returnedCents: 0n,
-    };
+    const cur = acc.get(key) ?? { b, s, p, c, ...noTotals() };
     addLine(cur, r);
     acc.set(key, cur);
   }
@@ -305,7 +290,7 @@ export function expectedTrend(
       for (const [gk, g] of groupKeys) {
         const key = `${b}|${gk}`;
         if (!acc.has(key)) {
-          acc.set(key, { b, ...g, units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n });
+          acc.set(key, { b, ...g, ...noTotals() });
         }
       }
     }
@@ -319,11 +304,7 @@ export function expectedTrend(
       storeId: v.s,
       productId: v.p,
       category: v.c,
-      units: v.units,
-      revenue: centsText(v.cents),
-      transactions: v.tx,
-      returnedUnits: v.returned,
-      returnedRevenue: centsText(v.returnedCents),
+      ...measuresOf(v),
     }));
 }
 
@@ -345,6 +326,39 @@ export function addLine(t: LineTotals, r: Pick<SaleRow, 'quantity' | 'priceCents
     t.returned -= r.quantity;
     t.returnedCents -= BigInt(r.quantity) * r.priceCents;
   }
+}
+
+/**
+ * The oracle of every measure of the model, computed from a group's line totals in TypeScript
+ * (exact in cents), independently of the SQL the model derives: a measure added to the model
+ * without its oracle here does not compile.
+ */
+export const MEASURE_ORACLE: { [K in MeasureName]: (t: LineTotals) => MeasureAnswers[K] } = {
+  units: (t) => t.units,
+  revenue: (t) => centsText(t.cents),
+  transactions: (t) => t.tx,
+  returnedUnits: (t) => t.returned,
+  returnedRevenue: (t) => centsText(t.returnedCents),
+};
+
+/** Every measure of a group's totals, as the gateway answers them. */
+export function measuresOf(t: LineTotals): MeasureAnswers {
+  return Object.fromEntries(
+    Object.entries(MEASURE_ORACLE).map(([name, f]) => [name, f(t)]),
+  ) as MeasureAnswers;
+}
+
+/** The totals of several groups of lines together. */
+export function sumTotals(list: readonly LineTotals[]): LineTotals {
+  const t = noTotals();
+  for (const x of list) {
+    t.units += x.units;
+    t.cents += x.cents;
+    t.tx += x.tx;
+    t.returned += x.returned;
+    t.returnedCents += x.returnedCents;
+  }
+  return t;
 }
 
 /** Totals of no line. */
@@ -369,4 +383,361 @@ export function totalsBy(
     out.set(k, cur);
   }
   return out;
+}
+
+/** A measure's value as an exact integer of `scale` decimal places (units 3 is 3_000_000 at 6). */
+export function scaled(value: number | string | null, scale = 6): bigint {
+  if (value === null) return 0n;
+  const text = String(value);
+  const negative = text.startsWith('-');
+  const [whole = '0', fraction = ''] = text.replace('-', '').split('.');
+  const digits = BigInt(whole + fraction.padEnd(scale, '0').slice(0, scale));
+  return negative ? -digits : digits;
+}
+
+/** `num / den` rounded half away from zero to `scale` places, as PostgreSQL's round() writes it. */
+export function ratioText(num: bigint, den: bigint, scale: number): string {
+  const factor = 10n ** BigInt(scale);
+  const negative = num < 0n !== den < 0n && num !== 0n;
+  const n = (num < 0n ? -num : num) * factor;
+  const d = den < 0n ? -den : den;
+  const q = (2n * n + d) / (2n * d);
+  const text = q.toString().padStart(scale + 1, '0');
+  return `${negative && q !== 0n ? '-' : ''}${text.slice(0, -scale)}.${text.slice(-scale)}`;
+}
+
+export type RankDimension = 'STORE' | 'PRODUCT' | 'CATEGORY';
+
+export interface ExpectedRanked extends MeasureAnswers {
+  rank: number | null;
+  storeId: string | null;
+  productId: string | null;
+  category: string | null;
+  share: string | null;
+  compared?: MeasureAnswers;
+  change?: Record<string, number | string | null>;
+}
+
+/**
+ * The ranking answer computed from the raw rows: totals per key, ordered by measure `by`
+ * (highest first, ties by key), the first `first`, the sum of the rest, and the total.
+ */
+export function expectedRanking(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: {
+    from: string;
+    to: string;
+    dimension: RankDimension;
+    by: MeasureName;
+    first: number;
+    storeIds?: string[];
+    categories?: string[];
+    compareTo?: TestCompareTo;
+  },
+): { rows: ExpectedRanked[]; other: ExpectedRanked; total: ExpectedRanked } {
+  const keyOf = (r: SaleRow) =>
+    q.dimension === 'STORE'
+      ? r.storeId
+      : q.dimension === 'PRODUCT'
+        ? r.productId
+        : categoryOf(r.productId);
+  const kept = rows.filter(
+    (r) =>
+      (!q.storeIds || q.storeIds.includes(r.storeId)) &&
+      (!q.categories || q.categories.includes(categoryOf(r.productId))),
+  );
+  const byKey = totalsBy(kept, customerId, Date.parse(q.from), Date.parse(q.to), keyOf);
+  const period = Date.parse(q.to) - Date.parse(q.from);
+  const back = (t: number) => (q.compareTo ? wallStep('UTC', t, q.compareTo, period, -1) : t);
+  const byKeyBefore = totalsBy(
+    kept,
+    customerId,
+    back(Date.parse(q.from)),
+    back(Date.parse(q.to)),
+    keyOf,
+  );
+  const value = (t: LineTotals) => scaled(MEASURE_ORACLE[q.by](t));
+  const ordered = [...byKey.entries()].sort(([ka, a], [kb, b]) => {
+    const d = value(b) - value(a);
+    return d > 0n ? 1 : d < 0n ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  const total = sumTotals(ordered.map(([, t]) => t));
+  const share = (t: LineTotals) =>
+    value(total) === 0n ? null : ratioText(value(t), value(total), 6);
+  const top = new Set(ordered.slice(0, q.first).map(([k]) => k));
+  const before = (keys: (k: string) => boolean) =>
+    sumTotals([...byKeyBefore.entries()].filter(([k]) => keys(k)).map(([, t]) => t));
+  const row = (
+    t: LineTotals,
+    rank: number | null,
+    key: string | null,
+    then: LineTotals,
+  ): ExpectedRanked => ({
+    rank,
+    storeId: q.dimension === 'STORE' ? key : null,
+    productId: q.dimension === 'PRODUCT' ? key : null,
+    category: q.dimension === 'CATEGORY' ? key : null,
+    share: share(t),
+    ...measuresOf(t),
+    ...(q.compareTo
+      ? { compared: measuresOf(then), change: changeOf(measuresOf(t), measuresOf(then)) }
+      : {}),
+  });
+  return {
+    rows: ordered.slice(0, q.first).map(([k, t], i) =>
+      row(
+        t,
+        i + 1,
+        k,
+        before((x) => x === k),
+      ),
+    ),
+    other: row(
+      sumTotals(ordered.slice(q.first).map(([, t]) => t)),
+      null,
+      null,
+      before((x) => !top.has(x)),
+    ),
+    total: row(
+      total,
+      null,
+      null,
+      before(() => true),
+    ),
+  };
+}
+
+export interface ExpectedWindowBucket extends ExpectedBucket {
+  rolling: { sum: MeasureAnswers; mean: Record<MeasureName, string> } | null;
+  cumulative: MeasureAnswers | null;
+}
+
+/**
+ * A trend with window totals, computed from the raw rows: each bucket's own totals, the totals
+ * of it and the `rolling - 1` whole buckets before it (buckets before the range included, empty
+ * ones as zeros) with their mean per bucket, and the running totals from the range's start.
+ */
+export function expectedWindowTrend(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: TrendQuestion,
+  window: { rolling: number | null; cumulative: boolean },
+): ExpectedWindowBucket[] {
+  const zone = q.timeZone ?? 'UTC';
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const first = bucketOf(q.granularity, zone, from);
+  const leadStart = nextBucket(q.granularity, zone, first, -((window.rolling ?? 1) - 1));
+  const groups = new Set(q.groupBy ?? []);
+  const perBucket = new Map<string, LineTotals>();
+  const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId || r.time < leadStart || r.time >= to) continue;
+    if (q.storeIds && !q.storeIds.includes(r.storeId)) continue;
+    if (q.productIds && !q.productIds.includes(r.productId)) continue;
+    if (q.categories && !q.categories.includes(categoryOf(r.productId))) continue;
+    const b = bucketOf(q.granularity, zone, r.time);
+    if (r.time < from && b === first) continue;
+    const g = {
+      s: groups.has('STORE') ? r.storeId : null,
+      p: groups.has('PRODUCT') ? r.productId : null,
+      c: groups.has('CATEGORY') ? categoryOf(r.productId) : null,
+    };
+    const gk = `${g.s}|${g.p}|${g.c}`;
+    groupKeys.set(gk, g);
+    const key = `${b}|${gk}`;
+    const cur = perBucket.get(key) ?? noTotals();
+    addLine(cur, r);
+    perBucket.set(key, cur);
+  }
+  if (groups.size === 0) groupKeys.set('null|null|null', { s: null, p: null, c: null });
+  const buckets: number[] = [];
+  for (let b = leadStart; b < to; b = nextBucket(q.granularity, zone, b)) buckets.push(b);
+  const out: (ExpectedWindowBucket & { b: number })[] = [];
+  for (const [gk, g] of groupKeys) {
+    const totals = buckets.map((b) => perBucket.get(`${b}|${gk}`));
+    let running = noTotals();
+    buckets.forEach((b, i) => {
+      if (b < first) return;
+      const own = totals[i];
+      running = sumTotals([running, own ?? noTotals()]);
+      if (!own && !q.fillGaps) return;
+      const n = window.rolling;
+      const span = n ? sumTotals(totals.slice(i - n + 1, i + 1).map((t) => t ?? noTotals())) : null;
+      const sum = span ? measuresOf(span) : null;
+      out.push({
+        b,
+        bucket: new Date(b).toISOString(),
+        storeId: g.s,
+        productId: g.p,
+        category: g.c,
+        ...measuresOf(own ?? noTotals()),
+        rolling:
+          sum && n
+            ? {
+                sum,
+                mean: Object.fromEntries(
+                  Object.entries(sum).map(([m, v]) => [
+                    m,
+                    ratioText(scaled(v), BigInt(n) * 10n ** 6n, 6),
+                  ]),
+                ) as Record<MeasureName, string>,
+              }
+            : null,
+        cumulative: window.cumulative ? measuresOf(running) : null,
+      });
+    });
+  }
+  const cmp = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+  return out
+    .sort(
+      (x, y) =>
+        x.b - y.b ||
+        cmp(x.storeId, y.storeId) ||
+        cmp(x.productId, y.productId) ||
+        cmp(x.category, y.category),
+    )
+    .map(({ b: _b, ...rest }) => rest);
+}
+
+/** The instant a wall-clock time of `zone` names (`wall` as if it were UTC), as PostgreSQL reads it. */
+export function localInstant(zone: string, wall: number): number {
+  const guess = wall - offsetMs(zone, wall);
+  return wall - offsetMs(zone, guess);
+}
+
+export type TestCompareTo = 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR' | 'PREVIOUS_YEAR_SAME_WEEKDAY';
+
+/**
+ * Instant `t` moved on the wall clock of `zone` by `sign` steps of the comparison: one
+ * calendar year (day clamped to the month's length), 364 days, or `periodMs` of wall clock.
+ */
+export function wallStep(
+  zone: string,
+  t: number,
+  compareTo: TestCompareTo,
+  periodMs: number,
+  sign: 1 | -1,
+): number {
+  const p = localParts(zone, t);
+  const ms = ((t % 1000) + 1000) % 1000;
+  if (compareTo === 'PREVIOUS_YEAR') {
+    const y = p.y + sign;
+    const last = new Date(Date.UTC(y, p.mo, 0)).getUTCDate();
+    return localInstant(zone, Date.UTC(y, p.mo - 1, Math.min(p.d, last), p.h, p.mi, p.s) + ms);
+  }
+  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) + ms;
+  const step = compareTo === 'PREVIOUS_PERIOD' ? periodMs : 364 * 86_400_000;
+  return localInstant(zone, wall + sign * step);
+}
+
+/** Every measure's difference from `then` to `now`, and that over `then` (null when 0). */
+export function changeOf(
+  now: MeasureAnswers,
+  then: MeasureAnswers,
+): Record<string, number | string | null> {
+  const change: Record<string, number | string | null> = {};
+  for (const [m, v] of Object.entries(now)) {
+    const base = scaled(then[m as MeasureName]);
+    const diff = scaled(v) - base;
+    change[m] = typeof v === 'number' ? Number(diff / 1_000_000n) : ratioText(diff, 1_000_000n, 2);
+    change[`${m}Ratio`] = base === 0n ? null : ratioText(diff, base, 6);
+  }
+  return change;
+}
+
+export interface ExpectedComparedBucket extends ExpectedBucket {
+  compared: MeasureAnswers | null;
+  change: Record<string, number | string | null> | null;
+}
+
+/**
+ * A compared trend from the raw rows: every line of the compared range moved forward on the
+ * wall clock and bucketed with the range's own; buckets with lines in either (all with
+ * fillGaps); compared null where the compared span starts before `horizon`.
+ */
+export function expectedComparedTrend(
+  rows: readonly SaleRow[],
+  customerId: string,
+  categoryOf: (productId: string) => string,
+  q: TrendQuestion,
+  compareTo: TestCompareTo,
+  horizon: number,
+): ExpectedComparedBucket[] {
+  const zone = q.timeZone ?? 'UTC';
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const wall = (t: number) => {
+    const p = localParts(zone, t);
+    return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s);
+  };
+  const periodMs = wall(to) - wall(from);
+  const back = (t: number) => wallStep(zone, t, compareTo, periodMs, -1);
+  const cFrom = back(from);
+  const cTo = back(to);
+  const first = bucketOf(q.granularity, zone, from);
+  const groups = new Set(q.groupBy ?? []);
+  const current = new Map<string, LineTotals>();
+  const compared = new Map<string, LineTotals>();
+  const keys = new Map<
+    string,
+    { b: number; s: string | null; p: string | null; c: string | null }
+  >();
+  const groupKeys = new Map<string, { s: string | null; p: string | null; c: string | null }>();
+  for (const r of rows) {
+    if (r.customerId !== customerId) continue;
+    if (q.storeIds && !q.storeIds.includes(r.storeId)) continue;
+    if (q.productIds && !q.productIds.includes(r.productId)) continue;
+    if (q.categories && !q.categories.includes(categoryOf(r.productId))) continue;
+    const inRange = r.time >= from && r.time < to;
+    const inCompared = r.time >= cFrom && r.time < cTo;
+    for (const [yes, into, t] of [
+      [inRange, current, r.time],
+      [inCompared, compared, wallStep(zone, r.time, compareTo, periodMs, 1)],
+    ] as const) {
+      if (!yes) continue;
+      const b = bucketOf(q.granularity, zone, t);
+      if (b < first || b >= to) continue;
+      const g = {
+        s: groups.has('STORE') ? r.storeId : null,
+        p: groups.has('PRODUCT') ? r.productId : null,
+        c: groups.has('CATEGORY') ? categoryOf(r.productId) : null,
+      };
+      const gk = `${g.s}|${g.p}|${g.c}`;
+      groupKeys.set(gk, g);
+      keys.set(`${b}|${gk}`, { b, ...g });
+      const cur = into.get(`${b}|${gk}`) ?? noTotals();
+      addLine(cur, r);
+      into.set(`${b}|${gk}`, cur);
+    }
+  }
+  if (q.fillGaps) {
+    if (groups.size === 0) groupKeys.set('null|null|null', { s: null, p: null, c: null });
+    for (let b = first; b < to; b = nextBucket(q.granularity, zone, b)) {
+      for (const [gk, g] of groupKeys) keys.set(`${b}|${gk}`, { b, ...g });
+    }
+  }
+  const cmp = (x: string | null, y: string | null) =>
+    x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+  return [...keys.entries()]
+    .sort(([, x], [, y]) => x.b - y.b || cmp(x.s, y.s) || cmp(x.p, y.p) || cmp(x.c, y.c))
+    .map(([key, k]) => {
+      const now = measuresOf(current.get(key) ?? noTotals());
+      const then = measuresOf(compared.get(key) ?? noTotals());
+      const covered = back(Math.max(k.b, from)) >= horizon;
+      const change = changeOf(now, then);
+      return {
+        bucket: new Date(k.b).toISOString(),
+        storeId: k.s,
+        productId: k.p,
+        category: k.c,
+        ...now,
+        compared: covered ? then : null,
+        change: covered ? change : null,
+      };
+    });
 }

@@ -2,14 +2,13 @@ import sql, { type Sql } from 'sql-template-tag';
 import type { Backend } from '../../src/db/migrate.js';
 import type { Pool } from '../../src/db/pool.js';
 import { GATEWAY_ROLE } from '../../src/db/request-db.js';
+import { dailySalesSql, rankingSql, salesVelocitySql } from '../../src/sales/sales-sql.js';
 import {
-  dailySalesSql,
-  salesTrendSql,
-  salesVelocitySql,
-  topProductsSql,
-  type TrendStatement,
-} from '../../src/sales/sales-sql.js';
-import { planTotals, planTrend, routeFor, type TrendInput } from '../../src/sales/sales-store.js';
+  planTotals,
+  routeFor,
+  trendStatement,
+  type TrendInput,
+} from '../../src/sales/sales-store.js';
 import { velocityForPairsSql, velocityWindow } from '../../src/sales/velocity-store.js';
 import {
   generateProducts,
@@ -90,15 +89,8 @@ export function salesPlanStatements(
 ): Record<string, Sql> {
   const rollups = routing !== 'raw';
   const route = rollups ? routeFor(routing) : { forceRaw: true };
-  const trend = (over: Partial<TrendInput> = {}): Sql => {
-    const input = { ...baseTrend(catalog), ...over };
-    return salesTrendSql({
-      ...input,
-      segments: planTrend(input, route),
-      limit: 10_001,
-      storeRollups: route.storeRollups === true,
-    } satisfies TrendStatement);
-  };
+  const trend = (over: Partial<TrendInput> = {}): Sql =>
+    trendStatement({ ...baseTrend(catalog), ...over }, route);
   const storeIds = catalog.stores.map((s) => s.id);
   const kolkata = storeInZone(catalog, 'Asia/Kolkata');
   const product = bestSeller(catalog);
@@ -117,6 +109,14 @@ export function salesPlanStatements(
       zone: { kind: 'fixed', zone: 'Asia/Kolkata' },
       filters: { storeIds: [kolkata.id], productIds: [product.id], categories: null },
     }),
+    'sales-trend-day-london-rolling': trend({
+      zone: { kind: 'fixed', zone: 'Europe/London' },
+      groupBy: { store: true, product: false, category: false },
+      window: { rolling: 7, cumulative: true },
+    }),
+    'sales-trend-day-utc-previous-year': trend({
+      compare: { to: 'PREVIOUS_YEAR', horizon: at(catalog.end, -700) },
+    }),
     'sales-trend-store-nested': trend({
       zone: {
         kind: 'perStore',
@@ -126,12 +126,22 @@ export function salesPlanStatements(
       fillGaps: true,
       gapGroups: { kind: 'stores', storeIds },
     }),
-    'top-products': topProductsSql(
-      planTotals(baseTrend(catalog).range, route),
-      noFilters,
-      'REVENUE',
-      10,
-    ),
+    'top-products': rankingSql({
+      segments: planTotals(baseTrend(catalog).range, route),
+      filters: noFilters,
+      dimension: 'product',
+      by: 'revenue',
+      first: 10,
+      other: false,
+    }),
+    'ranking-categories-other': rankingSql({
+      segments: planTotals(baseTrend(catalog).range, route),
+      filters: noFilters,
+      dimension: 'category',
+      by: 'revenue',
+      first: 3,
+      other: true,
+    }),
     'daily-sales': dailySalesSql({
       rollups,
       range: { from: at(catalog.end, -31), to: at(catalog.end, -24) },

@@ -1,28 +1,23 @@
 import { expect } from 'vitest';
 import type { TestGateway } from './gateway.js';
-import type { ExpectedBucket, TrendQuestion } from './sales-data.js';
+import { MEASURE_NAMES } from '../../src/analytics/measures.js';
+import type { ExpectedBucket, MeasureAnswers, TrendQuestion } from './sales-data.js';
 
 /** salesTrend with every argument a variable. */
 export const TREND = `query($range: TimeRange!, $g: Granularity!, $tz: TimeZone, $stores: [UUID!], $products: [UUID!],
   $cats: [String!], $groupBy: [SalesGroupBy!], $fill: Boolean) {
   salesTrend(range: $range, granularity: $g, timeZone: $tz, storeIds: $stores, productIds: $products,
              categories: $cats, groupBy: $groupBy, fillGaps: $fill) {
-    bucket store { id } product { id } category units revenue transactions returnedUnits
-    returnedRevenue
+    bucket store { id } product { id } category ${MEASURE_NAMES.join(' ')}
   }
 }`;
 
-/** One bucket of a salesTrend answer, as selected by TREND. */
-export interface Bucket {
+/** One bucket of a salesTrend answer, as selected by TREND: every measure of the model. */
+export interface Bucket extends MeasureAnswers {
   bucket: string;
   store: { id: string } | null;
   product: { id: string } | null;
   category: string | null;
-  units: number;
-  revenue: string;
-  transactions: number;
-  returnedUnits: number;
-  returnedRevenue: string;
 }
 
 /** Asks the gateway `q` as salesTrend over HTTP, in the shape of `expectedTrend`'s answer. */
@@ -46,15 +41,11 @@ export async function askTrend(
     token,
   );
   expect(res.errors).toBeUndefined();
-  return (res.data?.salesTrend ?? []).map((x) => ({
-    bucket: x.bucket,
-    storeId: x.store?.id ?? null,
-    productId: x.product?.id ?? null,
-    category: x.category,
-    units: x.units,
-    revenue: x.revenue,
-    transactions: x.transactions,
-    returnedUnits: x.returnedUnits,
-    returnedRevenue: x.returnedRevenue,
+  return (res.data?.salesTrend ?? []).map(({ bucket, store, product, category, ...measures }) => ({
+    bucket,
+    storeId: store?.id ?? null,
+    productId: product?.id ?? null,
+    category,
+    ...measures,
   }));
 }

@@ -3,7 +3,9 @@
       SELECT NULL::uuid AS store_id, $1::text AS zone
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
@@ -15,15 +17,19 @@
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
-             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.units)::bigint AS units,
+             sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
-             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
+             sum(p.returned_units)::bigint AS returned_units,
+             sum(p.returned_revenue)::numeric AS returned_revenue
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     )
-    SELECT a.bucket AS "bucket", a.store_id AS "storeId",
-           a.product_id AS "productId", a.category AS "category", a.units::text AS "units", a.revenue::text AS "revenue",
-           a.transactions::integer AS "transactions", a.returned_units::text AS "returnedUnits",
+    SELECT a.bucket AS "bucket", a.store_id AS "storeId", a.product_id AS "productId", a.category AS "category",
+           (a.units)::text AS "units",
+           (a.revenue)::text AS "revenue",
+           (a.transactions)::integer AS "transactions",
+           (a.returned_units)::text AS "returnedUnits",
            round(a.returned_revenue, 2)::text AS "returnedRevenue"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category

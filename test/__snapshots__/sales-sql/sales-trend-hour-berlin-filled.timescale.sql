@@ -3,24 +3,36 @@
       SELECT NULL::uuid AS store_id, $1::text AS zone
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
@@ -30,9 +42,11 @@
              NULL::uuid AS store_id,
              p.product_id AS product_id,
              NULL::text AS category,
-             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.units)::bigint AS units,
+             sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
-             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
+             sum(p.returned_units)::bigint AS returned_units,
+             sum(p.returned_revenue)::numeric AS returned_revenue
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     ), series AS (
@@ -45,13 +59,13 @@
                                    $15::timestamptz - interval '1 microsecond', interval '15 minutes')) q
       WHERE q.t >= $16::timestamptz) b
     ), groups AS (
-      SELECT DISTINCT zone, store_id, product_id, category FROM agg
+      SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     )
-    SELECT s.bucket AS "bucket", g.store_id AS "storeId",
-           g.product_id AS "productId", g.category AS "category",
-           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions",
-           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+    SELECT s.bucket AS "bucket", g.store_id AS "storeId", g.product_id AS "productId", g.category AS "category",
+           (coalesce(a.units, 0))::text AS "units",
+           (coalesce(a.revenue, 0.00))::text AS "revenue",
+           (coalesce(a.transactions, 0))::integer AS "transactions",
+           (coalesce(a.returned_units, 0))::text AS "returnedUnits",
            round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone

@@ -5,7 +5,9 @@
            AS u(store_id, zone)
     ), parts AS (
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units, x.revenue, 1::bigint AS transactions,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
       FROM sale_lines x
@@ -13,7 +15,11 @@
       AND x.store_id = ANY($5::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             r.units, r.revenue, r.transactions, r.returned_units, r.returned_revenue
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM store_sales_hourly r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       AND r.store_id = ANY($8::uuid[])
@@ -22,9 +28,11 @@
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
-             sum(p.units)::bigint AS units, sum(p.revenue) AS revenue,
+             sum(p.units)::bigint AS units,
+             sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
-             sum(p.returned_units)::bigint AS returned_units, sum(p.returned_revenue) AS returned_revenue
+             sum(p.returned_units)::bigint AS returned_units,
+             sum(p.returned_revenue)::numeric AS returned_revenue
       FROM parts p
       JOIN zones z ON z.store_id = p.store_id
       GROUP BY 1, 2, 3, 4, 5
@@ -36,14 +44,16 @@
                            ($12::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
                            $13::interval) g) b
     ), groups AS (
-      SELECT z.zone, z.store_id, NULL::uuid AS product_id, NULL::text AS category
+      SELECT z.zone, z.store_id AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category
       FROM zones z
     )
-    SELECT s.bucket AS "bucket", g.store_id AS "storeId",
-           g.product_id AS "productId", g.category AS "category",
-           coalesce(a.units, 0)::text AS "units", coalesce(a.revenue, 0.00)::text AS "revenue",
-           coalesce(a.transactions, 0)::integer AS "transactions",
-           coalesce(a.returned_units, 0)::text AS "returnedUnits",
+    SELECT s.bucket AS "bucket", g.store_id AS "storeId", g.product_id AS "productId", g.category AS "category",
+           (coalesce(a.units, 0))::text AS "units",
+           (coalesce(a.revenue, 0.00))::text AS "revenue",
+           (coalesce(a.transactions, 0))::integer AS "transactions",
+           (coalesce(a.returned_units, 0))::text AS "returnedUnits",
            round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
     FROM groups g
     JOIN series s ON s.zone = g.zone

@@ -1,11 +1,19 @@
 /* salesVelocity */
-    WITH days AS MATERIALIZED (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+    WITH days AS MATERIALIZED (SELECT r.store_id, r.product_id, r.bucket,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_daily r
       WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
       UNION ALL
-      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+      SELECT r.store_id, r.product_id, r.bucket,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       ),

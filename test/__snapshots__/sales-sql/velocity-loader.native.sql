@@ -3,15 +3,23 @@
            round(coalesce(sum(d.units), 0)::numeric / $1::integer, $2::integer)::text
              AS "unitsPerDay"
     FROM unnest($3::uuid[], $4::uuid[]) AS k(store_id, product_id)
-    LEFT JOIN (SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+    LEFT JOIN (SELECT r.store_id, r.product_id, r.bucket,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_daily r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       AND r.store_id = ANY($7::uuid[])
       AND r.product_id = ANY($8::uuid[])
       UNION ALL
-      SELECT r.store_id, r.product_id, r.bucket, r.units, r.revenue,
-             r.returned_units, r.returned_revenue
+      SELECT r.store_id, r.product_id, r.bucket,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       AND r.store_id = ANY($11::uuid[])

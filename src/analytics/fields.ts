@@ -1,0 +1,157 @@
+import { builder } from '../builder.js';
+import { productById, storeById } from '../catalog/catalog-store.js';
+import { ProductRef, StoreRef } from '../catalog/schema.js';
+import { changeOf } from './change.js';
+import {
+  MEAN_SCALE,
+  MEASURE_NAMES,
+  RATIO_SCALE,
+  MEASURES,
+  type Measure,
+  type MeasureName,
+  type MeasureValues,
+} from './measures.js';
+
+type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type FieldBuilder<R> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>;
+
+function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof MeasureValues) {
+  const m: Measure = MEASURES[name];
+  const text = (r: R): string | null => {
+    const v = r[name];
+    return v === null ? null : String(v);
+  };
+  switch (m.type) {
+    case 'Int':
+      return t.int({
+        description: m.description,
+        resolve: (r) => Number(r[name]),
+      });
+    case 'BigInt':
+    case 'Decimal':
+      return m.nullable
+        ? t.field({ type: m.type, nullable: true, description: m.description, resolve: text })
+        : t.field({
+            type: m.type,
+            description: m.description,
+            resolve: (r) => {
+              const v = text(r);
+              if (v === null) throw new Error(`measure ${name} has no value`);
+              return v;
+            },
+          });
+  }
+}
+
+/** A field for every measure of the model, as each sales shape (trend, ranking, summary) has. */
+export function measureFields<R extends MeasureValues>(t: FieldBuilder<R>) {
+  return Object.fromEntries(MEASURE_NAMES.map((name) => [name, measureField(t, name)]));
+}
+
+/** A measure's name as an enum value: `returnedUnits` is RETURNED_UNITS. */
+const enumName = (name: MeasureName) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** Every measure of the model as an enum value, for arguments that choose one (`by`). */
+export const SalesMeasureEnum = builder.enumType('SalesMeasure', {
+  description: 'A sales measure of the model.',
+  values: Object.fromEntries(
+    MEASURE_NAMES.map((name) => [
+      enumName(name),
+      { value: name, description: MEASURES[name].description },
+    ]),
+  ) as Record<string, { value: MeasureName; description: string }>,
+});
+
+/** Every measure of the model, as a window's totals carry them. */
+export const SalesMeasuresRef = builder.objectRef<MeasureValues>('SalesMeasures').implement({
+  description: 'Every sales measure over a span of buckets (a window or a running total).',
+  fields: (t) => measureFields(t),
+});
+
+/** Every measure of the model divided by a window's length in buckets. */
+export const SalesMeansRef = builder
+  .objectRef<Record<MeasureName, string>>('SalesMeans')
+  .implement({
+    description: `Every sales measure per bucket over a window: its total divided by the window's length in buckets (empty buckets count), rounded half-up to ${MEAN_SCALE} places.`,
+    fields: (t) =>
+      Object.fromEntries(
+        MEASURE_NAMES.map((name) => [
+          name,
+          t.field({
+            type: 'Decimal',
+            description: `Mean per bucket of: ${MEASURES[name].description}`,
+            resolve: (r) => r[name],
+          }),
+        ]),
+      ),
+  });
+
+/** Every measure's change from a compared value: the difference, and that over the compared value. */
+export const SalesChangeRef = builder
+  .objectRef<MeasureValues & Record<`${MeasureName}Ratio`, string | null>>('SalesChange')
+  .implement({
+    description: `Every sales measure's change from the compared bucket: the difference (this minus compared) and the relative change (difference ÷ compared, rounded half-up to ${RATIO_SCALE} places; null when the compared value is 0).`,
+    fields: (t) => ({
+      ...measureFields(t),
+      ...Object.fromEntries(
+        MEASURE_NAMES.map((name) => [
+          `${name}Ratio`,
+          t.field({
+            type: 'Decimal',
+            nullable: true,
+            description: `Relative change of ${name}: (this − compared) ÷ compared; null when compared is 0.`,
+            resolve: (r) => r[`${name}Ratio`],
+          }),
+        ]),
+      ),
+    }),
+  });
+
+/**
+ * The comparison fields of a sales row: its measures over the compared span, and the change,
+ * worked out from the two only when a client asks for it.
+ */
+export function comparisonFields<R extends MeasureValues & { compared?: MeasureValues | null }>(
+  t: FieldBuilder<R>,
+) {
+  return {
+    compared: t.field({
+      type: SalesMeasuresRef,
+      nullable: true,
+      description:
+        'With compareTo, every measure over the compared span; null without compareTo or when that span starts before the retention horizon (extensions.comparison says so).',
+      resolve: (r) => r.compared ?? null,
+    }),
+    change: t.field({
+      type: SalesChangeRef,
+      nullable: true,
+      description: 'With compareTo, the change of every measure from compared; null with compared.',
+      resolve: (r) => (r.compared ? changeOf(r, r.compared) : null),
+    }),
+  };
+}
+
+/** The dimension fields of a sales row: its store, product and category, each set when split by it. */
+export function dimensionFields<
+  R extends { storeId: string | null; productId: string | null; category: string | null },
+>(t: FieldBuilder<R>, when: Record<'store' | 'product' | 'category', string>) {
+  return {
+    store: t.field({
+      type: StoreRef,
+      nullable: true,
+      description: `The store, ${when.store}.`,
+      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
+    }),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: `The product, ${when.product}.`,
+      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
+    }),
+    category: t.string({
+      nullable: true,
+      description: `The ${when.category === 'when ranking categories' ? 'category' : 'product category'}, ${when.category}.`,
+      resolve: (r) => r.category,
+    }),
+  };
+}

@@ -1,0 +1,211 @@
+import sql, { join, raw, type Sql } from 'sql-template-tag';
+
+/**
+ * The additive parts of the sales measures: each is a sum over sale lines, and each is a column
+ * of every sales rollup (hourly and daily, per product and per store, live and archived, on both
+ * backends), so any range of rollup rows and raw lines can be summed together exactly. A part
+ * is stored where the rollups are defined (the migrations); here is what it means per line.
+ */
+export const PARTS = {
+  units: {
+    line: (x: Sql) => sql`${x}.quantity::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  revenue: {
+    line: (x: Sql) => sql`${x}.revenue`,
+    type: sql`numeric`,
+    zero: sql`0.00`,
+  },
+  transactions: {
+    line: () => sql`1::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  returned_units: {
+    line: (x: Sql) => sql`greatest(-${x}.quantity, 0)::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  returned_revenue: {
+    line: (x: Sql) => sql`CASE WHEN ${x}.quantity < 0 THEN -${x}.revenue ELSE 0 END`,
+    type: sql`numeric`,
+    zero: sql`0`,
+  },
+} as const satisfies Record<string, { line: (x: Sql) => Sql; type: Sql; zero: Sql }>;
+
+export type PartName = keyof typeof PARTS;
+
+/** Every part's name, in one fixed order (the order of the rollups' columns). */
+export const PART_NAMES = Object.keys(PARTS) as PartName[];
+
+/** GraphQL scalar of a measure and the TypeScript value the statements return for it. */
+interface ScalarValues {
+  BigInt: string;
+  Decimal: string;
+  Int: number;
+}
+
+/**
+ * One sales measure: how its value is computed from the summed parts (so a ratio is a ratio of
+ * sums, never an average of averages), how that value leaves the database, its GraphQL type
+ * and what it means. Every trend, ranking and summary offers every measure.
+ */
+export interface Measure {
+  type: keyof ScalarValues;
+  description: string;
+  /** The measure as a number, from the summed parts (`part(name)` is a part's sum). */
+  value: (part: (name: PartName) => Sql) => Sql;
+  /** How the number is written in an answer: integers and decimals as exact text. */
+  output: 'text' | 'integer' | 'cents';
+  /** Null where the value is undefined (a ratio over an empty base). */
+  nullable?: true;
+}
+
+export const MEASURES = {
+  units: {
+    type: 'BigInt',
+    description: 'Units sold net of returns (exact).',
+    value: (part) => part('units'),
+    output: 'text',
+  },
+  revenue: {
+    type: 'Decimal',
+    description: 'Revenue net of returns, exact, such as "1234.50".',
+    value: (part) => part('revenue'),
+    output: 'text',
+  },
+  transactions: {
+    type: 'Int',
+    description: 'Sale lines counted, returns included.',
+    value: (part) => part('transactions'),
+    output: 'integer',
+  },
+  returnedUnits: {
+    type: 'BigInt',
+    description: 'Units returned (a positive number; units sold gross = units + returnedUnits).',
+    value: (part) => part('returned_units'),
+    output: 'text',
+  },
+  returnedRevenue: {
+    type: 'Decimal',
+    description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
+    value: (part) => part('returned_revenue'),
+    output: 'cents',
+  },
+} as const satisfies Record<string, Measure>;
+
+export type MeasureName = keyof typeof MEASURES;
+
+/** Every measure's name, in the order answers list them. */
+export const MEASURE_NAMES = Object.keys(MEASURES) as MeasureName[];
+
+type ValueOf<M> = M extends { type: keyof ScalarValues; nullable: true }
+  ? ScalarValues[M['type']] | null
+  : M extends { type: keyof ScalarValues }
+    ? ScalarValues[M['type']]
+    : never;
+
+/** The values of every measure, as one row of an answer carries them. */
+export type MeasureValues = { [K in MeasureName]: ValueOf<(typeof MEASURES)[K]> };
+
+const column = (name: string) => raw(`"${name}"`);
+
+/** Each part of the rows aliased `alias`, as `alias.part AS part`. */
+export function partColumns(alias: Sql): Sql {
+  return join(
+    PART_NAMES.map((p) => sql`${alias}.${raw(p)} AS ${raw(p)}`),
+    ',\n             ',
+  );
+}
+
+/** Each part of one sale line aliased `alias`, as `<value for the line> AS part`. */
+export function linePartColumns(alias: Sql): Sql {
+  return join(
+    PART_NAMES.map((p) => sql`${PARTS[p].line(alias)} AS ${raw(p)}`),
+    ',\n             ',
+  );
+}
+
+/** Each part summed over the rows aliased `alias`, as `sum(alias.part)::type AS part`. */
+export function summedParts(alias: Sql, line = false): Sql {
+  return join(
+    PART_NAMES.map(
+      (p) =>
+        sql`sum(${line ? PARTS[p].line(alias) : sql`${alias}.${raw(p)}`})::${PARTS[p].type} AS ${raw(p)}`,
+    ),
+    ',\n             ',
+  );
+}
+
+/** A measure's number over summed parts that `part` names (already summed, or to be summed). */
+export function measureValue(name: MeasureName, part: (p: PartName) => Sql): Sql {
+  const m: Measure = MEASURES[name];
+  return m.value(part);
+}
+
+function written(m: Measure, value: Sql): Sql {
+  switch (m.output) {
+    case 'text':
+      return sql`(${value})::text`;
+    case 'integer':
+      return sql`(${value})::integer`;
+    case 'cents':
+      return sql`round(${value}, 2)::text`;
+  }
+}
+
+/**
+ * Every measure as answer columns (`… AS "units"`, …), from parts that `part` names: the
+ * columns of an aggregate row (`a.units`), sums over rows (`sum(p.units)`), or zero-filled
+ * parts of an empty bucket.
+ */
+export function measureColumns(part: (p: PartName) => Sql, prefix = ''): Sql {
+  return join(
+    MEASURE_NAMES.map(
+      (name) =>
+        sql`${written(MEASURES[name], measureValue(name, part))} AS ${column(prefix + name)}`,
+    ),
+    ',\n           ',
+  );
+}
+
+/** Decimal places of a mean over a window of buckets. */
+export const MEAN_SCALE = 6;
+
+/**
+ * Every measure divided by `count` (a window's mean per bucket), rounded half-up to
+ * MEAN_SCALE places, as columns named `prefix` + measure.
+ */
+export function meanColumns(part: (p: PartName) => Sql, count: number, prefix: string): Sql {
+  return join(
+    MEASURE_NAMES.map(
+      (name) =>
+        sql`round((${measureValue(name, part)})::numeric / ${count}::integer, ${MEAN_SCALE})::text AS ${column(prefix + name)}`,
+    ),
+    ',\n           ',
+  );
+}
+
+/** Each part as a column named `prefix` + part, from parts that `part` names. */
+export function partsAs(part: (p: PartName) => Sql, prefix: string): Sql {
+  return join(
+    PART_NAMES.map((p) => sql`${part(p)} AS ${raw(prefix + p)}`),
+    ',\n             ',
+  );
+}
+
+/** Parts of an aggregate row aliased `alias`. */
+export const partsOf =
+  (alias: Sql) =>
+  (p: PartName): Sql =>
+    sql`${alias}.${raw(p)}`;
+
+/** Parts of an aggregate row aliased `alias` that may be missing (an empty bucket): zero. */
+export const partsOrZero =
+  (alias: Sql) =>
+  (p: PartName): Sql =>
+    sql`coalesce(${alias}.${raw(p)}, ${PARTS[p].zero})`;
+
+/** Decimal places of a relative change. */
+export const RATIO_SCALE = 6;

@@ -1,0 +1,111 @@
+/* salesRanking */
+    WITH parts AS (
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+      FROM sale_lines x
+      WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
+      FROM sales_hourly r
+      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
+      FROM sales_hourly_archived r
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
+      FROM sales_daily r
+      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      UNION ALL
+      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
+      FROM sales_daily_archived r
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+    ), agg AS (
+      SELECT NULL::uuid AS store_id,
+             NULL::uuid AS product_id,
+             c.category AS category,
+             sum(p.units)::bigint AS units,
+             sum(p.revenue)::numeric AS revenue,
+             sum(p.transactions)::bigint AS transactions,
+             sum(p.returned_units)::bigint AS returned_units,
+             sum(p.returned_revenue)::numeric AS returned_revenue
+      FROM parts p
+      JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id
+      GROUP BY 1, 2, 3
+    ), ranked AS (
+      SELECT a.*, row_number() OVER (ORDER BY coalesce(a.revenue, 0.00) DESC NULLS LAST, a.store_id, a.product_id, a.category) AS rank
+      FROM agg a
+    ), total AS (
+      SELECT sum(r.units)::bigint AS units,
+             sum(r.revenue)::numeric AS revenue,
+             sum(r.transactions)::bigint AS transactions,
+             sum(r.returned_units)::bigint AS returned_units,
+             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r
+    ), rest AS (
+      SELECT sum(r.units)::bigint AS units,
+             sum(r.revenue)::numeric AS revenue,
+             sum(r.transactions)::bigint AS transactions,
+             sum(r.returned_units)::bigint AS returned_units,
+             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r WHERE r.rank > $11
+    ), answer AS (
+      SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue
+      FROM ranked r
+      WHERE r.rank <= $12
+      UNION ALL
+      SELECT 1, NULL, NULL::uuid AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category, o.units AS units,
+             o.revenue AS revenue,
+             o.transactions AS transactions,
+             o.returned_units AS returned_units,
+             o.returned_revenue AS returned_revenue
+      FROM rest o
+      UNION ALL
+      SELECT 2, NULL, NULL::uuid AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category, t.units AS units,
+             t.revenue AS revenue,
+             t.transactions AS transactions,
+             t.returned_units AS returned_units,
+             t.returned_revenue AS returned_revenue
+      FROM total t
+    )
+    SELECT x.part AS "part", x.rank::integer AS "rank", x.store_id AS "storeId", x.product_id AS "productId", x.category AS "category",
+           (coalesce(x.units, 0))::text AS "units",
+           (coalesce(x.revenue, 0.00))::text AS "revenue",
+           (coalesce(x.transactions, 0))::integer AS "transactions",
+           (coalesce(x.returned_units, 0))::text AS "returnedUnits",
+           round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
+           CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $13)::text END AS "share"
+    FROM answer x CROSS JOIN total t
+    ORDER BY x.part, x.rank
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z",3,3,6]
