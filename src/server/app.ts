@@ -65,6 +65,7 @@ export interface AppOptions {
    * executor, the reference the compiled path is tested against.
    */
   compiledExecution?: boolean;
+  /**
    * The HS256 secret `issueToken` signs with; by default JWT_SECRET (the embedded demo's
    * generated secret when the gateway starts without one).
    */
