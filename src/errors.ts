@@ -31,3 +31,23 @@ export function userError(
     extensions: { code, ...details, ...(status ? { http: { status } } : {}) },
   });
 }
+
+/**
+ * An integer argument from 1 to `max`, `fallback` when omitted; anything else is a
+ * BAD_USER_INPUT naming the argument and its bounds.
+ */
+export function countArgument(
+  value: number | null | undefined,
+  argument: string,
+  max: number,
+  fallback: number,
+): number {
+  if (value === null || value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw userError(`${argument} must be between 1 and ${max}`, 'BAD_USER_INPUT', {
+      argument,
+      max,
+    });
+  }
+  return value;
+}

@@ -1,4 +1,4 @@
-import { userError } from './errors.js';
+import { countArgument, userError } from './errors.js';
 
 /** The largest page any connection returns, whatever `first` asks for. */
 export const MAX_PAGE_SIZE = 500;
@@ -11,14 +11,7 @@ export interface PageArgs {
 
 /** Validates `first` against the server cap and returns the page size. */
 export function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw userError(`first must be between 1 and ${MAX_PAGE_SIZE}`, 'BAD_USER_INPUT', {
-      argument: 'first',
-      max: MAX_PAGE_SIZE,
-    });
-  }
-  return first;
+  return countArgument(first, 'first', MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
 }
 
 const KEY_PARTS = {

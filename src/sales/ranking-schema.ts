@@ -8,7 +8,7 @@ import {
 import { MEASURE_NAMES, type MeasureName } from '../analytics/measures.js';
 import { builder } from '../builder.js';
 import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
-import { userError } from '../errors.js';
+import { countArgument, userError } from '../errors.js';
 import { TimeRangeInput } from '../time-range.js';
 import { SHARE_SCALE } from './sales-sql.js';
 import { routeFor, salesRanking, type Ranking, type RankingRow } from './sales-store.js';
@@ -113,12 +113,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: (args.first ?? 10) + 2 }),
     resolve: async (_root, args, ctx) => {
-      const first = args.first ?? 10;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_TOP) {
-        throw userError(`first must be between 1 and ${MAX_TOP}`, 'BAD_USER_INPUT', {
-          argument: 'first',
-        });
-      }
+      const first = countArgument(args.first, 'first', MAX_TOP, 10);
       const compare = comparison(ctx, args.compareTo);
       const ranking = await salesRanking(
         ctx.db,

@@ -20,7 +20,7 @@ import {
   withFilter,
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
-import { userError } from '../errors.js';
+import { countArgument, userError } from '../errors.js';
 import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
@@ -453,12 +453,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
     resolve: async (_root, args, ctx) => {
-      const limit = args.limit ?? 10;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP) {
-        throw userError(`limit must be between 1 and ${MAX_TOP}`, 'BAD_USER_INPUT', {
-          argument: 'limit',
-        });
-      }
+      const limit = countArgument(args.limit, 'limit', MAX_TOP, 10);
       const compare = comparison(ctx, args.compareTo);
       const rows = await topProducts(
         ctx.db,
@@ -495,12 +490,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
     resolve: async (_root, args, ctx) => {
-      const windowDays = args.windowDays ?? 7;
-      if (!Number.isInteger(windowDays) || windowDays < 1 || windowDays > MAX_WINDOW_DAYS) {
-        throw userError(`windowDays must be between 1 and ${MAX_WINDOW_DAYS}`, 'BAD_USER_INPUT', {
-          argument: 'windowDays',
-        });
-      }
+      const windowDays = countArgument(args.windowDays, 'windowDays', MAX_WINDOW_DAYS, 7);
       const limit = pageSize(args.first);
       const after = decodeCursor('salesVelocity', args.after, PAIR_CURSOR);
       const rows = await salesVelocity(ctx.db, {
