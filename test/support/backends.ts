@@ -70,6 +70,18 @@ export async function createScratchDatabase(server = SERVER_URL): Promise<Scratc
     async drop() {
       const client = new pg.Client({ connectionString: `${server}/postgres` });
       await client.connect();
+      // A pool's end() resolves before its connections have closed: wait (briefly) for them, so
+      // that FORCE terminates only what is not ours (TimescaleDB's job scheduler), and no
+      // closing client of a test hears of its termination as an error nobody handles.
+      for (let tries = 0; tries < 40; tries += 1) {
+        const { rows } = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = $1 AND backend_type = 'client backend'`,
+          [name],
+        );
+        if (rows[0]?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
