@@ -179,6 +179,9 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
+          // A hit sends the data alone: an answer whose resolvers said more (a comparison's
+          // reach in extensions) is not stored, or its hits would drop what they said.
+          if (Object.keys(context.extensions).length > 0) return;
           const body = hitBody(result.data);
           try {
             await store.set(key, body);
