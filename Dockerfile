@@ -27,6 +27,8 @@ COPY --from=build /app/dist ./dist
 # The migrations are read from sql/ beside dist/ (dist/db/migrate.js looks in ../../sql).
 COPY sql ./sql
 COPY persisted ./persisted
+# The dashboard's page scripts, served at /dashboard (its documents are in persisted/).
+COPY public ./public
 # The embedded database (used only without DATABASE_URL) keeps its files in .shelfops/.
 RUN mkdir -p /app/.shelfops && chown -R node:node /app/.shelfops
 

@@ -13,6 +13,32 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's scripts run as they are in the browser, with uPlot loaded beside them.
+    files: ['public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'FormData',
+          'ResizeObserver',
+          'TextDecoderStream',
+          'URLSearchParams',
+          'clearTimeout',
+          'document',
+          'fetch',
+          'history',
+          'location',
+          'requestAnimationFrame',
+          'sessionStorage',
+          'setTimeout',
+          'uPlot',
+          'window',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

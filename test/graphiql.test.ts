@@ -1,18 +1,11 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
 import { insertTenant, twinTenants } from './support/fixtures.js';
+import { browserTestsRun, launchChromium } from './support/browser.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Chromium (.ci/run); elsewhere the suite is skipped, saying so, when it is absent.
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI !== 'true') {
-  console.warn(`GraphiQL browser test skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
-}
-
-describe.skipIf(!hasChromium && process.env.CI !== 'true')('GraphiQL in a browser', () => {
+describe.runIf(browserTestsRun('GraphiQL browser test'))('GraphiQL in a browser', () => {
   let gw: TestGateway;
   let browser: Browser;
   const [a] = twinTenants();
@@ -35,17 +28,7 @@ describe.skipIf(!hasChromium && process.env.CI !== 'true')('GraphiQL in a browse
        FROM stores s, generate_series(1, 5) d WHERE s.customer_id = $1`,
       [a.customerId, a.products[0]?.id],
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -11,6 +11,8 @@ import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import { alertEventHub } from '../alerts/alert-events.js';
+import { dashboardOperations, withDashboardDocuments } from '../dashboard/documents.js';
+import { useDashboard } from '../dashboard/page.js';
 import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
 import { DEADLINE_MARGIN_MS, RequestDb, type RequestSettings } from '../db/request-db.js';
@@ -47,7 +49,10 @@ export interface AppOptions {
   database: Database;
   verifier: TokenVerifier;
   logger: Logger;
-  /** Pre-filled GraphiQL headers (the embedded demo's token). */
+  /**
+   * The embedded demo's analyst token: pre-filled in GraphiQL's headers and offered by the
+   * dashboard's sign-in.
+   */
   graphiqlToken?: string;
   /** Adds `extensions.sqlStatements` to every response (tests, benchmarks). */
   exposeStatementCount?: boolean;
@@ -99,11 +104,17 @@ export function createGateway(options: AppOptions): Gateway {
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const client = options.redis ?? ownRedis;
   const redis = client ? guardRedis(client, config.redis, logger) : null;
-  const trusted =
+  const trusted = withDashboardDocuments(
     options.trustedDocuments ??
-    (config.persisted.trustedDocumentsFile
-      ? loadTrustedDocuments(config.persisted.trustedDocumentsFile, schema)
-      : new Map<string, string>());
+      (config.persisted.trustedDocumentsFile
+        ? loadTrustedDocuments(config.persisted.trustedDocumentsFile, schema)
+        : new Map<string, string>()),
+    schema,
+  );
+  const dashboard = {
+    operations: dashboardOperations(trusted),
+    ...(options.graphiqlToken ? { demoToken: options.graphiqlToken } : {}),
+  };
   const apqStore = redis
     ? redisPersistedQueryStore(redis, config.redis.keyPrefix, {
         ttlSeconds: config.persisted.apqTtlSeconds,
@@ -205,6 +216,7 @@ export function createGateway(options: AppOptions): Gateway {
       ),
       useInputChecks(),
       useGraphiQLAssets(),
+      useDashboard(() => dashboard),
       useLimitRefusals(config.nodeEnv === 'production'),
       ...usePersistedOperationPolicy({
         trusted,

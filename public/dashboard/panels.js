@@ -1,0 +1,301 @@
+// The panels of the dashboard, drawn from the API's answers. Every figure is written as text
+// from the answer itself; charts are drawn beside tables that hold the same figures for the
+// keyboard and for screen readers.
+
+import { COMPARISONS, TILES } from './measures.js';
+import {
+  grouped,
+  measureDifference,
+  measureValue,
+  percent,
+  plotted,
+  signedPercent,
+} from './format.js';
+import { bucketLabel, instantLabel } from './time.js';
+
+/** Creates an element: props set attributes (class, text, on<event>, hidden…), then children. */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') element.className = value;
+    else if (key === 'text') element.textContent = value;
+    else if (key.startsWith('on')) element.addEventListener(key.slice(2), value);
+    else element.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child !== null && child !== undefined && child !== false) element.append(child);
+  }
+  return element;
+}
+
+/**
+ * An accessible table: a caption, column headers, a header cell per row (column `rowHeader`),
+ * numbers right-aligned; in a focusable region so a keyboard can scroll it.
+ */
+export function dataTable({ caption, columns, rows, footer = [], rowHeader = 0, label = caption }) {
+  const cell = (value, index, header) => {
+    const column = columns[index];
+    const tag = header || index === rowHeader ? 'th' : 'td';
+    return h(
+      tag,
+      {
+        scope: header ? 'col' : index === rowHeader ? 'row' : undefined,
+        class: column.numeric ? 'num' : undefined,
+        'data-column': column.key,
+      },
+      value ?? '—',
+    );
+  };
+  const body = (list) =>
+    list.map((row) =>
+      h(
+        'tr',
+        {},
+        row.map((v, i) => cell(v, i, false)),
+      ),
+    );
+  return h(
+    'div',
+    { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: 0 },
+    h(
+      'table',
+      {},
+      h('caption', { text: caption }),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c, i) => cell(c.label, i, true)),
+        ),
+      ),
+      h('tbody', {}, body(rows)),
+      footer.length > 0 ? h('tfoot', {}, body(footer)) : null,
+    ),
+  );
+}
+
+/** A message in place of a panel's figures. */
+export function notice(text, kind = 'info') {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : undefined, text });
+}
+
+function direction(difference) {
+  if (difference === null || difference === undefined) return 'none';
+  if (/^-/.test(difference)) return 'down';
+  return /[1-9]/.test(difference) ? 'up' : 'flat';
+}
+
+const ARROWS = { up: '▲', down: '▼', flat: '■', none: '' };
+
+/** One comparison line of a tile: the difference, the relative change and the base. */
+function comparisonLine(tile, comparison, total, reason) {
+  const compared = total?.compared;
+  const change = total?.change;
+  if (!compared || !change) {
+    return h(
+      'dd',
+      { 'data-compare': comparison.alias, class: 'none' },
+      reason ?? 'not comparable (before the retention horizon)',
+    );
+  }
+  const difference = change[tile.field];
+  const ratio = tile.ratio ? change[tile.ratio] : null;
+  const way = direction(difference);
+  return h(
+    'dd',
+    { 'data-compare': comparison.alias, class: way },
+    h('span', { class: 'arrow', 'aria-hidden': 'true', text: ARROWS[way] }),
+    h('span', { class: 'difference', text: measureDifference(tile.kind, difference) }),
+    ' ',
+    h('span', { class: 'ratio', text: ratio === null ? '(—)' : `(${signedPercent(ratio)})` }),
+    ' ',
+    h('span', {
+      class: 'base',
+      text: `from ${measureValue(tile.kind, compared[tile.field])}`,
+    }),
+  );
+}
+
+/** The KPI tiles from DashboardKpis: each measure of TILES with each of COMPARISONS. */
+export function renderTiles(answer) {
+  const reason = answer.extensions?.comparison?.reason ?? answer.extensions?.comparison?.message;
+  const totals = answer.data.previousPeriod.total;
+  return h(
+    'div',
+    { class: 'tiles' },
+    TILES.map((tile) =>
+      h(
+        'article',
+        { class: 'tile', 'data-measure': tile.field, 'aria-label': tile.label },
+        h('h3', { text: tile.label }),
+        h('p', { class: 'value', text: measureValue(tile.kind, totals[tile.field]) }),
+        h(
+          'dl',
+          {},
+          COMPARISONS.map((comparison) => [
+            h('dt', { text: comparison.label }),
+            comparisonLine(
+              tile,
+              comparison,
+              answer.data[comparison.alias].total,
+              typeof reason === 'string' ? reason : undefined,
+            ),
+          ]),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The trend: a uPlot chart of the chosen measure with the previous year overlaid (the chart
+ * is hidden from screen readers), and the table of every bucket beside it.
+ */
+export function renderTrend(answer, { measure, granularity, zone, compareLabel }) {
+  const buckets = answer.data.salesTrend;
+  const chart = h('div', { class: 'chart', 'aria-hidden': 'true' });
+  const table = dataTable({
+    caption: `${measure.label} by ${granularity.toLowerCase()} in ${zone}, with ${compareLabel}`,
+    columns: [
+      {
+        key: 'bucket',
+        label: granularity === 'DAY' ? 'Day' : granularity === 'WEEK' ? 'Week' : 'Month',
+      },
+      { key: 'revenue', label: 'Revenue', numeric: true },
+      { key: 'revenuePreviousYear', label: 'Revenue, previous year', numeric: true },
+      { key: 'units', label: 'Units', numeric: true },
+      { key: 'unitsPreviousYear', label: 'Units, previous year', numeric: true },
+    ],
+    rows: buckets.map((b) => [
+      bucketLabel(b.bucket, granularity, zone),
+      grouped(b.revenue),
+      b.compared ? grouped(b.compared.revenue) : '—',
+      grouped(b.units),
+      b.compared ? grouped(b.compared.units) : '—',
+    ]),
+  });
+  const draw = () => {
+    if (typeof uPlot !== 'function' || chart.clientWidth === 0) return;
+    chart.replaceChildren();
+    const xs = buckets.map((b) => Date.parse(b.bucket) / 1000);
+    const current = buckets.map((b) => plotted(b[measure.field]));
+    const previous = buckets.map((b) => plotted(b.compared?.[measure.field]));
+    new uPlot(
+      {
+        width: chart.clientWidth,
+        height: 260,
+        tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zone),
+        scales: { x: { time: true } },
+        axes: [{}, { size: 72 }],
+        series: [
+          {},
+          { label: measure.label, stroke: '#155e75', width: 2, fill: 'rgba(21,94,117,0.08)' },
+          { label: `${measure.label}, previous year`, stroke: '#a16207', width: 2, dash: [6, 4] },
+        ],
+      },
+      [xs, current, previous],
+      chart,
+    );
+  };
+  return { element: h('div', { class: 'with-table' }, chart, table), draw };
+}
+
+/** A bar per row for its share of the total (hidden from screen readers: the table says it). */
+function shareBars(rows) {
+  return h(
+    'div',
+    { class: 'bars', 'aria-hidden': 'true' },
+    rows.map(({ name, share }) => {
+      const bar = h('span', { class: 'bar' });
+      bar.style.width = `${Math.max(0, Math.min(100, Number(share ?? 0) * 100))}%`;
+      return h('div', { class: 'bar-row' }, h('span', { class: 'bar-name', text: name }), bar);
+    }),
+  );
+}
+
+/** A ranking (products or stores) with "Other" and the total, each with its share. */
+export function renderRanking(ranking, { noun, nameOf, measure }) {
+  const named = ranking.rows.map((row) => ({ row, name: nameOf(row) }));
+  const rest = ranking.other ? [{ row: ranking.other, name: 'Other' }] : [];
+  const line = ({ row, name }, rank) => [
+    rank,
+    name,
+    grouped(row.revenue),
+    grouped(row.units),
+    row.share === null ? '—' : percent(row.share),
+  ];
+  const table = dataTable({
+    caption: `Top ${ranking.rows.length} ${noun} by ${measure.label.toLowerCase()}, with the rest and the total`,
+    columns: [
+      { key: 'rank', label: 'Rank' },
+      { key: 'name', label: noun === 'products' ? 'Product' : 'Store' },
+      { key: 'revenue', label: 'Revenue', numeric: true },
+      { key: 'units', label: 'Units', numeric: true },
+      { key: 'share', label: `Share of ${measure.label.toLowerCase()}`, numeric: true },
+    ],
+    rows: [...named.map((n) => line(n, String(n.row.rank))), ...rest.map((n) => line(n, '—'))],
+    rowHeader: 1,
+    footer: [line({ row: ranking.total, name: 'Total' }, '')],
+  });
+  const bars = shareBars([...named, ...rest].map(({ row, name }) => ({ name, share: row.share })));
+  return h('div', { class: 'with-table' }, bars, table);
+}
+
+/** Positions below their reorder point (of the chosen category, when one is chosen). */
+export function renderBelowReorder(answer, { category }) {
+  const positions = answer.data.latestInventory.edges
+    .map((e) => e.node)
+    .filter((p) => !category || p.product.category === category);
+  if (positions.length === 0) return notice('No position is below its reorder point.');
+  return dataTable({
+    caption: `${positions.length} positions below their reorder point`,
+    columns: [
+      { key: 'position', label: 'Store · product' },
+      { key: 'category', label: 'Category' },
+      { key: 'available', label: 'Available', numeric: true },
+      { key: 'reorderPoint', label: 'Reorder point', numeric: true },
+      { key: 'reorderQuantity', label: 'Reorder quantity', numeric: true },
+      { key: 'daysOfCover', label: 'Days of cover', numeric: true },
+    ],
+    rows: positions.map((p) => [
+      `${p.store.code} ${p.store.name} · ${p.product.sku} ${p.product.name}`,
+      p.product.category,
+      grouped(p.available),
+      p.reorderPoint === null ? '—' : grouped(p.reorderPoint),
+      p.reorderQuantity === null ? '—' : grouped(p.reorderQuantity),
+      p.daysOfCover === null ? '—' : p.daysOfCover.toFixed(1),
+    ]),
+  });
+}
+
+/** The open alerts, newest first; a raised alert replaces its earlier row (same id). */
+export function alertRows(alerts, zone) {
+  return alerts.map((a) => [
+    instantLabel(a.updatedAt, zone),
+    a.severity,
+    a.type,
+    `${a.store.code} · ${a.product.sku}`,
+    a.message,
+    grouped(a.occurrences),
+  ]);
+}
+
+/** The alerts table. */
+export function renderAlerts(alerts, zone) {
+  if (alerts.length === 0) return notice('No open alert.');
+  return dataTable({
+    caption: `${alerts.length} open alerts, newest first`,
+    columns: [
+      { key: 'time', label: 'Raised' },
+      { key: 'severity', label: 'Severity' },
+      { key: 'type', label: 'Type' },
+      { key: 'position', label: 'Store · product' },
+      { key: 'message', label: 'Message' },
+      { key: 'occurrences', label: 'Occurrences', numeric: true },
+    ],
+    rows: alertRows(alerts, zone),
+  });
+}

@@ -1,0 +1,517 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../src/auth/tokens.js';
+import { DASHBOARD_CSP } from '../src/dashboard/page.js';
+import { DEMO_TENANTS, seedDatabase } from '../src/seed/index.js';
+import { browserTestsRun, launchChromium } from './support/browser.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
+
+// SCREENSHOT=docs/dashboard.png keeps a picture of the signed-in demo there.
+const SCREENSHOT = process.env.SCREENSHOT;
+
+const TENANT = DEMO_TENANTS[0].customerId;
+
+interface Store {
+  id: string;
+  code: string;
+  zone: string;
+}
+
+/** Digits of a figure as shown ("1,234.50" → "1234.50"). */
+const bare = (text: string | null) => (text ?? '').replace(/,/g, '').trim();
+
+/**
+ * A ratio as the page should show it, computed here apart from the page's code: percent,
+ * rounded half away from zero to one decimal.
+ */
+function percentOf(ratio: string): string {
+  const negative = ratio.startsWith('-');
+  const [whole = '0', fraction = ''] = ratio.replace(/^-/, '').split('.');
+  const hundredths = BigInt(`${whole}${fraction.padEnd(4, '0').slice(0, 4)}`);
+  const tenths = (hundredths + 5n) / 10n;
+  const sign = negative && tenths !== 0n ? '-' : '';
+  const text = `${tenths / 10n}.${tenths % 10n}`;
+  return `${sign}${text.replace(/\B(?=(\d{3})+(?!\d)(?=\.))/g, ',')} %`;
+}
+
+/** A signed change as shown: "+12.3 %", "-0.4 %", "0.0 %". */
+const signedPercentOf = (ratio: string) => {
+  const text = percentOf(ratio);
+  return /^[1-9]|^0\.[1-9]/.test(text) ? `+${text}` : text;
+};
+
+describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browser', () => {
+  let gw: TestGateway;
+  let browser: Browser;
+  let analyst: string;
+  let admin: string;
+  let stores: Store[];
+  let zone: string;
+  const blocked: string[] = [];
+  const documents: { documentId?: string; query?: string }[] = [];
+  const violations: string[] = [];
+
+  beforeAll(async () => {
+    analyst = await mintToken({
+      secret: TEST_SECRET,
+      issuer: 'shelfops-dev',
+      audience: 'shelfops-gateway',
+      customerId: TENANT,
+      role: 'analyst',
+    });
+    gw = await startTestGateway('postgres', {}, { graphiqlToken: analyst });
+    // The demo's data set for one tenant, over more than a year so last year has figures.
+    await seedDatabase(gw.owner, gw.database.backend, {
+      tenants: 1,
+      storesPerTenant: 4,
+      productsPerTenant: 16,
+      days: 400,
+      seed: 42,
+      endDate: new Date(Date.now() + 86_400_000),
+    });
+    admin = await gw.token(TENANT, 'admin');
+    const { rows } = await gw.owner.query<Store>(
+      'SELECT id::text AS id, code, time_zone AS zone FROM stores WHERE customer_id = $1 ORDER BY code',
+      [TENANT],
+    );
+    stores = rows;
+    // The zone most stores keep, ties by name: the tenant's zone the page buckets in.
+    const counts = new Map<string, number>();
+    for (const s of stores) counts.set(s.zone, (counts.get(s.zone) ?? 0) + 1);
+    zone = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'UTC';
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+  });
+
+  /** One figure of the tenant's catalog, read apart from the gateway. */
+  async function productValue(expression: 'min(sku)' | 'max(sku)' | 'min(category)') {
+    const { rows } = await gw.owner.query<{ value: string }>(
+      `SELECT ${expression} AS value FROM products WHERE customer_id = $1`,
+      [TENANT],
+    );
+    return rows[0]?.value ?? '';
+  }
+
+  /** A page that reaches the gateway only: every other request is blocked and recorded. */
+  async function openPage(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
+    const origin = new URL(gw.url).origin;
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.route('**/*', async (route) => {
+      const request = route.request();
+      const url = request.url();
+      if (!url.startsWith(origin) && !url.startsWith('data:')) {
+        blocked.push(url);
+        await route.abort();
+        return;
+      }
+      if (url === `${origin}/graphql`) {
+        documents.push(JSON.parse(request.postData() ?? '{}') as { documentId?: string });
+      }
+      await route.continue();
+    });
+    return page;
+  }
+
+  /** Waits for the page's panels to be filled after `action`. */
+  async function loaded(page: Page, action: () => Promise<unknown>): Promise<void> {
+    const before = await page.evaluate(() => document.body.dataset.loaded ?? '');
+    await action();
+    await page.waitForFunction(
+      (previous) => (document.body.dataset.loaded ?? '') !== previous,
+      before,
+      { timeout: 30_000 },
+    );
+  }
+
+  /** The range the page shows (its URL's dates in the tenant's zone), computed by PostgreSQL. */
+  async function rangeOf(page: Page): Promise<{ from: string; to: string }> {
+    const url = new URL(page.url());
+    const { rows } = await gw.owner.query<{ from: Date; to: Date }>(
+      `SELECT ($1::date)::timestamp AT TIME ZONE $3 AS "from",
+              ($2::date + 1)::timestamp AT TIME ZONE $3 AS "to"`,
+      [url.searchParams.get('from'), url.searchParams.get('to'), zone],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('no range');
+    return { from: row.from.toISOString(), to: row.to.toISOString() };
+  }
+
+  async function texts(page: Page, selector: string): Promise<string[]> {
+    return page.locator(selector).allTextContents();
+  }
+
+  /** Every figure of the page against the API's own answer to the same question. */
+  async function expectFiguresOfApi(page: Page, token: string): Promise<void> {
+    const url = new URL(page.url());
+    const range = await rangeOf(page);
+    const store = url.searchParams.get('store');
+    const category = url.searchParams.get('category');
+    const grain = url.searchParams.get('grain') ?? 'DAY';
+    const top = Number(url.searchParams.get('top') ?? 5);
+    const variables = {
+      range,
+      storeCodes: store ? [store] : null,
+      categories: category ? [category] : null,
+    };
+    const totals = `units revenue transactions
+      compared { units revenue transactions }
+      change { units unitsRatio revenue revenueRatio transactions transactionsRatio }`;
+    const kpis = await gw.graphql<{
+      pp: {
+        total: Record<string, string> & {
+          compared: Record<string, string>;
+          change: Record<string, string>;
+        };
+      };
+      py: {
+        total: Record<string, string> & {
+          compared: Record<string, string>;
+          change: Record<string, string>;
+        };
+      };
+    }>(
+      `query($range: TimeRange!, $storeCodes: [String!], $categories: [String!]) {
+        pp: ranking(range: $range, dimension: CATEGORY, first: 3, compareTo: PREVIOUS_PERIOD,
+                    storeCodes: $storeCodes, categories: $categories) { total { ${totals} } }
+        py: ranking(range: $range, dimension: CATEGORY, first: 3, compareTo: PREVIOUS_YEAR,
+                    storeCodes: $storeCodes, categories: $categories) { total { ${totals} } }
+      }`,
+      variables,
+      token,
+    );
+    expect(kpis.errors).toBeUndefined();
+    const pp = kpis.data?.pp.total;
+    const py = kpis.data?.py.total;
+    if (!pp || !py) throw new Error('no totals');
+    for (const [field, ratio] of [
+      ['revenue', 'revenueRatio'],
+      ['units', 'unitsRatio'],
+      ['transactions', 'transactionsRatio'],
+    ] as const) {
+      const tile = page.locator(`.tile[data-measure="${field}"]`);
+      expect(bare(await tile.locator('.value').textContent())).toBe(String(pp[field]));
+      for (const [alias, answer] of [
+        ['previousPeriod', pp],
+        ['previousYear', py],
+      ] as const) {
+        const line = tile.locator(`dd[data-compare="${alias}"]`);
+        expect(bare(await line.locator('.difference').textContent())).toBe(
+          `${/^-|^0(\.0+)?$/.test(String(answer.change[field])) ? '' : '+'}${answer.change[field]}`,
+        );
+        const shownRatio = await line.locator('.ratio').textContent();
+        const apiRatio = answer.change[ratio];
+        expect(shownRatio).toBe(
+          apiRatio === null ? '(—)' : `(${signedPercentOf(String(apiRatio))})`,
+        );
+        expect(bare(await line.locator('.base').textContent())).toBe(
+          `from ${answer.compared[field]}`,
+        );
+      }
+    }
+
+    const trend = await gw.graphql<{
+      salesTrend: {
+        units: string;
+        revenue: string;
+        compared: { units: string; revenue: string } | null;
+      }[];
+    }>(
+      `query($range: TimeRange!, $g: Granularity!, $z: TimeZone!, $c: CompareTo!, $storeCodes: [String!], $categories: [String!]) {
+        salesTrend(range: $range, granularity: $g, timeZone: $z, fillGaps: true, compareTo: $c,
+                   storeCodes: $storeCodes, categories: $categories) {
+          units revenue compared { units revenue } } }`,
+      {
+        ...variables,
+        g: grain,
+        z: zone,
+        c: grain === 'MONTH' ? 'PREVIOUS_YEAR' : 'PREVIOUS_YEAR_SAME_WEEKDAY',
+      },
+      token,
+    );
+    expect(trend.errors).toBeUndefined();
+    const trendRows = await page
+      .locator('#trend .table-wrap tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')),
+      );
+    expect(trendRows.map((r) => r.map(bare))).toEqual(
+      (trend.data?.salesTrend ?? []).map((b) => [
+        b.revenue,
+        b.compared?.revenue ?? '—',
+        String(b.units),
+        b.compared ? String(b.compared.units) : '—',
+      ]),
+    );
+
+    const by = url.searchParams.get('measure') === 'units' ? 'UNITS' : 'REVENUE';
+    const ranked = `rank units revenue share`;
+    const rankings = await gw.graphql<
+      Record<
+        'products' | 'stores',
+        {
+          rows: (Record<string, string> & {
+            product?: { sku: string };
+            store?: { code: string };
+          })[];
+          other: Record<string, string>;
+          total: Record<string, string>;
+        }
+      >
+    >(
+      `query($range: TimeRange!, $by: SalesMeasure!, $first: Int!, $storeCodes: [String!], $categories: [String!]) {
+        products: ranking(range: $range, dimension: PRODUCT, by: $by, first: $first, other: true,
+                          storeCodes: $storeCodes, categories: $categories) {
+          rows { ${ranked} product { sku } } other { ${ranked} } total { ${ranked} } }
+        stores: ranking(range: $range, dimension: STORE, by: $by, first: $first, other: true,
+                        storeCodes: $storeCodes, categories: $categories) {
+          rows { ${ranked} store { code } } other { ${ranked} } total { ${ranked} } }
+      }`,
+      { ...variables, by, first: top },
+      token,
+    );
+    expect(rankings.errors).toBeUndefined();
+    for (const [panel, answer, key] of [
+      [
+        '#top-products',
+        rankings.data?.products,
+        (r: { product?: { sku: string } }) => r.product?.sku,
+      ],
+      ['#top-stores', rankings.data?.stores, (r: { store?: { code: string } }) => r.store?.code],
+    ] as const) {
+      if (!answer) throw new Error('no ranking');
+      const shown = await page
+        .locator(`${panel} tr:has(td)`)
+        .evaluateAll((rows) =>
+          rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent ?? '')),
+        );
+      const line = (row: Record<string, string>, rank: string, name: string | undefined) => [
+        rank,
+        name,
+        row.revenue,
+        String(row.units),
+        row.share === null ? '—' : percentOf(String(row.share)),
+      ];
+      expect(
+        shown.map(([rank, name, ...rest]) => [rank, (name ?? '').split(' ')[0], ...rest.map(bare)]),
+      ).toEqual([
+        ...answer.rows.map((r) => line(r, String(r.rank), key(r as never))),
+        line(answer.other, '—', 'Other'),
+        line(answer.total, '', 'Total'),
+      ]);
+    }
+
+    const inventory = await gw.graphql<{
+      latestInventory: {
+        edges: {
+          node: {
+            store: { code: string };
+            product: { sku: string; category: string };
+            available: number;
+            reorderPoint: number;
+            daysOfCover: number | null;
+          };
+        }[];
+      };
+    }>(
+      `query($storeCodes: [String!]) { latestInventory(belowReorderPoint: true, first: 200, storeCodes: $storeCodes) {
+        edges { node { store { code } product { sku category } available reorderPoint daysOfCover } } } }`,
+      { storeCodes: variables.storeCodes },
+      token,
+    );
+    const positions = (inventory.data?.latestInventory.edges ?? [])
+      .map((e) => e.node)
+      .filter((p) => !category || p.product.category === category);
+    const shownPositions = await page
+      .locator('#below-reorder tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent ?? '')),
+      );
+    expect(
+      shownPositions.map(([position, , available, point, , cover]) => [
+        (position ?? '').split(' ')[0],
+        bare(available ?? ''),
+        bare(point ?? ''),
+        cover,
+      ]),
+    ).toEqual(
+      positions.map((p) => [
+        p.store.code,
+        String(p.available),
+        String(p.reorderPoint),
+        p.daysOfCover === null ? '—' : p.daysOfCover.toFixed(1),
+      ]),
+    );
+  }
+
+  it('serves the page and its assets from the gateway with their types and a CSP', async () => {
+    const page = await fetch(`${gw.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toBe(DASHBOARD_CSP);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script>|(src|href)=["']https?:/);
+    for (const [asset, type] of [
+      ['dashboard.js', 'text/javascript; charset=utf-8'],
+      ['uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
+      ['dashboard.css', 'text/css; charset=utf-8'],
+      ['uPlot.min.css', 'text/css; charset=utf-8'],
+    ]) {
+      const response = await fetch(`${gw.url}/dashboard/assets/${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get('content-type')).toBe(type);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    for (const missing of ['../page.ts', 'nothing.js', '%2e%2e/package.json']) {
+      expect((await fetch(`${gw.url}/dashboard/assets/${missing}`)).status).toBe(404);
+    }
+    expect((await fetch(`${gw.url}/dashboard`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('signs in with the demo’s token and shows the API’s own figures, offline, in under a second', async () => {
+    const page = await openPage();
+    // Timed on the second load, once the browser's own start-up is behind it.
+    await page.goto(`${gw.url}/dashboard`);
+    await page.reload();
+    const timing = await page.evaluate(() => {
+      const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      return {
+        ms: entry.loadEventEnd - entry.startTime,
+        bytes: [entry, ...resources].reduce((sum, r) => sum + r.encodedBodySize, 0),
+      };
+    });
+    expect(timing.ms).toBeLessThan(1000);
+    expect(timing.bytes).toBeLessThan(150_000);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    const started = Date.now();
+    await loaded(page, () => page.click('#demo-token'));
+    const toFigures = Date.now() - started;
+    expect(toFigures).toBeLessThan(5000);
+    expect(await page.locator('#who').textContent()).toContain(`times in ${zone}`);
+    await page.waitForSelector('#trend .chart canvas');
+    await expectFiguresOfApi(page, analyst);
+    // Every table says what it holds and which cells head its rows and columns.
+    for (const table of await page.locator('.table-wrap table').all()) {
+      expect(((await table.locator('caption').textContent()) ?? '').length).toBeGreaterThan(0);
+      expect(await table.locator('thead th[scope="col"]').count()).toBeGreaterThan(0);
+    }
+    expect(blocked).toEqual([]);
+    expect(violations).toEqual([]);
+    // Persisted documents only: a hash, never a query text.
+    expect(documents.length).toBeGreaterThan(0);
+    expect(documents.every((d) => d.documentId?.startsWith('sha256:') && !d.query)).toBe(true);
+    if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  it('keeps store, category and range in the URL and answers for them', async () => {
+    const page = await openPage();
+    await page.goto(`${gw.url}/dashboard`);
+    await loaded(page, () => page.click('#demo-token'));
+    const store = stores[1]?.code ?? '';
+    const category = await productValue('min(category)');
+    await page.selectOption('#f-store', store);
+    await page.selectOption('#f-category', category);
+    const from = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
+    await page.fill('#f-from', from);
+    await page.selectOption('#f-grain', 'WEEK');
+    await page.selectOption('#f-measure', 'units');
+    await loaded(page, () => page.click('button[type="submit"]'));
+    const url = new URL(page.url());
+    expect(url.searchParams.get('store')).toBe(store);
+    expect(url.searchParams.get('category')).toBe(category);
+    expect(url.searchParams.get('from')).toBe(from);
+    expect(url.searchParams.get('grain')).toBe('WEEK');
+    await expectFiguresOfApi(page, analyst);
+    // The same URL opened anew shows the same view.
+    const shared = page.url();
+    const second = await openPage();
+    await second.goto(shared);
+    await loaded(second, () => second.click('#demo-token'));
+    expect(await second.locator('#f-store').inputValue()).toBe(store);
+    expect(await texts(second, '#kpis .value')).toEqual(await texts(page, '#kpis .value'));
+    await second.close();
+    await page.close();
+  }, 120_000);
+
+  it('shows a sale recorded through the API after a refresh, and a raised alert live', async () => {
+    const page = await openPage();
+    await page.goto(`${gw.url}/dashboard`);
+    await loaded(page, () => page.click('#demo-token'));
+    await page.waitForSelector('#alert-stream[data-state="live"]');
+    const before = bare(await page.locator('.tile[data-measure="units"] .value').textContent());
+    const recorded = await gw.graphql<{ recordSales: { accepted: number } }>(
+      `mutation($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
+      {
+        sales: [
+          {
+            transactionId: randomUUID(),
+            time: new Date(Date.now() - 60_000).toISOString(),
+            storeCode: stores[0]?.code,
+            sku: await productValue('min(sku)'),
+            quantity: 37,
+            unitPrice: '2.50',
+          },
+        ],
+      },
+      admin,
+    );
+    expect(recorded.data?.recordSales.accepted).toBe(1);
+    await loaded(page, () => page.click('#refresh'));
+    expect(bare(await page.locator('.tile[data-measure="units"] .value').textContent())).toBe(
+      String(BigInt(before) + 37n),
+    );
+    await expectFiguresOfApi(page, analyst);
+
+    const message = `dashboard live ${randomUUID()}`;
+    const raised = await gw.graphql(
+      `mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { alert { id } } }`,
+      {
+        i: {
+          storeCode: stores[0]?.code,
+          sku: await productValue('max(sku)'),
+          type: 'LOW_STOCK',
+          severity: 'CRITICAL',
+          message,
+        },
+      },
+      admin,
+    );
+    expect(raised.errors).toBeUndefined();
+    await page.waitForFunction(
+      (text) => document.querySelector('#alerts table')?.textContent?.includes(text),
+      message,
+      { timeout: 10_000 },
+    );
+    expect(await page.locator('#alert-announcer').textContent()).toContain(message);
+    await page.close();
+  }, 120_000);
+
+  it('shows a store-scoped token its stores only', async () => {
+    const own = stores[2];
+    if (!own) throw new Error('no store');
+    const scoped = await gw.token(TENANT, 'analyst', [own.id]);
+    const page = await openPage();
+    await page.goto(`${gw.url}/dashboard`);
+    await page.fill('#token', scoped);
+    await loaded(page, () => page.keyboard.press('Enter'));
+    const options = await page.locator('#f-store option').allTextContents();
+    expect(options).toEqual(['All stores', expect.stringContaining(own.code)]);
+    const shownStores = await texts(page, '#top-stores tbody th');
+    expect(shownStores.filter((s) => s !== 'Other')).toEqual([expect.stringContaining(own.code)]);
+    await expectFiguresOfApi(page, scoped);
+    const positions = await texts(page, '#below-reorder tbody th');
+    expect(positions.every((p) => p.startsWith(`${own.code} `))).toBe(true);
+    const alertStores = await page.locator('#alerts tbody tr td:nth-of-type(3)').allTextContents();
+    expect(alertStores.every((p) => p.startsWith(`${own.code} `))).toBe(true);
+    await page.close();
+  }, 120_000);
+});
