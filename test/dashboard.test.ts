@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
+import { dashboardOperations, withDashboardDocuments } from '../src/dashboard/documents.js';
 import { DASHBOARD_CSP } from '../src/dashboard/page.js';
+import { schema } from '../src/schema.js';
 import { DEMO_TENANTS, seedDatabase } from '../src/seed/index.js';
 import { browserTestsRun, launchChromium } from './support/browser.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
@@ -40,6 +42,29 @@ const signedPercentOf = (ratio: string) => {
   const text = percentOf(ratio);
   return /^[1-9]|^0\.[1-9]/.test(text) ? `+${text}` : text;
 };
+
+describe('the dashboard’s documents', () => {
+  it('are trusted by every gateway, beside whatever partner documents it is given', () => {
+    const names = [
+      'DashboardAlertRaised',
+      'DashboardBelowReorderPoint',
+      'DashboardKpis',
+      'DashboardOpenAlerts',
+      'DashboardRankings',
+      'DashboardTrend',
+      'DashboardViewer',
+    ];
+    const alone = withDashboardDocuments(new Map(), schema);
+    expect(Object.keys(dashboardOperations(alone)).sort()).toEqual(names);
+    expect(alone.size).toBe(names.length);
+    const partner = new Map([['0'.repeat(64), 'query PartnerOnly { viewer { role } }']]);
+    const both = withDashboardDocuments(partner, schema);
+    expect(both.size).toBe(names.length + 1);
+    expect(both.get('0'.repeat(64))).toBe('query PartnerOnly { viewer { role } }');
+    // A manifest that holds them already is served as it is.
+    expect(withDashboardDocuments(both, schema)).toBe(both);
+  });
+});
 
 describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browser', () => {
   let gw: TestGateway;
@@ -358,6 +383,17 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     expect(page.headers.get('cache-control')).toBe('no-store');
     const html = await page.text();
     expect(html).not.toMatch(/<script>|(src|href)=["']https?:/);
+    // The page is told its documents' hashes; they run by hash alone, for a partner too.
+    const config = JSON.parse(
+      /<script type="application\/json" id="dashboard-config">(.*?)<\/script>/.exec(html)?.[1] ??
+        '{}',
+    ) as { operations: Record<string, string>; demoToken: string | null };
+    expect(config.demoToken).toBe(analyst);
+    const byHash = await gw.post<{ viewer: { role: string } }>(
+      { documentId: `sha256:${config.operations.DashboardViewer}` },
+      await gw.token(TENANT, 'partner'),
+    );
+    expect(byHash.data?.viewer.role).toBe('PARTNER');
     for (const [asset, type] of [
       ['dashboard.js', 'text/javascript; charset=utf-8'],
       ['uPlot.iife.min.js', 'text/javascript; charset=utf-8'],

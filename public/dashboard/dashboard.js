@@ -247,6 +247,7 @@ function layout(client, { stores, categories, zone, signal }) {
   let streamKey = null;
   let openAlerts = [];
   let redraw = null;
+  signal.addEventListener('abort', () => stream?.abort());
   new ResizeObserver(() => redraw?.()).observe(main);
 
   function showAlerts() {
@@ -258,7 +259,6 @@ function layout(client, { stores, categories, zone, signal }) {
     if (key === streamKey) return;
     stream?.abort();
     stream = new AbortController();
-    signal.addEventListener('abort', () => stream.abort());
     streamKey = key;
     client.subscribe(
       'DashboardAlertRaised',

@@ -121,7 +121,8 @@ function comparisonLine(tile, comparison, total, reason) {
 
 /** The KPI tiles from DashboardKpis: each measure of TILES with each of COMPARISONS. */
 export function renderTiles(answer) {
-  const reason = answer.extensions?.comparison?.reason ?? answer.extensions?.comparison?.message;
+  // Why a comparison is missing (its span is older than the retention horizon), as the API says.
+  const reason = answer.extensions?.comparison?.reason;
   const totals = answer.data.previousPeriod.total;
   return h(
     'div',
@@ -137,12 +138,7 @@ export function renderTiles(answer) {
           {},
           COMPARISONS.map((comparison) => [
             h('dt', { text: comparison.label }),
-            comparisonLine(
-              tile,
-              comparison,
-              answer.data[comparison.alias].total,
-              typeof reason === 'string' ? reason : undefined,
-            ),
+            comparisonLine(tile, comparison, answer.data[comparison.alias].total, reason),
           ]),
         ),
       ),

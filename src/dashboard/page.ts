@@ -108,7 +108,7 @@ export function renderDashboard(options: DashboardPageOptions): string {
  * node_modules, each with its content type. The page reads data only through /graphql, with
  * the user's token and the dashboard's persisted documents.
  */
-export function useDashboard(options: () => DashboardPageOptions): Plugin {
+export function useDashboard(options: DashboardPageOptions): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const path = url.pathname;
@@ -121,7 +121,7 @@ export function useDashboard(options: () => DashboardPageOptions): Plugin {
       }
       if (path === DASHBOARD_PATH || path === `${DASHBOARD_PATH}/`) {
         endResponse(
-          new fetchAPI.Response(renderDashboard(options()), {
+          new fetchAPI.Response(renderDashboard(options), {
             headers: {
               ...SECURITY_HEADERS,
               'content-type': 'text/html; charset=utf-8',

@@ -216,7 +216,7 @@ export function createGateway(options: AppOptions): Gateway {
       ),
       useInputChecks(),
       useGraphiQLAssets(),
-      useDashboard(() => dashboard),
+      useDashboard(dashboard),
       useLimitRefusals(config.nodeEnv === 'production'),
       ...usePersistedOperationPolicy({
         trusted,
