@@ -89,6 +89,7 @@ function banner(
     `ShelfOps Gateway is ready (${database.embedded ? 'embedded database' : 'PostgreSQL server'}, ${database.backend} backend).`,
     '',
     `  GraphiQL:  ${url}/graphql`,
+    `  Dashboard: ${url}/dashboard`,
     `  Health:    ${url}/health    Ready: ${url}/ready    Metrics: ${url}/metrics`,
     '',
   ];

@@ -155,13 +155,16 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     );
   }
 
-  /** The range the page shows (its URL's dates in the tenant's zone), computed by PostgreSQL. */
+  /** The zone of the page's view: its URL's, which is the tenant's unless another is chosen. */
+  const zoneOf = (page: Page) => new URL(page.url()).searchParams.get('zone') ?? zone;
+
+  /** The range the page shows (its URL's dates in its zone), computed by PostgreSQL. */
   async function rangeOf(page: Page): Promise<{ from: string; to: string }> {
     const url = new URL(page.url());
     const { rows } = await gw.owner.query<{ from: Date; to: Date }>(
       `SELECT ($1::date)::timestamp AT TIME ZONE $3 AS "from",
               ($2::date + 1)::timestamp AT TIME ZONE $3 AS "to"`,
-      [url.searchParams.get('from'), url.searchParams.get('to'), zone],
+      [url.searchParams.get('from'), url.searchParams.get('to'), zoneOf(page)],
     );
     const row = rows[0];
     if (!row) throw new Error('no range');
@@ -255,7 +258,7 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
       {
         ...variables,
         g: grain,
-        z: zone,
+        z: zoneOf(page),
         c: grain === 'MONTH' ? 'PREVIOUS_YEAR' : 'PREVIOUS_YEAR_SAME_WEEKDAY',
       },
       token,
@@ -460,12 +463,15 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     await page.fill('#f-from', from);
     await page.selectOption('#f-grain', 'WEEK');
     await page.selectOption('#f-measure', 'units');
+    await page.selectOption('#f-zone', 'UTC');
     await loaded(page, () => page.click('button[type="submit"]'));
     const url = new URL(page.url());
     expect(url.searchParams.get('store')).toBe(store);
     expect(url.searchParams.get('category')).toBe(category);
     expect(url.searchParams.get('from')).toBe(from);
     expect(url.searchParams.get('grain')).toBe('WEEK');
+    expect(url.searchParams.get('zone')).toBe('UTC');
+    expect(await page.locator('#who').textContent()).toContain('times in UTC');
     await expectFiguresOfApi(page, analyst);
     // The same URL opened anew shows the same view.
     const shared = page.url();

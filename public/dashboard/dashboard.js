@@ -26,9 +26,14 @@ const TOP_CHOICES = [5, 10, 20];
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 const main = document.getElementById('main');
 
-/** The view the URL asks for, with defaults: the last 28 days, every store and category. */
-function viewFromUrl(zone, today) {
+/**
+ * The view the URL asks for, with defaults: the last 28 days in the tenant's zone, every store
+ * and category. `zones` are the zones the view may be in.
+ */
+function viewFromUrl(zones, tenant) {
   const query = new URLSearchParams(location.search);
+  const zone = zones.includes(query.get('zone')) ? query.get('zone') : tenant;
+  const today = dateIn(new Date(), zone);
   const to = isDate(query.get('to')) ? query.get('to') : today;
   const from =
     isDate(query.get('from')) && query.get('from') <= to ? query.get('from') : addDays(to, -27);
@@ -43,6 +48,7 @@ function viewFromUrl(zone, today) {
   const measure = CHART_MEASURES.find((m) => m.field === query.get('measure')) ?? CHART_MEASURES[0];
   const top = TOP_CHOICES.includes(Number(query.get('top'))) ? Number(query.get('top')) : 5;
   return {
+    zone,
     from,
     to,
     grain,
@@ -63,6 +69,7 @@ function urlOf(view) {
   query.set('grain', view.grain);
   query.set('measure', view.measure.field);
   query.set('top', String(view.top));
+  query.set('zone', view.zone);
   return `${location.pathname}?${query}`;
 }
 
@@ -197,10 +204,8 @@ async function start(token) {
     return;
   }
   const stores = viewer.data.stores.edges.map((e) => e.node);
-  const zone = tenantZone(stores);
   const { role, customerName, storeIds } = viewer.data.viewer;
-  document.getElementById('who').textContent =
-    `${customerName ?? 'Tenant'} · ${role.toLowerCase()}${storeIds ? ` · ${stores.length} of the tenant’s stores` : ''} · times in ${zone}`;
+  const who = `${customerName ?? 'Tenant'} · ${role.toLowerCase()}${storeIds ? ` · ${stores.length} of the tenant’s stores` : ''}`;
   const signOutButton = document.getElementById('sign-out');
   signOutButton.hidden = false;
   signOutButton.onclick = () => {
@@ -210,7 +215,7 @@ async function start(token) {
   const page = layout(client, {
     stores,
     categories: viewer.data.categories,
-    zone,
+    who,
     signal: controller.signal,
   });
   window.onpopstate = () => page.load();
@@ -218,8 +223,10 @@ async function start(token) {
 }
 
 /** The page for a signed-in user: filters, then the panels, loaded for the URL's view. */
-function layout(client, { stores, categories, zone, signal }) {
-  const today = dateIn(new Date(), zone);
+function layout(client, { stores, categories, who, signal }) {
+  const tenant = tenantZone(stores);
+  const zones = [...new Set([tenant, ...stores.map((s) => s.timeZone), 'UTC'])];
+  let zone = tenant;
   const form = h('form', { class: 'filters', 'aria-label': 'Filters' });
   const asOf = h('p', { class: 'as-of', id: 'as-of', 'aria-live': 'polite' });
   const tiles = panel('kpis', 'Key figures');
@@ -310,6 +317,12 @@ function layout(client, { stores, categories, zone, signal }) {
         view.measure.field,
       ),
       select(
+        'zone',
+        'Time zone',
+        zones.map((z) => [z, z === tenant ? `${z} (tenant)` : z]),
+        view.zone,
+      ),
+      select(
         'top',
         'Top',
         TOP_CHOICES.map((n) => [String(n), String(n)]),
@@ -330,7 +343,9 @@ function layout(client, { stores, categories, zone, signal }) {
   });
 
   async function load() {
-    const view = viewFromUrl(zone, today);
+    const view = viewFromUrl(zones, tenant);
+    zone = view.zone;
+    document.getElementById('who').textContent = `${who} · times in ${zone}`;
     history.replaceState(null, '', urlOf(view));
     filters(view);
     const range = rangeOf(view.from, view.to, zone);
