@@ -121,6 +121,35 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     return rows[0]?.value ?? '';
   }
 
+  /** Raises an alert of a store through the API, as an admin; returns its message. */
+  async function raiseAlert(storeCode: string): Promise<string> {
+    const message = `dashboard live ${randomUUID()}`;
+    const raised = await gw.graphql(
+      `mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { alert { id } } }`,
+      {
+        i: {
+          storeCode,
+          sku: await productValue('max(sku)'),
+          type: 'LOW_STOCK',
+          severity: 'CRITICAL',
+          message,
+        },
+      },
+      admin,
+    );
+    expect(raised.errors).toBeUndefined();
+    return message;
+  }
+
+  /** Waits until the alerts table shows a message, pushed by the subscription. */
+  async function shownLive(page: Page, message: string): Promise<void> {
+    await page.waitForFunction(
+      (text) => document.querySelector('#alerts table')?.textContent?.includes(text),
+      message,
+      { timeout: 10_000 },
+    );
+  }
+
   /** A page that reaches the gateway only: every other request is blocked and recorded. */
   async function openPage(): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
@@ -513,26 +542,8 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     );
     await expectFiguresOfApi(page, analyst);
 
-    const message = `dashboard live ${randomUUID()}`;
-    const raised = await gw.graphql(
-      `mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { alert { id } } }`,
-      {
-        i: {
-          storeCode: stores[0]?.code,
-          sku: await productValue('max(sku)'),
-          type: 'LOW_STOCK',
-          severity: 'CRITICAL',
-          message,
-        },
-      },
-      admin,
-    );
-    expect(raised.errors).toBeUndefined();
-    await page.waitForFunction(
-      (text) => document.querySelector('#alerts table')?.textContent?.includes(text),
-      message,
-      { timeout: 10_000 },
-    );
+    const message = await raiseAlert(stores[0]?.code ?? '');
+    await shownLive(page, message);
     expect(await page.locator('#alert-announcer').textContent()).toContain(message);
     await page.close();
   }, 120_000);
@@ -543,6 +554,11 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     const scoped = await gw.token(TENANT, 'analyst', [own.id]);
     const page = await openPage();
     await page.goto(`${gw.url}/dashboard`);
+    // A refused token brings the sign-in back with the gateway's reason.
+    await page.fill('#token', 'not-a-token');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.sign-in .notice.error');
+    expect(await page.locator('.sign-in .notice.error').textContent()).toMatch(/Signed out: .+/);
     await page.fill('#token', scoped);
     await loaded(page, () => page.keyboard.press('Enter'));
     const options = await page.locator('#f-store option').allTextContents();
@@ -554,6 +570,12 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     expect(positions.every((p) => p.startsWith(`${own.code} `))).toBe(true);
     const alertStores = await page.locator('#alerts tbody tr td:nth-of-type(3)').allTextContents();
     expect(alertStores.every((p) => p.startsWith(`${own.code} `))).toBe(true);
+    // Live alerts of other stores never reach it; its own store's do.
+    await page.waitForSelector('#alert-stream[data-state="live"]');
+    const elsewhere = await raiseAlert(stores[0]?.code ?? '');
+    const mine = await raiseAlert(own.code);
+    await shownLive(page, mine);
+    expect(await page.locator('#alerts table').textContent()).not.toContain(elsewhere);
     await page.close();
   }, 120_000);
 });

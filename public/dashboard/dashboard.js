@@ -25,6 +25,8 @@ const COMPARE_TO = {
 const TOP_CHOICES = [5, 10, 20];
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 const main = document.getElementById('main');
+/** The signed-in session's abort controller: signing out ends its requests' streams. */
+let session = null;
 
 /**
  * The view the URL asks for, with defaults: the last 28 days in the tenant's zone, every store
@@ -81,6 +83,9 @@ function tenantZone(stores) {
 }
 
 function signOut(message) {
+  // Every request and stream of the refused token ends with its session.
+  session?.abort();
+  session = null;
   sessionStorage.removeItem(TOKEN_KEY);
   showSignIn(message);
 }
@@ -182,8 +187,6 @@ async function fill(body, load) {
   }
 }
 
-let session = null;
-
 async function start(token) {
   session?.abort();
   const controller = new AbortController();
@@ -208,10 +211,7 @@ async function start(token) {
   const who = `${customerName ?? 'Tenant'} · ${role.toLowerCase()}${storeIds ? ` · ${stores.length} of the tenant’s stores` : ''}`;
   const signOutButton = document.getElementById('sign-out');
   signOutButton.hidden = false;
-  signOutButton.onclick = () => {
-    controller.abort();
-    signOut();
-  };
+  signOutButton.onclick = () => signOut();
   const page = layout(client, {
     stores,
     categories: viewer.data.categories,
