@@ -86,6 +86,7 @@ function signOut(message) {
   // Every request and stream of the refused token ends with its session.
   session?.abort();
   session = null;
+  window.onpopstate = null;
   sessionStorage.removeItem(TOKEN_KEY);
   showSignIn(message);
 }
@@ -254,8 +255,12 @@ function layout(client, { stores, categories, who, signal }) {
   let streamKey = null;
   let openAlerts = [];
   let redraw = null;
-  signal.addEventListener('abort', () => stream?.abort());
-  new ResizeObserver(() => redraw?.()).observe(main);
+  const resized = new ResizeObserver(() => redraw?.());
+  resized.observe(main);
+  signal.addEventListener('abort', () => {
+    stream?.abort();
+    resized.disconnect();
+  });
 
   function showAlerts() {
     alerts.body.replaceChildren(renderAlerts(openAlerts, zone));
