@@ -10,6 +10,8 @@
  *     [--trend-database URL]   (a seeded database for the cache's 30-day trend; default: the
  *                               scratch database this benchmark seeds)
  *     [--cpu-prof DIR]         (the gateways write V8 CPU profiles there when stopped)
+ *     [--only TEXT]            (only the comparisons whose name contains TEXT, no cache part;
+ *                               figures printed, not written)
  * The scratch database is created on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)
  * and dropped at the end. Figures go to bench/results/gateway-vs-raw.md.
  */
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '10' },
     'trend-database': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -463,6 +466,7 @@ async function main(): Promise<void> {
         JSON.stringify({ query: TREND, variables: { range: trendRange } }),
       ],
     ] as const) {
+      if (args.only !== undefined && !name.includes(args.only)) continue;
       const [fromRaw, fromGateway] = [
         await post(raw, body, token),
         await post(gateway, body, token),
@@ -516,6 +520,7 @@ async function main(): Promise<void> {
       print('');
     }
 
+    if (args.only !== undefined) return;
     // The cache: the same 30-day DAY trend by store, misses (a token subject of its own per
     // request, so the key differs and the SQL is the same) against hits (one token repeated).
     const trendUrl = args['trend-database'] ?? scratch.url;

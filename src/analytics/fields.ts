@@ -15,32 +15,19 @@ import {
 type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type FieldBuilder<R> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>;
 
+/**
+ * A measure's field reads the row's own property: the statements write every measure as its
+ * scalar expects it (BigInt and Decimal as exact text, Int as an integer), and a field without
+ * a resolver is completed in line by the compiled execution, where a resolver costs a call, a
+ * resolve info and three closures for each of a trend's up to 10 000 rows.
+ */
 function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof MeasureValues) {
   const m: Measure = MEASURES[name];
-  const text = (r: R): string | null => {
-    const v = r[name];
-    return v === null ? null : String(v);
-  };
-  switch (m.type) {
-    case 'Int':
-      return t.int({
-        description: m.description,
-        resolve: (r) => Number(r[name]),
-      });
-    case 'BigInt':
-    case 'Decimal':
-      return m.nullable
-        ? t.field({ type: m.type, nullable: true, description: m.description, resolve: text })
-        : t.field({
-            type: m.type,
-            description: m.description,
-            resolve: (r) => {
-              const v = text(r);
-              if (v === null) throw new Error(`measure ${name} has no value`);
-              return v;
-            },
-          });
-  }
+  return (t as unknown as FieldBuilder<MeasureValues>).expose(name, {
+    type: m.type,
+    nullable: m.nullable === true,
+    description: m.description,
+  });
 }
 
 /** A field for every measure of the model, as each sales shape (trend, ranking, summary) has. */

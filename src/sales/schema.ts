@@ -174,11 +174,10 @@ function rangeOrPeriod(
 const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implement({
   description: 'Sales of one time bucket (and group, when grouped).',
   fields: (t) => ({
-    bucket: t.field({
+    bucket: t.expose('bucket', {
       type: 'DateTime',
       description:
         'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
-      resolve: (r) => r.bucket,
     }),
     ...dimensionFields(t, {
       store: 'when grouped by STORE',
