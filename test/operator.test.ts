@@ -51,10 +51,18 @@ describe.each(WITH_SERVER)('operator insights on %s', (kind) => {
     return present(answer.data).operatorReport;
   };
 
+  const doctor = (args: string[]) =>
+    run('npx', ['tsx', 'src/cli/doctor.ts', '--url', `${gw.url}/graphql`, ...args], {
+      env: { ...process.env, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' },
+      timeout: 60_000,
+    });
+
   beforeAll(async () => {
     gw = await startTestGateway(kind, {
       SLOW_QUERY_MS: String(SLOW_MS),
       DB_POOL_WAIT_MS: '30000',
+      // The slow statements of these tests run until they are cancelled.
+      STATEMENT_TIMEOUT_MS: '60000',
       RATE_LIMIT_REQUESTS: '0',
     });
     await insertTenants(gw.owner, [a, b]);
@@ -180,6 +188,33 @@ describe.each(WITH_SERVER)('operator insights on %s', (kind) => {
     }
   }, 30_000);
 
+  it.skipIf(kind === 'timescale')(
+    'cancels a statement of the gateway by its pid with npm run doctor -- --cancel',
+    async () => {
+      await slowProducts(gw, 20);
+      try {
+        const long = gw.graphql(
+          'query PidList { products(first: 5) { edges { node { sku } } } }',
+          {},
+          adminA,
+        );
+        let pid: number | undefined;
+        await waitFor(async () => {
+          const { database } = await report();
+          pid = database.active.find((s) => s.operation === 'PidList')?.pid;
+          return pid !== undefined;
+        });
+        const { stdout } = await doctor(['--cancel', String(pid)]);
+        expect(stdout).toBe(`cancelled ${pid}\n`);
+        expect((await long).errors?.[0]?.extensions?.code).toBe('QUERY_CANCELLED');
+        await expect(doctor(['--cancel', String(pid)])).rejects.toThrow(/no running request/);
+      } finally {
+        await slowProducts(gw, null);
+      }
+    },
+    60_000,
+  );
+
   it('lists an index created and never used, with its size', async () => {
     await gw.owner.query(
       'CREATE INDEX operator_probe_unused_idx ON products (customer_id, unit_price)',
@@ -242,11 +277,7 @@ describe.each(WITH_SERVER)('operator insights on %s', (kind) => {
   });
 
   it('prints the report with npm run doctor', async () => {
-    const { stdout } = await run(
-      'npx',
-      ['tsx', 'src/cli/doctor.ts', '--url', `${gw.url}/graphql`],
-      { env: { ...process.env, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' }, timeout: 60_000 },
-    );
+    const { stdout } = await doctor([]);
     expect(stdout).toMatch(/^ShelfOps doctor, /);
     expect(stdout).toMatch(new RegExp(`database: ${kind === 'postgres' ? 'native' : 'timescale'}`));
     expect(stdout).toMatch(/Slowest operations since start[\s\S]*ListProducts\s+\d+/);
