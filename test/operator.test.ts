@@ -215,6 +215,20 @@ describe.each(WITH_SERVER)('operator insights on %s', (kind) => {
     60_000,
   );
 
+  it('adds pg_stat_statements figures where the server preloads it', async (context) => {
+    const { rows } = await gw.owner.query<{ loaded: boolean }>(
+      `SELECT current_setting('shared_preload_libraries') ~ 'pg_stat_statements' AS loaded`,
+    );
+    if (!rows[0]?.loaded) {
+      expect((await report()).database.statements).toBeNull();
+      context.skip('the server does not preload pg_stat_statements');
+    }
+    await gw.owner.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    expect((await gw.graphql(LIST, {}, adminA)).errors).toBeUndefined();
+    const statements = present((await report()).database.statements);
+    expect(statements.some((s) => s.query.includes('listProducts') && s.calls >= 1)).toBe(true);
+  });
+
   it('lists an index created and never used, with its size', async () => {
     await gw.owner.query(
       'CREATE INDEX operator_probe_unused_idx ON products (customer_id, unit_price)',

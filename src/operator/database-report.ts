@@ -126,7 +126,9 @@ export async function databaseReport(
          (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS timescaledb,
          coalesce((SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()),
                   pg_postmaster_start_time()) AS since,
-         to_regclass('pg_stat_statements') IS NOT NULL AS statements`,
+         -- Its view raises an error unless the library is preloaded as well.
+         to_regclass('pg_stat_statements') IS NOT NULL
+           AND current_setting('shared_preload_libraries') ~ 'pg_stat_statements' AS statements`,
     );
     if (!about) throw new Error('the database did not describe itself');
     const coverDays = (Date.now() - about.since.getTime()) / 86_400_000;
