@@ -208,18 +208,13 @@ export class RequestDb {
 
   /**
    * Ends the request: the statement running on a server is cancelled, and every later one
-   * raises QUERY_CANCELLED to its client. The embedded
-   * database runs one statement at a time in this thread: there the request ends at its next
-   * statement (or when it gets its connection).
+   * raises QUERY_CANCELLED to its client. The embedded database runs one statement at a time
+   * in this thread: there the request ends at its next statement (or when it gets its
+   * connection).
    */
   cancelByOperator(): void {
     this.cancelled = true;
     if (this.running && this.abort?.cancelStatement) void cancelStatement(this.running);
-  }
-
-  /** Whether cancelByOperator was called. */
-  get isCancelled(): boolean {
-    return this.cancelled;
   }
 
   // The plan of a statement just run, with the same values in the same transaction (so the
