@@ -12,7 +12,13 @@ import { costLimitOf } from './server/cost-limit.js';
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   DefaultFieldNullability: false;
-  AuthScopes: { analyst: boolean; partner: boolean; admin: boolean; writer: boolean };
+  AuthScopes: {
+    analyst: boolean;
+    partner: boolean;
+    admin: boolean;
+    writer: boolean;
+    operator: boolean;
+  };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     Date: { Input: string; Output: string };
@@ -31,6 +37,7 @@ export const builder = new SchemaBuilder<{
       partner: context.viewer.role === 'partner',
       admin: context.viewer.role === 'admin',
       writer: context.viewer.role === 'admin' || context.viewer.role === 'partner',
+      operator: context.viewer.role === 'operator',
     }),
     unauthorizedError: (_parent, _context, info) =>
       userError(`your role may not use ${info.parentType.name}.${info.fieldName}`, 'FORBIDDEN'),

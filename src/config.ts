@@ -150,6 +150,10 @@ const specification = {
     default: 50_000,
     desc: 'largest GraphQL document, comments and whitespace included',
   }),
+  SLOW_QUERY_MS: num({
+    default: 500,
+    desc: 'statements at least this long are logged as JSON with their plan (EXPLAIN, same values) and kept for npm run doctor',
+  }),
   FUTURE_TOLERANCE_SECONDS: num({
     default: 300,
     desc: 'how far past the server clock a sale or snapshot time may lie (clock skew)',
@@ -241,6 +245,8 @@ export type Config = {
     maxDocumentBytes: number;
     futureToleranceSeconds: number;
   };
+  /** Statements at least this long go to the slow log with their plan. */
+  slowQueryMs: number;
   /** undefined: /metrics is open to whoever reaches the port. */
   metricsToken: string | undefined;
 };
@@ -392,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },
+    slowQueryMs: e.SLOW_QUERY_MS,
     metricsToken: e.METRICS_TOKEN || undefined,
   };
 }

@@ -7,6 +7,7 @@ import type { RollupFreshness } from './db/freshness.js';
 import type { RequestDb } from './db/request-db.js';
 import type { IngestTimeRule } from './ingest-time.js';
 import type { LoaderCache } from './loaders.js';
+import type { OperatorDesk } from './operator/desk.js';
 
 /** Everything a resolver may use, built once per request by `createContext`. */
 export interface GraphQLContext {
@@ -34,6 +35,8 @@ export interface GraphQLContext {
   /** Signs a token with the gateway's HS256 secret; null where it has none (JWKS only). */
   issueToken:
     ((claims: Omit<MintOptions, 'secret' | 'issuer' | 'audience'>) => Promise<string>) | null;
+  /** This process's running requests, timings and slow statements; the operator's report. */
+  operator: OperatorDesk;
   /** What resolvers tell about the answer beside its data (a comparison's reach), sent as extensions. */
   extensions: Record<string, unknown>;
 }

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'CONSTRAINT_VIOLATION'
   | 'TIMEOUT'
+  | 'QUERY_CANCELLED'
   | 'RATE_LIMITED'
   | 'COST_LIMIT'
   | 'TREND_TOO_LARGE';

@@ -7,6 +7,7 @@ import './catalog/schema.js';
 import './catalog/upsert-schema.js';
 import './forecasts/schema.js';
 import './inventory/schema.js';
+import './operator/schema.js';
 import './sales/ingest-schema.js';
 import './sales/schema.js';
 import './sales/ranking-schema.js';

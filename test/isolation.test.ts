@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { schema } from '../src/schema.js';
+import { mintToken } from '../src/auth/tokens.js';
+import { NO_TENANT, OPERATOR } from '../src/auth/viewer.js';
 import { WITH_SERVER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import {
   deleteTenant,
   fixtureWindow,
@@ -153,6 +155,51 @@ describe.each(WITH_SERVER)('tenant isolation on %s', (kind) => {
       }
     }
     expect(await tenantDigest(gw.owner, b.customerId)).toEqual(before);
+  });
+
+  it('gives the operator no tenant’s row through any query or mutation', async () => {
+    const operator = await mintToken({
+      secret: TEST_SECRET,
+      issuer: gw.config.jwt.issuer,
+      audience: gw.config.jwt.audience,
+      customerId: NO_TENANT,
+      role: OPERATOR,
+    });
+    const before = await Promise.all([a, b, c].map((t) => tenantDigest(gw.owner, t.customerId)));
+    // Every tenant's ids and values: none may reach the operator's answers.
+    const tenantValues = new RegExp(
+      [a, b, c]
+        .flatMap((t) => [
+          t.customerId,
+          ...t.stores.map((s) => s.id),
+          ...t.products.map((p) => p.id),
+        ])
+        .concat(['Exclusive', 'B-Frozen', 'B-East', 'factor7', 'Dairy', 'SKU-'])
+        .join('|'),
+    );
+    // operatorReport, activeQueries and cancelQuery are the operator's own (counts per tenant,
+    // running requests); the operator test covers them.
+    const tenantFields = (kindOf: 'query' | 'mutation') =>
+      rootFields(schema, kindOf).filter(
+        (f) => !['operatorReport', 'activeQueries', 'cancelQuery'].includes(f),
+      );
+    let refused = 0;
+    for (const kindOf of ['query', 'mutation'] as const) {
+      for (const field of tenantFields(kindOf)) {
+        for (const variant of ['shared', 'unfiltered', 'bOnly'] as const) {
+          const document = operationFor(schema, kindOf, field, values(variant)) ?? '';
+          const res = await gw.graphql(document, {}, operator);
+          expect(res.status, `${field} (${variant})`).toBeLessThan(500);
+          expect(JSON.stringify(res), `${field} (${variant})`).not.toMatch(tenantValues);
+          if (res.errors?.some((e) => e.extensions?.code === 'FORBIDDEN')) refused += 1;
+        }
+      }
+    }
+    // Not vacuous: the database refused the operator's role on most fields.
+    expect(refused).toBeGreaterThan(queries.length);
+    expect(await Promise.all([a, b, c].map((t) => tenantDigest(gw.owner, t.customerId)))).toEqual(
+      before,
+    );
   });
 
   it('gives a caller of A nothing of B for B’s ids, filters and cursors', async () => {

@@ -13,7 +13,7 @@ import {
 } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
-import { ROLES, type Role, type Viewer } from './viewer.js';
+import { NO_TENANT, OPERATOR, ROLES, type Viewer, type ViewerRole } from './viewer.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -37,6 +37,18 @@ function viewerFromClaims(payload: JWTPayload): Viewer {
   const customerId = payload['customer_id'];
   const role = payload['role'];
   const storeIds = payload['store_ids'];
+  if (role === OPERATOR) {
+    if (customerId !== undefined || storeIds !== undefined) {
+      throw unauthenticated('an operator token carries no customer_id or store_ids claim');
+    }
+    return {
+      subject: payload.sub ?? OPERATOR,
+      customerId: NO_TENANT,
+      role: OPERATOR,
+      storeIds: null,
+      expiresAt: (payload.exp ?? 0) * 1000,
+    };
+  }
   if (typeof customerId !== 'string' || !UUID.test(customerId)) {
     throw unauthenticated('token claim customer_id must be a tenant UUID');
   }
@@ -52,7 +64,7 @@ function viewerFromClaims(payload: JWTPayload): Viewer {
   return {
     subject: payload.sub ?? customerId,
     customerId: customerId.toLowerCase(),
-    role: role as Role,
+    role: role as ViewerRole,
     storeIds: storeIds === undefined ? null : (storeIds as string[]).map((s) => s.toLowerCase()),
     // `exp` is a required claim.
     expiresAt: (payload.exp ?? 0) * 1000,
@@ -159,8 +171,9 @@ export interface MintOptions {
   secret: string;
   issuer: string;
   audience: string;
+  /** Ignored for the operator, whose token names no tenant. */
   customerId: string;
-  role: Role;
+  role: ViewerRole;
   storeIds?: readonly string[];
   subject?: string;
   expiresIn?: string;
@@ -168,13 +181,14 @@ export interface MintOptions {
 
 /** Signs an HS256 development token with the gateway's claims. */
 export async function mintToken(options: MintOptions): Promise<string> {
+  const operator = options.role === OPERATOR;
   return new SignJWT({
-    customer_id: options.customerId,
+    ...(operator ? {} : { customer_id: options.customerId }),
     role: options.role,
-    ...(options.storeIds ? { store_ids: options.storeIds } : {}),
+    ...(options.storeIds && !operator ? { store_ids: options.storeIds } : {}),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(options.subject ?? `${options.role}@${options.customerId}`)
+    .setSubject(options.subject ?? (operator ? OPERATOR : `${options.role}@${options.customerId}`))
     .setIssuer(options.issuer)
     .setAudience(options.audience)
     .setIssuedAt()

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { developmentSecretFile, existingSecret } from '../auth/development-secret.js';
 import { durationSeconds, mintToken } from '../auth/tokens.js';
-import { ROLES, type Role } from '../auth/viewer.js';
+import { NO_TENANT, OPERATOR, ROLES, type Role } from '../auth/viewer.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DataDirInUseError } from '../db/data-dir-lock.js';
 import { openDatabase } from '../db/database.js';
@@ -9,7 +9,8 @@ import { createLogger } from '../logger.js';
 import { tenantStatus } from '../tenants/tenant-store.js';
 
 // Mints an HS256 token: npm run token -- --customer <uuid> [--role analyst|partner|admin]
-// [--stores <uuid>,<uuid>] [--expires 12h] [--subject name]. JWT_SECRET, JWT_ISSUER and
+// [--stores <uuid>,<uuid>] [--expires 12h] [--subject name], or --operator [--expires 1h] for
+// the operator (no tenant: statistics only, operatorReport and npm run doctor). JWT_SECRET, JWT_ISSUER and
 // JWT_AUDIENCE come from the environment, as for the gateway; without JWT_SECRET a development
 // gateway's generated secret is used (.shelfops/data/shelfops-jwt-secret beside the embedded
 // data). The tenant must exist and be active: asked of the database (DATABASE_URL, or the
@@ -18,7 +19,8 @@ import { tenantStatus } from '../tenants/tenant-store.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USAGE =
   'usage: npm run token -- --customer <uuid> [--role analyst|partner|admin] ' +
-  '[--stores <uuid>,<uuid>] [--expires 12h] [--subject <name>]';
+  '[--stores <uuid>,<uuid>] [--expires 12h] [--subject <name>]\n' +
+  '       npm run token -- --operator [--expires 12h] [--subject <name>]';
 
 function fail(problems: string[]): never {
   process.stderr.write(`${problems.join('\n')}\n${USAGE}\n`);
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
         stores: { type: 'string' },
         expires: { type: 'string', default: '12h' },
         subject: { type: 'string' },
+        operator: { type: 'boolean', default: false },
       },
     }));
   } catch (error) {
@@ -55,6 +58,25 @@ async function main(): Promise<void> {
         ? `JWT_SECRET: set it to the gateway’s HS256 secret (a development gateway started without one keeps it in ${file}, which does not exist yet: start the gateway once)`
         : 'JWT_SECRET: set it to the gateway’s HS256 secret',
     );
+  }
+  if (values.operator) {
+    if (values.customer || values.stores)
+      problems.push('--operator: takes no --customer or --stores');
+    if (durationSeconds(values.expires) === null) {
+      problems.push('--expires: a duration such as 30m, 12h, 7d');
+    }
+    if (problems.length > 0 || !config || !secret) fail(problems);
+    const token = await mintToken({
+      secret,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      customerId: NO_TENANT,
+      role: OPERATOR,
+      expiresIn: values.expires,
+      ...(values.subject ? { subject: values.subject } : {}),
+    });
+    process.stdout.write(`${token}\n`);
+    return;
   }
   if (!values.customer || !UUID.test(values.customer)) {
     problems.push('--customer: the tenant UUID is required');

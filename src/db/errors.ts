@@ -17,6 +17,14 @@ const CONSTRAINTS: Record<string, string> = {
   forecasts_bounds_ordered: 'forecast bounds must satisfy lower <= units <= upper',
 };
 
+/** What the client of a request cancelled by its tenant's admin or the operator receives. */
+export function queryCancelledError(): GraphQLError {
+  return userError(
+    'an administrator cancelled this request (cancelQuery); run it again, narrower if it was slow',
+    'QUERY_CANCELLED',
+  );
+}
+
 /**
  * Turns a PostgreSQL error a caller can cause (constraint, privilege, timeout) into a typed
  * GraphQL error; returns the error unchanged when it is a server fault, so it stays masked.

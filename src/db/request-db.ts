@@ -1,8 +1,9 @@
 import type { Sql } from 'sql-template-tag';
 import { cancelStatement } from './cancel.js';
-import { translateDatabaseError } from './errors.js';
+import { queryCancelledError, translateDatabaseError } from './errors.js';
 import type { QueryConfig } from 'pg';
 import { withDeadline, type Pool, type PoolClient, type QueryResultRow } from './pool.js';
+import { statementTag } from './statement-tag.js';
 import { asUnavailable } from './unavailable.js';
 
 /** The gateway's database role: owns nothing, cannot bypass row-level security. */
@@ -28,6 +29,27 @@ export interface RequestSettings {
    * server, which may freeze; the embedded database runs in this process and always answers.
    */
   driverDeadline?: boolean;
+  /** The database role the statements run as; by default the gateway's (GATEWAY_ROLE). */
+  databaseRole?: string;
+  /** Where statements slower than its `slowMs` go, with their plan. */
+  slowStatements?: SlowStatementSink;
+}
+
+/** A statement that took at least the sink's `slowMs`, with its plan (EXPLAIN, same values). */
+export interface SlowStatement {
+  text: string;
+  values: unknown[];
+  durationMs: number;
+  /** EXPLAIN (FORMAT JSON) under the same tenant context; null when the statement failed. */
+  plan: unknown;
+  /** SQLSTATE when the statement failed (57014: it reached the statement timeout). */
+  errorCode: string | null;
+}
+
+/** Receives the slow statements of requests (SLOW_QUERY_MS). */
+export interface SlowStatementSink {
+  slowMs: number;
+  record(statement: SlowStatement, db: RequestDb): void;
 }
 
 /** What ends a request early: its client going away. */
@@ -58,6 +80,15 @@ export class RequestAbortedError extends Error {
 export class RequestDb {
   /** Statements run for the request, not counting transaction control. */
   statements = 0;
+  /** Time its statements took, in ms, transaction control not counted. */
+  databaseMs = 0;
+  /** The GraphQL operation the request runs: part of the connection's statement tag. */
+  operation = 'anonymous';
+  /** The statement running now and since when (performance.now()); null between statements. */
+  current: { text: string; startedAt: number } | null = null;
+  /** The server process of the request's connection, once it has one. */
+  backendPid: number | null = null;
+  private cancelled = false;
   private client: Promise<PoolClient> | null = null;
   private finished = false;
   private finishing: Promise<void> | null = null;
@@ -83,18 +114,35 @@ export class RequestDb {
     const run = this.tail.then(async () => {
       const client = await this.connection();
       if (this.abort?.signal.aborted) throw new RequestAbortedError();
+      if (this.cancelled) throw queryCancelledError();
       this.statements += 1;
       this.running = client;
+      const startedAt = performance.now();
+      this.current = { text: statement.text, startedAt };
+      let errorCode: string | null = null;
       try {
         const result = await client.query<R>(this.withDeadline(statement.text, statement.values));
         return result.rows;
       } catch (error) {
+        errorCode = (error as { code?: string }).code ?? 'unknown';
         if (this.abort?.signal.aborted) throw new RequestAbortedError();
+        if (this.cancelled) throw queryCancelledError();
         const unavailable = asUnavailable(error);
         if (unavailable) this.lost = unavailable;
         throw unavailable ?? translateDatabaseError(error);
       } finally {
         this.running = null;
+        this.current = null;
+        const durationMs = performance.now() - startedAt;
+        this.databaseMs += durationMs;
+        const sink = this.settings.slowStatements;
+        if (sink && durationMs >= sink.slowMs && !this.lost) {
+          const plan = errorCode === null ? await this.explain(client, statement) : null;
+          sink.record(
+            { text: statement.text, values: statement.values, durationMs, plan, errorCode },
+            this,
+          );
+        }
       }
     });
     this.tail = run.catch(() => undefined);
@@ -158,6 +206,37 @@ export class RequestDb {
     );
   }
 
+  /**
+   * Ends the request: the statement running on a server is cancelled, and every later one
+   * raises QUERY_CANCELLED to its client. The embedded database runs one statement at a time
+   * in this thread: there the request ends at its next statement (or when it gets its
+   * connection).
+   */
+  cancelByOperator(): void {
+    this.cancelled = true;
+    if (this.running && this.abort?.cancelStatement) void cancelStatement(this.running);
+  }
+
+  // The plan of a statement just run, with the same values in the same transaction (so the
+  // same tenant context); a savepoint keeps a failing EXPLAIN from aborting the request.
+  private async explain(client: PoolClient, statement: Sql): Promise<unknown> {
+    try {
+      await client.query(this.withDeadline('SAVEPOINT explain_slow'));
+      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+        this.withDeadline(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values),
+      );
+      await client.query(this.withDeadline('RELEASE SAVEPOINT explain_slow'));
+      return rows[0]?.['QUERY PLAN'] ?? null;
+    } catch {
+      await client
+        .query(this.withDeadline('ROLLBACK TO SAVEPOINT explain_slow'))
+        .catch((error: unknown) => {
+          this.lost = error instanceof Error ? error : new Error(String(error));
+        });
+      return null;
+    }
+  }
+
   private cancel(): void {
     if (this.running && this.abort?.cancelStatement) void cancelStatement(this.running);
   }
@@ -175,6 +254,11 @@ export class RequestDb {
     } catch (error) {
       throw asUnavailable(error) ?? error;
     }
+    if (this.cancelled) {
+      client.release();
+      throw queryCancelledError();
+    }
+    this.backendPid = (client as unknown as { processID: number | null }).processID;
     try {
       await client.query(this.withDeadline('BEGIN'));
       const { customerId, role, storeIds, statementTimeoutMs } = this.settings;
@@ -183,7 +267,8 @@ export class RequestDb {
           '/* setRequestContext */ SELECT set_config(key, value, true) FROM json_each_text($1::json)',
           [
             JSON.stringify({
-              role: GATEWAY_ROLE,
+              role: this.settings.databaseRole ?? GATEWAY_ROLE,
+              application_name: statementTag(customerId, this.operation),
               'app.customer_id': customerId,
               'app.role': role,
               'app.store_ids': storeIds === null ? '*' : storeIds.join(',') || 'none',

@@ -17,6 +17,10 @@ import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
 import { DEADLINE_MARGIN_MS, RequestDb, type RequestSettings } from '../db/request-db.js';
 import { LoaderCache } from '../loaders.js';
+import { OPERATOR_DATABASE_ROLE } from '../operator/database-report.js';
+import { OperatorDesk } from '../operator/desk.js';
+import { registerOperatorMetrics } from '../operator/metrics.js';
+import { useOperatorDesk } from '../operator/plugin.js';
 import { closeRedis, guardRedis, openRedis } from '../redis/guarded-redis.js';
 import type { Logger } from '../logger.js';
 import { schema } from '../schema.js';
@@ -136,6 +140,8 @@ export function createGateway(options: AppOptions): Gateway {
     ...(redis ? { cache: () => redis.state() } : {}),
   });
   const alertEvents = alertEventHub(database.pool);
+  const desk = new OperatorDesk(database.pool, database.backend, logger, config.slowQueryMs);
+  registerOperatorMetrics(metrics, desk, logger);
 
   return createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -154,20 +160,27 @@ export function createGateway(options: AppOptions): Gateway {
     maskedErrors: { isDev: config.nodeEnv === 'development', maskError: createErrorMask(logger) },
     context: async ({ request }) => {
       const viewer = await authenticate.viewer(request);
-      setCostLimit(viewer, config.limits.maxCost[viewer.role]);
+      const operator = viewer.role === 'operator';
+      setCostLimit(
+        viewer,
+        config.limits.maxCost[viewer.role === 'operator' ? 'admin' : viewer.role],
+      );
+      const requestId = request.headers.get('x-request-id') ?? randomUUID();
       const settings = (statementTimeoutMs: number): RequestSettings => ({
         customerId: viewer.customerId,
         role: viewer.role,
         storeIds: viewer.storeIds,
         statementTimeoutMs,
         driverDeadline: database.embedded === null,
+        slowStatements: desk.slowStatements(requestId, viewer.customerId),
+        ...(operator ? { databaseRole: OPERATOR_DATABASE_ROLE } : {}),
       });
       // A client that goes away cancels its statement in the server and rolls back.
       const abort = { signal: request.signal, cancelStatement: database.embedded === null };
       const db = new RequestDb(database.pool, settings(config.statementTimeoutMs), abort);
       open.set(request, db);
       return {
-        requestId: request.headers.get('x-request-id') ?? randomUUID(),
+        requestId,
         viewer,
         ingestTimes: { futureToleranceMs: config.limits.futureToleranceSeconds * 1000 },
         db,
@@ -199,6 +212,7 @@ export function createGateway(options: AppOptions): Gateway {
               })
           : null,
         extensions: {},
+        operator: desk,
       };
     },
     graphqlEndpoint: GRAPHQL_PATH,
@@ -239,6 +253,7 @@ export function createGateway(options: AppOptions): Gateway {
         ? [useRefreshBeforeRead(database.refreshBeforeRead, logger)]
         : []),
       ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
+      useOperatorDesk(desk),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...createResponseCache(config, redis, logger, metrics.registry, authenticate),

@@ -1,6 +1,6 @@
 import sql from 'sql-template-tag';
 import { durationSeconds } from '../auth/tokens.js';
-import type { Role } from '../auth/viewer.js';
+import { OPERATOR, type Role } from '../auth/viewer.js';
 import { builder } from '../builder.js';
 import { userError } from '../errors.js';
 import { RoleEnum } from './schema.js';
@@ -43,6 +43,12 @@ builder.mutationField('issueToken', (t) =>
       }),
     },
     resolve: async (_root, args, ctx) => {
+      if (args.role === OPERATOR) {
+        throw userError(
+          'role OPERATOR belongs to no tenant: its tokens come from npm run token -- --operator',
+          'FORBIDDEN',
+        );
+      }
       const issue = ctx.issueToken;
       if (!issue) {
         throw userError(

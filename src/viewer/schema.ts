@@ -1,5 +1,5 @@
 import sql from 'sql-template-tag';
-import { ROLES, type Viewer } from '../auth/viewer.js';
+import type { Viewer, ViewerRole } from '../auth/viewer.js';
 import { builder } from '../builder.js';
 import { tenantRetention } from '../tenants/tenant-store.js';
 
@@ -13,7 +13,12 @@ export const RoleEnum = builder.enumType('Role', {
       description: 'Trusted operations only; may ingest sales and stock.',
     },
     ADMIN: { value: 'admin', description: 'Every query and every write of its tenant.' },
-  } satisfies Record<Uppercase<(typeof ROLES)[number]>, { value: string; description: string }>,
+    OPERATOR: {
+      value: 'operator',
+      description:
+        'No tenant: the operator’s report and every tenant’s running requests, never a tenant’s rows (npm run token -- --operator).',
+    },
+  } satisfies Record<Uppercase<ViewerRole>, { value: string; description: string }>,
 });
 
 const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
