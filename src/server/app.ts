@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -29,13 +29,15 @@ import { useInputChecks } from './input-checks.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { useGraphQLPathOnly } from './graphql-path.js';
+import { hitFastPath } from './hit-fast-path.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics, registerRetentionMetrics } from './maintenance-metrics.js';
 import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
+import { operationGate } from './operation-gate.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
-import { useRequestSizeLimits } from './request-size.js';
+import { bodyLanes, useRequestSizeLimits } from './request-size.js';
 import { useRefreshBeforeRead } from './refresh-before-read.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
@@ -79,6 +81,9 @@ export const GRAPHQL_PATH = '/graphql';
 export const CSRF_HEADER = 'x-graphql-csrf';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
+
+/** The node:http handler that answers cache hits before a gateway's pipeline, by gateway. */
+const hitPaths = new WeakMap<Gateway, (next: RequestListener) => RequestListener>();
 
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
@@ -125,8 +130,13 @@ export function createGateway(options: AppOptions): Gateway {
     ...(redis ? { cache: () => redis.state() } : {}),
   });
   const alertEvents = alertEventHub(database.pool);
+  const gate = operationGate(trusted, authenticate, config.limits.smallBodyBytes);
+  // Half the pool at most for uploads: queries always find a connection.
+  const lanes = bodyLanes(config.limits, Math.max(1, Math.floor(config.poolMax / 2)));
+  const persistedStore = tolerantStore(apqStore, logger);
+  const responseCache = createResponseCache(config, redis, logger, metrics.registry, authenticate);
 
-  return createYoga<Record<string, never>, GraphQLContext>({
+  const gateway = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     batching: false,
     // useRequestSizeLimits bounds bodies (MAX_BODY_BYTES) without streaming each one through
@@ -202,13 +212,17 @@ export function createGateway(options: AppOptions): Gateway {
         config.limits,
         config.poolWaitMs,
         (request) => authenticate.verified(request)?.customerId ?? '',
+        lanes,
+        gate,
       ),
       useInputChecks(),
       useGraphiQLAssets(),
       useLimitRefusals(config.nodeEnv === 'production'),
+      // Before the policy replaces the id by its document.
+      gate.plugin,
       ...usePersistedOperationPolicy({
         trusted,
-        store: tolerantStore(apqStore, logger),
+        store: persistedStore,
         maxQueryBytes: config.persisted.apqMaxQueryBytes,
         authenticate,
         logger,
@@ -229,7 +243,7 @@ export function createGateway(options: AppOptions): Gateway {
       ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
-      ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
+      ...(responseCache?.plugins ?? []),
       ...(redis ? [{ onDispose: () => redis.stop() }] : []),
       ...(ownRedis ? [{ onDispose: () => closeRedis(ownRedis, config.redis.timeoutMs) }] : []),
       useMetrics(metrics, config.metricsToken),
@@ -269,6 +283,25 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
+  if (responseCache) {
+    hitPaths.set(
+      gateway,
+      hitFastPath({
+        path: GRAPHQL_PATH,
+        csrfHeader: CSRF_HEADER,
+        lookup: responseCache.lookup,
+        authenticate,
+        limiter,
+        trusted,
+        apqStore: persistedStore,
+        lanes,
+        limits: config.limits,
+        metrics,
+        logger,
+      }),
+    );
+  }
+  return gateway;
 }
 
 /** A store whose failures degrade to "not stored": the client then sends the full query. */
@@ -283,9 +316,10 @@ function tolerantStore(store: PersistedQueryStore, logger: Logger): PersistedQue
   };
 }
 
-/** Serves the gateway over HTTP; resolves once listening. */
+/** Serves the gateway over HTTP, cache hits first; resolves once listening. */
 export async function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
-  const server = createServer(gateway);
+  const hitPath = hitPaths.get(gateway);
+  const server = createServer(hitPath ? hitPath(gateway) : gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
