@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     'trend-database': { type: 'string' },
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
+    // The response cache's figures alone (hits against the bare transport), in cache-hits.md.
+    'cache-only': { type: 'boolean', default: false },
   },
 });
 const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -281,8 +283,17 @@ function rssMiB(pid: number | undefined): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** CPU milliseconds (user + system) the process `pid` has used so far. */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface Measured {
   rps: number;
+  /** The server's CPU time per answer, in µs: what load on other processes changes least. */
+  cpuUs: number;
   p50: number;
   p99: number;
   errors: number;
@@ -300,6 +311,7 @@ async function load(
   const sampler = setInterval(() => {
     rss = Math.max(rss, rssMiB(child.process.pid));
   }, 200);
+  const cpuBefore = cpuMs(child.process.pid);
   const result = await autocannon({
     url: `${child.url}/graphql`,
     method: 'POST',
@@ -311,6 +323,7 @@ async function load(
   clearInterval(sampler);
   return {
     rps: result.requests.average,
+    cpuUs: ((cpuMs(child.process.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors,
@@ -426,10 +439,11 @@ async function main(): Promise<void> {
       role: 'analyst',
     });
 
-    const raw = await startHelper('raw', scratch.url);
-    const gateway = await startGateway(scratch.url, 0);
+    const cacheOnly = args['cache-only'];
+    const raw = cacheOnly ? null : await startHelper('raw', scratch.url);
+    const gateway = cacheOnly ? null : await startGateway(scratch.url, 0);
     const gatewayCached = await startGateway(scratch.url, 300);
-    children.push(raw, gateway, gatewayCached);
+    for (const child of [raw, gateway, gatewayCached]) if (child) children.push(child);
 
     print('# Gateway against a minimal node:http + pg handler, and the response cache');
     print('');
@@ -466,6 +480,7 @@ async function main(): Promise<void> {
         JSON.stringify({ query: TREND, variables: { range: trendRange } }),
       ],
     ] as const) {
+      if (!raw || !gateway) break;
       if (args.only !== undefined && !name.includes(args.only)) continue;
       const [fromRaw, fromGateway] = [
         await post(raw, body, token),
@@ -646,8 +661,15 @@ async function main(): Promise<void> {
         `Hits ÷ floor: **${(hitRps / floorRps).toFixed(2)}** (target ≥ 0.6); sequential hit above the floor ` +
         `**${(median(hits) - median(floors)).toFixed(2)} ms** (target ≤ 0.5 ms).`,
     );
+    const hitCpu = median(hitLoads.map((x) => x.cpuUs));
+    const floorCpu = median(floorLoads.map((x) => x.cpuUs));
+    print(
+      `Server CPU per answer at ${connections} connections (user + system, median of the rounds): ` +
+        `hit ${hitCpu.toFixed(0)} µs, floor ${floorCpu.toFixed(0)} µs; floor ÷ hit **${(floorCpu / hitCpu).toFixed(2)}** ` +
+        `(the throughput ratio a CPU-bound server would reach); load average ${loadavg()[0]?.toFixed(1)} at the end.`,
+    );
     await writeFile(
-      new URL('./results/gateway-vs-raw.md', import.meta.url),
+      new URL(`./results/${cacheOnly ? 'cache-hits' : 'gateway-vs-raw'}.md`, import.meta.url),
       `${lines.join('\n')}\n`,
     );
   } finally {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -133,6 +134,8 @@ function trickle(
     chunked?: boolean;
     pieces?: number;
     everyMs?: number;
+    headers?: string[];
+    contentType?: string;
   },
 ): { answer: Promise<RawAnswer>; socket: Socket } {
   const { port, hostname } = new URL(url);
@@ -141,11 +144,12 @@ function trickle(
   const headers = [
     'POST /graphql HTTP/1.1',
     `Host: ${hostname}:${port}`,
-    'Content-Type: application/json',
+    `Content-Type: ${options.contentType ?? 'application/json'}`,
     options.chunked
       ? 'Transfer-Encoding: chunked'
       : `Content-Length: ${options.announced ?? Buffer.byteLength(options.body)}`,
     ...(options.token ? [`Authorization: Bearer ${options.token}`] : []),
+    ...(options.headers ?? []),
   ];
   socket.write(`${headers.join('\r\n')}\r\n\r\n`);
   const pieces = options.pieces ?? 1;
@@ -187,6 +191,17 @@ function trickle(
   return { answer, socket };
 }
 
+/** Small bodies over 2 000 bytes, a 40 000-byte share per tenant, a 408 within 1 s + 10 kB/s. */
+const SLOW_BODY_LIMITS = {
+  MAX_BODY_BYTES: '40000',
+  MAX_BODIES_IN_FLIGHT_BYTES: '80000',
+  MAX_TENANT_BODIES_IN_FLIGHT_BYTES: '40000',
+  SMALL_BODY_BYTES: '2000',
+  BODY_GRACE_SECONDS: '1',
+  BODY_MIN_BYTES_PER_SECOND: '10000',
+  DB_POOL_WAIT_MS: '1500',
+};
+
 describe('slow and unauthenticated bodies', () => {
   let gw: TestGateway;
   const [first, second] = twinTenants();
@@ -199,15 +214,7 @@ describe('slow and unauthenticated bodies', () => {
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway('postgres', {
-      MAX_BODY_BYTES: '40000',
-      MAX_BODIES_IN_FLIGHT_BYTES: '80000',
-      MAX_TENANT_BODIES_IN_FLIGHT_BYTES: '40000',
-      SMALL_BODY_BYTES: '2000',
-      BODY_GRACE_SECONDS: '1',
-      BODY_MIN_BYTES_PER_SECOND: '10000',
-      DB_POOL_WAIT_MS: '1500',
-    });
+    gw = await startTestGateway('postgres', SLOW_BODY_LIMITS);
     await insertTenant(gw.owner, first);
     await insertTenant(gw.owner, second);
     tokens.first = await gw.token(first.customerId, 'analyst');
@@ -280,5 +287,104 @@ describe('slow and unauthenticated bodies', () => {
     const outcomes = await Promise.all(hog);
     expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(1);
     expect(outcomes.every((o) => o.status === 200 || o.code === 'OVERLOADED')).toBe(true);
+  });
+});
+
+describe('the persisted-operation policy of partners, before their bodies are budgeted', () => {
+  let gw: TestGateway;
+  const [tenant] = twinTenants();
+  const tokens = { partner: '', analyst: '' };
+  const sockets: Socket[] = [];
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const trusted = sha256(QUERY);
+  const untrusted = sha256('{ viewer { customerId } }');
+  const pad = 'x'.repeat(38_000);
+  const open = (options: Parameters<typeof trickle>[1]) => {
+    const sent = trickle(gw.url, options);
+    sockets.push(sent.socket);
+    return sent.answer;
+  };
+  /** Sent by a partner: the headers, then only `prefix` of a body announced as 39 000 bytes. */
+  const stalled = (prefix: string, headers: string[] = []) =>
+    open({ token: tokens.partner, body: prefix, announced: 39_000, headers });
+
+  beforeAll(async () => {
+    gw = await startTestGateway('postgres', SLOW_BODY_LIMITS, {
+      trustedDocuments: new Map([[trusted, QUERY]]),
+    });
+    await insertTenant(gw.owner, tenant);
+    tokens.partner = await gw.token(tenant.customerId, 'partner');
+    tokens.analyst = await gw.token(tenant.customerId, 'analyst');
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await gw?.close();
+  });
+
+  it('refuses what the request line, the headers or the first bytes show not to run a trusted document, without waiting for the body', async () => {
+    const refusals = await Promise.all([
+      stalled(`{"query": ${JSON.stringify(QUERY)}, "variables": {"pad": "`),
+      stalled(`{"documentId": "${untrusted}", "variables": {"pad": "`),
+      stalled(`{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "${untrusted}"}}, `),
+      stalled('', [`X-Apollo-Operation-Id: ${untrusted}`]),
+      open({
+        token: tokens.partner,
+        body: '',
+        announced: 39_000,
+        contentType: 'application/graphql',
+      }),
+      // No id within the first 2 000 bytes (SMALL_BODY_BYTES).
+      stalled(`{"variables": {"pad": "${'x'.repeat(3000)}`),
+    ]);
+    expect(refusals.map((r) => [r.status, r.code, r.connection])).toEqual([
+      [403, 'PERSISTED_QUERY_ONLY', 'close'],
+      [404, 'PERSISTED_QUERY_NOT_IN_LIST', 'close'],
+      [404, 'PERSISTED_QUERY_NOT_IN_LIST', 'close'],
+      [404, 'PERSISTED_QUERY_NOT_IN_LIST', 'close'],
+      [403, 'PERSISTED_QUERY_ONLY', 'close'],
+      [400, 'PERSISTED_QUERY_ID_REQUIRED', 'close'],
+    ]);
+    for (const refusal of refusals) expect(refusal.ms).toBeLessThan(1000);
+    const response = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(QUERY)}`, {
+      headers: { authorization: `Bearer ${tokens.partner}`, 'x-graphql-csrf': '1' },
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it("holds only a small body's budget while the first bytes do not tell, so its tenant's uploads go on", async () => {
+    // A partner's body that trickles (fast enough to be allowed) without naming an operation.
+    const trickling = open({
+      token: tokens.partner,
+      body: `{"variables": {"pad": "${pad}"}}`,
+      pieces: 100,
+      everyMs: 50,
+    });
+    await sleep(300);
+    const started = Date.now();
+    const upload = await open({ token: tokens.analyst, body: body(39_000) });
+    expect(upload).toMatchObject({ status: 200, code: null });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await trickling).toMatchObject({ status: 400, code: 'PERSISTED_QUERY_ID_REQUIRED' });
+  });
+
+  it('lets a large body through once it names a trusted document, first in its body or in X-Apollo-Operation-Id', async () => {
+    const first = await open({
+      token: tokens.partner,
+      body: JSON.stringify({ documentId: trusted, variables: { pad } }),
+    });
+    expect(first).toMatchObject({ status: 200, code: null });
+    const apq = (hash: string) =>
+      JSON.stringify({
+        variables: { pad },
+        extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+      });
+    const header = [`X-Apollo-Operation-Id: ${trusted}`];
+    expect(
+      await open({ token: tokens.partner, body: apq(trusted), headers: header }),
+    ).toMatchObject({ status: 200, code: null });
+    // The header names a trusted document; the body must run that one.
+    expect(
+      await open({ token: tokens.partner, body: apq(untrusted), headers: header }),
+    ).toMatchObject({ status: 400, code: 'PERSISTED_QUERY_ID_MISMATCH' });
   });
 });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,6 +119,48 @@ describe.each(BACKENDS)('response cache (in memory) on %s', (kind) => {
     expect(await response.text()).toBe(
       JSON.stringify({ data: missed.data, extensions: { responseCache: { hit: true } } }),
     );
+  });
+
+  it('answers a hit with the type Accept asks for, and ends a small body that trickles with 408', async () => {
+    const slow = await startTestGateway(kind, {
+      ...CACHE_ON,
+      BODY_GRACE_SECONDS: '1',
+      BODY_MIN_BYTES_PER_SECOND: '1000',
+    });
+    try {
+      await insertTenants(slow.owner, [a]);
+      const token = await slow.token(a.customerId);
+      const body = JSON.stringify({ query: `{ stores(first: 1) { edges { node { id } } } }` });
+      const ask = (accept: string) =>
+        fetch(`${slow.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, accept },
+          body,
+        });
+      expect((await ask('application/json')).headers.get('x-shelfops-cache')).toBe('MISS');
+      const hit = await ask('application/graphql-response+json, application/json;q=0.9');
+      expect(hit.headers.get('x-shelfops-cache')).toBe('HIT');
+      expect(hit.headers.get('content-type')).toBe(
+        'application/graphql-response+json; charset=utf-8',
+      );
+      // Half the body, then nothing for longer than 1 s + its size at 1 000 bytes/s.
+      const { port } = new URL(slow.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `Authorization: Bearer ${token}\r\nContent-Length: ${body.length}\r\n\r\n` +
+          body.slice(0, 10),
+      );
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(answer).toContain('"code":"BODY_TOO_SLOW"');
+    } finally {
+      await slow.close();
+    }
   });
 
   it('checks the token, the rate limit and the persisted-operation policy on hits too', async () => {

@@ -9,20 +9,28 @@ export interface RequestAuthenticator {
   viewer(request: Request): Promise<Viewer>;
   /** The viewer when the request's token has already been verified, else undefined. */
   verified(request: Request): Viewer | undefined;
+  /**
+   * Verifies the token of a request given by its URL and Authorization header, remembering
+   * nothing (the cache-hit path, which has no Request); rejects with a 401 error.
+   */
+  fromHeaders(url: string, authorization: string | null): Promise<Viewer>;
 }
 
 const URL_TOKEN_PARAMETERS = ['access_token', 'token', 'jwt', 'authorization'];
 
 /** The bearer token of the Authorization header; a token in the URL is refused. */
 export function bearerToken(request: Request): string {
+  return bearerTokenOf(request.url, request.headers.get('authorization'));
+}
+
+function bearerTokenOf(url: string, header: string | null): string {
   // Most requests carry no query string: parse the URL only when there is one to look at.
-  const query = request.url.includes('?') ? new URL(request.url).searchParams : null;
+  const query = url.includes('?') ? new URL(url, 'http://gateway').searchParams : null;
   if (query && URL_TOKEN_PARAMETERS.some((name) => query.has(name))) {
     throw unauthenticated(
       'tokens in the URL are refused (they end up in logs); send Authorization: Bearer <token>',
     );
   }
-  const header = request.headers.get('authorization');
   if (!header) throw unauthenticated('missing Authorization: Bearer <token> header');
   const match = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header.trim());
   if (!match?.[1]) throw unauthenticated('Authorization header must be "Bearer <token>"');
@@ -39,17 +47,20 @@ export function createRequestAuthenticator(
 ): RequestAuthenticator {
   const pending = new WeakMap<Request, Promise<Viewer>>();
   const done = new WeakMap<Request, Viewer>();
+  const fromHeaders = async (url: string, authorization: string | null) => {
+    const verified = await verifier(bearerTokenOf(url, authorization));
+    await admit(verified);
+    return verified;
+  };
   return {
+    fromHeaders,
     viewer(request) {
       let viewer = pending.get(request);
       if (!viewer) {
-        viewer = Promise.resolve()
-          .then(() => verifier(bearerToken(request)))
-          .then(async (verified) => {
-            await admit(verified);
-            done.set(request, verified);
-            return verified;
-          });
+        viewer = fromHeaders(request.url, request.headers.get('authorization')).then((verified) => {
+          done.set(request, verified);
+          return verified;
+        });
         // Callers await it; this keeps an unobserved failure from being reported as unhandled.
         viewer.catch(() => undefined);
         pending.set(request, viewer);

@@ -7,8 +7,14 @@ import type { Logger } from '../logger.js';
 import type { GuardedRedis } from '../redis/guarded-redis.js';
 import { memoryDataVersions, redisDataVersions } from './data-version.js';
 import { registerResponseCacheMetrics } from './metrics.js';
-import { useResponseCache } from './response-cache.js';
+import { storedAnswerOf, useResponseCache } from './response-cache.js';
 import { memoryResponseStore, redisResponseStore } from './response-store.js';
+
+/** The response cache's plugin, and its lookup for the path that serves hits before Yoga. */
+export interface ResponseCache {
+  plugins: Plugin<GraphQLContext>[];
+  lookup: ReturnType<typeof storedAnswerOf>;
+}
 
 /**
  * The response cache as configured: none when its TTL is 0; in Redis (answers and data
@@ -20,19 +26,17 @@ export function createResponseCache(
   logger: Logger,
   registry: Registry,
   authenticate: RequestAuthenticator,
-): Plugin<GraphQLContext>[] {
+): ResponseCache | null {
   const { ttlSeconds, maxBytes } = config.responseCache;
-  if (ttlSeconds === 0) return [];
+  if (ttlSeconds === 0) return null;
   registerResponseCacheMetrics(registry);
   const prefix = config.redis.keyPrefix;
-  return [
-    useResponseCache({
-      store: redis
-        ? redisResponseStore(redis, prefix, { ttlSeconds })
-        : memoryResponseStore({ ttlSeconds, maxBytes }),
-      versions: redis ? redisDataVersions(redis, prefix) : memoryDataVersions(),
-      authenticate,
-      logger,
-    }),
-  ];
+  const store = redis
+    ? redisResponseStore(redis, prefix, { ttlSeconds })
+    : memoryResponseStore({ ttlSeconds, maxBytes });
+  const versions = redis ? redisDataVersions(redis, prefix) : memoryDataVersions();
+  return {
+    plugins: [useResponseCache({ store, versions, authenticate, logger })],
+    lookup: storedAnswerOf({ store, versions }),
+  };
 }

@@ -59,6 +59,26 @@ function cacheKey(viewer: Viewer, version: string, params: GraphQLParams): strin
   );
 }
 
+const keyOf = async (versions: DataVersions, viewer: Viewer, params: GraphQLParams) =>
+  cacheKey(viewer, await versions.current(viewer.customerId), params);
+
+/**
+ * The stored answer of a query for `viewer`, or null: the lookup `useResponseCache` makes,
+ * for a path that answers hits before Yoga's pipeline. Counts hits only (a miss is counted by
+ * the pipeline it then takes); a store that fails rejects.
+ */
+export function storedAnswerOf(
+  options: Pick<ResponseCacheOptions, 'store' | 'versions'>,
+): (viewer: Viewer, params: GraphQLParams) => Promise<Buffer | null> {
+  const queriesOnly = queryOnlyCheck();
+  return async (viewer, params) => {
+    if (typeof params.query !== 'string' || !queriesOnly(params.query)) return null;
+    const body = await options.store.get(await keyOf(options.versions, viewer, params));
+    if (body !== null) responseCacheLookups.inc({ outcome: 'hit' });
+    return body;
+  };
+}
+
 /** The answer of a hit as sent: the data and `extensions.responseCache.hit`. */
 function hitBody(data: unknown): string {
   return JSON.stringify({ data, extensions: { responseCache: { hit: true } } });
@@ -97,8 +117,14 @@ const bytesOf = (body: Buffer) =>
 /** The JSON answers Yoga's regular result processor writes (not event streams, not multipart). */
 const JSON_ANSWER = /^application\/(?:graphql-response\+)?json\b/;
 
+/** The tag of a stored answer: a hit and the miss that stored it share it. */
+export const etagOf = (body: Buffer | string) => `W/"${sha256(body)}"`;
+
+/** The headers of a GET's answer of tenant data: only the caller's cache may keep it, and must revalidate. */
+export const PRIVATE_ANSWER = { 'cache-control': 'private, no-cache', vary: 'Authorization' };
+
 /** Whether an If-None-Match header names `etag` (weak comparison, as for GET). */
-function matchesEtag(header: string | null, etag: string): boolean {
+export function matchesEtag(header: string | null, etag: string): boolean {
   if (header === null) return false;
   if (header.trim() === '*') return true;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
@@ -146,7 +172,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       if (typeof params.query !== 'string' || !queriesOnly(params.query)) return;
       const viewer = await authenticate.viewer(request);
       try {
-        const key = cacheKey(viewer, await versions.current(viewer.customerId), params);
+        const key = await keyOf(versions, viewer, params);
         const body = await store.get(key);
         if (body !== null) {
           responseCacheLookups.inc({ outcome: 'hit' });
@@ -215,20 +241,16 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
         setResponse(response);
       }
       if (request.method !== 'GET' || response.status !== 200) return;
-      // The tag names the stored answer, so a hit and the miss that stored it share it.
-      const etag = `W/"${sha256(outcome.body)}"`;
+      const etag = etagOf(outcome.body);
       response.headers.set('etag', etag);
-      // Tenant data: only the caller's own cache may keep it, and must revalidate.
-      response.headers.set('cache-control', 'private, no-cache');
-      response.headers.set('vary', 'Authorization');
+      for (const [name, value] of Object.entries(PRIVATE_ANSWER)) response.headers.set(name, value);
       if (matchesEtag(request.headers.get('if-none-match'), etag)) {
         setResponse(
           new fetchAPI.Response(null, {
             status: 304,
             headers: {
               etag,
-              'cache-control': 'private, no-cache',
-              vary: 'Authorization',
+              ...PRIVATE_ANSWER,
               [CACHE_STATUS_HEADER]: outcome.hit ? 'HIT' : 'MISS',
             },
           }),

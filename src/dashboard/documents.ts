@@ -36,19 +36,18 @@ export function dashboardOperations(trusted: TrustedDocuments): DashboardOperati
 }
 
 /**
- * The trusted documents a gateway serves: the configured ones plus the dashboard's own entries
- * of the shipped manifest, so /dashboard runs on persisted documents whether or not
- * TRUSTED_DOCUMENTS_FILE is set (and whichever partner manifest it names).
+ * The dashboard's own entries of the shipped manifest, so /dashboard runs on persisted documents
+ * whether or not TRUSTED_DOCUMENTS_FILE is set (and whichever partner manifest it names). They
+ * are runnable by analysts and admins only: a partner runs exactly the manifest it was given.
  */
-export function withDashboardDocuments(
-  configured: TrustedDocuments,
+export function dashboardDocuments(
   schema: GraphQLSchema,
   manifest: string = SHIPPED_MANIFEST,
 ): TrustedDocuments {
-  if (!existsSync(manifest)) return configured;
-  const own = [...loadTrustedDocuments(manifest, schema)].filter(([, document]) =>
-    isDashboardDocument(document),
+  if (!existsSync(manifest)) return new Map();
+  return new Map(
+    [...loadTrustedDocuments(manifest, schema)].filter(([, document]) =>
+      isDashboardDocument(document),
+    ),
   );
-  if (own.every(([hash]) => configured.has(hash))) return configured;
-  return new Map([...configured, ...own]);
 }

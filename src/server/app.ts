@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -11,7 +11,7 @@ import { createResponseCache } from '../cache/index.js';
 import type { Config } from '../config.js';
 import type { GraphQLContext } from '../context.js';
 import { alertEventHub } from '../alerts/alert-events.js';
-import { dashboardOperations, withDashboardDocuments } from '../dashboard/documents.js';
+import { dashboardDocuments, dashboardOperations } from '../dashboard/documents.js';
 import { useDashboard } from '../dashboard/page.js';
 import type { Database } from '../db/database.js';
 import { rollupFreshness } from '../db/freshness.js';
@@ -35,13 +35,15 @@ import { useInputChecks } from './input-checks.js';
 import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { useGraphQLPathOnly } from './graphql-path.js';
+import { hitFastPath } from './hit-fast-path.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics, registerRetentionMetrics } from './maintenance-metrics.js';
 import { countingAuthFailures, Metrics, useMetrics } from './metrics.js';
+import { operationGate } from './operation-gate.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
-import { useRequestSizeLimits } from './request-size.js';
+import { bodyLanes, useRequestSizeLimits } from './request-size.js';
 import { useRefreshBeforeRead } from './refresh-before-read.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
@@ -89,6 +91,9 @@ export const CSRF_HEADER = 'x-graphql-csrf';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 
+/** The node:http handler that answers cache hits before a gateway's pipeline, by gateway. */
+const hitPaths = new WeakMap<Gateway, (next: RequestListener) => RequestListener>();
+
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
@@ -108,15 +113,14 @@ export function createGateway(options: AppOptions): Gateway {
   const ownRedis = !options.redis && config.redis.url ? openRedis(config.redis.url, logger) : null;
   const client = options.redis ?? ownRedis;
   const redis = client ? guardRedis(client, config.redis, logger) : null;
-  const trusted = withDashboardDocuments(
+  const trusted =
     options.trustedDocuments ??
-      (config.persisted.trustedDocumentsFile
-        ? loadTrustedDocuments(config.persisted.trustedDocumentsFile, schema)
-        : new Map<string, string>()),
-    schema,
-  );
+    (config.persisted.trustedDocumentsFile
+      ? loadTrustedDocuments(config.persisted.trustedDocumentsFile, schema)
+      : new Map<string, string>());
+  const shipped = dashboardDocuments(schema);
   const dashboard = {
-    operations: dashboardOperations(trusted),
+    operations: dashboardOperations(shipped),
     ...(options.graphiqlToken ? { demoToken: options.graphiqlToken } : {}),
   };
   const apqStore = redis
@@ -142,8 +146,13 @@ export function createGateway(options: AppOptions): Gateway {
   const alertEvents = alertEventHub(database.pool);
   const desk = new OperatorDesk(database.pool, database.backend, logger, config.slowQueryMs);
   registerOperatorMetrics(metrics, desk, logger);
+  const gate = operationGate(trusted, authenticate, config.limits.smallBodyBytes);
+  // Half the pool at most for uploads: queries always find a connection.
+  const lanes = bodyLanes(config.limits, Math.max(1, Math.floor(config.poolMax / 2)));
+  const persistedStore = tolerantStore(apqStore, logger);
+  const responseCache = createResponseCache(config, redis, logger, metrics.registry, authenticate);
 
-  return createYoga<Record<string, never>, GraphQLContext>({
+  const gateway = createYoga<Record<string, never>, GraphQLContext>({
     schema,
     batching: false,
     // useRequestSizeLimits bounds bodies (MAX_BODY_BYTES) without streaming each one through
@@ -227,14 +236,19 @@ export function createGateway(options: AppOptions): Gateway {
         config.limits,
         config.poolWaitMs,
         (request) => authenticate.verified(request)?.customerId ?? '',
+        lanes,
+        gate,
       ),
       useInputChecks(),
       useGraphiQLAssets(),
       useDashboard(dashboard),
       useLimitRefusals(config.nodeEnv === 'production'),
+      // Before the policy replaces the id by its document.
+      gate.plugin,
       ...usePersistedOperationPolicy({
         trusted,
-        store: tolerantStore(apqStore, logger),
+        shipped,
+        store: persistedStore,
         maxQueryBytes: config.persisted.apqMaxQueryBytes,
         authenticate,
         logger,
@@ -256,7 +270,7 @@ export function createGateway(options: AppOptions): Gateway {
       useOperatorDesk(desk),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
-      ...createResponseCache(config, redis, logger, metrics.registry, authenticate),
+      ...(responseCache?.plugins ?? []),
       ...(redis ? [{ onDispose: () => redis.stop() }] : []),
       ...(ownRedis ? [{ onDispose: () => closeRedis(ownRedis, config.redis.timeoutMs) }] : []),
       useMetrics(metrics, config.metricsToken),
@@ -296,6 +310,26 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
+  if (responseCache) {
+    hitPaths.set(
+      gateway,
+      hitFastPath({
+        path: GRAPHQL_PATH,
+        csrfHeader: CSRF_HEADER,
+        lookup: responseCache.lookup,
+        authenticate,
+        limiter,
+        trusted,
+        shipped,
+        apqStore: persistedStore,
+        lanes,
+        limits: config.limits,
+        metrics,
+        logger,
+      }),
+    );
+  }
+  return gateway;
 }
 
 /** A store whose failures degrade to "not stored": the client then sends the full query. */
@@ -310,9 +344,10 @@ function tolerantStore(store: PersistedQueryStore, logger: Logger): PersistedQue
   };
 }
 
-/** Serves the gateway over HTTP; resolves once listening. */
+/** Serves the gateway over HTTP, cache hits first; resolves once listening. */
 export async function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
-  const server = createServer(gateway);
+  const hitPath = hitPaths.get(gateway);
+  const server = createServer(hitPath ? hitPath(gateway) : gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

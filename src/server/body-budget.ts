@@ -17,19 +17,13 @@ export class BodyBudget {
   private readonly waiting: Waiter[] = [];
 
   constructor(
-    private readonly capacity: number,
+    readonly capacity: number,
     private readonly tenantCapacity: number,
   ) {}
 
   /** Resolves true once `bytes` are granted to `tenant`, or false when not within `waitMs`. */
   acquire(tenant: string, bytes: number, waitMs: number): Promise<boolean> {
-    const tenantHeld = this.heldByTenant.get(tenant) ?? 0;
-    const fits = this.held + bytes <= this.capacity && this.withinShare(tenantHeld, bytes);
-    if (this.waiting.length === 0 && fits) {
-      this.held += bytes;
-      this.heldByTenant.set(tenant, tenantHeld + bytes);
-      return Promise.resolve(true);
-    }
+    if (this.tryAcquire(tenant, bytes)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const entry: Waiter = {
         tenant,
@@ -49,6 +43,16 @@ export class BodyBudget {
       }, waitMs);
       this.grantWaiting();
     });
+  }
+
+  /** Grants `bytes` to `tenant` now if they fit and nobody waits before it; else false. */
+  tryAcquire(tenant: string, bytes: number): boolean {
+    const tenantHeld = this.heldByTenant.get(tenant) ?? 0;
+    const fits = this.held + bytes <= this.capacity && this.withinShare(tenantHeld, bytes);
+    if (this.waiting.length > 0 || !fits) return false;
+    this.held += bytes;
+    this.heldByTenant.set(tenant, tenantHeld + bytes);
+    return true;
   }
 
   /** Returns bytes granted to `tenant` by `acquire`. */

@@ -67,6 +67,11 @@ export function limitError(
   return new GraphQLError(message, { extensions: { ...limitExtensions(code), ...figures } });
 }
 
+/** A refusal's JSON answer as production words it, for paths that answer before Yoga. */
+export function refusalBody(code: LimitCode): string {
+  return JSON.stringify({ errors: [{ message: PUBLIC_MESSAGES[code], extensions: { code } }] });
+}
+
 /**
  * graphql-armor's rejection callback: gives its error the limit's code and status (armor's own
  * errors carry neither, so they came back as HTTP 200).

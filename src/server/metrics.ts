@@ -117,6 +117,16 @@ export class Metrics {
     return new Gauge({ ...config, registers: [this.registry] });
   }
 
+  /** Records a query answered from the response cache: `seconds` from request to answer. */
+  observeHit(params: Pick<GraphQLParams, 'operationName' | 'query'>, seconds: number): void {
+    const { operationName, query } = params;
+    const name = operationName ?? (query ? QUERY_NAME.exec(query)?.[1] : undefined);
+    this.operations.observe(
+      { operation: this.operationLabel(name, false), kind: 'query', outcome: 'hit' },
+      seconds,
+    );
+  }
+
   /**
    * A bounded label for a client-chosen operation name: the name itself once an operation of
    * that name has succeeded (`succeeded` records that it did), else "other".
@@ -153,6 +163,8 @@ export function countingAuthFailures(
       return viewer;
     },
     verified: (request) => authenticate.verified(request),
+    // Refusals there are counted when the request takes the full path again.
+    fromHeaders: (url, authorization) => authenticate.fromHeaders(url, authorization),
   };
 }
 
@@ -228,12 +240,7 @@ export function useMetrics(metrics: Metrics, token: string | undefined): Plugin 
       if (Array.isArray(result) || Symbol.asyncIterator in result) return;
       const start = started.get(request);
       if (start?.params && isCacheHit(result)) {
-        const { operationName, query } = start.params;
-        const name = operationName ?? (query ? QUERY_NAME.exec(query)?.[1] : undefined);
-        metrics.operations.observe(
-          { operation: metrics.operationLabel(name, false), kind: 'query', outcome: 'hit' },
-          (performance.now() - start.at) / 1000,
-        );
+        metrics.observeHit(start.params, (performance.now() - start.at) / 1000);
       }
       for (const error of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
         const code = error.extensions?.code;
