@@ -48,13 +48,14 @@ export const TIMESCALE_KINDS = WITH_SERVER.filter(
   (kind): kind is 'timescale' | 'timescale-server' => kind !== 'postgres',
 );
 
+/** The Citus cluster when `CITUS_URL` is set (none otherwise). */
+export const CLUSTER: readonly BackendKind[] = CITUS_SERVER_URL ? ['citus'] : [];
+
 /**
  * WITH_SERVER plus the Citus cluster when `CITUS_URL` is set: for the suites that pass there
- * with the same answers as on plain PostgreSQL.
+ * with the same answers as on plain PostgreSQL (a suite on BACKENDS adds CLUSTER itself).
  */
-export const WITH_CLUSTER: readonly BackendKind[] = CITUS_SERVER_URL
-  ? [...WITH_SERVER, 'citus']
-  : WITH_SERVER;
+export const WITH_CLUSTER: readonly BackendKind[] = [...WITH_SERVER, ...CLUSTER];
 
 /** Which variant of the migrations a backend gets. */
 export function variantOf(kind: BackendKind): Backend {
