@@ -431,7 +431,7 @@ export async function productSalesSummaries(
   const rows = await db.query<ProductSalesRow & Record<string, unknown>>(
     productSalesSql(
       planTotals(range, options),
-      { storeIds, productIds, categories: null },
+      { storeIds, productIds, categories: null, tenant: db.customerId },
       compared ? planTotals(compared, options) : undefined,
     ),
   );
