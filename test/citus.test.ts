@@ -119,7 +119,7 @@ describe.skipIf(!CITUS_SERVER_URL)('Citus cluster (CITUS_URL)', () => {
     expect(after?.raw).not.toBe(before?.raw);
   });
 
-  it('routes each statement the API sends for these queries to one shard', async () => {
+  it('routes each statement the API sends for these queries and recordSales to one shard', async () => {
     const admin = await gw.token(a.customerId, 'admin');
     const ask = async (query: string, variables: Record<string, unknown> = {}) => {
       const res = await gw.graphql(query, variables, admin);
@@ -132,6 +132,10 @@ describe.skipIf(!CITUS_SERVER_URL)('Citus cluster (CITUS_URL)', () => {
                  granularity: DAY, groupBy: [STORE], fillGaps: true) { bucket store { id } units } }`);
     await ask(`{ stores(first: 10) { edges { node { id code } } } }`);
     await ask(`{ products(first: 10) { edges { node { id sku } } } }`);
+    await ask(`{ products(first: 5) { edges { node { id
+                 sales(range: { from: "2026-02-01T00:00:00Z", to: "2026-02-21T00:00:00Z" }) { units }
+                 reorderPoints { reorderPoint } } } } }`);
+    await ask(`{ stores(first: 5) { edges { node { id openAlerts { id } } } } }`);
     await ask(`mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`, {
       s: [
         {
@@ -149,6 +153,9 @@ describe.skipIf(!CITUS_SERVER_URL)('Citus cluster (CITUS_URL)', () => {
       'trendCatalogCounts',
       'listStores',
       'listProducts',
+      'productSalesSummary',
+      'currentReorderPointsByProduct',
+      'openAlertsByStore',
       'insertSales',
     ];
     const statements = sent.filter((s) => routed.includes(s.name));
