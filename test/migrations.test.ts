@@ -11,7 +11,8 @@ import { openEmptyDatabase, type FoundationDb } from './support/foundation-db.js
 
 const AUTO = { timescaledb: 'auto' } as const;
 
-describe.each(WITH_CLUSTER)('migrations on %s', (kind) => {
+// On the cluster every DDL statement reaches three nodes and 32 shards per table: minutes.
+describe.each(WITH_CLUSTER)('migrations on %s', { timeout: 240_000 }, (kind) => {
   let db: FoundationDb | null = null;
   afterEach(async () => {
     await db?.close();
