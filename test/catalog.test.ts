@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
-describe.each(BACKENDS)('catalog on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('catalog on %s', (kind) => {
   let gw: TestGateway;
   const [a, b] = twinTenants();
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WITH_SERVER } from './support/backends.js';
+import { WITH_CLUSTER } from './support/backends.js';
 import { insertTenant, uuid, type TenantFixture } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { gatewayRelation, tenantTables } from './support/access-isolation.js';
@@ -38,7 +38,7 @@ function sale(productId: string) {
   };
 }
 
-describe.each(WITH_SERVER)('request context on a pool of one connection on %s', (kind) => {
+describe.each(WITH_CLUSTER)('request context on a pool of one connection on %s', (kind) => {
   let gw: TestGateway;
   const a = tenant(1);
   const empty = tenant(2);
@@ -145,7 +145,7 @@ describe.each(WITH_SERVER)('request context on a pool of one connection on %s', 
   });
 });
 
-describe.each(WITH_SERVER)('concurrent tenants on a small pool on %s', (kind) => {
+describe.each(WITH_CLUSTER)('concurrent tenants on a small pool on %s', (kind) => {
   let gw: TestGateway;
   const tenants = Array.from({ length: 12 }, (_, i) => tenant(i + 10));
 

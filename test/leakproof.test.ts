@@ -3,7 +3,7 @@ import { archiveRowsBefore } from '../src/db/archive.js';
 import type { PoolClient } from '../src/db/pool.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { seedDatabase, type SeedResult } from '../src/seed/index.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { openMigratedDatabase, type FoundationDb } from './support/foundation-db.js';
 
 const DAY_MS = 86_400_000;
@@ -40,7 +40,7 @@ const PLANS = {
   'no index scans': ['enable_indexscan', 'enable_bitmapscan', 'enable_indexonlyscan'],
 };
 
-describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('leak-proof relations on %s', (kind) => {
   let db: FoundationDb;
   let seed: SeedResult;
   let tenantA: string;
@@ -103,13 +103,10 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
     try {
       await client.query('BEGIN');
       await prepare?.(client);
-      await client.query(
-        `SELECT set_config('role', 'shelfops_gateway', true), set_config('app.customer_id', $1, true),
-                set_config('app.store_ids', '*', true), set_config('app.role', 'admin', true)`,
-        [tenantA],
-      );
-      for (const setting of off)
-        await client.query(`SELECT set_config($1, 'off', true)`, [setting]);
+      // As the gateway sets it (SET LOCAL, which Citus passes on to the workers), and so are
+      // the planner settings.
+      await client.query(`SELECT app.set_request_context($1, 'admin', '*', 0)`, [tenantA]);
+      for (const setting of off) await client.query(`SET LOCAL ${setting} = off`);
       return { result: await work(client, seen), seen };
     } finally {
       await client.query('ROLLBACK');
@@ -140,7 +137,12 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
   }
 
   it('catches a view without a barrier handing the probe other tenants’ rows', async () => {
-    const { seen } = await probeAsTenantA(
+    // On Citus the shards check the caller's own role, not the view owner's: there only the
+    // table's row-level security stands in the way, which this control takes off for a moment
+    // (committed: Citus refuses to read shards as another role after DDL in one transaction).
+    const guarded = kind !== 'citus';
+    if (!guarded) await db.owner.query('ALTER TABLE transactions DISABLE ROW LEVEL SECURITY');
+    const probed = probeAsTenantA(
       PLANS['no index scans'],
       async (client) => {
         const relations = await readableRelations(client);
@@ -154,6 +156,9 @@ describe.each(BACKENDS)('leak-proof relations on %s', (kind) => {
         await client.query('ALTER VIEW sale_lines OWNER TO CURRENT_USER');
       },
     );
+    const { seen } = await probed.finally(async () => {
+      if (!guarded) await db.owner.query('ALTER TABLE transactions ENABLE ROW LEVEL SECURITY');
+    });
     expect(seen.filter((v) => foreign.has(v)).length).toBeGreaterThan(0);
   });
 

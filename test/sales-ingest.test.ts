@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertTenants, salesTenant } from './support/sales-data.js';
@@ -25,7 +25,7 @@ const line = (n: number, over: Partial<Line> = {}): Line => ({
   ...over,
 });
 
-describe.each(BACKENDS)('recordSales on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('recordSales on %s', (kind) => {
   let gw: TestGateway;
   const a = salesTenant(0xa, 'Tenant A', 2);
   const b = salesTenant(0xc, 'Tenant C', 2);

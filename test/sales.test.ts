@@ -4,7 +4,7 @@ import { RequestDb } from '../src/db/request-db.js';
 import { LoaderCache } from '../src/loaders.js';
 import { salesTrend } from '../src/sales/sales-store.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
-import { WITH_SERVER } from './support/backends.js';
+import { WITH_CLUSTER } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   centsText,
@@ -29,7 +29,7 @@ const PERIODS = [
   { from: '2026-10-20T00:00:00Z', days: 16 },
 ];
 
-describe.each(WITH_SERVER)('sales analytics on %s', (kind) => {
+describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
   let gw: TestGateway;
   const a = salesTenant(0xa, 'Tenant A', 100);
   const b = salesTenant(0xb, 'Tenant B', 3);

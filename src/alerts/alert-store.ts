@@ -90,7 +90,8 @@ export const openAlertsByStore = defineLoader<OpenAlertsKey, AlertRow[], string>
              WITH ORDINALITY AS k(store_id, lim, ord)
       CROSS JOIN LATERAL (
         SELECT ${alertColumns} FROM alerts a
-        WHERE a.store_id = k.store_id AND a.status <> 'RESOLVED'
+        WHERE a.customer_id = ${db.customerId}::uuid AND a.store_id = k.store_id
+          AND a.status <> 'RESOLVED'
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT k.lim
       ) x`);
@@ -120,7 +121,7 @@ export interface RaiseAlertInput {
 export async function upsertAlert(db: RequestDb, input: RaiseAlertInput): Promise<AlertRow> {
   const rows = await db.query<AlertRow>(sql`/* raiseAlert */
     INSERT INTO alerts AS a (customer_id, store_id, product_id, type, severity, message)
-    VALUES (app.current_customer_id(), ${input.storeId}::uuid, ${input.productId}::uuid,
+    VALUES (${db.customerId}::uuid, ${input.storeId}::uuid, ${input.productId}::uuid,
             ${input.type}, ${input.severity}, ${input.message})
     ON CONFLICT (customer_id, store_id, product_id, type) WHERE status <> 'RESOLVED'
     DO UPDATE SET
@@ -140,14 +141,14 @@ export async function upsertAlert(db: RequestDb, input: RaiseAlertInput): Promis
 /** The alert with `id`; null when the caller cannot see it. */
 export async function findAlert(db: RequestDb, id: string): Promise<AlertRow | null> {
   const rows = await db.query<AlertRow>(sql`/* findAlert */
-    SELECT ${alertColumns} FROM alerts a WHERE a.id = ${id}::uuid`);
+    SELECT ${alertColumns} FROM alerts a WHERE a.customer_id = ${db.customerId}::uuid AND a.id = ${id}::uuid`);
   return rows[0] ?? null;
 }
 
 /** The alert with `id`, locked for a lifecycle change; null when the caller cannot see it. */
 export async function lockAlert(db: RequestDb, id: string): Promise<AlertRow | null> {
   const rows = await db.query<AlertRow>(sql`/* lockAlert */
-    SELECT ${alertColumns} FROM alerts a WHERE a.id = ${id}::uuid FOR UPDATE`);
+    SELECT ${alertColumns} FROM alerts a WHERE a.customer_id = ${db.customerId}::uuid AND a.id = ${id}::uuid FOR UPDATE`);
   return rows[0] ?? null;
 }
 
@@ -155,7 +156,7 @@ export async function lockAlert(db: RequestDb, id: string): Promise<AlertRow | n
 export async function markAcknowledged(db: RequestDb, id: string): Promise<AlertRow | null> {
   const rows = await db.query<AlertRow>(sql`/* acknowledgeAlert */
     UPDATE alerts a SET status = 'ACKNOWLEDGED', acknowledged_at = now(), updated_at = now()
-    WHERE a.id = ${id}::uuid AND a.status = 'OPEN'
+    WHERE a.customer_id = ${db.customerId}::uuid AND a.id = ${id}::uuid AND a.status = 'OPEN'
     RETURNING ${alertColumns}`);
   return rows[0] ?? null;
 }
@@ -169,7 +170,7 @@ export async function markResolved(
   const rows = await db.query<AlertRow>(sql`/* resolveAlert */
     UPDATE alerts a SET status = 'RESOLVED', resolved_at = now(), updated_at = now(),
                         resolution_note = ${note}
-    WHERE a.id = ${id}::uuid AND a.status <> 'RESOLVED'
+    WHERE a.customer_id = ${db.customerId}::uuid AND a.id = ${id}::uuid AND a.status <> 'RESOLVED'
     RETURNING ${alertColumns}`);
   return rows[0] ?? null;
 }

@@ -62,7 +62,7 @@ export function listStores(
 ) {
   return db.query<StoreRow>(sql`/* listStores */
     SELECT ${storeColumns} FROM stores s
-    WHERE TRUE
+    WHERE s.customer_id = ${db.customerId}::uuid
       ${page.after ? sql`AND (s.code, s.id) > (${page.after[0]}, ${page.after[1]}::uuid)` : empty}
       ${page.search ? sql`AND (s.name ILIKE ${containsPattern(page.search)} OR s.code ILIKE ${containsPattern(page.search)})` : empty}
       ${page.region ? sql`AND s.region = ${page.region}` : empty}
@@ -82,7 +82,7 @@ export function listProducts(
 ) {
   return db.query<ProductRow>(sql`/* listProducts */
     SELECT ${productColumns} FROM products p
-    WHERE TRUE
+    WHERE p.customer_id = ${db.customerId}::uuid
       ${page.after ? sql`AND (p.sku, p.id) > (${page.after[0]}, ${page.after[1]}::uuid)` : empty}
       ${page.search ? sql`AND (p.name ILIKE ${containsPattern(page.search)} OR p.sku ILIKE ${containsPattern(page.search)})` : empty}
       ${page.category ? sql`AND p.category = ${page.category}` : empty}

@@ -3,13 +3,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pool, PoolClient } from './pool.js';
 
-/** Which flavour of the versioned migrations a database gets. */
-export type Backend = 'timescale' | 'native';
+/**
+ * Which flavour of the versioned migrations a database gets: TimescaleDB, plain PostgreSQL, or
+ * plain PostgreSQL distributed by tenant on Citus (which runs as plain PostgreSQL otherwise).
+ */
+export type Backend = 'timescale' | 'native' | 'citus';
+
+/**
+ * The files a backend takes for one version, first match wins: its own variant, then (Citus)
+ * the plain-PostgreSQL one, then the file for every backend. So a migration needs a `.citus.`
+ * file only where the plain-PostgreSQL one cannot run on Citus; a version with none of these
+ * (a TimescaleDB-only one) does not exist for that backend.
+ */
+const VARIANT_ORDER: Record<Backend, readonly Backend[]> = {
+  timescale: ['timescale'],
+  native: ['native'],
+  citus: ['citus', 'native'],
+};
 
 export interface Migration {
   version: number;
   name: string;
-  /** Present when the version has a TimescaleDB and a plain PostgreSQL variant. */
+  /** The variant whose files the backend takes (see VARIANT_ORDER); null: the common files. */
   variant: Backend | null;
   up: string;
   down: string;
@@ -21,7 +36,7 @@ export interface MigrationStatus {
   pending: number[];
 }
 
-const FILE = /^(\d{4})_([a-z0-9_]+?)(?:\.(timescale|native))?\.(up|down)\.sql$/;
+const FILE = /^(\d{4})_([a-z0-9_]+?)(?:\.(timescale|native|citus))?\.(up|down)\.sql$/;
 const NO_TRANSACTION = /^-- shelfops: no-transaction$/m;
 const STEP = /^-- step$/m;
 // Any constant works; it only has to be the same for every instance of the gateway.
@@ -32,24 +47,31 @@ export const migrationsDir = fileURLToPath(new URL('../../sql/', import.meta.url
 /** Reads `sql/` and returns the migrations meant for this backend, in version order. */
 export async function loadMigrations(backend: Backend, dir = migrationsDir): Promise<Migration[]> {
   const files = await readdir(dir);
-  const byVersion = new Map<number, Migration>();
+  // Every version's files by variant ('' for the common ones).
+  const found = new Map<number, Map<string, Migration>>();
   for (const file of files.sort()) {
     const match = FILE.exec(file);
     if (!match) continue;
-    const [, versionText, name, variant, direction] = match;
-    if (variant && variant !== backend) continue;
+    const [, versionText, name, variant = '', direction] = match;
     const version = Number(versionText);
-    const migration = byVersion.get(version) ?? {
+    const variants = found.get(version) ?? new Map<string, Migration>();
+    const migration = variants.get(variant) ?? {
       version,
       name: name ?? '',
-      variant: (variant as Backend | undefined) ?? null,
+      variant: (variant || null) as Backend | null,
       up: '',
       down: '',
     };
     migration[direction === 'up' ? 'up' : 'down'] = await readFile(join(dir, file), 'utf8');
-    byVersion.set(version, migration);
+    variants.set(variant, migration);
+    found.set(version, variants);
   }
-  const migrations = [...byVersion.values()].sort((a, b) => a.version - b.version);
+  const migrations: Migration[] = [];
+  for (const variants of found.values()) {
+    const chosen = [...VARIANT_ORDER[backend], ''].find((v) => variants.has(v));
+    if (chosen !== undefined) migrations.push(variants.get(chosen) as Migration);
+  }
+  migrations.sort((a, b) => a.version - b.version);
   for (const m of migrations) {
     if (!m.up || !m.down)
       throw new Error(`migration ${m.version}_${m.name} needs an up and a down`);
@@ -57,11 +79,26 @@ export async function loadMigrations(backend: Backend, dir = migrationsDir): Pro
   return migrations;
 }
 
-/** Tells whether this server can (or already does) run TimescaleDB. */
+/** True when the database is part of a Citus cluster (its operator created the extension). */
+async function citusInstalled(client: PoolClient | Pool): Promise<boolean> {
+  const { rows } = await client.query<{ installed: boolean }>(
+    `/* citusInstalled */ SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS installed`,
+  );
+  return rows[0]?.installed ?? false;
+}
+
+/**
+ * Tells what this database can run: Citus when the extension is in the database (a cluster's
+ * coordinator, set up by its operator), else TimescaleDB when the server offers it.
+ */
 export async function detectBackend(
   client: PoolClient | Pool,
   mode: 'auto' | 'on' | 'off',
 ): Promise<Backend> {
+  if (await citusInstalled(client)) {
+    if (mode === 'on') throw new Error('TIMESCALEDB=on, but this database is a Citus cluster');
+    return 'citus';
+  }
   if (mode === 'off') return 'native';
   const { rows } = await client.query<{ available: boolean }>(
     `/* timescaleAvailable */ SELECT EXISTS (
@@ -99,6 +136,11 @@ export async function chooseBackend(
 ): Promise<Backend> {
   const recorded = await recordedBackend(client);
   if (recorded === null) return detectBackend(client, mode);
+  if (recorded === 'citus') {
+    if (!(await citusInstalled(client)))
+      throw new Error('this database was migrated for Citus, but it has no citus extension');
+    return recorded;
+  }
   if (recorded === 'native' && mode === 'on') {
     throw new Error(
       'TIMESCALEDB=on, but this database was migrated as plain PostgreSQL and is not switched ' +
@@ -183,7 +225,11 @@ async function runScript(client: PoolClient, script: string, record: string, val
   }
   await client.query('BEGIN');
   try {
-    await client.query(script);
+    // Citus sends some DDL on to the workers as the text of the query that carried it, and
+    // refuses text with several statements there: its scripts send statements one by one.
+    for (const step of script.split(STEP)) {
+      if (step.replace(/--.*$/gm, '').trim()) await client.query(step);
+    }
     await client.query(record, values);
     await client.query('COMMIT');
   } catch (error) {

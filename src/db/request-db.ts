@@ -72,7 +72,7 @@ export class RequestAbortedError extends Error {
 
 /**
  * The database as one request sees it: one pooled connection, one transaction, opened on the
- * first statement with the tenant context set locally (`set_config(..., true)`), so nothing
+ * first statement with the tenant context set locally (`app.set_request_context`), so nothing
  * of it survives the transaction and reaches the next request on that connection. A lost
  * connection or a pool that stays full raises DatabaseUnavailableError; when the client goes
  * away, the statement in flight is cancelled and the transaction rolled back.
@@ -107,6 +107,14 @@ export class RequestDb {
     private readonly abort: RequestAbort | null = null,
   ) {
     abort?.signal.addEventListener('abort', () => this.cancel(), { once: true });
+  }
+
+  /**
+   * The request's tenant, for statements to bind as `customer_id = $n` beside the policies:
+   * row-level security stays the guarantee, the bound key lets Citus route to one shard.
+   */
+  get customerId(): string {
+    return this.settings.customerId;
   }
 
   /** Runs one statement in the request's transaction and returns its rows. */
@@ -262,20 +270,18 @@ export class RequestDb {
     try {
       await client.query(this.withDeadline('BEGIN'));
       const { customerId, role, storeIds, statementTimeoutMs } = this.settings;
+      // SET LOCAL through one function on every backend: on Citus only SET LOCAL reaches the
+      // workers, where the policies run on the shards (set_config(…, true) does not).
       await client.query(
         this.withDeadline(
-          '/* setRequestContext */ SELECT set_config(key, value, true) FROM json_each_text($1::json)',
+          '/* setRequestContext */ SELECT app.set_request_context($1, $2, $3, $4, $5, $6)',
           [
-            JSON.stringify({
-              role: this.settings.databaseRole ?? GATEWAY_ROLE,
-              application_name: statementTag(customerId, this.operation),
-              'app.customer_id': customerId,
-              'app.role': role,
-              'app.store_ids': storeIds === null ? '*' : storeIds.join(',') || 'none',
-              statement_timeout: String(statementTimeoutMs),
-              // Names resolve in the schema the gateway's grants cover, whatever the session says.
-              search_path: 'public',
-            }),
+            customerId,
+            role,
+            storeIds === null ? '*' : storeIds.join(',') || 'none',
+            statementTimeoutMs,
+            this.settings.databaseRole ?? GATEWAY_ROLE,
+            statementTag(customerId, this.operation),
           ],
         ),
       );

@@ -241,7 +241,8 @@ export const currentReorderPointsByProduct = defineLoader<
         const rows = await db.query<ReorderPointRow>(sql`/* currentReorderPointsByProduct */
           SELECT ${reorderPointColumns}
           FROM reorder_points r
-          WHERE r.valid_to IS NULL AND r.product_id = ANY(${productIds}::uuid[])
+          WHERE r.customer_id = ${db.customerId}::uuid AND r.valid_to IS NULL
+            AND r.product_id = ANY(${productIds}::uuid[])
             ${idFilter(sql`r.store_id`, storeIds)}
           ORDER BY r.product_id, r.store_id`);
         return groupByKey(productIds, rows, (r) => r.productId);

@@ -96,7 +96,7 @@ export async function insertSales(
       SELECT DISTINCT ON (s.transaction_id) * FROM input s ORDER BY s.transaction_id, s.n
     ), keys AS (
       INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-      SELECT (SELECT app.current_customer_id()), f.transaction_id, f.time,
+      SELECT ${db.customerId}::uuid, f.transaction_id, f.time,
              app.sale_content(f.store_id, f.product_id, f.quantity, f.unit_price)
       FROM first f
       ORDER BY f.n
@@ -105,7 +105,7 @@ export async function insertSales(
     ), inserted AS (
       INSERT INTO gateway.transactions
         (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-      SELECT (SELECT app.current_customer_id()), f.transaction_id, f.time, f.store_id, f.product_id,
+      SELECT ${db.customerId}::uuid, f.transaction_id, f.time, f.store_id, f.product_id,
              f.quantity, f.unit_price, f.quantity * f.unit_price
       FROM first f JOIN keys k ON k.transaction_id = f.transaction_id
       ORDER BY f.n
@@ -120,7 +120,7 @@ export async function insertSales(
                 ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
                 ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
          WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
-    JOIN sale_keys k ON k.customer_id = (SELECT app.current_customer_id()) AND k.transaction_id = s.transaction_id
+    JOIN sale_keys k ON k.customer_id = ${db.customerId}::uuid AND k.transaction_id = s.transaction_id
     WHERE k.time <> s.time
        OR k.content <> app.sale_content(s.store_id, s.product_id, s.quantity, s.unit_price)
     ORDER BY s.n`);

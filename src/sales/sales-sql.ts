@@ -35,6 +35,8 @@ export interface SalesFilters {
   storeIds: readonly string[] | null;
   productIds: readonly string[] | null;
   categories: readonly string[] | null;
+  /** The request's tenant, bound beside the policies so Citus routes to its shard. */
+  tenant?: string;
 }
 
 /** Buckets in one zone for every row, or in each store's own zone. */
@@ -96,9 +98,10 @@ export interface TrendRow extends MeasureValues {
 
 /** Row filters on a source aliased `alias` (a rollup view or transactions). */
 function filterClause(alias: Sql, filters: SalesFilters): Sql {
-  return sql`${filters.storeIds ? sql`AND ${alias}.store_id = ANY(${filters.storeIds}::uuid[])` : empty}
+  return sql`${filters.tenant ? sql`AND ${alias}.customer_id = ${filters.tenant}::uuid` : empty}
+      ${filters.storeIds ? sql`AND ${alias}.store_id = ANY(${filters.storeIds}::uuid[])` : empty}
       ${filters.productIds ? sql`AND ${alias}.product_id = ANY(${filters.productIds}::uuid[])` : empty}
-      ${filters.categories ? sql`AND ${alias}.product_id IN (SELECT c.id FROM products c WHERE c.category = ANY(${filters.categories}::text[]))` : empty}`;
+      ${filters.categories ? sql`AND ${alias}.product_id IN (SELECT c.id FROM products c WHERE c.category = ANY(${filters.categories}::text[]) ${filters.tenant ? sql`AND c.customer_id = ${filters.tenant}::uuid` : empty})` : empty}`;
 }
 
 /**

@@ -178,7 +178,7 @@ export interface TrendOptions {
  * continuous aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL).
  */
 export function routeFor(backend: Backend): TrendOptions {
-  return { storeRollups: backend === 'native' };
+  return { storeRollups: backend !== 'timescale' };
 }
 
 function zonesOf(zone: ZoneSpec): string[] {
@@ -263,7 +263,10 @@ export async function salesTrend(
   input: TrendInput,
   options: TrendOptions = {},
 ): Promise<WindowedTrendRow[]> {
-  const statement = trendStatement(input, options);
+  const statement = trendStatement(
+    { ...input, filters: { ...input.filters, tenant: db.customerId } },
+    options,
+  );
   await checkTrendSize(
     db,
     {
@@ -428,7 +431,7 @@ export async function productSalesSummaries(
   const rows = await db.query<ProductSalesRow & Record<string, unknown>>(
     productSalesSql(
       planTotals(range, options),
-      { storeIds, productIds, categories: null },
+      { storeIds, productIds, categories: null, tenant: db.customerId },
       compared ? planTotals(compared, options) : undefined,
     ),
   );

@@ -16,11 +16,13 @@ function catalogCounts(db: RequestDb, filters: SalesFilters): Promise<CatalogCou
   const categories = filters.categories ? [...filters.categories] : null;
   return db.query<CatalogCounts>(sql`/* trendCatalogCounts */
     SELECT (SELECT count(*)::int FROM stores s
-            WHERE ${stores}::uuid[] IS NULL OR s.id = ANY(${stores}::uuid[])) AS "stores",
+            WHERE s.customer_id = ${db.customerId}::uuid
+              AND (${stores}::uuid[] IS NULL OR s.id = ANY(${stores}::uuid[]))) AS "stores",
            count(*)::int AS "products",
            count(DISTINCT p.category)::int AS "categories"
     FROM products p
-    WHERE (${products}::uuid[] IS NULL OR p.id = ANY(${products}::uuid[]))
+    WHERE p.customer_id = ${db.customerId}::uuid
+      AND (${products}::uuid[] IS NULL OR p.id = ANY(${products}::uuid[]))
       AND (${categories}::text[] IS NULL OR p.category = ANY(${categories}::text[]))`);
 }
 

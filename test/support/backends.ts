@@ -11,6 +11,14 @@ export const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.
  */
 export const TSDB_SERVER_URL = process.env.TSDB_URL ? withoutDatabase(process.env.TSDB_URL) : null;
 
+/**
+ * A Citus cluster's coordinator (without a database name) when `CITUS_URL` names one, as
+ * `scripts/citus-server start` prints it; null when the suite has none.
+ */
+export const CITUS_SERVER_URL = process.env.CITUS_URL
+  ? withoutDatabase(process.env.CITUS_URL)
+  : null;
+
 function withoutDatabase(url: string): string {
   const parsed = new URL(url);
   parsed.pathname = '';
@@ -19,9 +27,9 @@ function withoutDatabase(url: string): string {
 
 /**
  * The backends a test can run on: the PostgreSQL server (plain), the embedded TimescaleDB
- * build, and a TimescaleDB server.
+ * build, a TimescaleDB server, and a Citus cluster (plain PostgreSQL distributed by tenant).
  */
-export type BackendKind = 'postgres' | 'timescale' | 'timescale-server';
+export type BackendKind = 'postgres' | 'timescale' | 'timescale-server' | 'citus';
 
 /** The two real backends every suite runs against. */
 export const BACKENDS = ['postgres', 'timescale'] as const satisfies readonly BackendKind[];
@@ -40,8 +48,18 @@ export const TIMESCALE_KINDS = WITH_SERVER.filter(
   (kind): kind is 'timescale' | 'timescale-server' => kind !== 'postgres',
 );
 
+/** The Citus cluster when `CITUS_URL` is set (none otherwise). */
+export const CLUSTER: readonly BackendKind[] = CITUS_SERVER_URL ? ['citus'] : [];
+
+/**
+ * WITH_SERVER plus the Citus cluster when `CITUS_URL` is set: for the suites that pass there
+ * with the same answers as on plain PostgreSQL (a suite on BACKENDS adds CLUSTER itself).
+ */
+export const WITH_CLUSTER: readonly BackendKind[] = [...WITH_SERVER, ...CLUSTER];
+
 /** Which variant of the migrations a backend gets. */
 export function variantOf(kind: BackendKind): Backend {
+  if (kind === 'citus') return 'citus';
   return kind === 'postgres' ? 'native' : 'timescale';
 }
 
@@ -49,6 +67,10 @@ export function variantOf(kind: BackendKind): Backend {
 export function serverOf(kind: BackendKind): string | null {
   if (kind === 'postgres') return SERVER_URL;
   if (kind === 'timescale') return null;
+  if (kind === 'citus') {
+    if (!CITUS_SERVER_URL) throw new Error('the Citus backend needs CITUS_URL');
+    return CITUS_SERVER_URL;
+  }
   if (!TSDB_SERVER_URL) throw new Error('the TimescaleDB server backend needs TSDB_URL');
   return TSDB_SERVER_URL;
 }
@@ -58,32 +80,75 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty database of its own on a PostgreSQL server (by default the plain one). */
+/**
+ * Creates an empty database of its own on a PostgreSQL server (by default the plain one); on
+ * the Citus cluster, on its coordinator and every worker, with the extension and the workers
+ * added, as an operator sets up a database there.
+ */
 export async function createScratchDatabase(server = SERVER_URL): Promise<ScratchDatabase> {
   const name = `shelfops_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${server}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  const workers = server === CITUS_SERVER_URL ? await citusWorkers(server) : null;
+  const nodes = [server, ...(workers ?? []).map((w) => w.url)];
+  for (const node of nodes) await adminQuery(node, `CREATE DATABASE ${name}`);
+  if (workers) {
+    for (const node of nodes) await adminQuery(node, 'CREATE EXTENSION citus', name);
+    const { hostname, port } = new URL(server);
+    await adminQuery(server, `SELECT citus_set_coordinator_host('${hostname}', ${port})`, name);
+    for (const w of workers) {
+      await adminQuery(server, `SELECT citus_add_node('${w.host}', ${w.port})`, name);
+    }
+  }
   return {
     url: `${server}/${name}`,
     async drop() {
-      const client = new pg.Client({ connectionString: `${server}/postgres` });
-      await client.connect();
-      // A pool's end() resolves before its connections have closed: wait (briefly) for them, so
-      // that FORCE terminates only what is not ours (TimescaleDB's job scheduler), and no
-      // closing client of a test hears of its termination as an error nobody handles.
-      for (let tries = 0; tries < 40; tries += 1) {
-        const { rows } = await client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-           WHERE datname = $1 AND backend_type = 'client backend'`,
-          [name],
-        );
-        if (rows[0]?.n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      for (const node of nodes.reverse()) await dropDatabase(node, name);
     },
   };
+}
+
+/** The workers of the cluster, as the coordinator's `postgres` database lists them. */
+async function citusWorkers(server: string) {
+  const client = new pg.Client({ connectionString: `${server}/postgres` });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ host: string; port: number }>(
+      `SELECT nodename AS host, nodeport AS port FROM pg_dist_node
+       WHERE groupid <> 0 ORDER BY nodeid`,
+    );
+    const { username } = new URL(server);
+    return rows.map((r) => ({ ...r, url: `postgres://${username}@${r.host}:${r.port}` }));
+  } finally {
+    await client.end();
+  }
+}
+
+async function adminQuery(server: string, text: string, database = 'postgres'): Promise<void> {
+  const client = new pg.Client({ connectionString: `${server}/${database}` });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropDatabase(server: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${server}/postgres` });
+  await client.connect();
+  // A pool's end() resolves before its connections have closed: wait (briefly) for them, so
+  // that FORCE terminates only what is not ours (TimescaleDB's job scheduler, Citus's
+  // maintenance daemon and its connections between nodes), and no closing client of a test
+  // hears of its termination as an error nobody handles.
+  for (let tries = 0; tries < 40; tries += 1) {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = $1 AND backend_type = 'client backend'
+         AND application_name NOT LIKE 'citus%'`,
+      [name],
+    );
+    if (rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.end();
 }
