@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './alerts/schema.js';
 import './alerts/subscription.js';
 import './anomalies/schema.js';
+import './baskets/schema.js';
 import './catalog/schema.js';
 import './catalog/upsert-schema.js';
 import './forecasts/schema.js';
