@@ -11,6 +11,7 @@ import './inventory/schema.js';
 import './sales/ingest-schema.js';
 import './sales/schema.js';
 import './sales/ranking-schema.js';
+import './sales/sell-through-schema.js';
 import './tenants/schema.js';
 import './viewer/issue-token.js';
 import './viewer/schema.js';
