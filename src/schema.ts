@@ -10,6 +10,7 @@ import './forecasts/schema.js';
 import './inventory/schema.js';
 import './sales/ingest-schema.js';
 import './sales/schema.js';
+import './sales/product-classes-schema.js';
 import './sales/ranking-schema.js';
 import './sales/sell-through-schema.js';
 import './tenants/schema.js';
