@@ -11,9 +11,10 @@ import {
   insertReceiptLines,
   receiptOracle,
   receiptTenant,
+  recordLines,
   type ReceiptLine,
 } from './support/receipt-data.js';
-import { centsText, insertTenants, ratioText } from './support/sales-data.js';
+import { insertTenants, ratioText } from './support/sales-data.js';
 
 // Berlin and New York change their clocks inside both periods.
 const RANGES = [
@@ -249,22 +250,7 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
       priceCents: 199n,
       receiptId: 'LATE-1',
     }));
-    const res = await gw.graphql(
-      `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
-      {
-        sales: late.map((l) => ({
-          transactionId: l.transactionId,
-          time: new Date(l.time).toISOString(),
-          storeId: l.storeId,
-          productId: l.productId,
-          quantity: l.quantity,
-          unitPrice: centsText(l.priceCents),
-          receiptId: l.receiptId,
-        })),
-      },
-      admin,
-    );
-    expect(res.errors).toBeUndefined();
+    await recordLines(gw, admin, late);
     lines.push(...late);
     const range = RANGES[0] ?? { from: '', to: '' };
     expect(await summary(range, 'STORE')).toEqual(expectedSummary(range, 'STORE'));

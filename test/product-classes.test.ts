@@ -3,7 +3,12 @@ import { refreshSalesRollups } from '../src/db/rollups.js';
 import { BACKENDS } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { generateReceipts, insertReceiptLines, receiptTenant } from './support/receipt-data.js';
+import {
+  generateReceipts,
+  insertReceiptLines,
+  receiptTenant,
+  recordLines,
+} from './support/receipt-data.js';
 import { centsText, insertTenants, ratioText, type SaleRow } from './support/sales-data.js';
 
 const QUERY = `query ($range: TimeRange!, $by: ProductClassBy!, $thresholds: [Float!], $perStore: Boolean, $storeIds: [UUID!], $categories: [String!]) {
@@ -139,23 +144,7 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
   it('counts a late line as soon as it is recorded', async () => {
     const admin = await gw.token(t.customerId, 'admin');
     const late = { ...tie(9, 7, 40), transactionId: uuid(0x7f, 1) };
-    const res = await gw.graphql(
-      `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
-      {
-        sales: [
-          {
-            transactionId: late.transactionId,
-            time: new Date(late.time).toISOString(),
-            storeId: late.storeId,
-            productId: late.productId,
-            quantity: late.quantity,
-            unitPrice: centsText(late.priceCents),
-          },
-        ],
-      },
-      admin,
-    );
-    expect(res.errors).toBeUndefined();
+    await recordLines(gw, admin, [late]);
     lines.push(late);
     const range = RANGES[2];
     expect(await ask({ range, by: 'REVENUE' })).toEqual(

@@ -4,8 +4,13 @@ import { refreshSalesRollups } from '../src/db/rollups.js';
 import { BACKENDS } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { generateReceipts, insertReceiptLines, receiptTenant } from './support/receipt-data.js';
-import { centsText, insertTenants, ratioText, rng, type SaleRow } from './support/sales-data.js';
+import {
+  generateReceipts,
+  insertReceiptLines,
+  receiptTenant,
+  recordLines,
+} from './support/receipt-data.js';
+import { insertTenants, ratioText, rng, type SaleRow } from './support/sales-data.js';
 
 const QUERY = `query ($range: TimeRange!, $storeIds: [UUID!], $skus: [String!]) {
   sellThrough(range: $range, storeIds: $storeIds, skus: $skus) {
@@ -147,23 +152,7 @@ describe.each(BACKENDS)('sell-through on %s', (kind) => {
       quantity: 7,
       priceCents: 250n,
     };
-    const res = await gw.graphql(
-      `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
-      {
-        sales: [
-          {
-            transactionId: late.transactionId,
-            time: new Date(late.time).toISOString(),
-            storeId: late.storeId,
-            productId: late.productId,
-            quantity: late.quantity,
-            unitPrice: centsText(late.priceCents),
-          },
-        ],
-      },
-      admin,
-    );
-    expect(res.errors).toBeUndefined();
+    await recordLines(gw, admin, [late]);
     lines.push(late);
     const range = RANGES[0] ?? { from: '', to: '' };
     const answer = await gw.graphql<{ sellThrough: unknown }>(QUERY, { range }, token);

@@ -1,5 +1,6 @@
 import type { Pool } from '../../src/db/pool.js';
 import { uuid, type TenantFixture } from './fixtures.js';
+import type { TestGateway } from './gateway.js';
 import { centsText, ratioText, rng, type SaleRow } from './sales-data.js';
 
 /** One generated sale line with its receipt (null: a line rung up on no receipt). */
@@ -164,4 +165,28 @@ export function basketUnits(lines: readonly ReceiptLine[]): Map<string, number> 
     sizes.set(basketKey(l), (sizes.get(basketKey(l)) ?? 0) + l.quantity);
   }
   return sizes;
+}
+
+/** Records lines through recordSales (the path late lines take), with their receipts. */
+export async function recordLines(
+  gw: TestGateway,
+  token: string,
+  lines: readonly (SaleRow & { receiptId?: string | null })[],
+): Promise<void> {
+  const res = await gw.graphql(
+    `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
+    {
+      sales: lines.map((l) => ({
+        transactionId: l.transactionId,
+        time: new Date(l.time).toISOString(),
+        storeId: l.storeId,
+        productId: l.productId,
+        quantity: l.quantity,
+        unitPrice: centsText(l.priceCents),
+        receiptId: l.receiptId ?? null,
+      })),
+    },
+    token,
+  );
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
 }
