@@ -56,6 +56,18 @@ describe.each(BACKENDS)('receipts of the real UCI sample through the import on %
   let lines: Line[];
   let token = '';
   const tenant = uuid(0x1f, 0);
+  const importCsv = async (file: string, refused: string) =>
+    importFile({
+      kind: 'sales',
+      file,
+      tenantId: tenant,
+      mapping: await loadMapping(MAPPING),
+      pool: gw.owner,
+      backend: gw.database.backend,
+      retention: '30 years',
+      batchSize: 5000,
+      refusedFile: join(dir, refused),
+    });
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -67,17 +79,7 @@ describe.each(BACKENDS)('receipts of the real UCI sample through the import on %
       stores: [],
       products: [],
     });
-    const summary = await importFile({
-      kind: 'sales',
-      file: SAMPLE,
-      tenantId: tenant,
-      mapping: await loadMapping(MAPPING),
-      pool: gw.owner,
-      backend: gw.database.backend,
-      retention: '30 years',
-      batchSize: 5000,
-      refusedFile: join(dir, 'refused.tsv'),
-    });
+    const summary = await importCsv(SAMPLE, 'refused.tsv');
     expect(summary).toMatchObject({ lines: 5000, accepted: 5000, refused: 0 });
     token = await gw.token(tenant, 'analyst');
   });
@@ -210,17 +212,7 @@ describe.each(BACKENDS)('receipts of the real UCI sample through the import on %
         '3;3;C900001;85123A;HEART T-LIGHT HOLDER;1;01/10/2012 11:30;2.55;1;Testland',
       ].join('\r\n') + '\r\n',
     );
-    const summary = await importFile({
-      kind: 'sales',
-      file,
-      tenantId: tenant,
-      mapping: await loadMapping(MAPPING),
-      pool: gw.owner,
-      backend: gw.database.backend,
-      retention: '30 years',
-      batchSize: 5000,
-      refusedFile: join(dir, 'refused-cancellation.tsv'),
-    });
+    const summary = await importCsv(file, 'refused-cancellation.tsv');
     expect(summary).toMatchObject({ lines: 3, accepted: 3, refused: 0 });
     const res = await gw.graphql<{ receiptSummary: unknown }>(
       `{ receiptSummary(range: {from: "2012-01-10T00:00:00Z", to: "2012-01-11T00:00:00Z"}) {
