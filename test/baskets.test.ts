@@ -14,7 +14,7 @@ import {
   recordLines,
   type ReceiptLine,
 } from './support/receipt-data.js';
-import { insertTenants, ratioText } from './support/sales-data.js';
+import { bucketOf, insertTenants, ratioText } from './support/sales-data.js';
 
 // Berlin and New York change their clocks inside both periods.
 const RANGES = [
@@ -271,6 +271,71 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
         : `SELECT '1' AS n`,
     );
     expect(Number(rows[0]?.n)).toBeGreaterThan(0);
+  });
+
+  it('answers the receipt measures per bucket of a trend, reading raw lines only when a lines measure is asked', async () => {
+    const trend = (fields: string, fragments = '') =>
+      `query ($range: TimeRange!, $groupBy: [SalesGroupBy!], $zone: TimeZone) {
+        salesTrend(range: $range, granularity: DAY, groupBy: $groupBy, timeZone: $zone) {
+          bucket store { id } product { id } units ${fields}
+        }
+      } ${fragments}`;
+    const zone = 'Europe/Berlin';
+    for (const range of [RANGES[0], WIDE]) {
+      if (!range) continue;
+      for (const groupBy of [['STORE'], ['PRODUCT']]) {
+        const res = await gw.graphql<{
+          salesTrend: {
+            bucket: string;
+            store: { id: string } | null;
+            product: { id: string } | null;
+            baskets: unknown;
+          }[];
+        }>(
+          trend(
+            'baskets { receipts averageReceiptValue unitsPerReceipt ...price }',
+            'fragment price on BasketMeasures { averageUnitPrice }',
+          ),
+          { range, groupBy, zone },
+          token,
+        );
+        expect(res.errors).toBeUndefined();
+        const rows = res.data?.salesTrend ?? [];
+        expect(rows.length).toBeGreaterThan(0);
+        const groups = new Map<string, ReceiptLine[]>();
+        for (const l of inRange(lines, range)) {
+          const key = `${bucketOf('DAY', zone, l.time)}|${groupBy[0] === 'STORE' ? l.storeId : l.productId}`;
+          groups.set(key, [...(groups.get(key) ?? []), l]);
+        }
+        for (const row of rows) {
+          const key = `${Date.parse(row.bucket)}|${row.store?.id ?? row.product?.id}`;
+          expect(row.baskets, key).toEqual(receiptOracle(groups.get(key) ?? []));
+        }
+      }
+    }
+    // averageUnitPrice alone is read from the rollups' parts like any measure.
+    const res = await gw.graphql<{ salesTrend: { bucket: string; baskets: unknown }[] }>(
+      trend('baskets { averageUnitPrice }'),
+      { range: WIDE },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const days = new Map<number, ReceiptLine[]>();
+    for (const l of inRange(lines, WIDE)) {
+      const day = bucketOf('DAY', 'UTC', l.time);
+      days.set(day, [...(days.get(day) ?? []), l]);
+    }
+    for (const row of res.data?.salesTrend ?? []) {
+      const mine = days.get(Date.parse(row.bucket)) ?? [];
+      expect(row.baskets).toEqual({ averageUnitPrice: receiptOracle(mine).averageUnitPrice });
+    }
+    const refused = await gw.graphql(
+      `query ($range: TimeRange!) { salesTrend(range: $range, granularity: DAY, window: {rolling: 7}) {
+         bucket baskets { receipts } } }`,
+      { range: WIDE },
+      token,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses shapes it cannot answer with typed errors', async () => {

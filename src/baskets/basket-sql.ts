@@ -1,5 +1,5 @@
 import sql, { empty, type Sql } from 'sql-template-tag';
-import { RATIO_SCALE } from '../analytics/measures.js';
+import { RATIO_SCALE, summedParts } from '../analytics/measures.js';
 import type { TimeRange } from '../sales/plan.js';
 import { receiptMeasureColumns, receiptPartColumns } from './measures.js';
 
@@ -40,6 +40,7 @@ export function receiptSummarySql(q: {
            ${receiptMeasureColumns(sql`a`)}
     FROM (
       SELECT ${k ? sql`${k.key} AS key,` : empty}
+             ${summedParts(sql`x`, true)},
              ${receiptPartColumns(sql`x`)}
       FROM sale_lines x
       ${q.group === 'category' ? sql`JOIN products c ON c.customer_id = x.customer_id AND c.id = x.product_id` : empty}

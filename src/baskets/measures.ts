@@ -1,5 +1,5 @@
 import sql, { join, raw, type Sql } from 'sql-template-tag';
-import { PARTS, RATIO_SCALE } from '../analytics/measures.js';
+import { RATIO_SCALE } from '../analytics/measures.js';
 
 /**
  * Where a measure can be read from. `rollups`: its parts are sums kept in every sales rollup,
@@ -9,12 +9,13 @@ import { PARTS, RATIO_SCALE } from '../analytics/measures.js';
 export type MeasureSource = 'rollups' | 'lines';
 
 /**
- * The parts of the receipt measures, each an aggregate over raw sale lines aliased `x`. A
- * receipt is the pair (store, receiptId); a basket is a receipt with at least one sale line
- * (a receipt holding only returns is no basket). Over the lines of a product, `receipts`
- * counts the baskets containing the product: a basket with three products counts once for
- * each, so receipts by product are not additive across products (the sum over products
- * exceeds the baskets); per store and time they are, since a receipt has one store.
+ * The parts of the receipt measures no rollup keeps, each an aggregate over raw sale lines
+ * aliased `x` (they need each line's receipt). A receipt is the pair (store, receiptId); a
+ * basket is a receipt with at least one sale line (a receipt holding only returns is no
+ * basket). Over the lines of a product, `receipts` counts the baskets containing the product:
+ * a basket with three products counts once for each, so receipts by product are not additive
+ * across products (the sum over products exceeds the baskets); per store and time they are,
+ * since a receipt has one store and one moment.
  */
 export const RECEIPT_PARTS = {
   receipts: (x: Sql) =>
@@ -23,11 +24,12 @@ export const RECEIPT_PARTS = {
     sql`coalesce(sum(${x}.quantity) FILTER (WHERE ${x}.receipt_id IS NOT NULL AND ${x}.quantity > 0), 0)::bigint`,
   receipt_revenue: (x: Sql) =>
     sql`coalesce(sum(${x}.revenue) FILTER (WHERE ${x}.receipt_id IS NOT NULL), 0)::numeric`,
-  units: (x: Sql) => sql`coalesce(sum(${PARTS.units.line(x)}), 0)::bigint`,
-  revenue: (x: Sql) => sql`coalesce(sum(${PARTS.revenue.line(x)}), 0)::numeric`,
 } as const satisfies Record<string, (x: Sql) => Sql>;
 
 export type ReceiptPartName = keyof typeof RECEIPT_PARTS;
+
+/** What a receipt measure is computed from: its own parts and the model's additive ones. */
+type ReceiptMeasurePart = ReceiptPartName | 'units' | 'revenue';
 
 /** `num ÷ den` rounded half-up to RATIO_SCALE places, as exact text; null when `den` is 0. */
 function ratio(num: Sql, den: Sql): Sql {
@@ -39,7 +41,7 @@ export interface ReceiptMeasure {
   source: MeasureSource;
   description: string;
   /** The value from the parts (`part(name)` is a part's aggregate), written for the answer. */
-  value: (part: (name: ReceiptPartName) => Sql) => Sql;
+  value: (part: (name: ReceiptMeasurePart) => Sql) => Sql;
 }
 
 /** The receipt measures: declared once, every basket answer and the tests' oracle derive from them. */
@@ -49,7 +51,7 @@ export const RECEIPT_MEASURES = {
     source: 'lines',
     description:
       'Receipts with at least one sale line (a receipt holding only returns is no basket); split by product, the receipts containing the product (not additive across products).',
-    value: (part) => sql`(${part('receipts')})::integer`,
+    value: (part) => sql`coalesce(${part('receipts')}, 0)::integer`,
   },
   averageReceiptValue: {
     type: 'Decimal',
@@ -83,7 +85,14 @@ export type ReceiptMeasureValues = {
   averageUnitPrice: string | null;
 };
 
-/** Each part aggregated over the lines `x`, as `… AS part`. */
+/** Whether answering `names` needs the raw lines (one of them is read from lines only). */
+export function needsLines(names: readonly string[]): boolean {
+  return RECEIPT_MEASURE_NAMES.some(
+    (n) => names.includes(n) && RECEIPT_MEASURES[n].source === 'lines',
+  );
+}
+
+/** Each receipt part aggregated over the lines `x`, as `… AS part`. */
 export function receiptPartColumns(x: Sql): Sql {
   return join(
     (Object.keys(RECEIPT_PARTS) as ReceiptPartName[]).map(
@@ -93,12 +102,21 @@ export function receiptPartColumns(x: Sql): Sql {
   );
 }
 
-/** Each receipt measure as an answer column, from the parts of rows aliased `a`. */
-export function receiptMeasureColumns(a: Sql): Sql {
+/**
+ * Each receipt measure as an answer column named `prefix` + measure, from the parts of rows
+ * aliased `a`: with `lines`, all of them (the rows carry the receipt parts); without, those
+ * read from the rollups' parts, the others null.
+ */
+export function receiptMeasureColumns(a: Sql, lines = true, prefix = ''): Sql {
   return join(
-    RECEIPT_MEASURE_NAMES.map(
-      (m) => sql`${RECEIPT_MEASURES[m].value((p) => sql`${a}.${raw(p)}`)} AS ${raw(`"${m}"`)}`,
-    ),
+    RECEIPT_MEASURE_NAMES.map((m) => {
+      const measure: ReceiptMeasure = RECEIPT_MEASURES[m];
+      const value =
+        lines || measure.source === 'rollups'
+          ? measure.value((p) => sql`${a}.${raw(p)}`)
+          : sql`NULL`;
+      return sql`${value} AS ${raw(`"${prefix}${m}"`)}`;
+    }),
     ',\n           ',
   );
 }

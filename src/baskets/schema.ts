@@ -20,7 +20,7 @@ import {
   type ReceiptSizeRow,
   type ReceiptSummaryRow,
 } from './basket-store.js';
-import { RECEIPT_MEASURE_NAMES, RECEIPT_MEASURES } from './measures.js';
+import { receiptMeasureFields } from './fields.js';
 
 /** The most products boughtTogether lists. */
 export const MAX_BOUGHT_TOGETHER = 100;
@@ -64,22 +64,7 @@ const ReceiptSummaryRef = builder.objectRef<ReceiptSummaryRow>('ReceiptSummary')
       description: 'The category, when split by CATEGORY.',
       resolve: (r) => r.category ?? null,
     }),
-    ...Object.fromEntries(
-      RECEIPT_MEASURE_NAMES.map((name) => {
-        const m = RECEIPT_MEASURES[name];
-        return [
-          name,
-          m.type === 'Int'
-            ? t.int({ description: m.description, resolve: (r) => Number(r[name]) })
-            : t.field({
-                type: 'Decimal',
-                nullable: true,
-                description: m.description,
-                resolve: (r) => r[name] as string | null,
-              }),
-        ];
-      }),
-    ),
+    ...receiptMeasureFields(t),
   }),
 });
 

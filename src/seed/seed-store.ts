@@ -93,9 +93,9 @@ export async function insertCatalog(pool: Pool, t: TenantTarget): Promise<void> 
  * seed always yields the same rows. Lines that would fall outside the period (late evening in
  * the west on its last day) are left out. Revenue is quantity × unit price, in numeric. Each
  * line gets its idempotency key, as recordSales writes it, so a seeded transaction id sent again
- * is a duplicate (or a CONFLICT with other content). A store's lines of the same 5 minutes are
- * rung up on two receipts (a bit of the line's randomness picks one), so receipts hold
- * several products. Returns the lines written.
+ * is a duplicate (or a CONFLICT with other content). A store's lines of the same half hour are
+ * rung up on one receipt, so the demo's receipts hold a few products each. Returns the lines
+ * written.
  */
 export async function insertSales(
   client: PoolClient,
@@ -136,7 +136,7 @@ export async function insertSales(
              (${storeIds(t)}::uuid[])[timed.store],
              (${t.products.map((p) => p.id)}::uuid[])[timed.product],
              timed.quantity, timed.price, timed.quantity * timed.price,
-             'R' || (extract(epoch FROM timed.time)::bigint / 300) || '-' || ((timed.h2 >> 60) & 1)
+             'R' || (extract(epoch FROM timed.time)::bigint / 1800)
       FROM timed
       WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
         AND timed.time < ${t.end}::timestamptz
