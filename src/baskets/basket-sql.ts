@@ -56,7 +56,9 @@ export function receiptSummarySql(q: {
  * both, and over all baskets N, the anchor's baskets A and the product's baskets B:
  * support = both ÷ N, confidence = both ÷ A, lift = both × N ÷ (A × B), each rounded half-up
  * to RATIO_SCALE places. First by baskets together, ties by SKU. One pass over the range's
- * sale lines on receipts; the header row (part 0) carries N and A.
+ * sale lines on receipts, grouped into one row per basket with its products (the grouping is
+ * the only pass over every line; the counts read the baskets); the header row (part 0)
+ * carries N and A.
  */
 export function boughtTogetherSql(q: {
   range: TimeRange;
@@ -65,31 +67,32 @@ export function boughtTogetherSql(q: {
   first: number;
 }): Sql {
   const r = (num: Sql, den: Sql) => sql`round((${num})::numeric / (${den}), ${RATIO_SCALE})::text`;
+  const anchor = sql`${q.productId}::uuid`;
   return sql`/* boughtTogether */
-    WITH held AS MATERIALIZED (
-      SELECT DISTINCT x.customer_id, x.store_id, x.receipt_id, x.product_id
+    WITH baskets AS MATERIALIZED (
+      SELECT array_agg(DISTINCT x.product_id) AS products
       FROM sale_lines x
       WHERE ${linesIn(q.range, { storeIds: q.storeIds, productIds: null }, sql`x`)}
         AND x.receipt_id IS NOT NULL AND x.quantity > 0
-    ), anchor AS (
-      SELECT h.store_id, h.receipt_id FROM held h WHERE h.product_id = ${q.productId}::uuid
+      GROUP BY x.store_id, x.receipt_id
     ), counts AS (
-      SELECT (SELECT count(*) FROM (SELECT DISTINCT h.store_id, h.receipt_id FROM held h) b) AS baskets,
-             (SELECT count(*) FROM anchor) AS anchored
+      SELECT count(*) AS baskets, count(*) FILTER (WHERE ${anchor} = ANY (b.products)) AS anchored
+      FROM baskets b
     ), together AS (
-      SELECT h.customer_id, h.product_id, count(*) AS both
-      FROM held h JOIN anchor a ON a.store_id = h.store_id AND a.receipt_id = h.receipt_id
-      WHERE h.product_id <> ${q.productId}::uuid
-      GROUP BY h.customer_id, h.product_id
+      SELECT k.product_id, count(*) AS both
+      FROM baskets b CROSS JOIN LATERAL unnest(b.products) AS k(product_id)
+      WHERE ${anchor} = ANY (b.products) AND k.product_id <> ${anchor}
+      GROUP BY k.product_id
     ), ranked AS (
       SELECT t.product_id, t.both, p.sku
-      FROM together t JOIN products p ON p.customer_id = t.customer_id AND p.id = t.product_id
+      FROM together t JOIN products p ON p.id = t.product_id
       ORDER BY t.both DESC, p.sku
       LIMIT ${q.first}
     ), alone AS (
-      SELECT h.product_id, count(*) AS baskets
-      FROM held h WHERE h.product_id IN (SELECT product_id FROM ranked)
-      GROUP BY h.product_id
+      SELECT k.product_id, count(*) AS baskets
+      FROM baskets b CROSS JOIN LATERAL unnest(b.products) AS k(product_id)
+      WHERE k.product_id IN (SELECT product_id FROM ranked)
+      GROUP BY k.product_id
     )
     SELECT 0 AS "part", NULL::uuid AS "productId", NULL::text AS "sku",
            c.baskets::integer AS "receipts", c.anchored::integer AS "productReceipts",
