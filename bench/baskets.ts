@@ -99,24 +99,30 @@ async function main() {
 
     const c = tenant.customerId;
     const rawTogether = sql`/* raw boughtTogether */
-      WITH held AS MATERIALIZED (
-        SELECT DISTINCT t.store_id, t.receipt_id, t.product_id FROM transactions t
+      WITH baskets AS MATERIALIZED (
+        SELECT array_agg(DISTINCT t.product_id) AS ps FROM transactions t
         WHERE t.customer_id = ${c}::uuid AND t.time >= ${YEAR.from}::timestamptz
           AND t.time < ${YEAR.to}::timestamptz AND t.receipt_id IS NOT NULL AND t.quantity > 0
-      ), anchor AS (SELECT store_id, receipt_id FROM held WHERE product_id = ${anchor.productId}::uuid),
-      n AS (SELECT count(*) AS n FROM (SELECT DISTINCT store_id, receipt_id FROM held) b),
-      a AS (SELECT count(*) AS a FROM anchor),
-      together AS (
-        SELECT h.product_id, count(*) AS k FROM held h JOIN anchor USING (store_id, receipt_id)
-        WHERE h.product_id <> ${anchor.productId}::uuid GROUP BY 1
-      ), alone AS (SELECT product_id, count(*) AS b FROM held GROUP BY 1)
-      SELECT p.sku, t.k, l.b, round(t.k::numeric / n.n, 6) AS support,
-             round(t.k::numeric / a.a, 6) AS confidence,
-             round((t.k * n.n)::numeric / (a.a * l.b), 6) AS lift
-      FROM together t JOIN alone l USING (product_id)
-      JOIN products p ON p.customer_id = ${c}::uuid AND p.id = t.product_id
-      CROSS JOIN n CROSS JOIN a
-      ORDER BY t.k DESC, p.sku LIMIT 10`;
+        GROUP BY t.store_id, t.receipt_id
+      ), counts AS (
+        SELECT count(*) AS n, count(*) FILTER (WHERE ${anchor.productId}::uuid = ANY (ps)) AS a
+        FROM baskets
+      ), together AS (
+        SELECT q AS product_id, count(*) AS k FROM baskets b, unnest(b.ps) q
+        WHERE ${anchor.productId}::uuid = ANY (b.ps) AND q <> ${anchor.productId}::uuid GROUP BY q
+      ), ranked AS (
+        SELECT t.product_id, t.k, p.sku FROM together t
+        JOIN products p ON p.customer_id = ${c}::uuid AND p.id = t.product_id
+        ORDER BY t.k DESC, p.sku LIMIT 10
+      ), alone AS (
+        SELECT q AS product_id, count(*) AS b FROM baskets b, unnest(b.ps) q
+        WHERE q IN (SELECT product_id FROM ranked) GROUP BY q
+      )
+      SELECT r.sku, r.k, l.b, round(r.k::numeric / c.n, 6) AS support,
+             round(r.k::numeric / c.a, 6) AS confidence,
+             round((r.k * c.n)::numeric / (c.a * l.b), 6) AS lift
+      FROM ranked r JOIN alone l USING (product_id) CROSS JOIN counts c
+      ORDER BY r.k DESC, r.sku`;
     const rawSizes = sql`/* raw receiptSizes */
       SELECT least(s.units, 21) AS units, count(*) AS receipts, sum(s.units) AS total
       FROM (SELECT sum(t.quantity) AS units FROM transactions t
