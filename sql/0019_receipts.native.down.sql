@@ -17,6 +17,5 @@ WITH CASCADED CHECK OPTION;
 ALTER VIEW gateway.transactions OWNER TO shelfops_access;
 GRANT INSERT ON gateway.transactions TO shelfops_gateway;
 
-DROP INDEX IF EXISTS transactions_product_receipt_idx;
 DROP INDEX IF EXISTS transactions_receipt_idx;
 ALTER TABLE transactions DROP COLUMN IF EXISTS receipt_id;

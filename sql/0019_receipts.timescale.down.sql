@@ -104,8 +104,6 @@ ALTER VIEW gateway.transactions OWNER TO shelfops_access;
 -- step
 GRANT INSERT ON gateway.transactions TO shelfops_gateway;
 -- step
-DROP INDEX IF EXISTS transactions_product_receipt_idx;
--- step
 DROP INDEX IF EXISTS transactions_receipt_idx;
 -- step
 ALTER TABLE archive.transactions DROP COLUMN IF EXISTS receipt_id;

@@ -7,14 +7,9 @@ ALTER TABLE transactions ADD COLUMN IF NOT EXISTS receipt_id text
 -- step
 ALTER TABLE archive.transactions ADD COLUMN IF NOT EXISTS receipt_id text;
 -- step
--- The lines of one receipt (bought-together reads every line of the receipts that hold a
--- product), and the receipts that hold a product in a range.
+-- The lines of one receipt, in receipt order.
 CREATE INDEX IF NOT EXISTS transactions_receipt_idx
   ON transactions (customer_id, store_id, receipt_id, time) WHERE receipt_id IS NOT NULL;
--- step
-CREATE INDEX IF NOT EXISTS transactions_product_receipt_idx
-  ON transactions (customer_id, product_id, time) INCLUDE (store_id, receipt_id, quantity)
-  WHERE receipt_id IS NOT NULL;
 -- step
 CREATE OR REPLACE VIEW sale_lines WITH (security_barrier = true) AS
 SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
