@@ -224,6 +224,7 @@ function parseSale(
     return `unitPrice ${JSON.stringify(valueOf(r, m.unitPrice))} is not a number`;
   const storeCode = valueOf(r, m.storeCode);
   const sku = valueOf(r, m.sku);
+  const receiptId = m.receiptId === undefined ? null : valueOf(r, m.receiptId) || null;
   return {
     transactionId: id,
     time,
@@ -233,6 +234,7 @@ function parseSale(
     sku,
     quantity,
     unitPrice,
+    receiptId,
   };
 }
 

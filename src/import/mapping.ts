@@ -20,6 +20,8 @@ export interface Mapping {
     sku: Source;
     quantity: Source;
     unitPrice: Source;
+    /** The receipt of the line (per store), such as an invoice number; a cancellation invoice is a receipt of its own. */
+    receiptId?: Source;
     /** A line is a return when this column starts with `startsWith` (its quantity is made negative); negative quantities are returns anyway. */
     returnWhen?: { column: string; startsWith: string };
   };

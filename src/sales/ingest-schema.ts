@@ -2,7 +2,13 @@ import { builder } from '../builder.js';
 import { requireCatalogRefs, type CatalogRefs } from '../catalog/code-refs.js';
 import { userError } from '../errors.js';
 import type { IngestTimeRule } from '../ingest-time.js';
-import { insertSales, MAX_QUANTITY, saleLimits, saleLineProblem } from './ingest.js';
+import {
+  insertSales,
+  MAX_QUANTITY,
+  MAX_RECEIPT_ID,
+  saleLimits,
+  saleLineProblem,
+} from './ingest.js';
 import { tenantRetention } from '../tenants/tenant-store.js';
 import { retentionHorizon } from './retention.js';
 
@@ -32,6 +38,9 @@ const SaleInputRef = builder.inputType('SaleInput', {
       required: true,
       description: 'Price per unit, at most 2 decimals.',
     }),
+    receiptId: t.string({
+      description: `The receipt (basket) the line was rung up on, 1 to ${MAX_RECEIPT_ID} characters; unique per store (the same id in two stores is two receipts). A return rung up on its own receipt has its own id. Optional: lines without one count in no basket figure.`,
+    }),
   }),
 });
 
@@ -53,6 +62,7 @@ interface SaleLine extends CatalogRefs {
   time: Date;
   quantity: number;
   unitPrice: string;
+  receiptId?: string | null;
 }
 
 function validateSales(sales: readonly SaleLine[], retention: string, times: IngestTimeRule): void {

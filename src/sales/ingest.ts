@@ -15,7 +15,12 @@ export interface SaleInput {
   productId: string;
   quantity: number;
   unitPrice: string;
+  /** The receipt (basket) the line was rung up on, per store; null or absent when unknown. */
+  receiptId?: string | null;
 }
+
+/** The longest receipt id a line may carry. */
+export const MAX_RECEIPT_ID = 64;
 
 /** The largest number of units one line may sell or return. */
 export const MAX_QUANTITY = 100_000;
@@ -49,10 +54,14 @@ export function saleLimits(
  * rules serve recordSales (which refuses the batch) and the import (which refuses the line).
  */
 export function saleLineProblem(
-  line: Pick<SaleInput, 'time' | 'quantity' | 'unitPrice'>,
+  line: Pick<SaleInput, 'time' | 'quantity' | 'unitPrice' | 'receiptId'>,
   limits: SaleLimits,
 ): string | null {
   const q = line.quantity;
+  const receipt = line.receiptId;
+  if (receipt != null && (receipt.length === 0 || receipt.length > MAX_RECEIPT_ID)) {
+    return `receiptId must be 1 to ${MAX_RECEIPT_ID} characters`;
+  }
   if (!Number.isInteger(q) || q === 0 || Math.abs(q) > MAX_QUANTITY) {
     return `quantity must be a whole number from 1 to ${MAX_QUANTITY} (a sale) or from -${MAX_QUANTITY} to -1 (a return)`;
   }
@@ -90,8 +99,9 @@ export async function insertSales(
     WITH input AS (
       SELECT * FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
                            ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
-                           ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
-           WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
+                           ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[],
+                           ${sales.map((s) => s.receiptId ?? null)}::text[])
+           WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, receipt_id, n)
     ), first AS (
       SELECT DISTINCT ON (s.transaction_id) * FROM input s ORDER BY s.transaction_id, s.n
     ), keys AS (
@@ -104,9 +114,9 @@ export async function insertSales(
       RETURNING transaction_id
     ), inserted AS (
       INSERT INTO gateway.transactions
-        (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+        (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, receipt_id)
       SELECT ${db.customerId}::uuid, f.transaction_id, f.time, f.store_id, f.product_id,
-             f.quantity, f.unit_price, f.quantity * f.unit_price
+             f.quantity, f.unit_price, f.quantity * f.unit_price, f.receipt_id
       FROM first f JOIN keys k ON k.transaction_id = f.transaction_id
       ORDER BY f.n
       RETURNING 1

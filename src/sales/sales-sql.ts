@@ -26,6 +26,7 @@ import {
   type PartName,
 } from '../analytics/measures.js';
 import { bucketSeries, bucketStart, shiftSql, type WallShift } from '../analytics/time.js';
+import { receiptMeasureColumns, receiptPartColumns } from '../baskets/measures.js';
 import type { Granularity, Segment } from './plan.js';
 
 export type { GroupBy } from '../analytics/dimensions.js';
@@ -67,6 +68,12 @@ export interface TrendStatement {
   window?: TrendWindow;
   /** The same measures over a compared range, bucket by bucket, when asked for. */
   compare?: TrendComparison;
+  /**
+   * The receipt measures per bucket (`baskets.*` columns): `lines` when one read from raw lines
+   * only is asked for (the segments are then raw lines), `rollups` when only those the rollups'
+   * parts give are.
+   */
+  baskets?: 'lines' | 'rollups';
 }
 
 /**
@@ -124,8 +131,13 @@ export function segmentRows(
   segments: readonly Segment[],
   filters: SalesFilters,
   perStore = false,
+  receipts = false,
 ): Sql {
+  // Each line's receipt and quantity, for the receipt parts (raw segments only then).
+  const receiptColumns = receipts ? sql`, x.receipt_id, x.quantity` : empty;
   const parts = segments.map((s) => {
+    if (receipts && s.source !== 'raw')
+      throw new Error('receipt parts are read from raw lines only');
     if (perStore && s.source !== 'raw') {
       return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
              ${partColumns(sql`r`)}
@@ -135,7 +147,7 @@ export function segmentRows(
     }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             ${linePartColumns(sql`x`)}
+             ${linePartColumns(sql`x`)}${receiptColumns}
       FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
@@ -180,6 +192,12 @@ function perStoreRows(q: TrendStatement): boolean {
  */
 export function salesTrendSql(q: TrendStatement): Sql {
   const perStore = q.zone.kind === 'perStore';
+  const lines = q.baskets === 'lines';
+  const baskets = (alias: Sql) =>
+    q.baskets
+      ? sql`,
+           ${receiptMeasureColumns(alias, lines, 'baskets.')}`
+      : empty;
   const zoneCol = q.zone.kind === 'perStore' ? sql`z.zone` : sql`${q.zone.zone}::text`;
   const segments = q.window ? [...q.window.lead.segments, ...q.segments] : q.segments;
   // The lead-in's lines in the range's first bucket are before the range: not in that bucket.
@@ -190,7 +208,12 @@ export function salesTrendSql(q: TrendStatement): Sql {
   const agg = sql`agg AS (
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
              ${groupKeys(q.groupBy, sql`p`, sql`c`)},
-             ${summedParts(sql`p`)}
+             ${summedParts(sql`p`)}${
+               lines
+                 ? sql`,
+             ${receiptPartColumns(sql`p`)}`
+                 : empty
+             }
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
       ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
@@ -201,14 +224,14 @@ export function salesTrendSql(q: TrendStatement): Sql {
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
-      ${segmentRows(segments, q.filters, perStoreRows(q))}
+      ${segmentRows(segments, q.filters, perStoreRows(q), lines)}
     ), ${agg}`;
   if (q.window) return windowedTrend(q, q.window, head);
   if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
-           ${measureColumns(partsOf(sql`a`))}
+           ${measureColumns(partsOf(sql`a`))}${baskets(sql`a`)}
     FROM agg a
     ORDER BY a.bucket, ${dimensionList(sql`a`)}
     LIMIT ${q.limit}`;
@@ -221,7 +244,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${gapGroupRows(q)}
     )
     SELECT s.bucket AS "bucket", ${dimensionAnswers(sql`g`)},
-           ${measureColumns(partsOrZero(sql`a`))}
+           ${measureColumns(partsOrZero(sql`a`))}${baskets(sql`a`)}
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket

@@ -8,6 +8,7 @@ import {
   SalesMeasuresRef,
 } from '../analytics/fields.js';
 import { retentionHorizon } from './retention.js';
+import { BasketMeasuresRef, basketsRoute } from '../baskets/fields.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
@@ -185,6 +186,13 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
       category: 'when grouped by CATEGORY',
     }),
     ...measureFields(t),
+    baskets: t.field({
+      type: BasketMeasuresRef,
+      nullable: true,
+      description:
+        'The receipt measures of the bucket (Query.salesTrend only, without window and compareTo; null elsewhere). Per store and time receipts add up; split by product they are the receipts containing it.',
+      resolve: (r) => r.baskets ?? null,
+    }),
     rolling: t.field({
       type: RollingSalesRef,
       nullable: true,
@@ -368,7 +376,7 @@ builder.queryFields((t) => ({
       ),
       multiplier: 1,
     }),
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
       const zone = args.timeZone ?? 'UTC';
@@ -395,6 +403,7 @@ builder.queryFields((t) => ({
             ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
             : undefined,
           compare,
+          baskets: basketsRoute(info),
         },
         routeFor(ctx.backend),
       );

@@ -93,7 +93,9 @@ export async function insertCatalog(pool: Pool, t: TenantTarget): Promise<void> 
  * seed always yields the same rows. Lines that would fall outside the period (late evening in
  * the west on its last day) are left out. Revenue is quantity × unit price, in numeric. Each
  * line gets its idempotency key, as recordSales writes it, so a seeded transaction id sent again
- * is a duplicate (or a CONFLICT with other content). Returns the lines written.
+ * is a duplicate (or a CONFLICT with other content). A store's lines of the same half hour are
+ * rung up on one receipt, so the demo's receipts hold a few products each. Returns the lines
+ * written.
  */
 export async function insertSales(
   client: PoolClient,
@@ -124,7 +126,8 @@ export async function insertSales(
       FROM line
     ), stored AS (
       INSERT INTO transactions
-        (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
+        (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
+         receipt_id)
       SELECT ${t.customerId}::uuid,
              (lpad(to_hex((extract(epoch FROM timed.time) * 1000)::bigint), 12, '0')
                || '7' || lpad(to_hex((h1 >> 48) & 4095), 3, '0')
@@ -132,7 +135,8 @@ export async function insertSales(
              timed.time,
              (${storeIds(t)}::uuid[])[timed.store],
              (${t.products.map((p) => p.id)}::uuid[])[timed.product],
-             timed.quantity, timed.price, timed.quantity * timed.price
+             timed.quantity, timed.price, timed.quantity * timed.price,
+             'R' || (extract(epoch FROM timed.time)::bigint / 1800)
       FROM timed
       WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
         AND timed.time < ${t.end}::timestamptz
