@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './alerts/schema.js';
+import './analytics/data-freshness.js';
 import './alerts/subscription.js';
 import './anomalies/schema.js';
 import './catalog/schema.js';
@@ -11,6 +12,7 @@ import './sales/ingest-schema.js';
 import './sales/schema.js';
 import './sales/ranking-schema.js';
 import './tenants/schema.js';
+import './tenants/calendar-schema.js';
 import './viewer/issue-token.js';
 import './viewer/schema.js';
 

@@ -21,7 +21,10 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { countArgument, userError } from '../errors.js';
+import type { TenantCalendar } from '../analytics/calendar.js';
 import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
+import { calendarFor } from '../tenants/calendar-schema.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -49,6 +52,10 @@ const GRANULARITY: Record<string, Granularity> = {
   day: 'DAY',
   week: 'WEEK',
   month: 'MONTH',
+  retail_week: 'RETAIL_WEEK',
+  retail_month: 'RETAIL_MONTH',
+  retail_quarter: 'RETAIL_QUARTER',
+  retail_year: 'RETAIL_YEAR',
 };
 
 function granularityOf(value: string): Granularity {
@@ -119,18 +126,22 @@ export function tellComparison(
   range: TimeRange,
   zone: string,
   rows: readonly { compared?: unknown }[],
+  trend: { granularity: Granularity; calendar: TenantCalendar } | null = null,
 ): void {
   if (!compare) return;
   // Batched fields (Product.sales) tell once per row: their counts add up.
   const told = ctx.extensions.comparison as { notCompared?: number } | undefined;
   const missing = (told?.notCompared ?? 0) + rows.filter((r) => !r.compared).length;
+  const compared = comparedRange({ range, zone: { kind: 'fixed', zone }, ...trend }, compare.to);
   ctx.extensions.comparison = {
     compareTo: compare.to,
-    comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
+    comparedRange: compared.range,
     ...(missing > 0
       ? {
           notCompared: missing,
-          reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
+          reason: compared.retail
+            ? `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept, and a 53rd retail week has no week of the year before: their compared and change are null`
+            : `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
         }
       : {}),
   };
@@ -370,15 +381,19 @@ builder.queryFields((t) => ({
       multiplier: 1,
     }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
       const zone = args.timeZone ?? 'UTC';
       const compare = comparison(ctx, args.compareTo);
+      const granularity = granularityOf(args.granularity);
+      const calendar = await calendarFor(ctx, granularity);
       const rows = await salesTrend(
         ctx.db,
         {
           range,
-          granularity: granularityOf(args.granularity),
+          granularity,
+          calendar,
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
             storeIds: await storeFilter(ctx, args),
@@ -399,7 +414,7 @@ builder.queryFields((t) => ({
         },
         routeFor(ctx.backend),
       );
-      tellComparison(ctx, compare, range, zone, rows);
+      tellComparison(ctx, compare, range, zone, rows, { granularity, calendar });
       return rows;
     },
   }),
@@ -416,6 +431,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const limit = pageSize(args.first);
       const after = decodeCursor('dailySales', args.after, DAY_CURSOR);
       const rows = await dailySales(ctx.db, {
@@ -453,6 +469,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const limit = countArgument(args.limit, 'limit', MAX_TOP, 10);
       const compare = comparison(ctx, args.compareTo);
       const rows = await topProducts(
@@ -490,6 +507,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const windowDays = countArgument(args.windowDays, 'windowDays', MAX_WINDOW_DAYS, 7);
       const limit = pageSize(args.first);
       const after = decodeCursor('salesVelocity', args.after, PAIR_CURSOR);
@@ -538,10 +556,12 @@ builder.objectFields(StoreRef, (t) => ({
       field: trendComplexity(args.range, args.granularity, 0),
       multiplier: 1,
     }),
-    resolve: (store, args, ctx) =>
-      withFilter(productFilter(ctx, args), (productIds) =>
+    resolve: async (store, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(productFilter(ctx, args), (productIds) =>
         storeTrendLoader(ctx, args, productIds).load(store),
-      ),
+      );
+    },
   }),
 }));
 
@@ -553,11 +573,13 @@ function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds
     () =>
       new DataLoader(
         async (stores) => {
+          const granularity = granularityOf(args.granularity);
           const rows = await salesTrend(
             ctx.db,
             {
               range: args.range,
-              granularity: granularityOf(args.granularity),
+              granularity,
+              calendar: await calendarFor(ctx, granularity),
               zone: {
                 kind: 'perStore',
                 stores: stores.map((s) => ({ storeId: s.id, zone: args.timeZone ?? s.timeZone })),
@@ -597,8 +619,9 @@ builder.objectFields(ProductRef, (t) => ({
         description: 'Add the product’s measures over the compared range (UTC) and the change.',
       }),
     },
-    resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), async (storeIds) => {
+    resolve: async (product, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(storeFilter(ctx, args), async (storeIds) => {
         const compare = comparison(ctx, args.compareTo);
         const row = await loaderForArgs<string, ProductSalesRow>(
           ctx,
@@ -620,7 +643,8 @@ builder.objectFields(ProductRef, (t) => ({
         ).load(product.id);
         tellComparison(ctx, compare, args.range, 'UTC', [row]);
         return row;
-      }),
+      });
+    },
   }),
   salesTrend: t.field({
     type: [SalesBucketRef],
@@ -637,8 +661,9 @@ builder.objectFields(ProductRef, (t) => ({
       field: trendComplexity(args.range, args.granularity, 0),
       multiplier: 1,
     }),
-    resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), (storeIds) =>
+    resolve: async (product, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(storeFilter(ctx, args), (storeIds) =>
         loaderForArgs<string, WindowedTrendRow[]>(
           ctx,
           'productSalesTrend',
@@ -646,11 +671,13 @@ builder.objectFields(ProductRef, (t) => ({
           () =>
             new DataLoader(
               async (productIds) => {
+                const granularity = granularityOf(args.granularity);
                 const rows = await salesTrend(
                   ctx.db,
                   {
                     range: args.range,
-                    granularity: granularityOf(args.granularity),
+                    granularity,
+                    calendar: await calendarFor(ctx, granularity),
                     zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
                     filters: {
                       storeIds,
@@ -668,6 +695,7 @@ builder.objectFields(ProductRef, (t) => ({
               { maxBatchSize: 1000 },
             ),
         ).load(product.id),
-      ),
+      );
+    },
   }),
 }));
