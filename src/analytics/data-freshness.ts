@@ -3,6 +3,8 @@ import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
+import { calendarColumns, calendarOf, type CalendarRow } from '../tenants/tenant-store.js';
+import type { TenantCalendar } from './calendar.js';
 
 /** How complete the tenant's analytics are. */
 export interface DataFreshness {
@@ -18,43 +20,70 @@ export interface DataFreshness {
   pendingRollupRanges: number;
 }
 
+/** What one request reads of its tenant beside its answers: freshness and calendars. */
+export interface RequestFacts {
+  freshness: DataFreshness;
+  calendar: TenantCalendar;
+}
+
 /**
- * The freshness of the request's tenant, in one statement: the newest line from the
- * (customer_id, time) index, and what the rollup freshness ledger (stale_rollup_ranges) still
- * lists as written and not yet refreshed. Only the project's own tables: TimescaleDB's
- * materialization watermark is in its internal catalog, which changes between releases.
+ * The freshness and calendars of the request's tenant, in one statement: the newest line from
+ * the (customer_id, time) index, what the rollup freshness ledger (stale_rollup_ranges) still
+ * lists as written and not yet refreshed, and the tenant's row. Only the project's own tables:
+ * TimescaleDB's materialization watermark is in its internal catalog, which changes between
+ * releases.
  */
-export async function readFreshness(db: RequestDb, backend: Backend): Promise<DataFreshness> {
-  const [row] = await db.query<{ asOf: Date | null; staleFrom: Date | null; pending: number }>(
-    sql`/* dataFreshness */
+export async function readRequestFacts(db: RequestDb, backend: Backend): Promise<RequestFacts> {
+  const [row] = await db.query<
+    CalendarRow & { asOf: Date | null; staleFrom: Date | null; pending: number }
+  >(
+    sql`/* requestFacts */
     SELECT app.newest_sale_line() AS "asOf",
            (SELECT min(r.range_start) FROM stale_rollup_ranges r) AS "staleFrom",
-           (SELECT count(*)::integer FROM stale_rollup_ranges r) AS "pending"`,
+           (SELECT count(*)::integer FROM stale_rollup_ranges r) AS "pending",
+           ${calendarColumns}
+    FROM (SELECT) one LEFT JOIN customers c ON true`,
+    // Once per request, whatever it asks: not part of any answer's own statements.
+    { side: true },
   );
+  const calendar = calendarOf(row?.weekStart ? row : undefined);
   const asOf = row?.asOf ?? null;
   if (backend !== 'timescale') {
-    return { asOf, rollupsMaterializedThrough: null, pendingRollupRanges: 0 };
+    return {
+      calendar,
+      freshness: { asOf, rollupsMaterializedThrough: null, pendingRollupRanges: 0 },
+    };
   }
   const staleFrom = row?.staleFrom ?? null;
   const through = staleFrom && (!asOf || staleFrom < asOf) ? staleFrom : asOf;
-  return { asOf, rollupsMaterializedThrough: through, pendingRollupRanges: row?.pending ?? 0 };
+  return {
+    calendar,
+    freshness: {
+      asOf,
+      rollupsMaterializedThrough: through,
+      pendingRollupRanges: row?.pending ?? 0,
+    },
+  };
 }
 
-const FRESHNESS_KEY = Symbol('dataFreshness');
+const FACTS_KEY = Symbol('requestFacts');
+
+/** The request's freshness and calendars, read once per request. */
+export function requestFacts(ctx: GraphQLContext): Promise<RequestFacts> {
+  return ctx.loaders.get(FACTS_KEY, () => readRequestFacts(ctx.db, ctx.backend));
+}
 
 /**
- * The request's freshness, read once, and told in `extensions.freshness` of the answer. Awaited
- * before an analytics statement runs, so that the answer holds every line the freshness
- * counts (a statement sees every commit made before it starts). It is told among the
- * extensions that stay true for the tenant's data version, which a cached answer keeps: a
- * committed write moves the version, so a hit never says less or more than its data.
+ * The request's freshness, told in `extensions.freshness` of the answer. Awaited before an
+ * analytics statement runs, so that the answer holds every line the freshness counts (a
+ * statement sees every commit made before it starts). It is told among the extensions that
+ * stay true for the tenant's data version, which a cached answer keeps: a committed write
+ * moves the version, so a hit never says less or more than its data.
  */
-export function tellFreshness(ctx: GraphQLContext): Promise<DataFreshness> {
-  return ctx.loaders.get(FRESHNESS_KEY, async () => {
-    const freshness = await readFreshness(ctx.db, ctx.backend);
-    ctx.versionedExtensions.freshness = freshness;
-    return freshness;
-  });
+export async function tellFreshness(ctx: GraphQLContext): Promise<DataFreshness> {
+  const { freshness } = await requestFacts(ctx);
+  ctx.versionedExtensions.freshness = freshness;
+  return freshness;
 }
 
 const DataFreshnessRef = builder.objectRef<DataFreshness>('DataFreshness').implement({

@@ -56,8 +56,13 @@ export class RequestAbortedError extends Error {
  * away, the statement in flight is cancelled and the transaction rolled back.
  */
 export class RequestDb {
-  /** Statements run for the request, not counting transaction control. */
+  /**
+   * Statements run for the request's answer, not counting transaction control nor the
+   * per-request reads every answer carries beside its data (its freshness).
+   */
   statements = 0;
+  /** The per-request reads beside the answer: at most one per request. */
+  sideStatements = 0;
   private client: Promise<PoolClient> | null = null;
   private finished = false;
   private finishing: Promise<void> | null = null;
@@ -78,12 +83,16 @@ export class RequestDb {
     abort?.signal.addEventListener('abort', () => this.cancel(), { once: true });
   }
 
-  /** Runs one statement in the request's transaction and returns its rows. */
-  query<R extends QueryResultRow>(statement: Sql): Promise<R[]> {
+  /**
+   * Runs one statement in the request's transaction and returns its rows; `side`: a read
+   * beside the answer (counted apart, in sideStatements).
+   */
+  query<R extends QueryResultRow>(statement: Sql, options: { side?: boolean } = {}): Promise<R[]> {
     const run = this.tail.then(async () => {
       const client = await this.connection();
       if (this.abort?.signal.aborted) throw new RequestAbortedError();
-      this.statements += 1;
+      if (options.side) this.sideStatements += 1;
+      else this.statements += 1;
       this.running = client;
       try {
         const result = await client.query<R>(this.withDeadline(statement.text, statement.values));

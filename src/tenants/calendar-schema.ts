@@ -8,6 +8,7 @@ import {
   type RetailPeriod,
   type TenantCalendar,
 } from '../analytics/calendar.js';
+import { requestFacts } from '../analytics/data-freshness.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
@@ -15,11 +16,9 @@ import { isRetail, validateRange, zoneOffsetMinutes, type Granularity } from '..
 import { TimeRangeInput } from '../time-range.js';
 import { setTenantCalendar, tenantCalendar, type CalendarChange } from './tenant-store.js';
 
-const CALENDAR_KEY = Symbol('tenantCalendar');
-
-/** The calendars of the request's tenant, read once per request. */
-export function requestCalendar(ctx: GraphQLContext): Promise<TenantCalendar> {
-  return ctx.loaders.get(CALENDAR_KEY, () => tenantCalendar(ctx.db));
+/** The calendars of the request's tenant, read once per request with its freshness. */
+export async function requestCalendar(ctx: GraphQLContext): Promise<TenantCalendar> {
+  return (await requestFacts(ctx)).calendar;
 }
 
 /**

@@ -118,16 +118,19 @@ export async function setTenantRetention(
   return { retention, linesOlder, changed: true };
 }
 
-const calendarColumns = sql`c.week_start AS "weekStart", c.retail_calendar AS "retailCalendar",
+/** The calendar columns of customers row `c`, as CalendarRow names them. */
+export const calendarColumns = sql`c.week_start AS "weekStart", c.retail_calendar AS "retailCalendar",
   c.fiscal_year_end AS "fiscalYearEnd"`;
 
-interface CalendarRow {
+/** A tenant's calendar columns. */
+export interface CalendarRow {
   weekStart: WeekStart;
   retailCalendar: RetailCalendarKind | null;
   fiscalYearEnd: number | null;
 }
 
-const calendarOf = (row: CalendarRow | undefined): TenantCalendar =>
+/** The calendars a row holds (the default for none). */
+export const calendarOf = (row: CalendarRow | undefined): TenantCalendar =>
   row
     ? {
         weekStart: row.weekStart,
