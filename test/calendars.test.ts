@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay, retailPeriods, type TenantCalendar } from '../src/analytics/calendar.js';
+import { planTrend } from '../src/sales/sales-store.js';
 import { BACKENDS } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -160,6 +161,31 @@ describe('the NRF 4-5-4 calendar', () => {
       ['2024-01-21', 'FY2023 P12 W4', 52],
       ['2024-01-28', 'FY2023 P12 W5', 53],
       ['2024-02-04', 'FY2024 P01 W1', 1],
+    ]);
+  });
+
+  it('reads retail periods from the daily rollup in UTC, the hourly one in whole-hour zones', () => {
+    const range = { from: new Date('2024-02-04T10:00:00Z'), to: new Date('2024-05-05T00:00:00Z') };
+    const sources = (zone: string) =>
+      planTrend({
+        range,
+        granularity: 'RETAIL_MONTH',
+        calendar: NRF,
+        zone: { kind: 'fixed', zone },
+        filters: { storeIds: null, productIds: null, categories: null },
+        groupBy: { store: false, product: false, category: false },
+        fillGaps: false,
+        gapGroups: { kind: 'present' },
+      }).map((s) => `${s.source} ${s.from.toISOString()} ${s.to.toISOString()}`);
+    expect(sources('UTC')).toEqual([
+      'hourly 2024-02-04T10:00:00.000Z 2024-02-05T00:00:00.000Z',
+      'daily 2024-02-05T00:00:00.000Z 2024-05-05T00:00:00.000Z',
+    ]);
+    expect(sources('America/New_York')).toEqual([
+      'hourly 2024-02-04T10:00:00.000Z 2024-05-05T00:00:00.000Z',
+    ]);
+    expect(sources('Asia/Kolkata')).toEqual([
+      'raw 2024-02-04T10:00:00.000Z 2024-05-05T00:00:00.000Z',
     ]);
   });
 

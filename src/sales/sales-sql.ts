@@ -354,8 +354,12 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
              ${summedParts(sql`p`)}
       FROM cparts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
-      ${c.retail ? sql`WHERE NOT ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)}` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
+        c.retail
+          ? sql`
+      WHERE NOT ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)}`
+          : empty
+      }
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     ), ${paired}, keys AS (
       ${keys}
@@ -364,8 +368,11 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
            ${measureColumns(partsOrZero(sql`k`))},
            ${measureColumns(compared(sql`k`), 'compared.')},
            greatest(k.bucket, ${q.range.from}::timestamptz)
-             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)}
-           ${c.retail ? sql`AND NOT ${inWeek53Sql(sql`k.bucket`, sql`k.zone`, fiscalYears)}` : empty} AS "compared.covered"
+             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)}${
+               c.retail
+                 ? sql` AND NOT ${inWeek53Sql(sql`k.bucket`, sql`k.zone`, fiscalYears)}`
+                 : empty
+             } AS "compared.covered"
     FROM keys k
     WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
     ORDER BY k.bucket, ${dimensionList(sql`k`)}
