@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay, retailPeriods, type TenantCalendar } from '../src/analytics/calendar.js';
 import { planTrend } from '../src/sales/sales-store.js';
-import { BACKENDS } from './support/backends.js';
+import { WITH_SERVER } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
   generateSales,
@@ -260,7 +260,7 @@ const money = (cents: bigint) => {
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 };
 
-describe.each(BACKENDS)('retail calendars on %s', (kind) => {
+describe.each(WITH_SERVER)('retail calendars on %s', (kind) => {
   let gw: TestGateway;
   const tenant = salesTenant(0x19b, 'Calendar retail', 3);
   const rows = generateSales(tenant, 0x19b, [{ from: '2023-01-01T00:00:00Z', days: 800 }], 3, 3);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { WITH_SERVER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertSales, insertTenants, salesTenant, type SaleRow } from './support/sales-data.js';
@@ -20,7 +20,7 @@ interface Freshness {
   pendingRollupRanges: number;
 }
 
-describe.each(BACKENDS)('freshness on %s', (kind) => {
+describe.each(WITH_SERVER)('freshness on %s', (kind) => {
   let gw: TestGateway;
   const tenant = salesTenant(0x18f, 'Fresh retail', 2);
   const line = (n: number, iso: string, store = 1): SaleRow => ({
