@@ -188,7 +188,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
     bucket: t.field({
       type: 'DateTime',
       description:
-        'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
+        'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from the tenant’s weekStart, MONTH, the retail calendar’s periods) or local clock hours (HOUR).',
       resolve: (r) => r.bucket,
     }),
     ...dimensionFields(t, {
@@ -340,7 +340,7 @@ export const MAX_TOP = 100;
 builder.queryFields((t) => ({
   salesTrend: t.field({
     type: [SalesBucketRef],
-    description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (ISO, Monday) and MONTH start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
+    description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (from the tenant’s weekStart: Monday, ISO, unless set to Sunday), MONTH and the RETAIL_* periods of the tenant’s retail calendar start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
     args: {
       range: t.arg({
         type: TimeRangeInput,
@@ -368,7 +368,7 @@ builder.queryFields((t) => ({
       compareTo: t.arg({
         type: CompareToEnum,
         description:
-          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock.',
+          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock; with RETAIL_* buckets, PREVIOUS_YEAR compares the same weeks of the fiscal year before (a 53rd week: compared null).',
       }),
     },
     complexity: (args) => ({
