@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay, retailPeriods, type TenantCalendar } from '../src/analytics/calendar.js';
 import { planTrend } from '../src/sales/sales-store.js';
 import { WITH_SERVER } from './support/backends.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import {
   generateSales,
   insertSales,
@@ -131,6 +133,7 @@ const NRF_YEAR_ENDS: Record<number, string> = {
   2028: '2029-02-04',
 };
 
+const run = promisify(execFile);
 const NRF: TenantCalendar = { weekStart: 'SUNDAY', retail: { kind: 'NRF_454', fiscalYearEnd: 1 } };
 const DAY = 86_400_000;
 const day = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY);
@@ -406,6 +409,50 @@ describe.each(WITH_SERVER)('retail calendars on %s', (kind) => {
     expect(w53?.compared).toBeNull();
     expect(res.extensions?.comparison).toMatchObject({ notCompared: 1 });
   });
+
+  it.runIf(kind === 'postgres')(
+    'is set by npm run tenant -- set, which refuses what is not a calendar',
+    async () => {
+      const other = salesTenant(0x19c, 'Calendar by command', 1);
+      await insertTenants(gw.owner, [other]);
+      const env = {
+        ...process.env,
+        DATABASE_URL: gw.config.databaseUrl,
+        JWT_SECRET: TEST_SECRET,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+      };
+      const tenant = (...args: string[]) =>
+        run('npx', ['tsx', 'src/cli/tenant.ts', 'set', '--tenant', other.customerId, ...args], {
+          env,
+        });
+      const set = await tenant(
+        '--week-start',
+        'SUNDAY',
+        '--calendar',
+        'NRF_454',
+        '--fiscal-year-end',
+        'JANUARY',
+      );
+      expect(set.stdout.trim()).toBe(
+        `tenant ${other.customerId} weeks start on SUNDAY; NRF_454, fiscal year ending in JANUARY`,
+      );
+      const refused = await tenant('--calendar', 'GREGORIAN').then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(refused?.code).toBe(2);
+      expect(refused?.stderr).toMatch(/--calendar: NRF_454 or NONE/);
+      const { rows } = await gw.owner.query(
+        'SELECT week_start, retail_calendar, fiscal_year_end FROM customers WHERE id = $1',
+        [other.customerId],
+      );
+      expect(rows).toEqual([
+        { week_start: 'SUNDAY', retail_calendar: 'NRF_454', fiscal_year_end: 1 },
+      ]);
+    },
+    120_000,
+  );
 
   it('lists the calendar’s periods with their labels', async () => {
     const res = await gw.graphql<{ calendar: Array<Record<string, unknown>> }>(
