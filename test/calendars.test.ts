@@ -348,6 +348,32 @@ describe.each(WITH_SERVER)('retail calendars on %s', (kind) => {
     }
   });
 
+  it('sums a rolling window of retail periods with the periods before the range', async () => {
+    const res = await gw.graphql<{
+      salesTrend: Array<{ bucket: string; rolling: { sum: { units: number } } }>;
+    }>(
+      `{ salesTrend(range: { from: "2024-05-05T00:00:00Z", to: "2024-08-04T00:00:00Z" },
+                    granularity: RETAIL_MONTH, window: { rolling: 3 }) {
+           bucket rolling { sum { units } } } }`,
+      {},
+      analyst,
+    );
+    expect(res.errors).toBeUndefined();
+    const starts = typedStarts('RETAIL_MONTH');
+    const byPeriod = sumBy(rows, (r) => startOf(starts, localDate('UTC', r.time)));
+    const answer = res.data?.salesTrend ?? [];
+    expect(answer.map((b) => b.bucket.slice(0, 10))).toEqual([
+      '2024-05-05',
+      '2024-06-02',
+      '2024-07-07',
+    ]);
+    for (const b of answer) {
+      const i = starts.indexOf(b.bucket.slice(0, 10));
+      const last3 = starts.slice(i - 2, i + 1).map((p) => byPeriod.get(p)?.units ?? 0);
+      expect(b.rolling.sum.units).toBe(last3.reduce((a, x) => a + x, 0));
+    }
+  });
+
   it('starts WEEK buckets on the tenant’s Sunday', async () => {
     const from = '2024-03-01T00:00:00Z';
     const to = '2024-05-01T00:00:00Z';
