@@ -39,4 +39,10 @@ export interface GraphQLContext {
   operator: OperatorDesk;
   /** What resolvers tell about the answer beside its data (a comparison's reach), sent as extensions. */
   extensions: Record<string, unknown>;
+  /**
+   * What resolvers tell beside the data that stays true for as long as the tenant's data
+   * version does (the data's freshness): sent as extensions, and stored with a cached answer
+   * so that its hits tell it too.
+   */
+  versionedExtensions: Record<string, unknown>;
 }

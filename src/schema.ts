@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.js';
 import './alerts/schema.js';
+import './analytics/data-freshness.js';
 import './alerts/subscription.js';
 import './anomalies/schema.js';
 import './baskets/schema.js';
@@ -15,6 +16,7 @@ import './sales/product-classes-schema.js';
 import './sales/ranking-schema.js';
 import './sales/sell-through-schema.js';
 import './tenants/schema.js';
+import './tenants/calendar-schema.js';
 import './viewer/issue-token.js';
 import './viewer/schema.js';
 

@@ -18,16 +18,52 @@ export const TimeRangeInput = builder.inputType('TimeRange', {
   }),
 });
 
+/** A bucket width of the sales trends: a calendar unit, or a period of the retail calendar. */
+export type GranularityValue =
+  BucketUnit | 'retail_week' | 'retail_month' | 'retail_quarter' | 'retail_year';
+
 /** Bucket widths of time series (UTC buckets unless a query takes a time zone). */
 export const GranularityEnum = builder.enumType('Granularity', {
   description: 'Width of a time bucket.',
   values: {
     HOUR: { value: 'hour', description: 'One hour.' },
     DAY: { value: 'day', description: 'One calendar day.' },
-    WEEK: { value: 'week', description: 'One ISO week, starting on Monday.' },
+    WEEK: {
+      value: 'week',
+      description:
+        'One week, starting on the tenant’s weekStart (Monday, an ISO week, unless set to Sunday); inventoryHistory’s weeks are ISO weeks.',
+    },
     MONTH: { value: 'month', description: 'One calendar month.' },
-  } satisfies Record<Uppercase<BucketUnit>, { value: BucketUnit; description: string }>,
+    RETAIL_WEEK: {
+      value: 'retail_week',
+      description: 'One week of the tenant’s retail calendar (sales trends only).',
+    },
+    RETAIL_MONTH: {
+      value: 'retail_month',
+      description: 'One period (retail month: 4, 5 or 4 weeks) of the tenant’s retail calendar.',
+    },
+    RETAIL_QUARTER: {
+      value: 'retail_quarter',
+      description: 'One quarter (13 weeks, 14 with a 53rd week) of the tenant’s retail calendar.',
+    },
+    RETAIL_YEAR: {
+      value: 'retail_year',
+      description: 'One fiscal year (52 or 53 weeks) of the tenant’s retail calendar.',
+    },
+  } satisfies Record<Uppercase<GranularityValue>, { value: GranularityValue; description: string }>,
 });
+
+/** The calendar unit of `value`, or a typed error for the retail calendar's periods. */
+export function calendarUnit(value: GranularityValue, field: string): BucketUnit {
+  if (value.startsWith('retail_')) {
+    throw userError(
+      `${field} buckets by HOUR, DAY, WEEK or MONTH; the retail calendar's granularities are for sales trends`,
+      'BAD_USER_INPUT',
+      { argument: 'granularity' },
+    );
+  }
+  return value as BucketUnit;
+}
 
 /** Checks that `range` is not empty nor inverted; `argument` names it in the error. */
 export function validateRange(range: TimeRange, argument = 'range'): TimeRange {

@@ -1,28 +1,106 @@
 import sql, { type Sql } from 'sql-template-tag';
-import { zoneOffsetMinutes, type Granularity, type TimeRange } from '../sales/plan.js';
+import {
+  fiscalYear,
+  fiscalYearOf,
+  fiscalYearStarts,
+  isoDay,
+  retailPeriods,
+  type TenantCalendar,
+  type WeekStart,
+} from './calendar.js';
+import { isRetail, zoneOffsetMinutes, type Granularity, type TimeRange } from '../sales/plan.js';
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
-const UNIT: Record<Exclude<Granularity, 'HOUR'>, string> = {
+const UNIT: Record<'DAY' | 'WEEK' | 'MONTH', string> = {
   DAY: 'day',
   WEEK: 'week',
   MONTH: 'month',
 };
 
 /**
+ * What the buckets of a statement need of the tenant's calendars: the day weeks start on, and
+ * for the retail periods their first days (local dates, ascending, the last one the day after
+ * the last period) over every day the statement buckets; also the first days of the fiscal
+ * years there, which align a compared year week by week.
+ */
+export interface CalendarBuckets {
+  weekStart: WeekStart;
+  boundaries: string[];
+  fiscalYears: string[];
+}
+
+/** ISO weeks and no retail periods: the buckets of a tenant that set nothing. */
+export const ISO_BUCKETS: CalendarBuckets = {
+  weekStart: 'MONDAY',
+  boundaries: [],
+  fiscalYears: [],
+};
+
+/**
+ * The calendar buckets of `granularity` over `[from, to)` (in any zone: two days are added on
+ * each side for the zones' offsets).
+ */
+export function calendarBuckets(
+  calendar: TenantCalendar,
+  granularity: Granularity,
+  from: Date,
+  to: Date,
+): CalendarBuckets {
+  if (!isRetail(granularity)) {
+    return { weekStart: calendar.weekStart, boundaries: [], fiscalYears: [] };
+  }
+  const first = Math.floor(from.getTime() / DAY_MS) - 2;
+  const last = Math.floor(to.getTime() / DAY_MS) + 2;
+  const periods = retailPeriods(calendar, granularity, first, last);
+  const boundaries = periods.map((p) => isoDay(p.start));
+  const end = periods.at(-1)?.end;
+  if (end !== undefined) boundaries.push(isoDay(end));
+  return {
+    weekStart: calendar.weekStart,
+    boundaries,
+    fiscalYears: fiscalYearStarts(calendar, first, last).map(isoDay),
+  };
+}
+
+/** The local date (in `zone`) of instant `t`. */
+const localDate = (t: Sql, zone: Sql): Sql => sql`(${t} AT TIME ZONE ${zone})::date`;
+
+/**
  * Start of the bucket of instant `t` in zone `zone`. HOUR: the last local clock hour boundary
  * at or before `t` (each absolute hour is its own bucket, so the repeated hour of a DST change
- * gives two buckets); DAY, WEEK (ISO, Monday), MONTH: local midnight of the day, week, month.
+ * gives two buckets); DAY, WEEK (from the tenant's week start), MONTH: local midnight of the
+ * day, week, month; a retail period: local midnight of its first day.
  */
-export function bucketStart(granularity: Granularity, t: Sql, zone: Sql): Sql {
+export function bucketStart(
+  granularity: Granularity,
+  t: Sql,
+  zone: Sql,
+  calendar: CalendarBuckets = ISO_BUCKETS,
+): Sql {
   if (granularity === 'HOUR') {
     return sql`(${t} - ((${t} AT TIME ZONE ${zone}) - date_trunc('hour', ${t} AT TIME ZONE ${zone})))`;
+  }
+  if (isRetail(granularity)) {
+    const starts = sql`${calendar.boundaries}::date[]`;
+    return sql`((${starts})[width_bucket(${localDate(t, zone)}, ${starts})]::timestamp AT TIME ZONE ${zone})`;
+  }
+  if (granularity === 'WEEK' && calendar.weekStart === 'SUNDAY') {
+    // date_trunc's weeks start on Monday: a Sunday is moved into the week it starts.
+    return sql`((date_trunc('week', (${t} AT TIME ZONE ${zone}) + interval '1 day') - interval '1 day') AT TIME ZONE ${zone})`;
   }
   return sql`(date_trunc(${UNIT[granularity]}::text, ${t} AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
 }
 
 /** Every bucket start of `granularity` in zone `zone` that intersects `[from, to)`. */
-export function bucketSeries(granularity: Granularity, zone: Sql, from: Date, to: Date): Sql {
+export function bucketSeries(
+  granularity: Granularity,
+  zone: Sql,
+  from: Date,
+  to: Date,
+  calendar: CalendarBuckets = ISO_BUCKETS,
+): Sql {
   if (granularity === 'HOUR') {
     // Local hour boundaries fall on UTC quarter hours in every zone; probe each quarter hour.
     return sql`SELECT DISTINCT ${bucketStart('HOUR', sql`q.t`, zone)} AS bucket
@@ -32,9 +110,21 @@ export function bucketSeries(granularity: Granularity, zone: Sql, from: Date, to
                                    ${to}::timestamptz - interval '1 microsecond', interval '15 minutes')) q
       WHERE q.t >= ${from}::timestamptz`;
   }
+  if (isRetail(granularity)) {
+    const starts = calendar.boundaries;
+    return sql`SELECT b.s::timestamp AT TIME ZONE ${zone} AS bucket
+      FROM unnest(${starts.slice(0, -1)}::date[], ${starts.slice(1)}::date[]) AS b(s, e)
+      WHERE b.e::timestamp AT TIME ZONE ${zone} > ${from}::timestamptz
+        AND b.s::timestamp AT TIME ZONE ${zone} < ${to}::timestamptz`;
+  }
   const unit = UNIT[granularity];
+  const local = sql`${from}::timestamptz AT TIME ZONE ${zone}`;
+  const first =
+    granularity === 'WEEK' && calendar.weekStart === 'SUNDAY'
+      ? sql`date_trunc('week', ${local} + interval '1 day') - interval '1 day'`
+      : sql`date_trunc(${unit}::text, ${local})`;
   return sql`SELECT g AT TIME ZONE ${zone} AS bucket
-      FROM generate_series(date_trunc(${unit}::text, ${from}::timestamptz AT TIME ZONE ${zone}),
+      FROM generate_series(${first},
                            (${to}::timestamptz - interval '1 microsecond') AT TIME ZONE ${zone},
                            ${`1 ${unit}`}::interval) g`;
 }
@@ -95,6 +185,37 @@ export function comparisonShift(compareTo: CompareTo, range: TimeRange, zone: st
     case 'PREVIOUS_YEAR_SAME_WEEKDAY':
       return { years: 0, ms: 364 * 24 * 60 * MINUTE_MS };
   }
+}
+
+/**
+ * PREVIOUS_YEAR in a retail calendar: `t` moved back to the same weekday of the same week of
+ * the fiscal year before (a day of a 53rd week, which the year before lacks, to the end of
+ * that year), on the wall clock of `zone`.
+ */
+export function retailYearBack(t: Date, zone: string, calendar: TenantCalendar): Date {
+  const wall = wallOf(zone, t.getTime());
+  const day = Math.floor(wall / DAY_MS);
+  const fy = fiscalYearOf(day, calendar);
+  const before = fiscalYear(fy.label - 1, calendar);
+  const back = before.start + Math.min(day - fy.start, before.weeks * 7);
+  return new Date(instantOf(zone, back * DAY_MS + (wall - day * DAY_MS)));
+}
+
+/**
+ * SQL: instant `t` of a compared year moved forward to the same week and weekday of the next
+ * fiscal year (by its own year's length, 364 or 371 days, on the wall clock of `zone`), with
+ * `fiscalYears` the first days of the fiscal years around it.
+ */
+export function retailYearForwardSql(t: Sql, zone: Sql, fiscalYears: readonly string[]): Sql {
+  const starts = sql`${fiscalYears}::date[]`;
+  const i = sql`width_bucket(${localDate(t, zone)}, ${starts})`;
+  return sql`(((${t}) AT TIME ZONE ${zone}) + ((${starts})[${i} + 1] - (${starts})[${i}]) * interval '1 day') AT TIME ZONE ${zone}`;
+}
+
+/** SQL: whether instant `t` falls in the 53rd week of its fiscal year. */
+export function inWeek53Sql(t: Sql, zone: Sql, fiscalYears: readonly string[]): Sql {
+  const starts = sql`${fiscalYears}::date[]`;
+  return sql`(${localDate(t, zone)} >= (${starts})[width_bucket(${localDate(t, zone)}, ${starts})] + 364)`;
 }
 
 /** `t` moved back by `shift` on the wall clock of `zone`. */

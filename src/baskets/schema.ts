@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { productById, storeById } from '../catalog/catalog-store.js';
 import {
   productFilter,
@@ -154,15 +155,17 @@ builder.queryFields((t) => ({
       ...productFilterArgs(t.arg),
     },
     complexity: () => ({ field: 10, multiplier: 1 }),
-    resolve: async (_root, args, ctx) =>
-      receiptSummary(ctx.db, {
+    resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
+      return receiptSummary(ctx.db, {
         range: args.range,
         group: args.groupBy ?? null,
         filters: {
           storeIds: await storeFilter(ctx, args),
           productIds: await productFilter(ctx, args),
         },
-      }),
+      });
+    },
   }),
   boughtTogether: t.field({
     type: BoughtTogetherRef,
@@ -178,6 +181,7 @@ builder.queryFields((t) => ({
     complexity: (args) => ({ field: 10, multiplier: (args.first ?? 10) + 1 }),
     resolve: async (_root, args, ctx) => {
       const first = countArgument(args.first, 'first', MAX_BOUGHT_TOGETHER, 10);
+      await tellFreshness(ctx);
       const productId = await productIdOf(ctx, { id: args.productId, sku: args.sku });
       if (productId === null) {
         throw userError(`no product with sku ${JSON.stringify(args.sku)}`, 'NOT_FOUND', {
@@ -204,11 +208,14 @@ builder.queryFields((t) => ({
       ...storeFilterArgs(t.arg),
     },
     complexity: (args) => ({ field: 10, multiplier: (args.maxUnits ?? 20) / 10 + 1 }),
-    resolve: async (_root, args, ctx) =>
-      receiptSizes(ctx.db, {
+    resolve: async (_root, args, ctx) => {
+      const maxUnits = countArgument(args.maxUnits, 'maxUnits', MAX_RECEIPT_SIZE, 20);
+      await tellFreshness(ctx);
+      return receiptSizes(ctx.db, {
         range: args.range,
         storeIds: await storeFilter(ctx, args),
-        maxUnits: countArgument(args.maxUnits, 'maxUnits', MAX_RECEIPT_SIZE, 20),
-      }),
+        maxUnits,
+      });
+    },
   }),
 }));

@@ -79,9 +79,12 @@ export function storedAnswerOf(
   };
 }
 
-/** The answer of a hit as sent: the data and `extensions.responseCache.hit`. */
-function hitBody(data: unknown): string {
-  return JSON.stringify({ data, extensions: { responseCache: { hit: true } } });
+/**
+ * The answer of a hit as sent: the data, what the resolvers told that holds for the data
+ * version (part of the key), and `extensions.responseCache.hit`.
+ */
+function hitBody(data: unknown, told: Record<string, unknown>): string {
+  return JSON.stringify({ data, extensions: { ...told, responseCache: { hit: true } } });
 }
 
 /**
@@ -205,10 +208,11 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<GraphQLC
       return {
         async onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || (result.errors?.length ?? 0) > 0) return;
-          // A hit sends the data alone: an answer whose resolvers said more (a comparison's
-          // reach in extensions) is not stored, or its hits would drop what they said.
+          // A hit sends the data and what holds for its data version (its freshness): an
+          // answer whose resolvers said more (a comparison's reach, which moves with the
+          // clock) is not stored, or its hits would drop or misstate what they said.
           if (Object.keys(context.extensions).length > 0) return;
-          const body = hitBody(result.data);
+          const body = hitBody(result.data, context.versionedExtensions);
           try {
             await store.set(key, body);
           } catch (error) {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { MONTHS, type MonthName } from '../analytics/calendar.js';
 import { developmentSecret } from '../auth/development-secret.js';
 import { mintToken } from '../auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
@@ -10,8 +11,10 @@ import { normalRetention } from '../sales/retention.js';
 import {
   createTenant,
   listTenants,
+  setTenantCalendar,
   setTenantRetention,
   tenantStatus,
+  type CalendarChange,
   updateTenant,
   type TenantRow,
 } from '../tenants/tenant-store.js';
@@ -24,6 +27,8 @@ import {
 //   npm run tenant -- rename --tenant <uuid> --name "New name"
 //   npm run tenant -- set --tenant <uuid> --retention "20 years" [--yes]
 //                                                 --yes: a horizon that deletes stored lines
+//   npm run tenant -- set --tenant <uuid> --week-start SUNDAY --calendar NRF_454 --fiscal-year-end JANUARY
+//                                                 calendars (--calendar NONE removes the retail one)
 //   npm run tenant -- disable --tenant <uuid>    (enable undoes it)
 // A new tenant keeps sale lines for RETENTION (default 2 years) unless --retention says otherwise.
 
@@ -33,7 +38,8 @@ type Command = (typeof COMMANDS)[number];
 const USAGE = `usage: npm run tenant -- create --name <name> [--expires 30d] [--retention "2 years"]
        npm run tenant -- list
        npm run tenant -- rename --tenant <uuid> --name <name>
-       npm run tenant -- set --tenant <uuid> --retention "20 years" [--yes]
+       npm run tenant -- set --tenant <uuid> [--retention "20 years" [--yes]]
+                 [--week-start MONDAY|SUNDAY] [--calendar NRF_454|NONE] [--fiscal-year-end JANUARY]
        npm run tenant -- disable|enable --tenant <uuid>`;
 
 function fail(problems: string[]): never {
@@ -48,6 +54,7 @@ interface Invocation {
   expires: string;
   retention: string | null;
   yes: boolean;
+  calendar: CalendarChange | null;
 }
 
 function parse(): Invocation {
@@ -61,6 +68,9 @@ function parse(): Invocation {
         expires: { type: 'string', default: '30d' },
         retention: { type: 'string' },
         yes: { type: 'boolean', default: false },
+        'week-start': { type: 'string' },
+        calendar: { type: 'string' },
+        'fiscal-year-end': { type: 'string' },
       },
     });
   } catch (error) {
@@ -80,13 +90,14 @@ function parse(): Invocation {
     problems.push('--tenant: the tenant UUID');
   }
   const retention = values.retention === undefined ? null : normalRetention(values.retention);
-  if (
-    (command === 'set' && values.retention === undefined) ||
-    (values.retention !== undefined && retention === null)
-  ) {
+  if (values.retention !== undefined && retention === null) {
     problems.push(
       '--retention: a count of minutes, hours, days, weeks, months or years, e.g. "20 years"',
     );
+  }
+  const calendar = calendarChange(values, problems);
+  if (command === 'set' && values.retention === undefined && calendar === null) {
+    problems.push('set: --retention and/or --week-start, --calendar, --fiscal-year-end');
   }
   if (problems.length > 0 || !command) fail(problems);
   return {
@@ -96,7 +107,38 @@ function parse(): Invocation {
     expires: values.expires,
     retention,
     yes: values.yes,
+    calendar,
   };
+}
+
+/** The calendar options of `set`, or null when none is given; problems are pushed. */
+function calendarChange(
+  values: { 'week-start'?: string; calendar?: string; 'fiscal-year-end'?: string },
+  problems: string[],
+): CalendarChange | null {
+  const change: CalendarChange = {};
+  const weekStart = values['week-start']?.toUpperCase();
+  if (weekStart !== undefined) {
+    if (weekStart === 'MONDAY' || weekStart === 'SUNDAY') change.weekStart = weekStart;
+    else problems.push('--week-start: MONDAY or SUNDAY');
+  }
+  const kind = values.calendar?.toUpperCase();
+  const month = values['fiscal-year-end']?.toUpperCase();
+  const monthNumber = month === undefined ? 1 : MONTHS.indexOf(month as MonthName) + 1;
+  if (month !== undefined && monthNumber === 0) {
+    problems.push(`--fiscal-year-end: a month, ${MONTHS.join(', ')}`);
+  }
+  if (kind === 'NONE') {
+    if (month !== undefined) problems.push('--fiscal-year-end: not with --calendar NONE');
+    change.retail = null;
+  } else if (kind === 'NRF_454') {
+    change.retail = { kind, fiscalYearEnd: monthNumber };
+  } else if (kind !== undefined) {
+    problems.push('--calendar: NRF_454 or NONE');
+  } else if (month !== undefined) {
+    problems.push('--fiscal-year-end: with --calendar NRF_454');
+  }
+  return Object.keys(change).length > 0 ? change : null;
 }
 
 function show(t: TenantRow, defaultRetention: string): string {
@@ -104,27 +146,40 @@ function show(t: TenantRow, defaultRetention: string): string {
   return `${t.id}  ${t.status.padEnd(8)}  ${t.createdAt.toISOString()}  ${retention.padEnd(10)}  ${t.name}`;
 }
 
-/** Sets the tenant's horizon as its admin would (the same row-level policy decides). */
-async function setRetention(pool: Pool, run: Invocation, config: Config): Promise<boolean> {
+/**
+ * Sets the tenant's horizon and calendars as its admin would (the same row-level policy
+ * decides), in one transaction: a refused horizon changes nothing.
+ */
+async function setSettings(pool: Pool, run: Invocation, config: Config): Promise<boolean> {
   const db = new RequestDb(pool, {
     customerId: run.tenant ?? '',
     role: 'admin',
     storeIds: null,
     statementTimeoutMs: config.statementTimeoutMs,
   });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const change = await setTenantRetention(db, run.retention ?? '', run.yes);
-    await db.finish('commit');
-    const out = (line: string) => process.stdout.write(`${line}\n`);
-    if (!change.changed) {
+    const change = run.retention ? await setTenantRetention(db, run.retention, run.yes) : null;
+    if (change && !change.changed) {
+      await db.finish('rollback');
       process.stderr.write(
         `retention "${change.retention}" would delete ${change.linesOlder} stored sale lines older than it; add --yes to delete them\n`,
       );
       return false;
     }
-    out(`tenant ${run.tenant} keeps sale lines for ${change.retention}`);
-    if (change.linesOlder > 0) {
-      out(`${change.linesOlder} sale lines older than that go at the next retention run`);
+    const calendar = run.calendar ? await setTenantCalendar(db, run.calendar) : null;
+    await db.finish('commit');
+    if (change) {
+      out(`tenant ${run.tenant} keeps sale lines for ${change.retention}`);
+      if (change.linesOlder > 0) {
+        out(`${change.linesOlder} sale lines older than that go at the next retention run`);
+      }
+    }
+    if (calendar) {
+      const retail = calendar.retail
+        ? `${calendar.retail.kind}, fiscal year ending in ${MONTHS[calendar.retail.fiscalYearEnd - 1]}`
+        : 'no retail calendar';
+      out(`tenant ${run.tenant} weeks start on ${calendar.weekStart}; ${retail}`);
     }
     return true;
   } catch (error) {
@@ -175,7 +230,7 @@ async function main(): Promise<void> {
       if ((await tenantStatus(pool, run.tenant ?? '')) === null) {
         process.stderr.write(`no tenant ${run.tenant}\n`);
         process.exitCode = 1;
-      } else if (!(await setRetention(pool, run, config))) {
+      } else if (!(await setSettings(pool, run, config))) {
         process.exitCode = 1;
       }
       return;

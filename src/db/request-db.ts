@@ -78,7 +78,10 @@ export class RequestAbortedError extends Error {
  * away, the statement in flight is cancelled and the transaction rolled back.
  */
 export class RequestDb {
-  /** Statements run for the request, not counting transaction control. */
+  /**
+   * Statements run for the request's answer, not counting transaction control nor the
+   * per-request reads every answer carries beside its data (its freshness).
+   */
   statements = 0;
   /** Time its statements took, in ms, transaction control not counted. */
   databaseMs = 0;
@@ -89,6 +92,8 @@ export class RequestDb {
   /** The server process of the request's connection, once it has one. */
   backendPid: number | null = null;
   private cancelled = false;
+  /** The per-request reads beside the answer: at most one per request. */
+  sideStatements = 0;
   private client: Promise<PoolClient> | null = null;
   private finished = false;
   private finishing: Promise<void> | null = null;
@@ -117,13 +122,17 @@ export class RequestDb {
     return this.settings.customerId;
   }
 
-  /** Runs one statement in the request's transaction and returns its rows. */
-  query<R extends QueryResultRow>(statement: Sql): Promise<R[]> {
+  /**
+   * Runs one statement in the request's transaction and returns its rows; `side`: a read
+   * beside the answer (counted apart, in sideStatements).
+   */
+  query<R extends QueryResultRow>(statement: Sql, options: { side?: boolean } = {}): Promise<R[]> {
     const run = this.tail.then(async () => {
       const client = await this.connection();
       if (this.abort?.signal.aborted) throw new RequestAbortedError();
       if (this.cancelled) throw queryCancelledError();
-      this.statements += 1;
+      if (options.side) this.sideStatements += 1;
+      else this.statements += 1;
       this.running = client;
       const startedAt = performance.now();
       this.current = { text: statement.text, startedAt };

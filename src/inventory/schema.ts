@@ -29,7 +29,13 @@ import {
   withFilter,
 } from '../catalog/ref-args.js';
 import { productOfRow, requireStoreAndProduct, storeOfRow } from '../catalog/row-refs.js';
-import { bucketCount, GranularityEnum, TimeRangeInput, validateRange } from '../time-range.js';
+import {
+  bucketCount,
+  calendarUnit,
+  GranularityEnum,
+  TimeRangeInput,
+  validateRange,
+} from '../time-range.js';
 
 /** The most snapshots one recordInventory call takes. */
 export const MAX_SNAPSHOT_BATCH = 5000;
@@ -198,7 +204,8 @@ builder.queryFields((t) => ({
     complexity: 20,
     resolve: async (_root, args, ctx) => {
       const range = validateRange(args.range);
-      const buckets = bucketCount(range, args.granularity);
+      const unit = calendarUnit(args.granularity, 'inventoryHistory');
+      const buckets = bucketCount(range, unit);
       if (buckets > MAX_HISTORY_BUCKETS) {
         throw userError(
           `range spans ${buckets} buckets of this granularity; at most ${MAX_HISTORY_BUCKETS} are returned, narrow the range or use a wider granularity`,
@@ -208,7 +215,7 @@ builder.queryFields((t) => ({
       }
       const { storeId, productId } = await requireStoreAndProductRefs(ctx, args);
       await requireStoreAndProduct(ctx, storeId, productId);
-      return inventoryHistory(ctx.db, { storeId, productId, ...range, unit: args.granularity });
+      return inventoryHistory(ctx.db, { storeId, productId, ...range, unit });
     },
   }),
 }));

@@ -1,8 +1,21 @@
 import { userError } from '../errors.js';
+import {
+  DEFAULT_CALENDAR,
+  retailPeriods,
+  weekStartOf,
+  type RetailGranularity,
+  type TenantCalendar,
+} from '../analytics/calendar.js';
 import { bucketIndex, type BucketUnit } from '../time-range.js';
 
-/** Time bucket sizes of the sales trend (WEEK = ISO week starting Monday). */
-export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
+/**
+ * Time bucket sizes of the sales trend: calendar units (WEEK starting on the tenant's week
+ * start) and the periods of the tenant's retail calendar.
+ */
+export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH' | RetailGranularity;
+
+/** Whether `g` is a period of the retail calendar. */
+export const isRetail = (g: Granularity): g is RetailGranularity => g.startsWith('RETAIL_');
 
 /** Where a segment of a range is read from. */
 export type SegmentSource = 'daily' | 'hourly' | 'raw';
@@ -32,6 +45,10 @@ const MIN_BUCKET_MS: Record<Granularity, number> = {
   DAY: 23 * HOUR_MS,
   WEEK: 7 * DAY_MS - HOUR_MS,
   MONTH: 28 * DAY_MS - HOUR_MS,
+  RETAIL_WEEK: 7 * DAY_MS - HOUR_MS,
+  RETAIL_MONTH: 28 * DAY_MS - HOUR_MS,
+  RETAIL_QUARTER: 91 * DAY_MS - HOUR_MS,
+  RETAIL_YEAR: 364 * DAY_MS - HOUR_MS,
 };
 
 /** Checks that `range` is a non-empty half-open interval. */
@@ -58,20 +75,30 @@ export function maxBucketCount(range: TimeRange, granularity: Granularity): numb
 }
 
 /**
- * How many buckets of `granularity` in `zone` intersect `range`: exact for DAY, WEEK and MONTH
- * (local calendar buckets, counted on the local clock at both ends, as the gap-filled series of
- * the trend statement is), the upper bound of maxBucketCount for HOUR.
+ * How many buckets of `granularity` in `zone` intersect `range`: exact for DAY, WEEK, MONTH and
+ * the retail periods (local calendar buckets, counted on the local clock at both ends, as the
+ * gap-filled series of the trend statement is), the upper bound of maxBucketCount for HOUR.
  */
 export function bucketCountInZone(
   range: TimeRange,
   granularity: Granularity,
   zone: string,
+  calendar: TenantCalendar = DEFAULT_CALENDAR,
 ): number {
   if (granularity === 'HOUR') return maxBucketCount(range, granularity);
+  const localMs = (instant: number) => instant + zoneOffsetMinutes(zone, instant) * MINUTE_MS;
+  const first = localMs(range.from.getTime());
+  const last = localMs(range.to.getTime() - 1);
+  if (isRetail(granularity)) {
+    const day = (ms: number) => Math.floor(ms / DAY_MS);
+    return retailPeriods(calendar, granularity, day(first), day(last) + 1).length;
+  }
+  if (granularity === 'WEEK') {
+    const week = (ms: number) => weekStartOf(Math.floor(ms / DAY_MS), calendar.weekStart);
+    return (week(last) - week(first)) / 7 + 1;
+  }
   const unit = granularity.toLowerCase() as BucketUnit;
-  const local = (instant: number) =>
-    bucketIndex(instant + zoneOffsetMinutes(zone, instant) * MINUTE_MS, unit);
-  return local(range.to.getTime() - 1) - local(range.from.getTime()) + 1;
+  return bucketIndex(last, unit) - bucketIndex(first, unit) + 1;
 }
 
 /** Rejects ranges with more buckets of `granularity` than one answer may hold. */

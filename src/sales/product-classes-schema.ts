@@ -1,4 +1,5 @@
 import { MEASURE_NAMES, MEASURES, type MeasureName } from '../analytics/measures.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { builder } from '../builder.js';
 import { productById, storeById } from '../catalog/catalog-store.js';
 import {
@@ -104,8 +105,9 @@ builder.queryField('productClasses', (t) =>
       categories: t.arg.stringList({ description: 'Only products of these categories.' }),
     },
     complexity: () => ({ field: 20, multiplier: 1 }),
-    resolve: async (_root, args, ctx) =>
-      productClasses(
+    resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
+      return productClasses(
         ctx.db,
         {
           range: args.range,
@@ -119,6 +121,7 @@ builder.queryField('productClasses', (t) =>
           },
         },
         routeFor(ctx.backend),
-      ),
+      );
+    },
   }),
 );

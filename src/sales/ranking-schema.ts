@@ -6,6 +6,7 @@ import {
   SalesMeasureEnum,
 } from '../analytics/fields.js';
 import { MEASURE_NAMES, type MeasureName } from '../analytics/measures.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { builder } from '../builder.js';
 import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
 import { countArgument, userError } from '../errors.js';
@@ -113,6 +114,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: (args.first ?? 10) + 2 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const first = countArgument(args.first, 'first', MAX_TOP, 10);
       const compare = comparison(ctx, args.compareTo);
       const ranking = await salesRanking(

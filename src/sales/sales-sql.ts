@@ -25,7 +25,15 @@ import {
   type MeasureValues,
   type PartName,
 } from '../analytics/measures.js';
-import { bucketSeries, bucketStart, shiftSql, type WallShift } from '../analytics/time.js';
+import {
+  bucketSeries,
+  bucketStart,
+  inWeek53Sql,
+  retailYearForwardSql,
+  shiftSql,
+  type CalendarBuckets,
+  type WallShift,
+} from '../analytics/time.js';
 import { receiptMeasureColumns, receiptPartColumns } from '../baskets/measures.js';
 import type { Granularity, Segment } from './plan.js';
 
@@ -60,6 +68,8 @@ export interface TrendStatement {
   fillGaps: boolean;
   gapGroups: GapGroups;
   range: { from: Date; to: Date };
+  /** The tenant's week start and retail periods over every bucketed day. */
+  calendar: CalendarBuckets;
   /** Rows fetched at most (the caller asks for one more than it accepts). */
   limit: number;
   /** Per-store rollups exist (plain PostgreSQL): read them when no product is asked about. */
@@ -85,6 +95,12 @@ export interface TrendComparison {
   segments: readonly Segment[];
   shift: WallShift;
   horizon: Date;
+  /**
+   * PREVIOUS_YEAR in the retail calendar: each line moves to the same week of the next fiscal
+   * year (the calendar's fiscalYears), lines of a 53rd week meet no bucket, and a 53rd week's
+   * bucket has nothing to be compared with.
+   */
+  retail: boolean;
 }
 
 /** Window totals of a trend: over the last `rolling` buckets, and from the range's start. */
@@ -203,10 +219,10 @@ export function salesTrendSql(q: TrendStatement): Sql {
   // The lead-in's lines in the range's first bucket are before the range: not in that bucket.
   const leadInFirstBucket = q.window
     ? sql`WHERE p.t >= ${q.range.from}::timestamptz
-         OR ${bucketStart(q.granularity, sql`p.t`, zoneCol)} < ${bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, zoneCol)}`
+         OR ${bucketStart(q.granularity, sql`p.t`, zoneCol, q.calendar)} < ${bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, zoneCol, q.calendar)}`
     : empty;
   const agg = sql`agg AS (
-      SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol)} AS bucket,
+      SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol, q.calendar)} AS bucket,
              ${groupKeys(q.groupBy, sql`p`, sql`c`)},
              ${summedParts(sql`p`)}${
                lines
@@ -239,7 +255,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
   return sql`${head}, series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
-      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b
+      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to, q.calendar)}) b
     ), groups AS (
       ${gapGroupRows(q)}
     )
@@ -260,7 +276,12 @@ export function salesTrendSql(q: TrendStatement): Sql {
  * fillGaps). Every window measure combines summed parts, as the bucket's own measures do.
  */
 function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
-  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`s.zone`);
+  const first = bucketStart(
+    q.granularity,
+    sql`${q.range.from}::timestamptz`,
+    sql`s.zone`,
+    q.calendar,
+  );
   const partition = sql`PARTITION BY f.zone, ${dimensionList(sql`f`)} ORDER BY f.bucket`;
   const rolling = w.rolling;
   const rollingPart = (p: PartName) => sql`f.${raw(`rolling_${p}`)}`;
@@ -275,7 +296,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
   return sql`${head}, series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
-      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, w.lead.from, q.range.to)}) b
+      CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, w.lead.from, q.range.to, q.calendar)}) b
     ), groups AS (
       ${gapGroupRows(q)}
     ), filled AS (
@@ -312,7 +333,16 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
  */
 function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
   const perStore = q.zone.kind === 'perStore';
-  const first = bucketStart(q.granularity, sql`${q.range.from}::timestamptz`, sql`k.zone`);
+  const first = bucketStart(
+    q.granularity,
+    sql`${q.range.from}::timestamptz`,
+    sql`k.zone`,
+    q.calendar,
+  );
+  const fiscalYears = q.calendar.fiscalYears;
+  const moved = c.retail
+    ? retailYearForwardSql(sql`p.t`, zoneCol, fiscalYears)
+    : shiftSql(sql`p.t`, zoneCol, c.shift, 1);
   const none = (p: PartName) => sql`NULL::${PARTS[p].type}`;
   const compared = (alias: Sql) => (p: PartName) =>
     sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
@@ -336,7 +366,7 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
       FROM (${gapGroupRows(q, sql`paired`)}) g
       JOIN (SELECT zz.zone, b.bucket
             FROM (SELECT DISTINCT zone FROM zones) zz
-            CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to)}) b) s
+            CROSS JOIN LATERAL (${bucketSeries(q.granularity, sql`zz.zone`, q.range.from, q.range.to, q.calendar)}) b) s
         ON s.zone = g.zone
       LEFT JOIN paired m ON m.zone = g.zone AND m.bucket = s.bucket
         ${sameGroup(q.groupBy, sql`m`, sql`g`)}`
@@ -345,12 +375,17 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
       ${segmentRows(c.segments, q.filters, perStoreRows(q))}
     ), cagg AS (
       SELECT ${zoneCol} AS zone,
-             ${bucketStart(q.granularity, shiftSql(sql`p.t`, zoneCol, c.shift, 1), zoneCol)} AS bucket,
+             ${bucketStart(q.granularity, moved, zoneCol, q.calendar)} AS bucket,
              ${groupKeys(q.groupBy, sql`p`, sql`c`)},
              ${summedParts(sql`p`)}
       FROM cparts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
+        c.retail
+          ? sql`
+      WHERE NOT ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)}`
+          : empty
+      }
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     ), ${paired}, keys AS (
       ${keys}
@@ -359,7 +394,11 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
            ${measureColumns(partsOrZero(sql`k`))},
            ${measureColumns(compared(sql`k`), 'compared.')},
            greatest(k.bucket, ${q.range.from}::timestamptz)
-             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)} AS "compared.covered"
+             >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)}${
+               c.retail
+                 ? sql` AND NOT ${inWeek53Sql(sql`k.bucket`, sql`k.zone`, fiscalYears)}`
+                 : empty
+             } AS "compared.covered"
     FROM keys k
     WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
     ORDER BY k.bucket, ${dimensionList(sql`k`)}

@@ -1,6 +1,14 @@
 import type { DimensionName } from '../analytics/dimensions.js';
 import { MEASURE_NAMES, type MeasureName, type MeasureValues } from '../analytics/measures.js';
-import { comparisonShift, shiftBack, type CompareTo, type WallShift } from '../analytics/time.js';
+import { DEFAULT_CALENDAR, type TenantCalendar } from '../analytics/calendar.js';
+import {
+  calendarBuckets,
+  comparisonShift,
+  retailYearBack,
+  shiftBack,
+  type CompareTo,
+  type WallShift,
+} from '../analytics/time.js';
 import { RECEIPT_MEASURE_NAMES, type ReceiptMeasureValues } from '../baskets/measures.js';
 import type { Sql } from 'sql-template-tag';
 import type { Backend } from '../db/migrate.js';
@@ -9,6 +17,7 @@ import { userError } from '../errors.js';
 import {
   bucketCountInZone,
   checkBucketCount,
+  isRetail,
   MAX_TREND_BUCKETS,
   planSegments,
   validateRange,
@@ -54,6 +63,8 @@ export interface TrendInput {
    * lines only (the whole range is then read from raw lines), `rollups` otherwise.
    */
   baskets?: 'lines' | 'rollups';
+  /** The tenant's calendars (WEEK's first day, the retail periods); ISO weeks when absent. */
+  calendar?: TenantCalendar;
 }
 
 /** The most buckets a rolling window spans. */
@@ -75,13 +86,41 @@ export interface WindowedTrendRow extends TrendRow {
   baskets?: ReceiptMeasureValues | null;
 }
 
+/**
+ * Whether a trend's PREVIOUS_YEAR aligns weeks of the retail calendar: its buckets are retail
+ * periods, compared with the same weeks of the fiscal year before.
+ */
+function retailComparison(
+  input: Pick<TrendInput, 'granularity' | 'calendar'>,
+  compareTo: CompareTo,
+): TenantCalendar | null {
+  return compareTo === 'PREVIOUS_YEAR' && isRetail(input.granularity) && input.calendar?.retail
+    ? input.calendar
+    : null;
+}
+
 /** The range a comparison reads, and the wall-clock step back to it. */
 export function comparedRange(
-  input: Pick<TrendInput, 'range' | 'zone'>,
+  input: Pick<TrendInput, 'range' | 'zone'> & Partial<Pick<TrendInput, 'granularity' | 'calendar'>>,
   compareTo: CompareTo,
-): { range: TimeRange; shift: WallShift } {
+): { range: TimeRange; shift: WallShift; retail: boolean } {
   if (input.zone.kind !== 'fixed') throw new Error('a comparison buckets in one zone');
   const zone = input.zone.zone;
+  const retail = input.granularity
+    ? retailComparison({ granularity: input.granularity, calendar: input.calendar }, compareTo)
+    : null;
+  if (retail) {
+    // Lines move by 364 or 371 days; the horizon test takes the longer step (a bucket whose
+    // compared span might start before the horizon is not compared).
+    return {
+      range: {
+        from: retailYearBack(input.range.from, zone, retail),
+        to: retailYearBack(input.range.to, zone, retail),
+      },
+      shift: { years: 0, ms: 371 * DAY_MS },
+      retail: true,
+    };
+  }
   const shift = comparisonShift(compareTo, input.range, zone);
   return {
     range: {
@@ -89,6 +128,7 @@ export function comparedRange(
       to: shiftBack(input.range.to, zone, shift),
     },
     shift,
+    retail: false,
   };
 }
 
@@ -100,6 +140,10 @@ const MAX_BUCKET_MS: Record<Granularity, number> = {
   DAY: 25 * HOUR_MS,
   WEEK: 7 * DAY_MS + HOUR_MS,
   MONTH: 31 * DAY_MS + HOUR_MS,
+  RETAIL_WEEK: 7 * DAY_MS + HOUR_MS,
+  RETAIL_MONTH: 35 * DAY_MS + HOUR_MS,
+  RETAIL_QUARTER: 98 * DAY_MS + HOUR_MS,
+  RETAIL_YEAR: 371 * DAY_MS + HOUR_MS,
 };
 
 /**
@@ -262,6 +306,12 @@ export function trendStatement(input: TrendInput, options: TrendOptions = {}): S
   if (input.baskets === 'lines') options = { ...options, forceRaw: true };
   const segments = planTrend(input, options);
   const compared = input.compare ? comparedRange(input, input.compare.to) : null;
+  const lead = input.window ? leadIn(input, input.window.rolling, options) : null;
+  const earliest = Math.min(
+    input.range.from.getTime(),
+    compared?.range.from.getTime() ?? Infinity,
+    lead?.from.getTime() ?? Infinity,
+  );
   return salesTrendSql({
     ...input,
     compare:
@@ -270,11 +320,16 @@ export function trendStatement(input: TrendInput, options: TrendOptions = {}): S
             segments: planCompared({ ...input, range: compared.range }, compared.shift, options),
             shift: compared.shift,
             horizon: input.compare.horizon,
+            retail: compared.retail,
           }
         : undefined,
-    window: input.window
-      ? { ...input.window, lead: leadIn(input, input.window.rolling, options) }
-      : undefined,
+    window: input.window && lead ? { ...input.window, lead } : undefined,
+    calendar: calendarBuckets(
+      input.calendar ?? DEFAULT_CALENDAR,
+      input.granularity,
+      new Date(earliest),
+      input.range.to,
+    ),
     segments,
     limit: MAX_TREND_BUCKETS + 1,
     storeRollups: options.storeRollups === true,
@@ -296,7 +351,9 @@ export async function salesTrend(
     {
       buckets: Math.max(
         1,
-        ...zonesOf(input.zone).map((z) => bucketCountInZone(input.range, input.granularity, z)),
+        ...zonesOf(input.zone).map((z) =>
+          bucketCountInZone(input.range, input.granularity, z, input.calendar),
+        ),
       ),
       filters: input.filters,
       groupBy: input.groupBy,

@@ -22,7 +22,10 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { countArgument, userError } from '../errors.js';
+import type { TenantCalendar } from '../analytics/calendar.js';
 import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
+import { calendarFor } from '../tenants/calendar-schema.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -50,6 +53,10 @@ const GRANULARITY: Record<string, Granularity> = {
   day: 'DAY',
   week: 'WEEK',
   month: 'MONTH',
+  retail_week: 'RETAIL_WEEK',
+  retail_month: 'RETAIL_MONTH',
+  retail_quarter: 'RETAIL_QUARTER',
+  retail_year: 'RETAIL_YEAR',
 };
 
 function granularityOf(value: string): Granularity {
@@ -120,18 +127,22 @@ export function tellComparison(
   range: TimeRange,
   zone: string,
   rows: readonly { compared?: unknown }[],
+  trend: { granularity: Granularity; calendar: TenantCalendar } | null = null,
 ): void {
   if (!compare) return;
   // Batched fields (Product.sales) tell once per row: their counts add up.
   const told = ctx.extensions.comparison as { notCompared?: number } | undefined;
   const missing = (told?.notCompared ?? 0) + rows.filter((r) => !r.compared).length;
+  const compared = comparedRange({ range, zone: { kind: 'fixed', zone }, ...trend }, compare.to);
   ctx.extensions.comparison = {
     compareTo: compare.to,
-    comparedRange: comparedRange({ range, zone: { kind: 'fixed', zone } }, compare.to).range,
+    comparedRange: compared.range,
     ...(missing > 0
       ? {
           notCompared: missing,
-          reason: `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
+          reason: compared.retail
+            ? `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept, and a 53rd retail week has no week of the year before: their compared and change are null`
+            : `compared spans starting before the retention horizon ${compare.horizon.toISOString()} are no longer kept: their compared and change are null`,
         }
       : {}),
   };
@@ -178,7 +189,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
     bucket: t.expose('bucket', {
       type: 'DateTime',
       description:
-        'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from Monday, MONTH) or local clock hours (HOUR).',
+        'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from the tenant’s weekStart, MONTH, the retail calendar’s periods) or local clock hours (HOUR).',
     }),
     ...dimensionFields(t, {
       store: 'when grouped by STORE',
@@ -336,7 +347,7 @@ export const MAX_TOP = 100;
 builder.queryFields((t) => ({
   salesTrend: t.field({
     type: [SalesBucketRef],
-    description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (ISO, Monday) and MONTH start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
+    description: `Units, revenue and sale lines per time bucket over the half-open range [from, to), optionally split by store, product and/or category. Buckets are UTC unless timeZone is given; then DAY, WEEK (from the tenant’s weekStart: Monday, ISO, unless set to Sunday), MONTH and the RETAIL_* periods of the tenant’s retail calendar start at local midnight (a local day may last 23 or 25 hours) and HOUR buckets are local clock hours, each absolute hour its own bucket (the repeated hour of a DST change gives two). Buckets at the range edges cover only the part inside the range. fillGaps adds zero buckets for every group present (or the single series when ungrouped). At most ${MAX_TREND_BUCKETS} buckets × groups.`,
     args: {
       range: t.arg({
         type: TimeRangeInput,
@@ -364,7 +375,7 @@ builder.queryFields((t) => ({
       compareTo: t.arg({
         type: CompareToEnum,
         description:
-          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock.',
+          'Add compared (the same measures over the compared span of each bucket) and change; bucket b is compared with the lines of b moved back on the zone’s wall clock; with RETAIL_* buckets, PREVIOUS_YEAR compares the same weeks of the fiscal year before (a 53rd week: compared null).',
       }),
     },
     complexity: (args) => ({
@@ -377,15 +388,19 @@ builder.queryFields((t) => ({
       multiplier: 1,
     }),
     resolve: async (_root, args, ctx, info) => {
+      await tellFreshness(ctx);
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
       const zone = args.timeZone ?? 'UTC';
       const compare = comparison(ctx, args.compareTo);
+      const granularity = granularityOf(args.granularity);
+      const calendar = await calendarFor(ctx, granularity);
       const rows = await salesTrend(
         ctx.db,
         {
           range,
-          granularity: granularityOf(args.granularity),
+          granularity,
+          calendar,
           zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
           filters: {
             storeIds: await storeFilter(ctx, args),
@@ -407,7 +422,7 @@ builder.queryFields((t) => ({
         },
         routeFor(ctx.backend),
       );
-      tellComparison(ctx, compare, range, zone, rows);
+      tellComparison(ctx, compare, range, zone, rows, { granularity, calendar });
       return rows;
     },
   }),
@@ -424,6 +439,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const limit = pageSize(args.first);
       const after = decodeCursor('dailySales', args.after, DAY_CURSOR);
       const rows = await dailySales(ctx.db, {
@@ -461,6 +477,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.limit ?? 10 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const limit = countArgument(args.limit, 'limit', MAX_TOP, 10);
       const compare = comparison(ctx, args.compareTo);
       const rows = await topProducts(
@@ -498,6 +515,7 @@ builder.queryFields((t) => ({
     },
     complexity: (args) => ({ field: 1, multiplier: args.first ?? 50 }),
     resolve: async (_root, args, ctx) => {
+      await tellFreshness(ctx);
       const windowDays = countArgument(args.windowDays, 'windowDays', MAX_WINDOW_DAYS, 7);
       const limit = pageSize(args.first);
       const after = decodeCursor('salesVelocity', args.after, PAIR_CURSOR);
@@ -546,10 +564,12 @@ builder.objectFields(StoreRef, (t) => ({
       field: trendComplexity(args.range, args.granularity, 0),
       multiplier: 1,
     }),
-    resolve: (store, args, ctx) =>
-      withFilter(productFilter(ctx, args), (productIds) =>
+    resolve: async (store, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(productFilter(ctx, args), (productIds) =>
         storeTrendLoader(ctx, args, productIds).load(store),
-      ),
+      );
+    },
   }),
 }));
 
@@ -561,11 +581,13 @@ function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds
     () =>
       new DataLoader(
         async (stores) => {
+          const granularity = granularityOf(args.granularity);
           const rows = await salesTrend(
             ctx.db,
             {
               range: args.range,
-              granularity: granularityOf(args.granularity),
+              granularity,
+              calendar: await calendarFor(ctx, granularity),
               zone: {
                 kind: 'perStore',
                 stores: stores.map((s) => ({ storeId: s.id, zone: args.timeZone ?? s.timeZone })),
@@ -605,8 +627,9 @@ builder.objectFields(ProductRef, (t) => ({
         description: 'Add the product’s measures over the compared range (UTC) and the change.',
       }),
     },
-    resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), async (storeIds) => {
+    resolve: async (product, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(storeFilter(ctx, args), async (storeIds) => {
         const compare = comparison(ctx, args.compareTo);
         const row = await loaderForArgs<string, ProductSalesRow>(
           ctx,
@@ -628,7 +651,8 @@ builder.objectFields(ProductRef, (t) => ({
         ).load(product.id);
         tellComparison(ctx, compare, args.range, 'UTC', [row]);
         return row;
-      }),
+      });
+    },
   }),
   salesTrend: t.field({
     type: [SalesBucketRef],
@@ -645,8 +669,9 @@ builder.objectFields(ProductRef, (t) => ({
       field: trendComplexity(args.range, args.granularity, 0),
       multiplier: 1,
     }),
-    resolve: (product, args, ctx) =>
-      withFilter(storeFilter(ctx, args), (storeIds) =>
+    resolve: async (product, args, ctx) => {
+      await tellFreshness(ctx);
+      return withFilter(storeFilter(ctx, args), (storeIds) =>
         loaderForArgs<string, WindowedTrendRow[]>(
           ctx,
           'productSalesTrend',
@@ -654,11 +679,13 @@ builder.objectFields(ProductRef, (t) => ({
           () =>
             new DataLoader(
               async (productIds) => {
+                const granularity = granularityOf(args.granularity);
                 const rows = await salesTrend(
                   ctx.db,
                   {
                     range: args.range,
-                    granularity: granularityOf(args.granularity),
+                    granularity,
+                    calendar: await calendarFor(ctx, granularity),
                     zone: { kind: 'fixed', zone: args.timeZone ?? 'UTC' },
                     filters: {
                       storeIds,
@@ -676,6 +703,7 @@ builder.objectFields(ProductRef, (t) => ({
               { maxBatchSize: 1000 },
             ),
         ).load(product.id),
-      ),
+      );
+    },
   }),
 }));

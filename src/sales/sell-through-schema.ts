@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { tellFreshness } from '../analytics/data-freshness.js';
 import { productById, storeById } from '../catalog/catalog-store.js';
 import {
   productFilter,
@@ -111,6 +112,7 @@ builder.queryField('sellThrough', (t) =>
     complexity: () => ({ field: 20, multiplier: 1 }),
     resolve: async (_root, args, ctx) => {
       validateRange(args.range);
+      await tellFreshness(ctx);
       return sellThrough(
         ctx.db,
         {

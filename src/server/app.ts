@@ -221,6 +221,7 @@ export function createGateway(options: AppOptions): Gateway {
               })
           : null,
         extensions: {},
+        versionedExtensions: {},
         operator: desk,
       };
     },
@@ -281,7 +282,8 @@ export function createGateway(options: AppOptions): Gateway {
           return {
             onExecuteDone({ args, result, setResult }) {
               if (Symbol.asyncIterator in result) return;
-              const told = args.contextValue.extensions;
+              const { extensions, versionedExtensions } = args.contextValue;
+              const told = { ...versionedExtensions, ...extensions };
               if (Object.keys(told).length === 0) return;
               setResult({ ...result, extensions: { ...result.extensions, ...told } });
             },

@@ -1,4 +1,10 @@
 import sql from 'sql-template-tag';
+import {
+  DEFAULT_CALENDAR,
+  type RetailCalendarKind,
+  type TenantCalendar,
+  type WeekStart,
+} from '../analytics/calendar.js';
 import { withDeadline, type Pool } from '../db/pool.js';
 import type { RequestDb } from '../db/request-db.js';
 
@@ -110,4 +116,62 @@ export async function setTenantRetention(
     UPDATE customers c SET retention = ${retention} RETURNING c.retention AS "retention"`);
   if (updated.length === 0) throw new Error('the tenant’s retention was not changed');
   return { retention, linesOlder, changed: true };
+}
+
+/** The calendar columns of customers row `c`, as CalendarRow names them. */
+export const calendarColumns = sql`c.week_start AS "weekStart", c.retail_calendar AS "retailCalendar",
+  c.fiscal_year_end AS "fiscalYearEnd"`;
+
+/** A tenant's calendar columns. */
+export interface CalendarRow {
+  weekStart: WeekStart;
+  retailCalendar: RetailCalendarKind | null;
+  fiscalYearEnd: number | null;
+}
+
+/** The calendars a row holds (the default for none). */
+export const calendarOf = (row: CalendarRow | undefined): TenantCalendar =>
+  row
+    ? {
+        weekStart: row.weekStart,
+        retail:
+          row.retailCalendar && row.fiscalYearEnd
+            ? { kind: row.retailCalendar, fiscalYearEnd: row.fiscalYearEnd }
+            : null,
+      }
+    : DEFAULT_CALENDAR;
+
+/** The calendars of the request's tenant (read under its row-level security). */
+export async function tenantCalendar(db: RequestDb): Promise<TenantCalendar> {
+  const rows = await db.query<CalendarRow>(sql`/* tenantCalendar */
+    SELECT ${calendarColumns} FROM customers c`);
+  return calendarOf(rows[0]);
+}
+
+/**
+ * What a change of calendars sets: the week start, and the retail calendar (null: none) with
+ * the month its fiscal year ends in; an absent key keeps what the tenant has.
+ */
+export interface CalendarChange {
+  weekStart?: WeekStart;
+  retail?: TenantCalendar['retail'];
+}
+
+/**
+ * Changes the calendars of the request's tenant (an unscoped admin's request: the row policy
+ * allows nothing else) and returns them.
+ */
+export async function setTenantCalendar(
+  db: RequestDb,
+  change: CalendarChange,
+): Promise<TenantCalendar> {
+  const retail = change.retail !== undefined;
+  const rows = await db.query<CalendarRow>(sql`/* setTenantCalendar */
+    UPDATE customers c
+    SET week_start = coalesce(${change.weekStart ?? null}::text, c.week_start),
+        retail_calendar = CASE WHEN ${retail} THEN ${change.retail?.kind ?? null}::text ELSE c.retail_calendar END,
+        fiscal_year_end = CASE WHEN ${retail} THEN ${change.retail?.fiscalYearEnd ?? null}::smallint ELSE c.fiscal_year_end END
+    RETURNING ${calendarColumns}`);
+  if (rows.length === 0) throw new Error('the tenant’s calendars were not changed');
+  return calendarOf(rows[0]);
 }
