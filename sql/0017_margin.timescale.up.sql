@@ -19,10 +19,8 @@ ALTER TABLE archive.transactions ADD COLUMN IF NOT EXISTS unit_cost numeric(12, 
 CREATE OR REPLACE FUNCTION app.sale_line_cost() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
 BEGIN
-  IF NEW.unit_cost IS NULL THEN
-    SELECT p.cost INTO NEW.unit_cost FROM public.products p
-    WHERE p.customer_id = NEW.customer_id AND p.id = NEW.product_id;
-  END IF;
+  SELECT p.cost INTO NEW.unit_cost FROM public.products p
+  WHERE p.customer_id = NEW.customer_id AND p.id = NEW.product_id;
   RETURN NEW;
 END
 $fn$;
@@ -32,7 +30,7 @@ REVOKE ALL ON FUNCTION app.sale_line_cost() FROM PUBLIC;
 DROP TRIGGER IF EXISTS sale_line_cost ON transactions;
 -- step
 CREATE TRIGGER sale_line_cost BEFORE INSERT ON transactions
-  FOR EACH ROW EXECUTE FUNCTION app.sale_line_cost();
+  FOR EACH ROW WHEN (NEW.unit_cost IS NULL) EXECUTE FUNCTION app.sale_line_cost();
 -- step
 CREATE OR REPLACE VIEW sale_lines WITH (security_barrier = true) AS
 SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
