@@ -2,7 +2,6 @@ import type { DimensionName } from '../analytics/dimensions.js';
 import { MEASURE_NAMES, type MeasureName, type MeasureValues } from '../analytics/measures.js';
 import { comparisonShift, shiftBack, type CompareTo, type WallShift } from '../analytics/time.js';
 import type { Sql } from 'sql-template-tag';
-import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
 import {
@@ -166,7 +165,8 @@ function comparedOf(row: Record<string, unknown>): MeasureValues | null {
 /**
  * Routing switches, never exposed through the API. `forceRaw` reads transactions only
  * (benchmarks comparing the routes); `storeRollups` reads trends that ask about no product from
- * the per-store rollups, which plain PostgreSQL keeps beside the per-product ones.
+ * the per-store rollups, which both backends keep beside the per-product ones (off: benchmarks
+ * comparing the two).
  */
 export interface TrendOptions {
   forceRaw?: boolean;
@@ -174,12 +174,11 @@ export interface TrendOptions {
 }
 
 /**
- * The routing a backend calls for: the rollups wherever they are exact on both backends (the
- * continuous aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL).
+ * The routing both backends call for: the rollups wherever they are exact (the continuous
+ * aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL), per store where no
+ * product is asked about.
  */
-export function routeFor(backend: Backend): TrendOptions {
-  return { storeRollups: backend === 'native' };
-}
+export const ROUTE: TrendOptions = { storeRollups: true };
 
 function zonesOf(zone: ZoneSpec): string[] {
   return zone.kind === 'fixed' ? [zone.zone] : [...new Set(zone.stores.map((s) => s.zone))];
