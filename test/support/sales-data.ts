@@ -16,7 +16,7 @@ export interface SaleRow {
 }
 
 /** Lines of a tenant's fourth product sold before this were recorded before it had a cost. */
-export const COSTED_FROM = Date.parse('2026-01-01T00:00:00Z');
+export const COSTED_FROM = Date.parse('2026-03-20T00:00:00Z');
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 export function rng(seed: number): () => number {
