@@ -125,10 +125,12 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
   });
 
   if (kind === 'timescale') {
-    it('reads salesTrend DAY (UTC) from both materializations and only the edge chunk raw', async () => {
+    it('reads salesTrend DAY (UTC) from both per-store materializations and only the edge chunk raw', async () => {
       const nodes = await explain(statements('timescale')['sales-trend-day-utc'] as Sql);
-      expect(relations(nodes)).toContain(materialized.sales_daily);
-      expect(relations(nodes)).toContain(materialized.sales_hourly);
+      // It asks about no product: the per-store aggregates answer, the per-product ones are unread.
+      expect(relations(nodes)).toContain(materialized.store_sales_daily);
+      expect(relations(nodes)).toContain(materialized.store_sales_hourly);
+      expect(relations(nodes)).not.toContain(materialized.sales_daily);
       expect(transactionChunks.length).toBeGreaterThan(8);
       expect(rawChunks(nodes).size).toBeLessThanOrEqual(1);
       expect(indexes(nodes).some((i) => /transactions_time_idx/.test(i))).toBe(true);
