@@ -80,6 +80,8 @@ describe.each(WITH_SERVER)('migrations on %s', (kind) => {
     expect(aggregates).toEqual([
       { name: 'sales_daily', materializedOnly: false },
       { name: 'sales_hourly', materializedOnly: false },
+      { name: 'store_sales_daily', materializedOnly: false },
+      { name: 'store_sales_hourly', materializedOnly: false },
     ]);
   });
 
