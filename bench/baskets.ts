@@ -21,7 +21,7 @@ import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { createLogger } from '../src/logger.js';
 import { productClasses } from '../src/sales/product-classes.js';
-import { routeFor } from '../src/sales/sales-store.js';
+import { ROUTE } from '../src/sales/sales-store.js';
 import { sellThrough } from '../src/sales/sell-through.js';
 import { DEMO_SEED_OPTIONS, seedDatabase } from '../src/seed/index.js';
 
@@ -154,13 +154,7 @@ async function main() {
           }),
         ),
       'sellThrough (every pair)': () =>
-        gateway((db) =>
-          sellThrough(
-            db,
-            { range: YEAR, storeIds: null, productIds: null },
-            routeFor(database.backend),
-          ),
-        ),
+        gateway((db) => sellThrough(db, { range: YEAR, storeIds: null, productIds: null }, ROUTE)),
       'productClasses REVENUE per store': () =>
         gateway((db) =>
           productClasses(
@@ -172,7 +166,7 @@ async function main() {
               perStore: true,
               filters: { storeIds: null, productIds: null, categories: null },
             },
-            routeFor(database.backend),
+            ROUTE,
           ),
         ),
     };

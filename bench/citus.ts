@@ -15,7 +15,7 @@ import { migrateUp } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { insertSales, type SaleInput } from '../src/sales/ingest.js';
-import { routeFor, salesTrend, trendStatement, type TrendInput } from '../src/sales/sales-store.js';
+import { ROUTE, salesTrend, trendStatement, type TrendInput } from '../src/sales/sales-store.js';
 import { seedDatabase, type SeedResult } from '../src/seed/index.js';
 import {
   CITUS_SERVER_URL,
@@ -126,9 +126,7 @@ async function main() {
     for (let run = 0; run <= runs; run += 1) {
       for (const side of sides) {
         const started = performance.now();
-        const rows = await asGateway(side, 'rollback', (db) =>
-          salesTrend(db, trend, routeFor(side.name === 'Citus' ? 'citus' : 'native')),
-        );
+        const rows = await asGateway(side, 'rollback', (db) => salesTrend(db, trend, ROUTE));
         const ms = performance.now() - started;
         if (run === 0) answers.set(side.name, JSON.stringify(rows));
         else trendMs.set(side.name, [...(trendMs.get(side.name) ?? []), ms]);
@@ -168,7 +166,7 @@ async function main() {
       citus,
       trendStatement(
         { ...trend, filters: { ...trend.filters, tenant: citus.seed.tenants[0]?.customerId } },
-        routeFor('citus'),
+        ROUTE,
       ),
     );
     const ingestTasks = await asGateway(citus, 'rollback', async (db) => {

@@ -37,7 +37,7 @@ import { RequestDb } from '../src/db/request-db.js';
 import { listLatestInventory } from '../src/inventory/inventory-store.js';
 import { LoaderCache } from '../src/loaders.js';
 import { createLogger } from '../src/logger.js';
-import { routeFor, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
+import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { seedDatabase } from '../src/seed/index.js';
 
@@ -128,7 +128,7 @@ async function serveRaw(url: string): Promise<number> {
           data = { stores: { edges: rows.slice(0, 10).map((r) => ({ node: { id: r.id } })) } };
         } else if (query === TREND && variables) {
           const range = { from: new Date(variables.range.from), to: new Date(variables.range.to) };
-          const rows = await salesTrend(db, trendQuestion(range), routeFor('native'));
+          const rows = await salesTrend(db, trendQuestion(range), ROUTE);
           const ctx = { db, loaders: new LoaderCache() };
           const stores = await storeById(ctx).loadMany(rows.map((r) => r.storeId ?? ''));
           data = {

@@ -14,7 +14,7 @@ import { RequestDb } from '../src/db/request-db.js';
 import { createLogger } from '../src/logger.js';
 import {
   planTrend,
-  routeFor,
+  ROUTE,
   salesTrend,
   type TrendInput,
   type TrendOptions,
@@ -141,7 +141,7 @@ async function main() {
     );
     print('| --- | --- | --- | --- | --- | --- | --- |');
     for (const [name, input] of questions) {
-      const routed = routeFor('native');
+      const routed = ROUTE;
       const segments = planTrend(input, routed)
         .map((s) => s.source)
         .join(' + ');

@@ -2,7 +2,8 @@ DROP FUNCTION IF EXISTS app.snapshot_at(uuid, uuid, timestamptz);
 
 DROP VIEW sale_lines;
 CREATE VIEW sale_lines WITH (security_barrier = true) AS
-SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue
+SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
+       unit_cost
 FROM transactions
 WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]));
 ALTER VIEW sale_lines OWNER TO shelfops_access;

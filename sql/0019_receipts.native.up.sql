@@ -10,7 +10,7 @@ CREATE INDEX IF NOT EXISTS transactions_receipt_idx
 
 CREATE OR REPLACE VIEW sale_lines WITH (security_barrier = true) AS
 SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
-       receipt_id
+       unit_cost, receipt_id
 FROM transactions
 WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]));
 

@@ -13,15 +13,15 @@ CREATE INDEX IF NOT EXISTS transactions_receipt_idx
 -- step
 CREATE OR REPLACE VIEW sale_lines WITH (security_barrier = true) AS
 SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
-       receipt_id
+       unit_cost, receipt_id
 FROM (
   SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
-         receipt_id
+         unit_cost, receipt_id
   FROM transactions
   WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
   UNION ALL
   SELECT customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
-         receipt_id
+         unit_cost, receipt_id
   FROM archive.transactions
   WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_scope()) IS NULL OR store_id = ANY ((SELECT app.store_scope())::uuid[]))
 ) lines;
@@ -34,9 +34,10 @@ WHERE customer_id = (SELECT app.current_customer_id()) AND ((SELECT app.store_sc
 WITH CASCADED CHECK OPTION;
 -- step
 -- Archiving copies the receipt of every line it moves.
-CREATE OR REPLACE FUNCTION archive.move_before(before timestamptz)
-RETURNS TABLE (relation text, moved bigint, boundary timestamptz)
-LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION archive.move_before(before timestamp with time zone)
+ RETURNS TABLE(relation text, moved bigint, boundary timestamp with time zone)
+ LANGUAGE plpgsql
+AS $function$
 #variable_conflict use_column
 DECLARE
   cut timestamptz := archive.chunk_week(before);
@@ -54,37 +55,45 @@ BEGIN
   WITH kept AS (
     INSERT INTO archive.transactions
     SELECT t.customer_id, t.transaction_id, t.time, t.store_id, t.product_id, t.quantity,
-           t.unit_price, t.revenue, t.receipt_id
+           t.unit_price, t.revenue, t.unit_cost, t.receipt_id
     FROM public.transactions t
     WHERE t.time < cut
     ON CONFLICT DO NOTHING
     RETURNING *
   ), hourly AS (
     INSERT INTO archive.sales_hourly AS h
-      (customer_id, store_id, product_id, bucket, units, revenue, transactions, returned_units, returned_revenue)
+      (customer_id, store_id, product_id, bucket, units, revenue, transactions, returned_units, returned_revenue,
+       cost, uncosted_lines)
     SELECT k.customer_id, k.store_id, k.product_id, time_bucket(INTERVAL '1 hour', k.time),
            sum(k.quantity), sum(k.revenue), count(*),
            coalesce(sum(-k.quantity) FILTER (WHERE k.quantity < 0), 0),
-           coalesce(sum(-k.revenue) FILTER (WHERE k.quantity < 0), 0)
+           coalesce(sum(-k.revenue) FILTER (WHERE k.quantity < 0), 0),
+           coalesce(sum(k.quantity * k.unit_cost), 0), count(*) FILTER (WHERE k.unit_cost IS NULL)
     FROM kept k GROUP BY 1, 2, 3, 4
     ON CONFLICT (customer_id, store_id, product_id, bucket) DO UPDATE
       SET units = h.units + excluded.units, revenue = h.revenue + excluded.revenue,
           transactions = h.transactions + excluded.transactions,
           returned_units = h.returned_units + excluded.returned_units,
-          returned_revenue = h.returned_revenue + excluded.returned_revenue
+          returned_revenue = h.returned_revenue + excluded.returned_revenue,
+          cost = h.cost + excluded.cost,
+          uncosted_lines = h.uncosted_lines + excluded.uncosted_lines
   ), daily AS (
     INSERT INTO archive.sales_daily AS d
-      (customer_id, store_id, product_id, bucket, units, revenue, transactions, returned_units, returned_revenue)
+      (customer_id, store_id, product_id, bucket, units, revenue, transactions, returned_units, returned_revenue,
+       cost, uncosted_lines)
     SELECT k.customer_id, k.store_id, k.product_id, time_bucket(INTERVAL '1 day', k.time),
            sum(k.quantity), sum(k.revenue), count(*),
            coalesce(sum(-k.quantity) FILTER (WHERE k.quantity < 0), 0),
-           coalesce(sum(-k.revenue) FILTER (WHERE k.quantity < 0), 0)
+           coalesce(sum(-k.revenue) FILTER (WHERE k.quantity < 0), 0),
+           coalesce(sum(k.quantity * k.unit_cost), 0), count(*) FILTER (WHERE k.unit_cost IS NULL)
     FROM kept k GROUP BY 1, 2, 3, 4
     ON CONFLICT (customer_id, store_id, product_id, bucket) DO UPDATE
       SET units = d.units + excluded.units, revenue = d.revenue + excluded.revenue,
           transactions = d.transactions + excluded.transactions,
           returned_units = d.returned_units + excluded.returned_units,
-          returned_revenue = d.returned_revenue + excluded.returned_revenue
+          returned_revenue = d.returned_revenue + excluded.returned_revenue,
+          cost = d.cost + excluded.cost,
+          uncosted_lines = d.uncosted_lines + excluded.uncosted_lines
   )
   SELECT count(*) INTO sales FROM kept;
   DELETE FROM public.transactions t WHERE t.time < cut;
@@ -106,7 +115,7 @@ BEGIN
     SELECT h.relation, CASE h.relation WHEN 'transactions' THEN sales ELSE snapshots END, h.boundary
     FROM archive.horizon h ORDER BY h.relation;
 END
-$$;
+$function$;
 -- step
 -- The latest snapshot of one store/product at or before an instant, in constant time: one
 -- backward probe of the hot table's primary key and one of the archive's from that instant,

@@ -127,7 +127,7 @@ $$;
 CREATE OR REPLACE FUNCTION rollup.apply_sales_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
 DECLARE
-  columns CONSTANT text := 'customer_id, store_id, product_id, time, quantity, revenue';
+  columns CONSTANT text := 'customer_id, store_id, product_id, time, quantity, revenue, unit_cost';
   lines text;
   target record;
   shard text;
@@ -149,26 +149,33 @@ BEGIN
   LOOP
     shard := rollup.colocated_shard(TG_TABLE_NAME, target.name);
     EXECUTE format($sql$
-      INSERT INTO %1$s AS r (%2$s, bucket, units, revenue, transactions, returned_units, returned_revenue)
-      SELECT %2$s, bucket, units, revenue, transactions, returned_units, returned_revenue
+      INSERT INTO %1$s AS r (%2$s, bucket, units, revenue, transactions, returned_units,
+                             returned_revenue, cost, uncosted_lines)
+      SELECT %2$s, bucket, units, revenue, transactions, returned_units, returned_revenue, cost,
+             uncosted_lines
       FROM (
         SELECT %2$s, date_trunc(%3$L, l.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
                sum(l.sign * l.quantity)::bigint AS units,
                sum(l.sign * l.revenue) AS revenue,
                sum(l.sign)::bigint AS transactions,
                sum(l.sign * greatest(-l.quantity, 0))::bigint AS returned_units,
-               sum(CASE WHEN l.quantity < 0 THEN -l.sign * l.revenue ELSE 0 END) AS returned_revenue
+               sum(CASE WHEN l.quantity < 0 THEN -l.sign * l.revenue ELSE 0 END) AS returned_revenue,
+               coalesce(sum(l.sign * l.quantity * l.unit_cost), 0) AS cost,
+               sum(CASE WHEN l.unit_cost IS NULL THEN l.sign ELSE 0 END)::bigint AS uncosted_lines
         FROM (%4$s) l
         GROUP BY %2$s, bucket
       ) d
-      WHERE (transactions, units, revenue, returned_units, returned_revenue) <> (0, 0, 0, 0, 0)
+      WHERE (transactions, units, revenue, returned_units, returned_revenue, cost, uncosted_lines)
+            <> (0, 0, 0, 0, 0, 0, 0)
       ORDER BY %2$s, bucket
       ON CONFLICT (%2$s, bucket) DO UPDATE SET
         units = r.units + excluded.units,
         revenue = r.revenue + excluded.revenue,
         transactions = r.transactions + excluded.transactions,
         returned_units = r.returned_units + excluded.returned_units,
-        returned_revenue = r.returned_revenue + excluded.returned_revenue
+        returned_revenue = r.returned_revenue + excluded.returned_revenue,
+        cost = r.cost + excluded.cost,
+        uncosted_lines = r.uncosted_lines + excluded.uncosted_lines
       $sql$, shard, target.keys, target.unit, lines);
     IF TG_OP <> 'INSERT' THEN
       EXECUTE format('DELETE FROM %s WHERE transactions = 0', shard);

@@ -15,7 +15,13 @@ const MAPPING: Mapping = {
   timeZone: 'UTC',
   dateFormats: ['YYYY-MM-DD'],
   stores: { code: 'Code', name: 'Name', region: 'Region', timeZone: 'Zone' },
-  products: { sku: 'Sku', name: 'Name', category: { value: 'Imported' }, unitPrice: 'Price' },
+  products: {
+    sku: 'Sku',
+    name: 'Name',
+    category: { value: 'Imported' },
+    unitPrice: 'Price',
+    cost: 'Cost',
+  },
 };
 
 // Line numbers count the header as line 1.
@@ -29,12 +35,14 @@ const STORES = [
 ].join('\n');
 
 const PRODUCTS = [
-  'Sku;Name;Price',
-  'A-1;Mug;4,50',
-  'A-2;Plate;-1,00',
-  'A-3;Bowl;ten',
-  'A-4;Cup;1,005',
-  'A-5;Jug;12',
+  'Sku;Name;Price;Cost',
+  'A-1;Mug;4,50;2,10',
+  'A-2;Plate;-1,00;',
+  'A-3;Bowl;ten;1',
+  'A-4;Cup;1,005;',
+  'A-5;Jug;12;',
+  'A-6;Vase;9;-2',
+  'A-7;Tray;3;x',
 ].join('\n');
 
 describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
@@ -103,22 +111,30 @@ describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
       refusedFile: join(dir, 'products.refused.tsv'),
     });
     const first = await importFile(products);
-    expect(first).toMatchObject({ lines: 5, accepted: 2, duplicates: 0, refused: 3 });
+    expect(first).toMatchObject({ lines: 7, accepted: 2, duplicates: 0, refused: 5 });
     expect(await refusedLines(join(dir, 'products.refused.tsv'))).toEqual([
       ['3', 'unitPrice must not be negative'],
       ['4', 'unitPrice "ten" is not a number'],
       ['5', 'unitPrice must have at most 10 digits before and 2 after the decimal point'],
+      ['7', 'cost must not be negative'],
+      ['8', 'cost "x" is not a number'],
     ]);
-    const { rows } = await gw.owner.query<{ sku: string; unit_price: string; category: string }>(
-      'SELECT sku, unit_price::text, category FROM products WHERE customer_id = $1 ORDER BY sku',
+    const { rows } = await gw.owner.query<{
+      sku: string;
+      unit_price: string;
+      cost: string | null;
+      category: string;
+    }>(
+      'SELECT sku, unit_price::text, cost::text, category FROM products WHERE customer_id = $1 ORDER BY sku',
       [tenant],
     );
+    // An empty cost cell: no cost.
     expect(rows).toEqual([
-      { sku: 'A-1', unit_price: '4.50', category: 'Imported' },
-      { sku: 'A-5', unit_price: '12.00', category: 'Imported' },
+      { sku: 'A-1', unit_price: '4.50', cost: '2.10', category: 'Imported' },
+      { sku: 'A-5', unit_price: '12.00', cost: null, category: 'Imported' },
     ]);
     const again = await importFile(products);
-    expect(again).toMatchObject({ lines: 5, accepted: 0, duplicates: 2, refused: 3 });
+    expect(again).toMatchObject({ lines: 7, accepted: 0, duplicates: 2, refused: 5 });
   });
 
   it.runIf(kind === 'postgres')(

@@ -213,7 +213,7 @@ describe.each(WITH_SERVER)('database guard rails on %s', (kind) => {
          WHERE n.nspname = '_timescaledb_internal' AND c.relkind = 'r'
            AND EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = c.oid)`,
       );
-      expect(rows.filter((r) => r.kind === 'materialization')).toHaveLength(2);
+      expect(rows.filter((r) => r.kind === 'materialization')).toHaveLength(4);
       expect(rows.filter((r) => r.kind === 'chunk').length).toBeGreaterThan(2);
       for (const { relation } of rows) {
         const result = await asGateway(`SELECT * FROM ${relation} LIMIT 1`);

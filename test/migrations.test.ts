@@ -113,6 +113,8 @@ describe.each(WITH_CLUSTER)('migrations on %s', { timeout: 240_000 }, (kind) => 
     expect(aggregates).toEqual([
       { name: 'sales_daily', materializedOnly: false },
       { name: 'sales_hourly', materializedOnly: false },
+      { name: 'store_sales_daily', materializedOnly: false },
+      { name: 'store_sales_hourly', materializedOnly: false },
     ]);
   });
 

@@ -36,7 +36,9 @@ function fromRaw(table: (typeof TABLES)[number]): string {
   return `SELECT ${keys}, date_trunc('${unit}', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
             sum(quantity)::bigint AS units, sum(revenue) AS revenue, count(*) AS transactions,
             coalesce(sum(-quantity) FILTER (WHERE quantity < 0), 0)::bigint AS returned_units,
-            coalesce(sum(-revenue) FILTER (WHERE quantity < 0), 0) AS returned_revenue
+            coalesce(sum(-revenue) FILTER (WHERE quantity < 0), 0) AS returned_revenue,
+            coalesce(sum(quantity * unit_cost), 0) AS cost,
+            count(*) FILTER (WHERE unit_cost IS NULL) AS uncosted_lines
      FROM transactions GROUP BY ${keys}, bucket`;
 }
 
@@ -112,9 +114,11 @@ describe('exact sales rollup tables on plain PostgreSQL', () => {
       productId: string;
       quantity: number;
       cents: string;
+      costCents: string | null;
     }>(
       `SELECT transaction_id AS "transactionId", time, store_id AS "storeId",
-              product_id AS "productId", quantity, (unit_price * 100)::bigint::text AS cents
+              product_id AS "productId", quantity, (unit_price * 100)::bigint::text AS cents,
+              (unit_cost * 100)::bigint::text AS "costCents"
        FROM transactions WHERE customer_id = $1`,
       [a.customerId],
     );
@@ -126,6 +130,7 @@ describe('exact sales rollup tables on plain PostgreSQL', () => {
       productId: r.productId,
       quantity: r.quantity,
       priceCents: BigInt(r.cents),
+      costCents: r.costCents === null ? null : BigInt(r.costCents),
     }));
     const token = await gw.token(a.customerId);
     const questions: TrendQuestion[] = [

@@ -1,7 +1,7 @@
 import type { Sql } from 'sql-template-tag';
 import type { Backend } from '../src/db/migrate.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planTrend, routeFor } from '../src/sales/sales-store.js';
+import { planTrend, ROUTE } from '../src/sales/sales-store.js';
 import { seedDatabase, type SeedOptions, type SeedResult } from '../src/seed/index.js';
 import { BACKENDS } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -119,16 +119,18 @@ describe.each(BACKENDS)('sales query plans on %s', (kind) => {
   });
 
   it('routes the statements as intended for this backend', () => {
-    const route = routeFor(gw.database.backend);
+    const route = ROUTE;
     const sources = planTrend(baseTrend(catalog), route).map((s) => s.source);
     expect(sources).toEqual(['raw', 'hourly', 'daily']);
   });
 
   if (kind === 'timescale') {
-    it('reads salesTrend DAY (UTC) from both materializations and only the edge chunk raw', async () => {
+    it('reads salesTrend DAY (UTC) from both per-store materializations and only the edge chunk raw', async () => {
       const nodes = await explain(statements('timescale')['sales-trend-day-utc'] as Sql);
-      expect(relations(nodes)).toContain(materialized.sales_daily);
-      expect(relations(nodes)).toContain(materialized.sales_hourly);
+      // It asks about no product: the per-store aggregates answer, the per-product ones are unread.
+      expect(relations(nodes)).toContain(materialized.store_sales_daily);
+      expect(relations(nodes)).toContain(materialized.store_sales_hourly);
+      expect(relations(nodes)).not.toContain(materialized.sales_daily);
       expect(transactionChunks.length).toBeGreaterThan(8);
       expect(rawChunks(nodes).size).toBeLessThanOrEqual(1);
       expect(indexes(nodes).some((i) => /transactions_time_idx/.test(i))).toBe(true);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { LoaderCache } from '../src/loaders.js';
+import { MEASURE_NAMES } from '../src/analytics/measures.js';
 import { salesTrend } from '../src/sales/sales-store.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { WITH_CLUSTER } from './support/backends.js';
@@ -13,6 +14,8 @@ import {
   generateSales,
   insertSales,
   insertTenants,
+  measuresOf,
+  type MeasureAnswers,
   salesTenant,
   noTotals,
   totalsBy,
@@ -416,20 +419,14 @@ describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
         edges: {
           node: {
             id: string;
-            sales: {
-              units: number;
-              revenue: string;
-              transactions: number;
-              returnedUnits: number;
-              returnedRevenue: string;
-            };
+            sales: MeasureAnswers;
           };
         }[];
       };
     }>(
       `query($r: TimeRange!) {
-        stores(first: 4) { edges { node { id timeZone salesTrend(range: $r, granularity: DAY, fillGaps: true) { bucket store { id } product { id } category units revenue transactions returnedUnits returnedRevenue } } } }
-        products { edges { node { id sales(range: $r) { units revenue transactions returnedUnits returnedRevenue } } } }
+        stores(first: 4) { edges { node { id timeZone salesTrend(range: $r, granularity: DAY, fillGaps: true) { bucket store { id } product { id } category ${MEASURE_NAMES.join(' ')} } } } }
+        products { edges { node { id sales(range: $r) { ${MEASURE_NAMES.join(' ')} } } } }
       }`,
       { r: range },
       tokenA,
@@ -449,11 +446,7 @@ describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
         storeId: x.store?.id ?? null,
         productId: null,
         category: null,
-        units: x.units,
-        revenue: x.revenue,
-        transactions: x.transactions,
-        returnedUnits: x.returnedUnits,
-        returnedRevenue: x.returnedRevenue,
+        ...Object.fromEntries(MEASURE_NAMES.map((m) => [m, x[m]])),
       }));
       const expected = expectedTrend(rows, a.customerId, category, q);
       expect(got).toEqual(expected);
@@ -468,13 +461,7 @@ describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
     );
     for (const e of res.data?.products.edges ?? []) {
       const t = totals.get(e.node.id);
-      expect(e.node.sales).toEqual({
-        units: t?.units ?? 0,
-        revenue: centsText(t?.cents ?? 0n),
-        transactions: t?.tx ?? 0,
-        returnedUnits: t?.returned ?? 0,
-        returnedRevenue: centsText(t?.returnedCents ?? 0n),
-      });
+      expect(e.node.sales).toEqual(measuresOf(t ?? noTotals()));
     }
   });
 

@@ -23,11 +23,16 @@ type FieldBuilder<R> = PothosSchemaTypes.ObjectFieldBuilder<SchemaTypes, R>;
  */
 function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof MeasureValues) {
   const m: Measure = MEASURES[name];
-  return (t as unknown as FieldBuilder<MeasureValues>).expose(name, {
-    type: m.type,
-    nullable: m.nullable === true,
-    description: m.description,
-  });
+  return m.nullable
+    ? (t as unknown as FieldBuilder<Record<MeasureName, string | null>>).expose(name, {
+        type: m.type,
+        nullable: true,
+        description: m.description,
+      })
+    : (t as unknown as FieldBuilder<Record<MeasureName, string>>).expose(name, {
+        type: m.type,
+        description: m.description,
+      });
 }
 
 /** A field for every measure of the model, as each sales shape (trend, ranking, summary) has. */
@@ -57,19 +62,29 @@ export const SalesMeasuresRef = builder.objectRef<MeasureValues>('SalesMeasures'
 
 /** Every measure of the model divided by a window's length in buckets. */
 export const SalesMeansRef = builder
-  .objectRef<Record<MeasureName, string>>('SalesMeans')
+  .objectRef<Record<MeasureName, string | null>>('SalesMeans')
   .implement({
-    description: `Every sales measure per bucket over a window: its total divided by the window's length in buckets (empty buckets count), rounded half-up to ${MEAN_SCALE} places.`,
+    description: `Every sales measure per bucket over a window: its total divided by the window's length in buckets (empty buckets count), rounded half-up to ${MEAN_SCALE} places; a rate (marginRate) is its value over the window.`,
     fields: (t) =>
       Object.fromEntries(
-        MEASURE_NAMES.map((name) => [
-          name,
-          t.field({
-            type: 'Decimal',
-            description: `Mean per bucket of: ${MEASURES[name].description}`,
-            resolve: (r) => r[name],
-          }),
-        ]),
+        MEASURE_NAMES.map((name) => {
+          const m: Measure = MEASURES[name];
+          return [
+            name,
+            m.nullable
+              ? t.field({
+                  type: 'Decimal',
+                  nullable: true,
+                  description: `Mean per bucket of: ${m.description}`,
+                  resolve: (r) => r[name],
+                })
+              : t.field({
+                  type: 'Decimal',
+                  description: `Mean per bucket of: ${m.description}`,
+                  resolve: (r) => r[name] ?? '0',
+                }),
+          ];
+        }),
       ),
   });
 

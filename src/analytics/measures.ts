@@ -32,6 +32,18 @@ export const PARTS = {
     type: sql`numeric`,
     zero: sql`0`,
   },
+  // The cost of the lines that kept a unit cost (net of returns), and how many lines kept none:
+  // a span's cost is known when no line of it lacks one.
+  cost: {
+    line: (x: Sql) => sql`coalesce(${x}.quantity * ${x}.unit_cost, 0)`,
+    type: sql`numeric`,
+    zero: sql`0`,
+  },
+  uncosted_lines: {
+    line: (x: Sql) => sql`(${x}.unit_cost IS NULL)::integer::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
 } as const satisfies Record<string, { line: (x: Sql) => Sql; type: Sql; zero: Sql }>;
 
 export type PartName = keyof typeof PARTS;
@@ -58,9 +70,21 @@ export interface Measure {
   value: (part: (name: PartName) => Sql) => Sql;
   /** How the number is written in an answer: integers and decimals as exact text. */
   output: 'text' | 'integer' | 'cents';
-  /** Null where the value is undefined (a ratio over an empty base). */
+  /** Null where the value is undefined (a ratio over an empty base, a cost not known). */
   nullable?: true;
+  /**
+   * A ratio of sums rather than a sum: the same over a window of buckets as per bucket, so its
+   * mean per bucket is its value over the window.
+   */
+  ratio?: true;
 }
+
+/** A value from summed parts, known only when no line of the span lacks a unit cost. */
+const costed = (part: (name: PartName) => Sql, value: Sql): Sql =>
+  sql`CASE WHEN ${part('uncosted_lines')} = 0 THEN ${value} END`;
+
+/** Decimal places of a rate between two measures (marginRate). */
+export const RATE_SCALE = 6;
 
 export const MEASURES = {
   units: {
@@ -92,6 +116,33 @@ export const MEASURES = {
     description: 'Revenue of the returns (positive; gross revenue = revenue + returnedRevenue).',
     value: (part) => part('returned_revenue'),
     output: 'cents',
+  },
+  cost: {
+    type: 'Decimal',
+    description:
+      'Cost of the units sold net of returns, at the unit cost each sale line kept when it was recorded; null when a line of the span was recorded while its product had no cost.',
+    value: (part) => costed(part, part('cost')),
+    output: 'cents',
+    nullable: true,
+  },
+  grossMargin: {
+    type: 'Decimal',
+    description: 'Revenue minus cost, net of returns; null when cost is null.',
+    value: (part) => costed(part, sql`${part('revenue')} - ${part('cost')}`),
+    output: 'cents',
+    nullable: true,
+  },
+  marginRate: {
+    type: 'Decimal',
+    description: `Gross margin ÷ revenue, rounded half-up to ${RATE_SCALE} places; null when revenue is 0 or cost is null.`,
+    value: (part) =>
+      costed(
+        part,
+        sql`round((${part('revenue')} - ${part('cost')}) / nullif(${part('revenue')}, 0), ${RATE_SCALE})`,
+      ),
+    output: 'text',
+    nullable: true,
+    ratio: true,
   },
 } as const satisfies Record<string, Measure>;
 
@@ -179,9 +230,10 @@ export const MEAN_SCALE = 6;
  */
 export function meanColumns(part: (p: PartName) => Sql, count: number, prefix: string): Sql {
   return join(
-    MEASURE_NAMES.map(
-      (name) =>
-        sql`round((${measureValue(name, part)})::numeric / ${count}::integer, ${MEAN_SCALE})::text AS ${column(prefix + name)}`,
+    MEASURE_NAMES.map((name) =>
+      (MEASURES[name] as Measure).ratio
+        ? sql`(${measureValue(name, part)})::text AS ${column(prefix + name)}`
+        : sql`round((${measureValue(name, part)})::numeric / ${count}::integer, ${MEAN_SCALE})::text AS ${column(prefix + name)}`,
     ),
     ',\n           ',
   );

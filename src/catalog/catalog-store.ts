@@ -18,6 +18,7 @@ export interface ProductRow {
   name: string;
   category: string;
   unitPrice: string;
+  cost: string | null;
 }
 
 const storeColumns = sql`
@@ -26,7 +27,7 @@ const storeColumns = sql`
 
 const productColumns = sql`
   p.id AS "id", p.sku AS "sku", p.name AS "name", p.category AS "category",
-  p.unit_price::text AS "unitPrice"`;
+  p.unit_price::text AS "unitPrice", p.cost::text AS "cost"`;
 
 /** Escapes LIKE wildcards so a search term matches literally. */
 function containsPattern(term: string): string {

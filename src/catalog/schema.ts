@@ -38,6 +38,12 @@ ProductRef.implement({
     name: t.exposeString('name', { description: 'Display name.' }),
     category: t.exposeString('category', { description: 'Merchandise category.' }),
     unitPrice: t.expose('unitPrice', { type: 'Decimal', description: 'Current list price.' }),
+    cost: t.expose('cost', {
+      type: 'Decimal',
+      nullable: true,
+      description:
+        'Current unit cost, which sale lines recorded from now on keep; null when none is set.',
+    }),
   }),
 });
 

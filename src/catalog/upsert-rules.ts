@@ -31,15 +31,21 @@ export function storeProblem(s: StoreUpsert): string | null {
   );
 }
 
+/** Why an amount of money (a price, a cost) cannot be stored, or null. */
+function amountProblem(value: string, field: string): string | null {
+  if (value.startsWith('-')) return `${field} must not be negative`;
+  return PRICE.test(value)
+    ? null
+    : `${field} must have at most 10 digits before and 2 after the decimal point`;
+}
+
 /** Why a product line cannot be upserted (its field name first), or null. */
 export function productProblem(p: ProductUpsert): string | null {
   return (
     text(p.sku, 'sku', 64) ??
     text(p.name, 'name', 200) ??
     text(p.category, 'category', 100) ??
-    (p.unitPrice.startsWith('-') ? 'unitPrice must not be negative' : null) ??
-    (PRICE.test(p.unitPrice)
-      ? null
-      : 'unitPrice must have at most 10 digits before and 2 after the decimal point')
+    amountProblem(p.unitPrice, 'unitPrice') ??
+    (p.cost === null ? null : amountProblem(p.cost, 'cost'))
   );
 }

@@ -47,6 +47,11 @@ const ProductInputRef = builder.inputType('ProductInput', {
       required: true,
       description: 'List price per unit, at least 0, at most 2 decimals.',
     }),
+    cost: t.field({
+      type: 'Decimal',
+      description:
+        'Unit cost, at least 0, at most 2 decimals: each sale line recorded from now on keeps it (lines already recorded keep theirs). Omitted or null keeps the current cost.',
+    }),
     retired: t.boolean({
       defaultValue: false,
       description: 'A retired product keeps its history and accepts late lines.',
@@ -153,6 +158,7 @@ builder.mutationFields((t) => ({
         name: p.name.trim(),
         category: p.category.trim(),
         unitPrice: p.unitPrice,
+        cost: p.cost ?? null,
         retired: p.retired ?? false,
       }));
       checkBatch(products, 'products', (p) => p.sku, productProblem);

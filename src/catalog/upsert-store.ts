@@ -18,6 +18,8 @@ export interface ProductUpsert {
   name: string;
   category: string;
   unitPrice: string;
+  /** Unit cost; null keeps the product's current cost (none for a new product). */
+  cost: string | null;
   retired: boolean;
 }
 
@@ -80,19 +82,21 @@ export async function upsertProducts(
 ): Promise<UpsertOutcome> {
   const skus = products.map((p) => p.sku);
   const touched = await db.query<Touched>(sql`/* upsertProducts */
-    INSERT INTO products AS p (customer_id, id, sku, name, category, unit_price, retired)
+    INSERT INTO products AS p (customer_id, id, sku, name, category, unit_price, cost, retired)
     SELECT app.current_customer_id(), gen_random_uuid(), u.sku, u.name, u.category, u.unit_price,
-           u.retired
+           u.cost, u.retired
     FROM unnest(${skus}::text[], ${products.map((p) => p.name)}::text[],
                 ${products.map((p) => p.category)}::text[],
                 ${products.map((p) => p.unitPrice)}::numeric(12, 2)[],
+                ${products.map((p) => p.cost)}::numeric(12, 2)[],
                 ${products.map((p) => p.retired)}::boolean[])
-         AS u(sku, name, category, unit_price, retired)
+         AS u(sku, name, category, unit_price, cost, retired)
     ON CONFLICT (customer_id, sku) DO UPDATE
       SET name = excluded.name, category = excluded.category, unit_price = excluded.unit_price,
-          retired = excluded.retired
-      WHERE (p.name, p.category, p.unit_price, p.retired)
-            IS DISTINCT FROM (excluded.name, excluded.category, excluded.unit_price, excluded.retired)
+          cost = coalesce(excluded.cost, p.cost), retired = excluded.retired
+      WHERE (p.name, p.category, p.unit_price, p.cost, p.retired)
+            IS DISTINCT FROM (excluded.name, excluded.category, excluded.unit_price,
+                              coalesce(excluded.cost, p.cost), excluded.retired)
     RETURNING p.sku AS "key", p.id AS "id", (p.xmax = 0) AS "created"`);
   const all = await db.query<{ key: string; id: string }>(sql`/* productIdsBySkus */
     SELECT p.sku AS "key", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);

@@ -1,5 +1,29 @@
 import { inTransaction, type Queryable } from './pool.js';
 
+// TimescaleDB 2.28 refuses a continuous-aggregate refresh that overlaps one its job runner is
+// doing on the same aggregate (SQLSTATE 55P03, lock not available) instead of waiting for it.
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Runs `work`, again while TimescaleDB's job runner holds what it needs (55P03), after
+ * `pauseMs(attempt)`, `attempts` times at most; any other error at once.
+ */
+export async function retryWhileJobRuns<T>(
+  work: () => Promise<T>,
+  attempts: number,
+  pauseMs: (attempt: number) => number,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== LOCK_NOT_AVAILABLE || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs(attempt)));
+    }
+  }
+}
+
 // Any constant works; the same for every replica, other than the migration and maintenance locks'.
 const JOBS_LOCK_KEY = 7_305_112_022;
 

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { retryWhileJobRuns } from './jobs.js';
 import type { Pool, PoolClient } from './pool.js';
 
 /**
@@ -194,23 +195,16 @@ async function appliedVersions(client: PoolClient | Pool): Promise<number[]> {
   return applied.rows.map((r) => r.version);
 }
 
-// TimescaleDB 2.28 refuses a continuous-aggregate refresh that overlaps one its job runner is
-// doing (SQLSTATE 55P03) instead of waiting for it; the policies a migration adds start at once.
-const LOCK_NOT_AVAILABLE = '55P03';
+// The policies a migration adds start at once: a step may meet their first refresh.
 const STEP_ATTEMPTS = 20;
 
 /** Runs one re-runnable step, again while it finds the objects it needs locked by another. */
 async function runStep(client: PoolClient, step: string): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await client.query(step);
-      return;
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code !== LOCK_NOT_AVAILABLE || attempt === STEP_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
+  await retryWhileJobRuns(
+    () => client.query(step),
+    STEP_ATTEMPTS,
+    (attempt) => 100 * attempt,
+  );
 }
 
 async function runScript(client: PoolClient, script: string, record: string, values: unknown[]) {

@@ -1,15 +1,20 @@
-import { keepJob, withJobsLock } from './jobs.js';
+import { keepJob, retryWhileJobRuns, withJobsLock } from './jobs.js';
 import type { Queryable } from './pool.js';
 import type { Backend } from './migrate.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+// A refresh that meets the job runner's refresh of the same aggregate tries again, for about
+// 10 s at most.
+const REFRESH_ATTEMPTS = 40;
+const REFRESH_PAUSE_MS = 250;
+
 /**
- * Brings the sales rollups up to date for `[from, to)`. TimescaleDB keeps back-dated rows out
- * of an already materialized range until it is refreshed; the plain-PostgreSQL rollups are
- * tables kept exact by triggers in the writing transaction. Runs outside any transaction, on
- * the maintenance pool.
+ * Brings the sales rollups up to date for `[from, to)`: the per-product aggregates, then the
+ * per-store ones built on them. TimescaleDB keeps back-dated rows out of an already
+ * materialized range until it is refreshed; the plain-PostgreSQL rollups are tables kept exact
+ * by triggers in the writing transaction. Runs outside any transaction, on the maintenance pool.
  */
 export async function refreshSalesRollups(
   pool: Queryable,
@@ -22,14 +27,24 @@ export async function refreshSalesRollups(
   const hourTo = to && new Date(Math.ceil(to.getTime() / HOUR) * HOUR);
   const dayFrom = from && new Date(Math.floor(from.getTime() / DAY) * DAY);
   const dayTo = to && new Date(Math.ceil(to.getTime() / DAY) * DAY);
-  await pool.query(
-    `/* refreshSalesHourly */ CALL refresh_continuous_aggregate('rollup.sales_hourly', $1::timestamptz, $2::timestamptz)`,
-    [hourFrom, hourTo],
-  );
-  await pool.query(
-    `/* refreshSalesDaily */ CALL refresh_continuous_aggregate('rollup.sales_daily', $1::timestamptz, $2::timestamptz)`,
-    [dayFrom, dayTo],
-  );
+  const hours = [hourFrom, hourTo] as const;
+  const days = [dayFrom, dayTo] as const;
+  for (const [tag, view, [a, b]] of [
+    ['refreshSalesHourly', 'sales_hourly', hours],
+    ['refreshStoreSalesHourly', 'store_sales_hourly', hours],
+    ['refreshSalesDaily', 'sales_daily', days],
+    ['refreshStoreSalesDaily', 'store_sales_daily', days],
+  ] as const) {
+    await retryWhileJobRuns(
+      () =>
+        pool.query(
+          `/* ${tag} */ CALL refresh_continuous_aggregate('rollup.${view}', $1::timestamptz, $2::timestamptz)`,
+          [a, b],
+        ),
+      REFRESH_ATTEMPTS,
+      () => REFRESH_PAUSE_MS,
+    );
+  }
 }
 
 // The raw time-series hypertables, hot and archived; the rollups keep their history.

@@ -15,7 +15,14 @@ import { refreshSalesRollups } from '../db/rollups.js';
 import { insertSales, saleLimits, saleLineProblem, type SaleInput } from '../sales/ingest.js';
 import { retentionHorizon } from '../sales/retention.js';
 import { csvRecords } from './csv-records.js';
-import { dateParser, decimalOf, derivedUuid, valueOf, type Mapping } from './mapping.js';
+import {
+  dateParser,
+  decimalOf,
+  derivedUuid,
+  valueOf,
+  type Mapping,
+  type Source,
+} from './mapping.js';
 
 /** What is imported from a file. */
 export type ImportKind = 'sales' | 'stores' | 'products';
@@ -347,6 +354,7 @@ async function createMissing(
             unitPrice: createProducts.unitPrice
               ? (decimalOf(valueOf(r, createProducts.unitPrice), opts.mapping.decimal) ?? '0')
               : sale.unitPrice,
+            cost: costOf(r, createProducts.cost, opts) ?? null,
             retired: false,
           }
         : null;
@@ -401,13 +409,27 @@ function readProduct(opts: ImportOptions, row: Row): ProductUpsert | string {
   const price = valueOf(row.record, m.unitPrice);
   const unitPrice = decimalOf(price, opts.mapping.decimal);
   if (unitPrice === null) return `unitPrice ${JSON.stringify(price)} is not a number`;
+  const cost = costOf(row.record, m.cost, opts);
+  if (cost === undefined)
+    return `cost ${JSON.stringify(valueOf(row.record, m.cost ?? ''))} is not a number`;
   return {
     sku: valueOf(row.record, m.sku),
     name: valueOf(row.record, m.name),
     category: valueOf(row.record, m.category),
     unitPrice,
+    cost,
     retired: false,
   };
+}
+
+/** A product's unit cost from its line: null when unmapped or empty, undefined when not a number. */
+function costOf(
+  record: Record<string, string>,
+  source: Source | undefined,
+  opts: ImportOptions,
+): string | null | undefined {
+  const value = source ? valueOf(record, source) : '';
+  return value === '' ? null : (decimalOf(value, opts.mapping.decimal) ?? undefined);
 }
 
 /**

@@ -28,9 +28,10 @@ export interface Mapping {
   /** Creates a store missing from the catalog from the line that names it. */
   createStores?: { name: Source; region: Source; timeZone: Source };
   /** Creates a product missing from the catalog from the line that names it. */
-  createProducts?: { name: Source; category: Source; unitPrice?: Source };
+  createProducts?: { name: Source; category: Source; unitPrice?: Source; cost?: Source };
   stores?: { code: Source; name: Source; region: Source; timeZone: Source };
-  products?: { sku: Source; name: Source; category: Source; unitPrice: Source };
+  /** `cost`, when mapped, sets each product's unit cost (an empty cell keeps the current one). */
+  products?: { sku: Source; name: Source; category: Source; unitPrice: Source; cost?: Source };
 }
 
 /** Reads and checks a mapping file; every problem is reported at once. */

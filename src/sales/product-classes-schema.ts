@@ -16,7 +16,7 @@ import {
   productClasses,
   type ProductClassRow,
 } from './product-classes.js';
-import { routeFor } from './sales-store.js';
+import { ROUTE } from './sales-store.js';
 import { categories } from './schema.js';
 
 /** The `by` values: every measure of the model that products can be classed by. */
@@ -120,7 +120,7 @@ builder.queryField('productClasses', (t) =>
             categories: categories(args.categories),
           },
         },
-        routeFor(ctx.backend),
+        ROUTE,
       );
     },
   }),

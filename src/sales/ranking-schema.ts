@@ -12,7 +12,7 @@ import { storeFilter, storeFilterArgs } from '../catalog/ref-args.js';
 import { countArgument, userError } from '../errors.js';
 import { TimeRangeInput } from '../time-range.js';
 import { SHARE_SCALE } from './sales-sql.js';
-import { routeFor, salesRanking, type Ranking, type RankingRow } from './sales-store.js';
+import { ROUTE, salesRanking, type Ranking, type RankingRow } from './sales-store.js';
 import {
   categories,
   comparison,
@@ -132,7 +132,7 @@ builder.queryFields((t) => ({
           other: args.other ?? false,
           compare,
         },
-        routeFor(ctx.backend),
+        ROUTE,
       );
       tellComparison(ctx, compare, args.range, 'UTC', [...ranking.rows, ranking.total]);
       return ranking;

@@ -72,7 +72,7 @@ export interface TrendStatement {
   calendar: CalendarBuckets;
   /** Rows fetched at most (the caller asks for one more than it accepts). */
   limit: number;
-  /** Per-store rollups exist (plain PostgreSQL): read them when no product is asked about. */
+  /** Read the per-store rollups when no product is asked about. */
   storeRollups?: boolean;
   /** Rolling and running totals per bucket, when asked for. */
   window?: TrendWindow;
@@ -139,9 +139,9 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 
 /**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
- * with `perStore`, one per store and UTC hour or day, product_id NULL) and raw sale lines, with
- * a common shape (customer_id, store_id, product_id, t, then the measures' additive parts)
- * ready to be bucketed and re-aggregated.
+ * with `perStore`, one per store and UTC hour or day, product_id NULL, and the archived rollup's
+ * rows with product_id NULL) and raw sale lines, with a common shape (customer_id, store_id,
+ * product_id, t, then the measures' additive parts) ready to be bucketed and re-aggregated.
  */
 export function segmentRows(
   segments: readonly Segment[],
@@ -154,13 +154,6 @@ export function segmentRows(
   const parts = segments.map((s) => {
     if (receipts && s.source !== 'raw')
       throw new Error('receipt parts are read from raw lines only');
-    if (perStore && s.source !== 'raw') {
-      return sql`SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
-             ${partColumns(sql`r`)}
-      FROM ${s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`} r
-      WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
-      ${filterClause(sql`r`, filters)}`;
-    }
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              ${linePartColumns(sql`x`)}${receiptColumns}
@@ -168,12 +161,22 @@ export function segmentRows(
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
     }
+    const [live, archived] = rollupViews(s.source);
+    const perStoreLive = s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`;
+    // Archived buckets all lie before the archive horizon: a segment after it skips the
+    // archived view unread (a one-time filter, so not even its plan's workers start).
+    const archivedOnly = sql`AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > ${s.from}::timestamptz`;
     return join(
-      rollupViews(s.source).map(
-        (view) => sql`SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      [
+        [perStore ? perStoreLive : live, empty],
+        [archived, archivedOnly],
+      ].map(
+        ([view, gate]) => sql`SELECT r.customer_id, r.store_id,
+             ${perStore ? sql`NULL::uuid` : sql`r.product_id`} AS product_id, r.bucket AS t,
              ${partColumns(sql`r`)}
       FROM ${view} r
       WHERE r.bucket >= ${s.from}::timestamptz AND r.bucket < ${s.to}::timestamptz
+      ${gate}
       ${filterClause(sql`r`, filters)}`,
       ),
       '\n      UNION ALL\n      ',

@@ -11,7 +11,6 @@ import {
 } from '../analytics/time.js';
 import { RECEIPT_MEASURE_NAMES, type ReceiptMeasureValues } from '../baskets/measures.js';
 import type { Sql } from 'sql-template-tag';
-import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
 import {
@@ -225,7 +224,8 @@ function comparedOf(row: Record<string, unknown>): MeasureValues | null {
 /**
  * Routing switches, never exposed through the API. `forceRaw` reads transactions only
  * (benchmarks comparing the routes); `storeRollups` reads trends that ask about no product from
- * the per-store rollups, which plain PostgreSQL keeps beside the per-product ones.
+ * the per-store rollups, which both backends keep beside the per-product ones (off: benchmarks
+ * comparing the two).
  */
 export interface TrendOptions {
   forceRaw?: boolean;
@@ -233,12 +233,11 @@ export interface TrendOptions {
 }
 
 /**
- * The routing a backend calls for: the rollups wherever they are exact on both backends (the
- * continuous aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL).
+ * The routing both backends call for: the rollups wherever they are exact (the continuous
+ * aggregates on TimescaleDB, the trigger-kept tables on plain PostgreSQL), per store where no
+ * product is asked about.
  */
-export function routeFor(backend: Backend): TrendOptions {
-  return { storeRollups: backend !== 'timescale' };
-}
+export const ROUTE: TrendOptions = { storeRollups: true };
 
 function zonesOf(zone: ZoneSpec): string[] {
   return zone.kind === 'fixed' ? [zone.zone] : [...new Set(zone.stores.map((s) => s.zone))];

@@ -33,7 +33,7 @@ import { maxBucketCount, MAX_TREND_BUCKETS, type Granularity, type TimeRange } f
 import {
   dailySales,
   productSalesSummaries,
-  routeFor,
+  ROUTE,
   salesTrend,
   salesVelocity,
   topProducts,
@@ -420,7 +420,7 @@ builder.queryFields((t) => ({
           compare,
           baskets: basketsRoute(info),
         },
-        routeFor(ctx.backend),
+        ROUTE,
       );
       tellComparison(ctx, compare, range, zone, rows, { granularity, calendar });
       return rows;
@@ -493,7 +493,7 @@ builder.queryFields((t) => ({
           limit,
           compare,
         },
-        routeFor(ctx.backend),
+        ROUTE,
       );
       tellComparison(ctx, compare, args.range, 'UTC', rows);
       return rows;
@@ -601,7 +601,7 @@ function storeTrendLoader(ctx: GraphQLContext, args: NestedTrendArgs, productIds
               fillGaps: args.fillGaps ?? false,
               gapGroups: { kind: 'stores', storeIds: stores.map((s) => s.id) },
             },
-            routeFor(ctx.backend),
+            ROUTE,
           );
           return groupByKey(
             stores.map((s) => s.id),
@@ -638,14 +638,7 @@ builder.objectFields(ProductRef, (t) => ({
           () =>
             new DataLoader(
               (productIds) =>
-                productSalesSummaries(
-                  ctx.db,
-                  productIds,
-                  args.range,
-                  storeIds,
-                  routeFor(ctx.backend),
-                  compare,
-                ),
+                productSalesSummaries(ctx.db, productIds, args.range, storeIds, ROUTE, compare),
               { maxBatchSize: 1000 },
             ),
         ).load(product.id);
@@ -696,7 +689,7 @@ builder.objectFields(ProductRef, (t) => ({
                     fillGaps: args.fillGaps ?? false,
                     gapGroups: { kind: 'products', productIds },
                   },
-                  routeFor(ctx.backend),
+                  ROUTE,
                 );
                 return groupByKey(productIds, rows, (r) => r.productId);
               },

@@ -9,7 +9,7 @@ import {
 } from '../catalog/ref-args.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { TimeRangeInput, validateRange } from '../time-range.js';
-import { routeFor } from './sales-store.js';
+import { ROUTE } from './sales-store.js';
 import {
   MAX_SELL_THROUGH_PAIRS,
   sellThrough,
@@ -120,7 +120,7 @@ builder.queryField('sellThrough', (t) =>
           storeIds: await storeFilter(ctx, args),
           productIds: await productFilter(ctx, args),
         },
-        routeFor(ctx.backend),
+        ROUTE,
       );
     },
   }),

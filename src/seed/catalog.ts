@@ -201,6 +201,8 @@ export interface SeedProduct {
   name: string;
   category: string;
   priceCents: number;
+  /** Unit cost: 55 % to 79 % of the list price, by position (the random stream is untouched). */
+  costCents: number;
   /** Mean units a day in a 1,200 m² store on an ordinary day. */
   baseDemand: number;
   /** Units a typical POS line carries (multi-packs sell several at once). */
@@ -258,6 +260,7 @@ export function generateProducts(random: Random, customerId: string, count: numb
       name: `${random.pick(BRANDS)} ${random.pick(category.items)}`,
       category: category.name,
       priceCents,
+      costCents: Math.round((priceCents * (55 + ((i * 7) % 25))) / 100),
       baseDemand,
       lineSize: priceCents < 300 && random.chance(0.3) ? random.int(2, 4) : 1,
       peakDay: category.peakDay,

@@ -76,13 +76,15 @@ export async function insertCatalog(pool: Pool, t: TenantTarget): Promise<void> 
                 ${t.stores.map((s) => s.openedOn)}::date[])
          AS s(id, code, name, region, time_zone, size_sqm, opened_on)`);
   await pool.query(sql`/* seedProducts */
-    INSERT INTO products (customer_id, id, sku, name, category, unit_price, created_at)
+    INSERT INTO products (customer_id, id, sku, name, category, unit_price, cost, created_at)
     SELECT ${t.customerId}::uuid, p.id, p.sku, p.name, p.category,
-           (p.cents::numeric / 100)::numeric(12, 2), ${t.start}::date - 400
+           (p.cents::numeric / 100)::numeric(12, 2), (p.cost_cents::numeric / 100)::numeric(12, 2),
+           ${t.start}::date - 400
     FROM unnest(${t.products.map((p) => p.id)}::uuid[], ${t.products.map((p) => p.sku)}::text[],
                 ${t.products.map((p) => p.name)}::text[], ${t.products.map((p) => p.category)}::text[],
-                ${t.products.map((p) => p.priceCents)}::integer[])
-         AS p(id, sku, name, category, cents)`);
+                ${t.products.map((p) => p.priceCents)}::integer[],
+                ${t.products.map((p) => p.costCents)}::integer[])
+         AS p(id, sku, name, category, cents, cost_cents)`);
 }
 
 /**
@@ -127,7 +129,7 @@ export async function insertSales(
     ), stored AS (
       INSERT INTO transactions
         (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue,
-         receipt_id)
+         receipt_id, unit_cost)
       SELECT ${t.customerId}::uuid,
              (lpad(to_hex((extract(epoch FROM timed.time) * 1000)::bigint), 12, '0')
                || '7' || lpad(to_hex((h1 >> 48) & 4095), 3, '0')
@@ -136,7 +138,9 @@ export async function insertSales(
              (${storeIds(t)}::uuid[])[timed.store],
              (${t.products.map((p) => p.id)}::uuid[])[timed.product],
              timed.quantity, timed.price, timed.quantity * timed.price,
-             'R' || (extract(epoch FROM timed.time)::bigint / 1800)
+             'R' || (extract(epoch FROM timed.time)::bigint / 1800),
+             ((${t.products.map((p) => p.costCents)}::integer[])[timed.product]::numeric
+               / 100)::numeric(12, 2)
       FROM timed
       WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
         AND timed.time < ${t.end}::timestamptz

@@ -11,7 +11,12 @@ export interface SaleRow {
   productId: string;
   quantity: number;
   priceCents: bigint;
+  /** The unit cost the line keeps, in cents; null or absent: recorded without a cost. */
+  costCents?: bigint | null;
 }
+
+/** Lines of a tenant's fourth product sold before this were recorded before it had a cost. */
+export const COSTED_FROM = Date.parse('2026-03-20T00:00:00Z');
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 export function rng(seed: number): () => number {
@@ -76,15 +81,23 @@ export function generateSales(
         const product = tenant.products[Math.floor(random() * tenant.products.length)];
         if (!store || !product) continue;
         const units = 1 + Math.floor(random() * 9);
+        const time = start + d * DAY + Math.floor(random() * DAY);
+        const priceCents = BigInt(50 + Math.floor(random() * 5000));
         rows.push({
           customerId: tenant.customerId,
           transactionId: uuid(seed, n),
-          time: start + d * DAY + Math.floor(random() * DAY),
+          time,
           storeId: store.id,
           productId: product.id,
           // Every returnEvery-th line (0: none) is a return, as POS exports carry them.
           quantity: returnEvery > 0 && n % returnEvery === 0 ? -units : units,
-          priceCents: BigInt(50 + Math.floor(random() * 5000)),
+          priceCents,
+          // A cost that changes from line to line (a history of cost changes), none for the
+          // fourth product before COSTED_FROM.
+          costCents:
+            product === tenant.products[3] && time < COSTED_FROM
+              ? null
+              : (priceCents * BigInt(45 + (n % 40))) / 100n,
         });
       }
     }
@@ -98,14 +111,14 @@ export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promis
     const chunk = rows.slice(i, i + 200);
     await owner.query(
       `WITH u AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[])
-           AS u(c, t, tm, s, p, q, pr)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[], $8::numeric[])
+           AS u(c, t, tm, s, p, q, pr, uc)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
          SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
        )
-       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue)
-       SELECT c, t, tm, s, p, q, pr, q * pr FROM u`,
+       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, unit_cost)
+       SELECT c, t, tm, s, p, q, pr, q * pr, uc FROM u`,
       [
         chunk.map((r) => r.customerId),
         chunk.map((r) => r.transactionId),
@@ -114,6 +127,7 @@ export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promis
         chunk.map((r) => r.productId),
         chunk.map((r) => r.quantity),
         chunk.map((r) => centsText(r.priceCents)),
+        chunk.map((r) => (r.costCents == null ? null : centsText(r.costCents))),
       ],
     );
   }
@@ -315,10 +329,18 @@ export interface LineTotals {
   tx: number;
   returned: number;
   returnedCents: bigint;
+  /** Cost of the lines that kept one, and the lines that kept none. */
+  costCents: bigint;
+  uncosted: number;
 }
 
 /** Adds one line to `t`: a negative quantity is a return, counted net and as returned. */
-export function addLine(t: LineTotals, r: Pick<SaleRow, 'quantity' | 'priceCents'>): void {
+export function addLine(
+  t: LineTotals,
+  r: Pick<SaleRow, 'quantity' | 'priceCents' | 'costCents'>,
+): void {
+  if (r.costCents == null) t.uncosted += 1;
+  else t.costCents += BigInt(r.quantity) * r.costCents;
   t.units += r.quantity;
   t.cents += BigInt(r.quantity) * r.priceCents;
   t.tx += 1;
@@ -339,7 +361,14 @@ export const MEASURE_ORACLE: { [K in MeasureName]: (t: LineTotals) => MeasureAns
   transactions: (t) => t.tx,
   returnedUnits: (t) => t.returned,
   returnedRevenue: (t) => centsText(t.returnedCents),
+  cost: (t) => (t.uncosted > 0 ? null : centsText(t.costCents)),
+  grossMargin: (t) => (t.uncosted > 0 ? null : centsText(t.cents - t.costCents)),
+  marginRate: (t) =>
+    t.uncosted > 0 || t.cents === 0n ? null : ratioText(t.cents - t.costCents, t.cents, 6),
 };
+
+/** Decimal places of a measure's answer (the rate has six, money two). */
+const measureScale = (m: string) => (m === 'marginRate' ? 6 : 2);
 
 /** Every measure of a group's totals, as the gateway answers them. */
 export function measuresOf(t: LineTotals): MeasureAnswers {
@@ -357,13 +386,15 @@ export function sumTotals(list: readonly LineTotals[]): LineTotals {
     t.tx += x.tx;
     t.returned += x.returned;
     t.returnedCents += x.returnedCents;
+    t.costCents += x.costCents;
+    t.uncosted += x.uncosted;
   }
   return t;
 }
 
 /** Totals of no line. */
 export function noTotals(): LineTotals {
-  return { units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n };
+  return { units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n, costCents: 0n, uncosted: 0 };
 }
 
 /** Units and revenue cents per key over the rows of `customerId` in [from, to). */
@@ -510,7 +541,7 @@ export function expectedRanking(
 }
 
 export interface ExpectedWindowBucket extends ExpectedBucket {
-  rolling: { sum: MeasureAnswers; mean: Record<MeasureName, string> } | null;
+  rolling: { sum: MeasureAnswers; mean: Record<MeasureName, string | null> } | null;
   cumulative: MeasureAnswers | null;
 }
 
@@ -582,9 +613,12 @@ export function expectedWindowTrend(
                 mean: Object.fromEntries(
                   Object.entries(sum).map(([m, v]) => [
                     m,
-                    ratioText(scaled(v), BigInt(n) * 10n ** 6n, 6),
+                    // A rate over the window is its own mean per bucket.
+                    v === null || m === 'marginRate'
+                      ? v
+                      : ratioText(scaled(v), BigInt(n) * 10n ** 6n, 6),
                   ]),
-                ) as Record<MeasureName, string>,
+                ) as Record<MeasureName, string | null>,
               }
             : null,
         cumulative: window.cumulative ? measuresOf(running) : null,
@@ -642,9 +676,18 @@ export function changeOf(
 ): Record<string, number | string | null> {
   const change: Record<string, number | string | null> = {};
   for (const [m, v] of Object.entries(now)) {
-    const base = scaled(then[m as MeasureName]);
+    const was = then[m as MeasureName];
+    if (v === null || was === null) {
+      change[m] = null;
+      change[`${m}Ratio`] = null;
+      continue;
+    }
+    const base = scaled(was);
     const diff = scaled(v) - base;
-    change[m] = typeof v === 'number' ? Number(diff / 1_000_000n) : ratioText(diff, 1_000_000n, 2);
+    change[m] =
+      typeof v === 'number'
+        ? Number(diff / 1_000_000n)
+        : ratioText(diff, 1_000_000n, measureScale(m));
     change[`${m}Ratio`] = base === 0n ? null : ratioText(diff, base, 6);
   }
   return change;

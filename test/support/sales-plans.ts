@@ -3,12 +3,7 @@ import type { Backend } from '../../src/db/migrate.js';
 import type { Pool } from '../../src/db/pool.js';
 import { GATEWAY_ROLE } from '../../src/db/request-db.js';
 import { dailySalesSql, rankingSql, salesVelocitySql } from '../../src/sales/sales-sql.js';
-import {
-  planTotals,
-  routeFor,
-  trendStatement,
-  type TrendInput,
-} from '../../src/sales/sales-store.js';
+import { planTotals, ROUTE, trendStatement, type TrendInput } from '../../src/sales/sales-store.js';
 import { velocityForPairsSql, velocityWindow } from '../../src/sales/velocity-store.js';
 import {
   generateProducts,
@@ -88,7 +83,7 @@ export function salesPlanStatements(
   routing: Backend | 'raw',
 ): Record<string, Sql> {
   const rollups = routing !== 'raw';
-  const route = rollups ? routeFor(routing) : { forceRaw: true };
+  const route = rollups ? ROUTE : { forceRaw: true };
   const trend = (over: Partial<TrendInput> = {}): Sql =>
     trendStatement({ ...baseTrend(catalog), ...over }, route);
   const storeIds = catalog.stores.map((s) => s.id);

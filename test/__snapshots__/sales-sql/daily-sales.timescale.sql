@@ -4,25 +4,32 @@
            (d.revenue)::text AS "revenue",
            (d.transactions)::integer AS "transactions",
            (d.returned_units)::text AS "returnedUnits",
-           round(d.returned_revenue, 2)::text AS "returnedRevenue"
+           round(d.returned_revenue, 2)::text AS "returnedRevenue",
+           round(CASE WHEN d.uncosted_lines = 0 THEN d.cost END, 2)::text AS "cost",
+           round(CASE WHEN d.uncosted_lines = 0 THEN d.revenue - d.cost END, 2)::text AS "grossMargin",
+           (CASE WHEN d.uncosted_lines = 0 THEN round((d.revenue - d.cost) / nullif(d.revenue, 0), $1) END)::text AS "marginRate"
     FROM (SELECT r.store_id, r.product_id, r.bucket,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
-      WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
+      WHERE r.bucket >= $2::timestamptz AND r.bucket < $3::timestamptz
       UNION ALL
       SELECT r.store_id, r.product_id, r.bucket,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       ) d
     ORDER BY d.bucket, d.store_id, d.product_id
-    LIMIT $5
--- parameters: ["2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]
+    LIMIT $6
+-- parameters: [6,"2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]

@@ -7,7 +7,9 @@
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       AND x.store_id = ANY($4::uuid[])
@@ -21,7 +23,9 @@
              sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
              sum(p.returned_units)::bigint AS returned_units,
-             sum(p.returned_revenue)::numeric AS returned_revenue
+             sum(p.returned_revenue)::numeric AS returned_revenue,
+             sum(p.cost)::numeric AS cost,
+             sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     )
@@ -30,8 +34,11 @@
            (a.revenue)::text AS "revenue",
            (a.transactions)::integer AS "transactions",
            (a.returned_units)::text AS "returnedUnits",
-           round(a.returned_revenue, 2)::text AS "returnedRevenue"
+           round(a.returned_revenue, 2)::text AS "returnedRevenue",
+           round(CASE WHEN a.uncosted_lines = 0 THEN a.cost END, 2)::text AS "cost",
+           round(CASE WHEN a.uncosted_lines = 0 THEN a.revenue - a.cost END, 2)::text AS "grossMargin",
+           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $10) END)::text AS "marginRate"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $10
--- parameters: ["Asia/Kolkata","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>"],["<uuid>"],"Asia/Kolkata","day","Asia/Kolkata","Asia/Kolkata",10001]
+    LIMIT $11
+-- parameters: ["Asia/Kolkata","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>"],["<uuid>"],"Asia/Kolkata","day","Asia/Kolkata","Asia/Kolkata",6,10001]

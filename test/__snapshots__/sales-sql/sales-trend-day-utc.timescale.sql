@@ -7,47 +7,63 @@
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
-      FROM sales_hourly r
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
+      FROM store_sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
-      FROM sales_daily r
-      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
+      FROM store_sales_daily r
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
     ), agg AS (
-      SELECT $12::text AS zone, (date_trunc($13::text, p.t AT TIME ZONE $14::text) AT TIME ZONE $15::text) AS bucket,
+      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -55,7 +71,9 @@
              sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
              sum(p.returned_units)::bigint AS returned_units,
-             sum(p.returned_revenue)::numeric AS returned_revenue
+             sum(p.returned_revenue)::numeric AS returned_revenue,
+             sum(p.cost)::numeric AS cost,
+             sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     )
@@ -64,8 +82,11 @@
            (a.revenue)::text AS "revenue",
            (a.transactions)::integer AS "transactions",
            (a.returned_units)::text AS "returnedUnits",
-           round(a.returned_revenue, 2)::text AS "returnedRevenue"
+           round(a.returned_revenue, 2)::text AS "returnedRevenue",
+           round(CASE WHEN a.uncosted_lines = 0 THEN a.cost END, 2)::text AS "cost",
+           round(CASE WHEN a.uncosted_lines = 0 THEN a.revenue - a.cost END, 2)::text AS "grossMargin",
+           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $18) END)::text AS "marginRate"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $16
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","UTC","day","UTC","UTC",10001]
+    LIMIT $19
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC",6,10001]

@@ -7,38 +7,49 @@
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_hourly r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units,
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
-      WHERE x.time >= $8::timestamptz AND x.time < $9::timestamptz
+      WHERE x.time >= $9::timestamptz AND x.time < $10::timestamptz
     ), agg AS (
-      SELECT $10::text AS zone, (p.t - ((p.t AT TIME ZONE $11::text) - date_trunc('hour', p.t AT TIME ZONE $12::text))) AS bucket,
+      SELECT $11::text AS zone, (p.t - ((p.t AT TIME ZONE $12::text) - date_trunc('hour', p.t AT TIME ZONE $13::text))) AS bucket,
              NULL::uuid AS store_id,
              p.product_id AS product_id,
              NULL::text AS category,
@@ -46,18 +57,20 @@
              sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
              sum(p.returned_units)::bigint AS returned_units,
-             sum(p.returned_revenue)::numeric AS returned_revenue
+             sum(p.returned_revenue)::numeric AS returned_revenue,
+             sum(p.cost)::numeric AS cost,
+             sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     ), series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT DISTINCT (q.t - ((q.t AT TIME ZONE zz.zone) - date_trunc('hour', q.t AT TIME ZONE zz.zone))) AS bucket
-      FROM (SELECT $13::timestamptz AS t
+      FROM (SELECT $14::timestamptz AS t
             UNION ALL
-            SELECT generate_series(date_bin('15 minutes', $14::timestamptz, '2000-01-01 00:00:00+00'),
-                                   $15::timestamptz - interval '1 microsecond', interval '15 minutes')) q
-      WHERE q.t >= $16::timestamptz) b
+            SELECT generate_series(date_bin('15 minutes', $15::timestamptz, '2000-01-01 00:00:00+00'),
+                                   $16::timestamptz - interval '1 microsecond', interval '15 minutes')) q
+      WHERE q.t >= $17::timestamptz) b
     ), groups AS (
       SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     )
@@ -66,11 +79,14 @@
            (coalesce(a.revenue, 0.00))::text AS "revenue",
            (coalesce(a.transactions, 0))::integer AS "transactions",
            (coalesce(a.returned_units, 0))::text AS "returnedUnits",
-           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue",
+           round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.cost, 0) END, 2)::text AS "cost",
+           round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.revenue, 0.00) - coalesce(a.cost, 0) END, 2)::text AS "grossMargin",
+           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $18) END)::text AS "marginRate"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.product_id = g.product_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $17
--- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",10001]
+    LIMIT $19
+-- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",6,10001]

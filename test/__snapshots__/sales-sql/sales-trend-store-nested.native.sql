@@ -9,22 +9,41 @@
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
       AND x.store_id = ANY($5::uuid[])
       UNION ALL
-      SELECT r.customer_id, r.store_id, NULL::uuid AS product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM store_sales_hourly r
       WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
       AND r.store_id = ANY($8::uuid[])
+      UNION ALL
+      SELECT r.customer_id, r.store_id,
+             NULL::uuid AS product_id, r.bucket AS t,
+             r.units AS units,
+             r.revenue AS revenue,
+             r.transactions AS transactions,
+             r.returned_units AS returned_units,
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
+      FROM sales_hourly_archived r
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $11::timestamptz
+      AND r.store_id = ANY($12::uuid[])
     ), agg AS (
-      SELECT z.zone AS zone, (date_trunc($9::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
+      SELECT z.zone AS zone, (date_trunc($13::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -32,7 +51,9 @@
              sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
              sum(p.returned_units)::bigint AS returned_units,
-             sum(p.returned_revenue)::numeric AS returned_revenue
+             sum(p.returned_revenue)::numeric AS returned_revenue,
+             sum(p.cost)::numeric AS cost,
+             sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
       JOIN zones z ON z.store_id = p.store_id
       GROUP BY 1, 2, 3, 4, 5
@@ -40,9 +61,9 @@
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT g AT TIME ZONE zz.zone AS bucket
-      FROM generate_series(date_trunc($10::text, $11::timestamptz AT TIME ZONE zz.zone),
-                           ($12::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
-                           $13::interval) g) b
+      FROM generate_series(date_trunc($14::text, $15::timestamptz AT TIME ZONE zz.zone),
+                           ($16::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
+                           $17::interval) g) b
     ), groups AS (
       SELECT z.zone, z.store_id AS store_id,
              NULL::uuid AS product_id,
@@ -54,11 +75,14 @@
            (coalesce(a.revenue, 0.00))::text AS "revenue",
            (coalesce(a.transactions, 0))::integer AS "transactions",
            (coalesce(a.returned_units, 0))::text AS "returnedUnits",
-           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue"
+           round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue",
+           round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.cost, 0) END, 2)::text AS "cost",
+           round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.revenue, 0.00) - coalesce(a.cost, 0) END, 2)::text AS "grossMargin",
+           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $18) END)::text AS "marginRate"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.store_id = g.store_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $14
--- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",10001]
+    LIMIT $19
+-- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",6,10001]

@@ -4,7 +4,9 @@
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
       WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
       UNION ALL
@@ -13,7 +15,9 @@
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       ),

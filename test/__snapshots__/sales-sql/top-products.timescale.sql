@@ -5,45 +5,61 @@
              x.revenue AS revenue,
              1::bigint AS transactions,
              greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_hourly r
       WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $7::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
-      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
       UNION ALL
-      SELECT r.customer_id, r.store_id, r.product_id, r.bucket AS t,
+      SELECT r.customer_id, r.store_id,
+             r.product_id AS product_id, r.bucket AS t,
              r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $12::timestamptz
     ), agg AS (
       SELECT NULL::uuid AS store_id,
              p.product_id AS product_id,
@@ -52,7 +68,9 @@
              sum(p.revenue)::numeric AS revenue,
              sum(p.transactions)::bigint AS transactions,
              sum(p.returned_units)::bigint AS returned_units,
-             sum(p.returned_revenue)::numeric AS returned_revenue
+             sum(p.returned_revenue)::numeric AS returned_revenue,
+             sum(p.cost)::numeric AS cost,
+             sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
       GROUP BY 1, 2, 3
     ), ranked AS (
@@ -63,21 +81,27 @@
              sum(r.revenue)::numeric AS revenue,
              sum(r.transactions)::bigint AS transactions,
              sum(r.returned_units)::bigint AS returned_units,
-             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r
+             sum(r.returned_revenue)::numeric AS returned_revenue,
+             sum(r.cost)::numeric AS cost,
+             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r
     ), rest AS (
       SELECT sum(r.units)::bigint AS units,
              sum(r.revenue)::numeric AS revenue,
              sum(r.transactions)::bigint AS transactions,
              sum(r.returned_units)::bigint AS returned_units,
-             sum(r.returned_revenue)::numeric AS returned_revenue FROM ranked r WHERE r.rank > $11
+             sum(r.returned_revenue)::numeric AS returned_revenue,
+             sum(r.cost)::numeric AS cost,
+             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r WHERE r.rank > $13
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM ranked r
-      WHERE r.rank <= $12
+      WHERE r.rank <= $14
       UNION ALL
       SELECT 2, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -85,7 +109,9 @@
              t.revenue AS revenue,
              t.transactions AS transactions,
              t.returned_units AS returned_units,
-             t.returned_revenue AS returned_revenue
+             t.returned_revenue AS returned_revenue,
+             t.cost AS cost,
+             t.uncosted_lines AS uncosted_lines
       FROM total t
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", x.store_id AS "storeId", x.product_id AS "productId", x.category AS "category",
@@ -94,8 +120,11 @@
            (coalesce(x.transactions, 0))::integer AS "transactions",
            (coalesce(x.returned_units, 0))::text AS "returnedUnits",
            round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
+           round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.cost, 0) END, 2)::text AS "cost",
+           round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.revenue, 0.00) - coalesce(x.cost, 0) END, 2)::text AS "grossMargin",
+           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $15) END)::text AS "marginRate",
            CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
-                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $13)::text END AS "share"
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $16)::text END AS "share"
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z",10,10,6]
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z",10,10,6,6]

@@ -8,7 +8,9 @@
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       AND r.store_id = ANY($7::uuid[])
@@ -19,7 +21,9 @@
              r.revenue AS revenue,
              r.transactions AS transactions,
              r.returned_units AS returned_units,
-             r.returned_revenue AS returned_revenue
+             r.returned_revenue AS returned_revenue,
+             r.cost AS cost,
+             r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
       WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       AND r.store_id = ANY($11::uuid[])
