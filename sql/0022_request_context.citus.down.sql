@@ -23,6 +23,8 @@ DROP TRIGGER IF EXISTS sales_rollups_delete ON transactions;
 DROP TRIGGER IF EXISTS sales_rollups_update ON transactions;
 -- step
 DROP TRIGGER IF EXISTS sales_rollups_truncate ON transactions;
+-- step
+DROP TRIGGER IF EXISTS sale_line_cost ON transactions;
 
 -- step
 DO $$
@@ -163,6 +165,18 @@ CREATE TRIGGER sales_rollups_update AFTER UPDATE ON transactions
 -- step
 CREATE TRIGGER sales_rollups_truncate AFTER TRUNCATE ON transactions
   FOR EACH STATEMENT EXECUTE FUNCTION rollup.clear_sales_rollups();
+-- step
+CREATE OR REPLACE FUNCTION app.sale_line_cost() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+BEGIN
+  SELECT p.cost INTO NEW.unit_cost FROM public.products p
+  WHERE p.customer_id = NEW.customer_id AND p.id = NEW.product_id;
+  RETURN NEW;
+END
+$fn$;
+-- step
+CREATE TRIGGER sale_line_cost BEFORE INSERT ON transactions
+  FOR EACH ROW WHEN (NEW.unit_cost IS NULL) EXECUTE FUNCTION app.sale_line_cost();
 
 -- step
 CREATE OR REPLACE FUNCTION app.apply_retention(default_retention text)

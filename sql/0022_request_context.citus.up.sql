@@ -45,6 +45,9 @@ DROP TRIGGER IF EXISTS sales_rollups_delete ON transactions;
 DROP TRIGGER IF EXISTS sales_rollups_update ON transactions;
 -- step
 DROP TRIGGER IF EXISTS sales_rollups_truncate ON transactions;
+-- step
+-- Citus distributes no table with triggers: the line-cost trigger of 0017 comes back below.
+DROP TRIGGER IF EXISTS sale_line_cost ON transactions;
 
 -- step
 -- Citus refuses subqueries in the policies of distributed tables: the tenant functions are
@@ -217,6 +220,30 @@ CREATE TRIGGER sales_rollups_update AFTER UPDATE ON transactions
 -- step
 CREATE TRIGGER sales_rollups_truncate AFTER TRUNCATE ON transactions
   FOR EACH STATEMENT EXECUTE FUNCTION rollup.clear_sales_rollups();
+
+-- step
+-- A line's cost comes from its product's row in the colocated shard of products: a trigger on
+-- a shard may not run a distributed query (0017's function reads public.products).
+CREATE OR REPLACE FUNCTION app.sale_line_cost() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+DECLARE
+  products text := coalesce(
+    (SELECT format('public.%I', 'products_' || r.shardid)
+     FROM pg_dist_shard s
+     JOIN pg_dist_shard r ON r.logicalrelid = 'public.products'::regclass
+                         AND r.shardminvalue = s.shardminvalue
+     WHERE s.shardid = nullif(substring(TG_TABLE_NAME FROM '_([0-9]+)$'), '')::bigint
+       AND s.logicalrelid = 'public.transactions'::regclass),
+    'public.products');
+BEGIN
+  EXECUTE format('SELECT p.cost FROM %s p WHERE p.customer_id = $1 AND p.id = $2', products)
+    INTO NEW.unit_cost USING NEW.customer_id, NEW.product_id;
+  RETURN NEW;
+END
+$fn$;
+-- step
+CREATE TRIGGER sale_line_cost BEFORE INSERT ON transactions
+  FOR EACH ROW WHEN (NEW.unit_cost IS NULL) EXECUTE FUNCTION app.sale_line_cost();
 
 -- step
 -- One retention run over every tenant at its own horizon (as in 0016), the delete flagged with

@@ -5,7 +5,21 @@ import { inTransaction, type Queryable } from './pool.js';
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
- * Runs `work`, again while TimescaleDB's job runner holds what it needs (55P03), after
+ * Whether `error` says a job of TimescaleDB's runner had what the work needs: a lock (55P03),
+ * or the catalog row of a job that the runner updated while the work dropped it ("tuple
+ * concurrently deleted", an internal error, met when a migration drops an aggregate whose
+ * policy is running).
+ */
+function metRunningJob(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    code === LOCK_NOT_AVAILABLE ||
+    (code === 'XX000' && typeof message === 'string' && message.includes('concurrently'))
+  );
+}
+
+/**
+ * Runs `work`, again while TimescaleDB's job runner holds what it needs (metRunningJob), after
  * `pauseMs(attempt)`, `attempts` times at most; any other error at once.
  */
 export async function retryWhileJobRuns<T>(
@@ -17,8 +31,7 @@ export async function retryWhileJobRuns<T>(
     try {
       return await work();
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code !== LOCK_NOT_AVAILABLE || attempt >= attempts) throw error;
+      if (!metRunningJob(error) || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, pauseMs(attempt)));
     }
   }
