@@ -239,14 +239,15 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${leadInFirstBucket}
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
-  const head = sql`/* salesTrend */
+  const rows = sql`/* salesTrend */
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
       ${segmentRows(segments, q.filters, perStoreRows(q), lines)}
-    ), ${agg}`;
+    )`;
+  if (q.compare) return comparedTrend(q, q.compare, rows, zoneCol);
+  const head = sql`${rows}, ${agg}`;
   if (q.window) return windowedTrend(q, q.window, head);
-  if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
@@ -334,7 +335,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
  * lists every bucket with sales in either (every bucket with fillGaps), its measures, the
  * compared ones, whether the compared span is still kept, and the change.
  */
-function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
+function comparedTrend(q: TrendStatement, c: TrendComparison, rows: Sql, zoneCol: Sql): Sql {
   const perStore = q.zone.kind === 'perStore';
   const first = bucketStart(
     q.granularity,
@@ -346,21 +347,30 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
   const moved = c.retail
     ? retailYearForwardSql(sql`p.t`, zoneCol, fiscalYears)
     : shiftSql(sql`p.t`, zoneCol, c.shift, 1);
-  const none = (p: PartName) => sql`NULL::${PARTS[p].type}`;
   const compared = (alias: Sql) => (p: PartName) =>
     sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
-  // Both ranges' rows summed per bucket and group in one aggregate (no join of the two).
+  const inRange = (p: PartName) =>
+    sql`sum(p.${raw(p)}) FILTER (WHERE NOT p.compared)::${PARTS[p].type}`;
+  const inCompared = (p: PartName) =>
+    sql`sum(p.${raw(p)}) FILTER (WHERE p.compared)::${PARTS[p].type}`;
+  // Both ranges' rows bucketed and summed per bucket and group in one aggregate, each part
+  // twice (the range's rows, the compared ones): no join, and no second aggregate to pair them.
   const paired = sql`paired AS (
-      SELECT x.zone, x.bucket, ${dimensionList(sql`x`)},
-             ${summedParts(sql`x`)},
-             ${partsAs((p) => sql`sum(x.${raw(`c_${p}`)})`, 'c_')}
-      FROM (SELECT a.zone, a.bucket, ${dimensionList(sql`a`)}, ${partsAs(partsOf(sql`a`), '')},
-                   ${partsAs(none, 'c_')}
-            FROM agg a
+      SELECT ${zoneCol} AS zone,
+             ${bucketStart(q.granularity, sql`CASE WHEN p.compared THEN ${moved} ELSE p.t END`, zoneCol, q.calendar)} AS bucket,
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${partsAs(inRange, '')},
+             ${partsAs(inCompared, 'c_')}
+      FROM (SELECT r.*, false AS compared FROM parts r
             UNION ALL
-            SELECT ca.zone, ca.bucket, ${dimensionList(sql`ca`)}, ${partsAs(none, '')},
-                   ${partsAs(partsOf(sql`ca`), 'c_')}
-            FROM cagg ca) x
+            SELECT r.*, true AS compared FROM cparts r) p
+      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
+        c.retail
+          ? sql`
+      WHERE NOT (p.compared AND ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)})`
+          : empty
+      }
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
   const keys = q.fillGaps
@@ -374,22 +384,8 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
       LEFT JOIN paired m ON m.zone = g.zone AND m.bucket = s.bucket
         ${sameGroup(q.groupBy, sql`m`, sql`g`)}`
     : sql`SELECT * FROM paired`;
-  return sql`${head}, cparts AS (
+  return sql`${rows}, cparts AS (
       ${segmentRows(c.segments, q.filters, perStoreRows(q))}
-    ), cagg AS (
-      SELECT ${zoneCol} AS zone,
-             ${bucketStart(q.granularity, moved, zoneCol, q.calendar)} AS bucket,
-             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
-             ${summedParts(sql`p`)}
-      FROM cparts p
-      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
-        c.retail
-          ? sql`
-      WHERE NOT ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)}`
-          : empty
-      }
-      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     ), ${paired}, keys AS (
       ${keys}
     )
