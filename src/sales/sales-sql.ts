@@ -3,6 +3,7 @@ import {
   DIMENSION_NAMES,
   type DimensionName,
   dimensionAnswers,
+  dimensionColumn,
   dimensionColumns,
   dimensionList,
   groupKeys,
@@ -239,15 +240,14 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${leadInFirstBucket}
       GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     )`;
-  const rows = sql`/* salesTrend */
+  const head = sql`/* salesTrend */
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
       ${segmentRows(segments, q.filters, perStoreRows(q), lines)}
-    )`;
-  if (q.compare) return comparedTrend(q, q.compare, rows, zoneCol);
-  const head = sql`${rows}, ${agg}`;
+    ), ${agg}`;
   if (q.window) return windowedTrend(q, q.window, head);
+  if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
@@ -335,7 +335,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
  * lists every bucket with sales in either (every bucket with fillGaps), its measures, the
  * compared ones, whether the compared span is still kept, and the change.
  */
-function comparedTrend(q: TrendStatement, c: TrendComparison, rows: Sql, zoneCol: Sql): Sql {
+function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
   const perStore = q.zone.kind === 'perStore';
   const first = bucketStart(
     q.granularity,
@@ -349,29 +349,16 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, rows: Sql, zoneCol
     : shiftSql(sql`p.t`, zoneCol, c.shift, 1);
   const compared = (alias: Sql) => (p: PartName) =>
     sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
-  const inRange = (p: PartName) =>
-    sql`sum(p.${raw(p)}) FILTER (WHERE NOT p.compared)::${PARTS[p].type}`;
-  const inCompared = (p: PartName) =>
-    sql`sum(p.${raw(p)}) FILTER (WHERE p.compared)::${PARTS[p].type}`;
-  // Both ranges' rows bucketed and summed per bucket and group in one aggregate, each part
-  // twice (the range's rows, the compared ones): no join, and no second aggregate to pair them.
+  // The range's buckets and the compared ones side by side: a hash join on the bucket and the
+  // grouped keys (never null), full so a bucket with sales in either is listed.
   const paired = sql`paired AS (
-      SELECT ${zoneCol} AS zone,
-             ${bucketStart(q.granularity, sql`CASE WHEN p.compared THEN ${moved} ELSE p.t END`, zoneCol, q.calendar)} AS bucket,
-             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
-             ${partsAs(inRange, '')},
-             ${partsAs(inCompared, 'c_')}
-      FROM (SELECT r.*, false AS compared FROM parts r
-            UNION ALL
-            SELECT r.*, true AS compared FROM cparts r) p
-      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
-      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
-        c.retail
-          ? sql`
-      WHERE NOT (p.compared AND ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)})`
-          : empty
-      }
-      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+      SELECT coalesce(a.zone, ca.zone) AS zone, coalesce(a.bucket, ca.bucket) AS bucket,
+             ${dimensionColumns((d) => (q.groupBy[d] ? sql`coalesce(a.${dimensionColumn(d)}, ca.${dimensionColumn(d)})` : null))},
+             ${partsAs(partsOf(sql`a`), '')},
+             ${partsAs(partsOf(sql`ca`), 'c_')}
+      FROM agg a
+      FULL JOIN cagg ca ON ca.zone = a.zone AND ca.bucket = a.bucket
+        ${sameGroup(q.groupBy, sql`ca`, sql`a`)}
     )`;
   const keys = q.fillGaps
     ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)},
@@ -384,8 +371,22 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, rows: Sql, zoneCol
       LEFT JOIN paired m ON m.zone = g.zone AND m.bucket = s.bucket
         ${sameGroup(q.groupBy, sql`m`, sql`g`)}`
     : sql`SELECT * FROM paired`;
-  return sql`${rows}, cparts AS (
+  return sql`${head}, cparts AS (
       ${segmentRows(c.segments, q.filters, perStoreRows(q))}
+    ), cagg AS (
+      SELECT ${zoneCol} AS zone,
+             ${bucketStart(q.granularity, moved, zoneCol, q.calendar)} AS bucket,
+             ${groupKeys(q.groupBy, sql`p`, sql`c`)},
+             ${summedParts(sql`p`)}
+      FROM cparts p
+      ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
+      ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}${
+        c.retail
+          ? sql`
+      WHERE NOT ${inWeek53Sql(sql`p.t`, zoneCol, fiscalYears)}`
+          : empty
+      }
+      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
     ), ${paired}, keys AS (
       ${keys}
     )
