@@ -37,6 +37,10 @@ function percentOf(ratio: string): string {
   return `${sign}${text.replace(/\B(?=(\d{3})+(?!\d)(?=\.))/g, ',')} %`;
 }
 
+/** A difference as shown, without its grouping: "+12.50", "-3", "0", "—" when null. */
+const signedOf = (value: string | number | null) =>
+  value === null ? '—' : `${/^-|^0(\.0+)?$/.test(String(value)) ? '' : '+'}${value}`;
+
 /** A signed change as shown: "+12.3 %", "-0.4 %", "0.0 %". */
 const signedPercentOf = (ratio: string) => {
   const text = percentOf(ratio);
@@ -51,6 +55,7 @@ describe('the dashboard’s documents', () => {
       'DashboardKpis',
       'DashboardOpenAlerts',
       'DashboardRankings',
+      'DashboardReceipts',
       'DashboardTrend',
       'DashboardViewer',
     ];
@@ -133,6 +138,27 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     );
     expect(raised.errors).toBeUndefined();
     return message;
+  }
+
+  /** Records a sale of the first store a minute ago through the API, as an admin. */
+  async function recordSale(sku: string, quantity: number, unitPrice: string): Promise<void> {
+    const recorded = await gw.graphql<{ recordSales: { accepted: number } }>(
+      `mutation($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
+      {
+        sales: [
+          {
+            transactionId: randomUUID(),
+            time: new Date(Date.now() - 60_000).toISOString(),
+            storeCode: stores[0]?.code,
+            sku,
+            quantity,
+            unitPrice,
+          },
+        ],
+      },
+      admin,
+    );
+    expect(recorded.data?.recordSales.accepted).toBe(1);
   }
 
   /** Waits until the alerts table shows a message, pushed by the subscription. */
@@ -219,9 +245,10 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
       storeCodes: store ? [store] : null,
       categories: category ? [category] : null,
     };
-    const totals = `units revenue transactions
-      compared { units revenue transactions }
-      change { units unitsRatio revenue revenueRatio transactions transactionsRatio }`;
+    const totals = `units revenue transactions grossMargin
+      compared { units revenue transactions grossMargin }
+      change { units unitsRatio revenue revenueRatio transactions transactionsRatio
+               grossMargin grossMarginRatio }`;
     const kpis = await gw.graphql<{
       pp: {
         total: Record<string, string> & {
@@ -253,16 +280,17 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
       ['revenue', 'revenueRatio'],
       ['units', 'unitsRatio'],
       ['transactions', 'transactionsRatio'],
+      ['grossMargin', 'grossMarginRatio'],
     ] as const) {
       const tile = page.locator(`.tile[data-measure="${field}"]`);
-      expect(bare(await tile.locator('.value').textContent())).toBe(String(pp[field]));
+      expect(bare(await tile.locator('.value').textContent())).toBe(String(pp[field] ?? '—'));
       for (const [alias, answer] of [
         ['previousPeriod', pp],
         ['previousYear', py],
       ] as const) {
         const line = tile.locator(`dd[data-compare="${alias}"]`);
         expect(bare(await line.locator('.difference').textContent())).toBe(
-          `${/^-|^0(\.0+)?$/.test(String(answer.change[field])) ? '' : '+'}${answer.change[field]}`,
+          signedOf(answer.change[field] ?? null),
         );
         const shownRatio = await line.locator('.ratio').textContent();
         const apiRatio = answer.change[ratio];
@@ -270,10 +298,81 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
           apiRatio === null ? '(—)' : `(${signedPercentOf(String(apiRatio))})`,
         );
         expect(bare(await line.locator('.base').textContent())).toBe(
-          `from ${answer.compared[field]}`,
+          `from ${answer.compared[field] ?? '—'}`,
         );
       }
     }
+
+    // Receipts over the range and the two ranges ranking compares it with (moved back by its
+    // length, and by a calendar year in UTC), computed by PostgreSQL; by category when one is
+    // chosen, as receipts take no category filter.
+    const { rows: shifted } = await gw.owner.query<Record<string, Date>>(
+      `SELECT $1::timestamptz - ($2::timestamptz - $1::timestamptz) AS pp_from,
+              (($1::timestamptz AT TIME ZONE 'UTC') - interval '1 year') AT TIME ZONE 'UTC' AS py_from,
+              (($2::timestamptz AT TIME ZONE 'UTC') - interval '1 year') AT TIME ZONE 'UTC' AS py_to`,
+      [range.from, range.to],
+    );
+    const bounds = shifted[0];
+    if (!bounds) throw new Error('no compared ranges');
+    type Receipts = {
+      category: string | null;
+      receipts: number;
+      averageReceiptValue: string | null;
+    };
+    const receiptAnswer = await gw.graphql<Record<'now' | 'pp' | 'py', Receipts[]>>(
+      `query($r: TimeRange!, $p: TimeRange!, $y: TimeRange!, $g: ReceiptGroupBy, $s: [String!]) {
+        now: receiptSummary(range: $r, groupBy: $g, storeCodes: $s) { category receipts averageReceiptValue }
+        pp: receiptSummary(range: $p, groupBy: $g, storeCodes: $s) { category receipts averageReceiptValue }
+        py: receiptSummary(range: $y, groupBy: $g, storeCodes: $s) { category receipts averageReceiptValue }
+      }`,
+      {
+        r: range,
+        p: { from: bounds['pp_from']?.toISOString(), to: range.from },
+        y: { from: bounds['py_from']?.toISOString(), to: bounds['py_to']?.toISOString() },
+        g: category ? 'CATEGORY' : null,
+        s: variables.storeCodes,
+      },
+      token,
+    );
+    expect(receiptAnswer.errors).toBeUndefined();
+    const receiptRow = (alias: 'now' | 'pp' | 'py'): Receipts =>
+      receiptAnswer.data?.[alias].find((r) => !category || r.category === category) ?? {
+        category,
+        receipts: 0,
+        averageReceiptValue: null,
+      };
+    for (const field of ['receipts', 'averageReceiptValue'] as const) {
+      const tile = page.locator(`.tile[data-measure="${field}"]`);
+      const value = receiptRow('now')[field];
+      expect(bare(await tile.locator('.value').textContent())).toBe(String(value ?? '—'));
+      for (const [alias, compared] of [
+        ['previousPeriod', receiptRow('pp')[field]],
+        ['previousYear', receiptRow('py')[field]],
+      ] as const) {
+        const line = tile.locator(`dd[data-compare="${alias}"]`);
+        const { rows: difference } = await gw.owner.query<{ d: string | null }>(
+          'SELECT ($1::numeric - $2::numeric)::text AS d',
+          [value, compared],
+        );
+        expect(bare(await line.locator('.difference').textContent())).toBe(
+          signedOf(difference[0]?.d ?? null),
+        );
+        expect(await line.locator('.ratio').count()).toBe(0);
+        expect(bare(await line.locator('.base').textContent())).toBe(`from ${compared ?? '—'}`);
+      }
+    }
+
+    // "As of" is the freshness the API reports: its newest sale line the token can see.
+    const freshness = await gw.graphql<{ dataFreshness: { asOf: string | null } }>(
+      `{ dataFreshness { asOf } }`,
+      {},
+      token,
+    );
+    const asOf = freshness.data?.dataFreshness.asOf;
+    if (!asOf) throw new Error('no freshness');
+    expect(await page.locator('#as-of time').getAttribute('datetime')).toBe(
+      new Date(asOf).toISOString(),
+    );
 
     const trend = await gw.graphql<{
       salesTrend: {
@@ -530,23 +629,7 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     const page = await signedInWithDemoToken(`${gw.url}/dashboard`);
     await page.waitForSelector('#alert-stream[data-state="live"]');
     const before = bare(await page.locator('.tile[data-measure="units"] .value').textContent());
-    const recorded = await gw.graphql<{ recordSales: { accepted: number } }>(
-      `mutation($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted } }`,
-      {
-        sales: [
-          {
-            transactionId: randomUUID(),
-            time: new Date(Date.now() - 60_000).toISOString(),
-            storeCode: stores[0]?.code,
-            sku: await productValue('min(sku)'),
-            quantity: 37,
-            unitPrice: '2.50',
-          },
-        ],
-      },
-      admin,
-    );
-    expect(recorded.data?.recordSales.accepted).toBe(1);
+    await recordSale(await productValue('min(sku)'), 37, '2.50');
     await loaded(page, () => page.click('#refresh'));
     expect(bare(await page.locator('.tile[data-measure="units"] .value').textContent())).toBe(
       String(BigInt(before) + 37n),
@@ -587,6 +670,25 @@ describe.runIf(browserTestsRun('Dashboard browser test'))('dashboard in a browse
     const mine = await raiseAlert(own.code);
     await shownLive(page, mine);
     expect(await page.locator('#alerts table').textContent()).not.toContain(elsewhere);
+    await page.close();
+  }, 120_000);
+
+  it('shows no margin ("—") once a sale of a product without a cost is in the range', async () => {
+    const page = await signedInWithDemoToken(`${gw.url}/dashboard`);
+    expect(
+      bare(await page.locator('.tile[data-measure="grossMargin"] .value').textContent()),
+    ).toMatch(/^-?\d+(\.\d+)?$/);
+    const sku = `NOCOST-${randomUUID().slice(0, 8)}`;
+    const upserted = await gw.graphql(
+      `mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { __typename } }`,
+      { p: [{ sku, name: 'Without a cost', category: 'Uncosted', unitPrice: '4.00' }] },
+      admin,
+    );
+    expect(upserted.errors).toBeUndefined();
+    await recordSale(sku, 2, '4.00');
+    await loaded(page, () => page.click('#refresh'));
+    expect(await page.locator('.tile[data-measure="grossMargin"] .value').textContent()).toBe('—');
+    await expectFiguresOfApi(page, analyst);
     await page.close();
   }, 120_000);
 });

@@ -38,6 +38,16 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
     quantity,
     priceCents: 100n,
   });
+  // Unit costs: none for the fourth product before April (its margin is not known in March),
+  // above the price for the seventh (a negative margin), 60 % of the price otherwise.
+  const costed = (l: SaleRow): SaleRow => {
+    const product = t.products.findIndex((p) => p.id === l.productId);
+    const costCents =
+      product === 3 && l.time < Date.parse('2026-04-01T00:00:00Z')
+        ? null
+        : (l.priceCents * (product === 6 ? 130n : 60n)) / 100n;
+    return { ...l, costCents };
+  };
   const lines: SaleRow[] = [
     ...generateReceipts(t, 0x71, '2026-03-20T00:00:00Z', 14, 20),
     ...generateReceipts(t, 0x72, '2026-10-19T00:00:00Z', 10, 20),
@@ -45,7 +55,7 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
     tie(2, 5, 5),
     tie(3, 4, 5),
     tie(4, 0, 1),
-  ];
+  ].map(costed);
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -61,7 +71,7 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
 
   function expected(
     range: { from: string; to: string },
-    by: 'UNITS' | 'REVENUE',
+    by: 'UNITS' | 'REVENUE' | 'MARGIN',
     perStore: boolean,
     thresholds: [number, number] = [80, 95],
   ) {
@@ -76,19 +86,45 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
           const mine = kept.filter(
             (l) => l.productId === p.id && (storeId === null || l.storeId === storeId),
           );
-          const value = mine.reduce(
-            (s, l) => s + BigInt(l.quantity) * (by === 'UNITS' ? 1n : l.priceCents),
-            0n,
-          );
+          const per = (l: SaleRow) =>
+            by === 'UNITS'
+              ? 1n
+              : by === 'REVENUE'
+                ? l.priceCents
+                : l.costCents == null
+                  ? null
+                  : l.priceCents - l.costCents;
+          const value = mine.reduce<bigint | null>((s, l) => {
+            const v = per(l);
+            return s === null || v === null ? null : s + BigInt(l.quantity) * v;
+          }, 0n);
           return { productId: p.id, sku: p.sku, value };
         });
+        // Unknown values last, ties by SKU; they count for no total and get no class.
         values.sort((a, b) =>
-          a.value === b.value ? a.sku.localeCompare(b.sku) : a.value > b.value ? -1 : 1,
+          a.value === b.value
+            ? a.sku.localeCompare(b.sku)
+            : a.value === null
+              ? 1
+              : b.value === null || a.value > b.value
+                ? -1
+                : 1,
         );
-        const total = values.reduce((s, v) => s + v.value, 0n);
+        const total = values.reduce((s, v) => s + (v.value ?? 0n), 0n);
         let running = 0n;
         return values.map((v, i) => {
           const before = running;
+          if (v.value === null) {
+            return {
+              store: storeId ? { id: storeId } : null,
+              product: { id: v.productId },
+              value: null,
+              share: null,
+              cumulativeShare: null,
+              rank: i + 1,
+              class: null,
+            };
+          }
           running += v.value;
           const cls =
             total <= 0n
@@ -117,9 +153,9 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
     return res.data?.productClasses;
   }
 
-  it('classes every product by units and revenue, overall and per store, exactly', async () => {
+  it('classes every product by units, revenue and margin, overall and per store, exactly', async () => {
     for (const range of RANGES) {
-      for (const by of ['UNITS', 'REVENUE'] as const) {
+      for (const by of ['UNITS', 'REVENUE', 'MARGIN'] as const) {
         for (const perStore of [false, true]) {
           expect(await ask({ range, by, perStore }), `${range.from} ${by} ${perStore}`).toEqual(
             expected(range, by, perStore),
@@ -127,6 +163,20 @@ describe.each(BACKENDS)('product classes on %s', (kind) => {
         }
       }
     }
+  });
+
+  it('lists products of unknown margin last, without share or class, outside the total', async () => {
+    const range = RANGES[0] ?? { from: '', to: '' };
+    const rows = (await ask({ range, by: 'MARGIN' })) as {
+      product: { id: string };
+      value: string | null;
+      class: string | null;
+    }[];
+    const last = rows[rows.length - 1];
+    expect(last?.product.id).toBe(t.products[3]?.id);
+    expect(last).toMatchObject({ value: null, share: null, cumulativeShare: null, class: null });
+    expect(rows.find((r) => r.product.id === t.products[6]?.id)?.value).toMatch(/^-/);
+    expect(rows).toEqual(expected(range, 'MARGIN', false));
   });
 
   it('breaks ties by SKU and takes other thresholds', async () => {

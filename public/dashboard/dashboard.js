@@ -12,7 +12,15 @@ import {
   renderTiles,
   renderTrend,
 } from './panels.js';
-import { addDays, dateIn, daysBetween, instantLabel, isDate, rangeOf } from './time.js';
+import {
+  addDays,
+  comparedRanges,
+  dateIn,
+  daysBetween,
+  instantLabel,
+  isDate,
+  rangeOf,
+} from './time.js';
 
 const TOKEN_KEY = 'shelfops.dashboard.token';
 const GRANULARITIES = ['DAY', 'WEEK', 'MONTH'];
@@ -367,7 +375,18 @@ function layout(client, { stores, categories, who, signal }) {
     const compareLabel =
       view.grain === 'MONTH' ? 'the same month a year before' : 'the same weekdays a year before';
     await Promise.all([
-      fill(tiles.body, async () => renderTiles(await run('DashboardKpis', scope))),
+      fill(tiles.body, async () => {
+        const [kpis, receipts] = await Promise.all([
+          run('DashboardKpis', scope),
+          run('DashboardReceipts', {
+            range,
+            ...comparedRanges(range),
+            groupBy: view.category ? 'CATEGORY' : null,
+            storeCodes,
+          }),
+        ]);
+        return renderTiles(kpis, receipts, { category: view.category });
+      }),
       fill(trend.body, async () => {
         const answer = await run('DashboardTrend', {
           ...scope,
@@ -419,12 +438,19 @@ function layout(client, { stores, categories, who, signal }) {
         return renderAlerts(openAlerts, zone);
       }),
     ]);
-    const times = answers
-      .map((answer) => AS_OF_SOURCES.map((source) => source.read(answer)).find(Boolean))
-      .filter(Boolean)
-      .map((t) => new Date(t).getTime());
-    asOf.textContent =
-      times.length > 0 ? `As of ${instantLabel(Math.min(...times), zone)} (${zone}).` : '';
+    const times = AS_OF_SOURCES.map((source) =>
+      answers.map((answer) => source.read(answer)).filter(Boolean),
+    ).find((found) => found.length > 0);
+    if (times) {
+      const earliest = new Date(Math.min(...times.map((t) => new Date(t).getTime())));
+      asOf.replaceChildren(
+        'As of ',
+        h('time', { datetime: earliest.toISOString(), text: instantLabel(earliest, zone) }),
+        ` (${zone}).`,
+      );
+    } else {
+      asOf.replaceChildren();
+    }
     document.body.dataset.loaded = String(Date.now());
   }
 

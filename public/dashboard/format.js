@@ -17,6 +17,26 @@ export function signed(decimal) {
 }
 
 /**
+ * The exact difference of two decimals, computed on the digits (null when either is null), in
+ * the larger of their scales: ("12.50", "10.125") → "2.375".
+ */
+export function subtract(a, b) {
+  if (a === null || a === undefined || b === null || b === undefined) return null;
+  const scale = Math.max(...[a, b].map((d) => (String(d).split('.')[1] ?? '').length));
+  const scaled = (d) => {
+    const [whole, fraction = ''] = String(d).split('.');
+    const digits = BigInt(`${whole.replace('-', '')}${fraction.padEnd(scale, '0')}`);
+    return whole.startsWith('-') ? -digits : digits;
+  };
+  const difference = scaled(a) - scaled(b);
+  const magnitude = (difference < 0n ? -difference : difference)
+    .toString()
+    .padStart(scale + 1, '0');
+  const text = scale > 0 ? `${magnitude.slice(0, -scale)}.${magnitude.slice(-scale)}` : magnitude;
+  return `${difference < 0n ? '-' : ''}${text}`;
+}
+
+/**
  * A ratio (a decimal string: 0.1234 is 12.34 %) as a percentage rounded half away from zero to
  * `places` decimals, computed on the digits: "0.123456" → "12.3 %".
  */

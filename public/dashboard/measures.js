@@ -1,17 +1,39 @@
-// What the dashboard shows, as data. Adding a measure (margin, receipts, …) is an entry here
-// and its fields in the dashboard's persisted documents (persisted/documents/dashboard.graphql:
-// DashboardMeasures, DashboardChange, DashboardTotal, and DashboardTrend / DashboardRanked for
-// the chart and rankings), then `npm run manifest`.
+// What the dashboard shows, as data. Adding a measure is an entry here and its fields in the
+// dashboard's persisted documents (persisted/documents/dashboard.graphql: DashboardMeasures,
+// DashboardChange, DashboardTotal, or DashboardReceiptFigures for a receipt measure, and
+// DashboardTrend / DashboardRanked for the chart and rankings), then `npm run manifest`.
 
 /**
- * The KPI tiles, in order. `field` is the measure's field on the totals, `compared` and
- * `change`; `ratio` the relative change's field on `change` (none: the difference alone);
- * `kind`: money and count show the API's exact text, rate shows a percentage.
+ * The KPI tiles, in order. `field` is the measure's field; `source` where it is read: `sales`
+ * the totals of DashboardKpis, with `compared` and `change` (`ratio`: the relative change's
+ * field on `change`), `receipts` the rows of DashboardReceipts, which give the compared
+ * ranges' figures and no change (the page shows the exact difference, no ratio);
+ * `kind`: money and count show the API's exact text ("—" when it is null), rate a percentage.
  */
 export const TILES = [
-  { field: 'revenue', label: 'Revenue', ratio: 'revenueRatio', kind: 'money' },
-  { field: 'units', label: 'Units', ratio: 'unitsRatio', kind: 'count' },
-  { field: 'transactions', label: 'Sale lines', ratio: 'transactionsRatio', kind: 'count' },
+  { field: 'revenue', label: 'Revenue', source: 'sales', ratio: 'revenueRatio', kind: 'money' },
+  { field: 'units', label: 'Units', source: 'sales', ratio: 'unitsRatio', kind: 'count' },
+  {
+    field: 'grossMargin',
+    label: 'Gross margin',
+    source: 'sales',
+    ratio: 'grossMarginRatio',
+    kind: 'money',
+  },
+  { field: 'receipts', label: 'Receipts', source: 'receipts', kind: 'count' },
+  {
+    field: 'averageReceiptValue',
+    label: 'Average receipt value',
+    source: 'receipts',
+    kind: 'money',
+  },
+  {
+    field: 'transactions',
+    label: 'Sale lines',
+    source: 'sales',
+    ratio: 'transactionsRatio',
+    kind: 'count',
+  },
 ];
 
 /** The comparisons each tile shows: the alias of DashboardKpis that answers it. */
@@ -30,7 +52,11 @@ export const CHART_MEASURES = [
 ];
 
 /**
- * Where "as of" comes from: the first source that gives a time for an answer. Today the time
- * the answer arrived; the freshness the API reports goes first once it reports one.
+ * Where "as of" comes from: the first source that gives a time for some answer of the page
+ * (the earliest of its times): the freshness the API reports with its sales answers (the
+ * newest sale line the token can see), else the time the answers arrived.
  */
-export const AS_OF_SOURCES = [{ label: 'answered', read: (answer) => answer.receivedAt }];
+export const AS_OF_SOURCES = [
+  { label: 'newest sale', read: (answer) => answer.extensions?.freshness?.asOf },
+  { label: 'answered', read: (answer) => answer.receivedAt },
+];

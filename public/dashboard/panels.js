@@ -10,6 +10,7 @@ import {
   percent,
   plotted,
   signedPercent,
+  subtract,
 } from './format.js';
 import { bucketLabel, instantLabel } from './time.js';
 
@@ -90,59 +91,103 @@ function direction(difference) {
 
 const ARROWS = { up: '▲', down: '▼', flat: '■', none: '' };
 
-/** One comparison line of a tile: the difference, the relative change and the base. */
-function comparisonLine(tile, comparison, total, reason) {
-  const compared = total?.compared;
-  const change = total?.change;
-  if (!compared || !change) {
+/**
+ * One comparison line of a tile: the difference, the relative change (when the API gives one)
+ * and the base; `figures` the tile's value, its compared value and change, or null when the
+ * comparison is missing.
+ */
+function comparisonLine(tile, comparison, figures, reason) {
+  if (!figures) {
     return h(
       'dd',
       { 'data-compare': comparison.alias, class: 'none' },
       reason ?? 'not comparable (before the retention horizon)',
     );
   }
-  const difference = change[tile.field];
-  const ratio = tile.ratio ? change[tile.ratio] : null;
+  const { compared, difference, ratio } = figures;
   const way = direction(difference);
   return h(
     'dd',
     { 'data-compare': comparison.alias, class: way },
     h('span', { class: 'arrow', 'aria-hidden': 'true', text: ARROWS[way] }),
     h('span', { class: 'difference', text: measureDifference(tile.kind, difference) }),
+    tile.ratio
+      ? [
+          ' ',
+          h('span', {
+            class: 'ratio',
+            text: ratio === null ? '(—)' : `(${signedPercent(ratio)})`,
+          }),
+        ]
+      : null,
     ' ',
-    h('span', { class: 'ratio', text: ratio === null ? '(—)' : `(${signedPercent(ratio)})` }),
-    ' ',
-    h('span', {
-      class: 'base',
-      text: `from ${measureValue(tile.kind, compared[tile.field])}`,
-    }),
+    h('span', { class: 'base', text: `from ${measureValue(tile.kind, compared)}` }),
   );
 }
 
-/** The KPI tiles from DashboardKpis: each measure of TILES with each of COMPARISONS. */
-export function renderTiles(answer) {
+/**
+ * The figures of a tile from DashboardKpis (`kpis`) and DashboardReceipts (`receipts`; its row
+ * of `category` when one is chosen, as receipts are split by category then): its value, and
+ * per comparison alias its compared value, difference and ratio (null when not comparable).
+ */
+function tileFigures(tile, kpis, receipts, category) {
+  const totals = (alias) => kpis.data[alias].total;
+  if (tile.source === 'sales') {
+    const compare = (alias) => {
+      const { compared, change } = totals(alias);
+      return compared && change
+        ? {
+            compared: compared[tile.field],
+            difference: change[tile.field],
+            ratio: tile.ratio ? change[tile.ratio] : null,
+          }
+        : null;
+    };
+    return { value: totals('previousPeriod')[tile.field], compare };
+  }
+  const row = (alias) =>
+    receipts.data[alias].find((r) => !category || r.category === category) ?? {
+      receipts: 0,
+      averageReceiptValue: null,
+    };
+  const value = row('current')[tile.field];
+  // The receipts of a range ranking cannot compare (before the retention horizon) are not
+  // compared either.
+  const compare = (alias) => {
+    if (!totals(alias).compared) return null;
+    const compared = row(alias)[tile.field];
+    return { compared, difference: subtract(value, compared), ratio: null };
+  };
+  return { value, compare };
+}
+
+/**
+ * The KPI tiles from DashboardKpis and DashboardReceipts: each measure of TILES with each of
+ * COMPARISONS.
+ */
+export function renderTiles(kpis, receipts, { category }) {
   // Why a comparison is missing (its span is older than the retention horizon), as the API says.
-  const reason = answer.extensions?.comparison?.reason;
-  const totals = answer.data.previousPeriod.total;
+  const reason = kpis.extensions?.comparison?.reason;
   return h(
     'div',
     { class: 'tiles' },
-    TILES.map((tile) =>
-      h(
+    TILES.map((tile) => {
+      const figures = tileFigures(tile, kpis, receipts, category);
+      return h(
         'article',
         { class: 'tile', 'data-measure': tile.field, 'aria-label': tile.label },
         h('h3', { text: tile.label }),
-        h('p', { class: 'value', text: measureValue(tile.kind, totals[tile.field]) }),
+        h('p', { class: 'value', text: measureValue(tile.kind, figures.value) }),
         h(
           'dl',
           {},
           COMPARISONS.map((comparison) => [
             h('dt', { text: comparison.label }),
-            comparisonLine(tile, comparison, answer.data[comparison.alias].total, reason),
+            comparisonLine(tile, comparison, figures.compare(comparison.alias), reason),
           ]),
         ),
-      ),
-    ),
+      );
+    }),
   );
 }
 

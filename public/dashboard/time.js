@@ -69,6 +69,31 @@ export function rangeOf(from, to, zone) {
   };
 }
 
+/** An instant one calendar year before, in UTC (a 29 February becomes the 28th, as the API's). */
+function yearBefore(iso) {
+  const t = new Date(iso);
+  const year = t.getUTCFullYear() - 1;
+  const month = t.getUTCMonth();
+  const day = Math.min(t.getUTCDate(), new Date(Date.UTC(year, month + 1, 0)).getUTCDate());
+  const timeOfDay = t.getTime() - Date.UTC(t.getUTCFullYear(), month, t.getUTCDate());
+  return new Date(Date.UTC(year, month, day) + timeOfDay).toISOString();
+}
+
+/**
+ * The ranges a range is compared with, as ranking's compareTo takes them (in UTC): moved back
+ * by its own length, and by one calendar year.
+ */
+export function comparedRanges(range) {
+  const length = Date.parse(range.to) - Date.parse(range.from);
+  return {
+    previousPeriodRange: {
+      from: new Date(Date.parse(range.from) - length).toISOString(),
+      to: range.from,
+    },
+    previousYearRange: { from: yearBefore(range.from), to: yearBefore(range.to) },
+  };
+}
+
 const LABELS = {
   DAY: { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' },
   WEEK: { day: 'numeric', month: 'short', year: 'numeric' },

@@ -56,7 +56,9 @@ const ProductClassRef = builder.objectRef<ProductClassRow>('ProductClassRow').im
     }),
     value: t.field({
       type: 'Decimal',
-      description: 'The product’s value of the `by` measure over the range (0 with no sales).',
+      nullable: true,
+      description:
+        'The product’s value of the `by` measure over the range (0 with no sales); null when not known (MARGIN where a line kept no cost): such a product ranks last, with no share or class, and counts for no total.',
       resolve: (r) => r.value,
     }),
     rank: t.exposeInt('rank', {

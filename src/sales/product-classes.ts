@@ -19,6 +19,7 @@ import { planTotals, type TrendOptions } from './sales-store.js';
 export const CLASS_MEASURES: Partial<Record<MeasureName, string>> = {
   revenue: 'REVENUE',
   units: 'UNITS',
+  grossMargin: 'MARGIN',
 };
 
 /** The most rows one productClasses answer holds (products, or stores × products). */
@@ -27,7 +28,7 @@ export const MAX_CLASS_ROWS = 10_000;
 export interface ProductClassRow {
   storeId: string | null;
   productId: string;
-  value: string;
+  value: string | null;
   share: string | null;
   cumulativeShare: string | null;
   rank: number;
@@ -41,7 +42,9 @@ export interface ProductClassRow {
  * cumulated before it is below thresholds[0] (so class A holds the products that make the
  * first thresholds[0] of the total, the one crossing it included), B below thresholds[1],
  * else C; compared exactly, not on rounded shares. Every product of the filters gets a row (0
- * where it sold nothing); share and class are null where the total is 0 or less.
+ * where it sold nothing); share and class are null where the total is 0 or less. A value that
+ * is not known (the margin of a product some line of which kept no cost) ranks after every
+ * known one, ties by SKU, counts for no total, and has no share, cumulative share or class.
  */
 export function productClassesSql(q: {
   segments: readonly Segment[];
@@ -78,13 +81,13 @@ export function productClassesSql(q: {
              sum(v.value) OVER (w ROWS UNBOUNDED PRECEDING) AS running,
              sum(v.value) OVER (PARTITION BY v.store_id) AS total
       FROM valued v
-      WINDOW w AS (PARTITION BY v.store_id ORDER BY v.value DESC, v.sku)
+      WINDOW w AS (PARTITION BY v.store_id ORDER BY v.value DESC NULLS LAST, v.sku)
     )
     SELECT r.store_id AS "storeId", r.product_id AS "productId", r.value::text AS "value",
            CASE WHEN r.total > 0 THEN ${round(sql`r.value / r.total`)} END AS "share",
-           CASE WHEN r.total > 0 THEN ${round(sql`r.running / r.total`)} END AS "cumulativeShare",
+           CASE WHEN r.total > 0 AND r.value IS NOT NULL THEN ${round(sql`r.running / r.total`)} END AS "cumulativeShare",
            r.rank::integer AS "rank",
-           CASE WHEN r.total <= 0 THEN NULL
+           CASE WHEN r.value IS NULL OR r.total <= 0 THEN NULL
                 WHEN r.running - r.value < ${q.thresholds[0]}::numeric * r.total THEN 'A'
                 WHEN r.running - r.value < ${q.thresholds[1]}::numeric * r.total THEN 'B'
                 ELSE 'C' END AS "class"

@@ -3,6 +3,7 @@ import {
   DIMENSION_NAMES,
   type DimensionName,
   dimensionAnswers,
+  dimensionColumn,
   dimensionColumns,
   dimensionList,
   groupKeys,
@@ -346,22 +347,18 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
   const moved = c.retail
     ? retailYearForwardSql(sql`p.t`, zoneCol, fiscalYears)
     : shiftSql(sql`p.t`, zoneCol, c.shift, 1);
-  const none = (p: PartName) => sql`NULL::${PARTS[p].type}`;
   const compared = (alias: Sql) => (p: PartName) =>
     sql`coalesce(${alias}.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
-  // Both ranges' rows summed per bucket and group in one aggregate (no join of the two).
+  // The range's buckets and the compared ones side by side: a hash join on the bucket and the
+  // grouped keys (never null), full so a bucket with sales in either is listed.
   const paired = sql`paired AS (
-      SELECT x.zone, x.bucket, ${dimensionList(sql`x`)},
-             ${summedParts(sql`x`)},
-             ${partsAs((p) => sql`sum(x.${raw(`c_${p}`)})`, 'c_')}
-      FROM (SELECT a.zone, a.bucket, ${dimensionList(sql`a`)}, ${partsAs(partsOf(sql`a`), '')},
-                   ${partsAs(none, 'c_')}
-            FROM agg a
-            UNION ALL
-            SELECT ca.zone, ca.bucket, ${dimensionList(sql`ca`)}, ${partsAs(none, '')},
-                   ${partsAs(partsOf(sql`ca`), 'c_')}
-            FROM cagg ca) x
-      GROUP BY ${groupPositions(2 + DIMENSION_NAMES.length)}
+      SELECT coalesce(a.zone, ca.zone) AS zone, coalesce(a.bucket, ca.bucket) AS bucket,
+             ${dimensionColumns((d) => (q.groupBy[d] ? sql`coalesce(a.${dimensionColumn(d)}, ca.${dimensionColumn(d)})` : null))},
+             ${partsAs(partsOf(sql`a`), '')},
+             ${partsAs(partsOf(sql`ca`), 'c_')}
+      FROM agg a
+      FULL JOIN cagg ca ON ca.zone = a.zone AND ca.bucket = a.bucket
+        ${sameGroup(q.groupBy, sql`ca`, sql`a`)}
     )`;
   const keys = q.fillGaps
     ? sql`SELECT g.zone, s.bucket, ${dimensionList(sql`g`)},

@@ -86,14 +86,14 @@ export async function insertReceiptLines(owner: Pool, rows: readonly ReceiptLine
     const chunk = rows.slice(i, i + 200);
     await owner.query(
       `WITH u AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[], $8::text[])
-           AS u(c, t, tm, s, p, q, pr, r)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[], $8::text[], $9::numeric[])
+           AS u(c, t, tm, s, p, q, pr, r, uc)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
          SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
        )
-       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, receipt_id)
-       SELECT c, t, tm, s, p, q, pr, q * pr, r FROM u`,
+       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, receipt_id, unit_cost)
+       SELECT c, t, tm, s, p, q, pr, q * pr, r, uc FROM u`,
       [
         chunk.map((r) => r.customerId),
         chunk.map((r) => r.transactionId),
@@ -103,6 +103,7 @@ export async function insertReceiptLines(owner: Pool, rows: readonly ReceiptLine
         chunk.map((r) => r.quantity),
         chunk.map((r) => centsText(r.priceCents)),
         chunk.map((r) => r.receiptId),
+        chunk.map((r) => (r.costCents == null ? null : centsText(r.costCents))),
       ],
     );
   }

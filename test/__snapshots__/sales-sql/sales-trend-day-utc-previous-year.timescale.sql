@@ -153,53 +153,27 @@
       FROM cparts p
       GROUP BY 1, 2, 3, 4, 5
     ), paired AS (
-      SELECT x.zone, x.bucket, x.store_id, x.product_id, x.category,
-             sum(x.units)::bigint AS units,
-             sum(x.revenue)::numeric AS revenue,
-             sum(x.transactions)::bigint AS transactions,
-             sum(x.returned_units)::bigint AS returned_units,
-             sum(x.returned_revenue)::numeric AS returned_revenue,
-             sum(x.cost)::numeric AS cost,
-             sum(x.uncosted_lines)::bigint AS uncosted_lines,
-             sum(x.c_units) AS c_units,
-             sum(x.c_revenue) AS c_revenue,
-             sum(x.c_transactions) AS c_transactions,
-             sum(x.c_returned_units) AS c_returned_units,
-             sum(x.c_returned_revenue) AS c_returned_revenue,
-             sum(x.c_cost) AS c_cost,
-             sum(x.c_uncosted_lines) AS c_uncosted_lines
-      FROM (SELECT a.zone, a.bucket, a.store_id, a.product_id, a.category, a.units AS units,
+      SELECT coalesce(a.zone, ca.zone) AS zone, coalesce(a.bucket, ca.bucket) AS bucket,
+             coalesce(a.store_id, ca.store_id) AS store_id,
+             NULL::uuid AS product_id,
+             NULL::text AS category,
+             a.units AS units,
              a.revenue AS revenue,
              a.transactions AS transactions,
              a.returned_units AS returned_units,
              a.returned_revenue AS returned_revenue,
              a.cost AS cost,
              a.uncosted_lines AS uncosted_lines,
-                   NULL::bigint AS c_units,
-             NULL::numeric AS c_revenue,
-             NULL::bigint AS c_transactions,
-             NULL::bigint AS c_returned_units,
-             NULL::numeric AS c_returned_revenue,
-             NULL::numeric AS c_cost,
-             NULL::bigint AS c_uncosted_lines
-            FROM agg a
-            UNION ALL
-            SELECT ca.zone, ca.bucket, ca.store_id, ca.product_id, ca.category, NULL::bigint AS units,
-             NULL::numeric AS revenue,
-             NULL::bigint AS transactions,
-             NULL::bigint AS returned_units,
-             NULL::numeric AS returned_revenue,
-             NULL::numeric AS cost,
-             NULL::bigint AS uncosted_lines,
-                   ca.units AS c_units,
+             ca.units AS c_units,
              ca.revenue AS c_revenue,
              ca.transactions AS c_transactions,
              ca.returned_units AS c_returned_units,
              ca.returned_revenue AS c_returned_revenue,
              ca.cost AS c_cost,
              ca.uncosted_lines AS c_uncosted_lines
-            FROM cagg ca) x
-      GROUP BY 1, 2, 3, 4, 5
+      FROM agg a
+      FULL JOIN cagg ca ON ca.zone = a.zone AND ca.bucket = a.bucket
+        AND ca.store_id = a.store_id
     ), keys AS (
       SELECT * FROM paired
     )
