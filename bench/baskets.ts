@@ -15,37 +15,21 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import sql from 'sql-template-tag';
 import { boughtTogether, receiptSizes, receiptSummary } from '../src/baskets/basket-store.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { createLogger } from '../src/logger.js';
 import { productClasses } from '../src/sales/product-classes.js';
 import { ROUTE } from '../src/sales/sales-store.js';
 import { sellThrough } from '../src/sales/sell-through.js';
 import { DEMO_SEED_OPTIONS, seedDatabase } from '../src/seed/index.js';
+import { median, openBenchDatabase } from './support.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
 const runs = Number(args.runs);
 const END = new Date('2026-06-01T00:00:00Z');
 const YEAR = { from: new Date(END.getTime() - 365 * 86_400_000), to: END };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
 async function main() {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
-    EMBEDDED_DATA_DIR: 'memory',
-    SEED_DEMO: 'false',
-    STATEMENT_TIMEOUT_MS: '600000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config, createLogger('silent'));
+  const { database } = await openBenchDatabase();
   const owner = database.pool;
   try {
     const seeded = await owner.query(`SELECT FROM customers LIMIT 1`);

@@ -12,15 +12,13 @@ import { parseArgs } from 'node:util';
 import sql from 'sql-template-tag';
 import type { TenantCalendar } from '../src/analytics/calendar.js';
 import { readRequestFacts } from '../src/analytics/data-freshness.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { createLogger } from '../src/logger.js';
 import { retentionHorizon } from '../src/sales/retention.js';
 import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
 import { seedDatabase } from '../src/seed/index.js';
 import { tenantIdentity } from '../src/seed/catalog.js';
+import { median, openBenchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,22 +32,8 @@ const runs = Number(args.runs);
 const END = new Date('2026-06-01T00:00:00Z');
 const NRF: TenantCalendar = { weekStart: 'SUNDAY', retail: { kind: 'NRF_454', fiscalYearEnd: 1 } };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
 async function main() {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
-    EMBEDDED_DATA_DIR: 'memory',
-    SEED_DEMO: 'false',
-    STATEMENT_TIMEOUT_MS: '600000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config, createLogger('silent'));
+  const { config, database } = await openBenchDatabase();
   try {
     const { customerId } = tenantIdentity(0);
     const existing = await database.pool.query(`SELECT FROM customers WHERE id = $1`, [customerId]);

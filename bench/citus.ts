@@ -23,6 +23,7 @@ import {
   SERVER_URL,
   type ScratchDatabase,
 } from '../test/support/backends.js';
+import { median } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,11 +37,6 @@ const days = Number(args.days);
 const batch = Number(args.batch);
 const DAY = 86_400_000;
 const END = new Date(Math.floor(Date.now() / DAY) * DAY);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 
 interface Side {
   name: 'plain PostgreSQL' | 'Citus';

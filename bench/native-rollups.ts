@@ -19,15 +19,11 @@ import {
   type TrendInput,
   type TrendOptions,
 } from '../src/sales/sales-store.js';
+import { median } from './support.js';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Number(args.runs);
 const DAY = 86_400_000;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
 
 async function main() {
   const config = loadConfig({

@@ -7,15 +7,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { createLogger } from '../src/logger.js';
 import { retentionHorizon } from '../src/sales/retention.js';
 import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
 import { seedDatabase } from '../src/seed/index.js';
 import { tenantIdentity } from '../src/seed/catalog.js';
+import { median, openBenchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,22 +27,8 @@ const runs = Number(args.runs);
 const DAY_MS = 86_400_000;
 const END = new Date('2026-06-01T00:00:00Z');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
 async function main() {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
-    EMBEDDED_DATA_DIR: 'memory',
-    SEED_DEMO: 'false',
-    STATEMENT_TIMEOUT_MS: '600000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config, createLogger('silent'));
+  const { config, database } = await openBenchDatabase();
   try {
     // A database seeded by an earlier run (DATABASE_URL) is measured as it is.
     const { customerId } = tenantIdentity(0);

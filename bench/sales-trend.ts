@@ -6,12 +6,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { createLogger } from '../src/logger.js';
 import { planTrend, ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
+import { median, openBenchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,22 +32,8 @@ const id = (group: number, n: number) =>
 const storeIds = Array.from({ length: storeCount }, (_, i) => id(1, i + 1));
 const productIds = Array.from({ length: 50 }, (_, i) => id(2, i + 1));
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
 async function main() {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-01',
-    EMBEDDED_DATA_DIR: 'memory',
-    SEED_DEMO: 'false',
-    STATEMENT_TIMEOUT_MS: '600000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
-  const database = await openDatabase(config, createLogger('silent'));
+  const { config, database } = await openBenchDatabase();
   const owner = database.pool;
   try {
     await owner.query(`DELETE FROM transactions WHERE customer_id = $1`, [CUSTOMER]);

@@ -15,6 +15,7 @@ import { openDatabase } from '../src/db/database.js';
 import { GATEWAY_ROLE } from '../src/db/request-db.js';
 import { statementTag } from '../src/db/statement-tag.js';
 import { createLogger } from '../src/logger.js';
+import { median } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,7 +91,6 @@ async function run(backend: 'postgres' | 'embedded'): Promise<string> {
       await admin.end();
     }
   }
-  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
   const tagged = median(results.tagged);
   const untagged = median(results.untagged);
   return [

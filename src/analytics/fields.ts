@@ -133,6 +133,24 @@ export function comparisonFields<R extends MeasureValues & { compared?: MeasureV
   };
 }
 
+/** The store and product of a row about one store/product pair. */
+export function pairFields<R extends { storeId: string; productId: string }>(t: FieldBuilder<R>) {
+  return {
+    store: t.field({
+      type: StoreRef,
+      nullable: true,
+      description: 'The store.',
+      resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
+    }),
+    product: t.field({
+      type: ProductRef,
+      nullable: true,
+      description: 'The product.',
+      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
+    }),
+  };
+}
+
 /** The dimension fields of a sales row: its store, product and category, each set when split by it. */
 export function dimensionFields<
   R extends { storeId: string | null; productId: string | null; category: string | null },

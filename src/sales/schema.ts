@@ -4,6 +4,7 @@ import {
   measureFields,
   comparisonFields,
   dimensionFields,
+  pairFields,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -11,7 +12,7 @@ import { retentionHorizon } from './retention.js';
 import { BasketMeasuresRef, basketsRoute } from '../baskets/fields.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { productById, storeById, type StoreRow } from '../catalog/catalog-store.js';
+import { productById, type StoreRow } from '../catalog/catalog-store.js';
 import {
   MAX_FILTER_REFS,
   productFilter,
@@ -245,18 +246,7 @@ const DailySalesRef = builder.objectRef<DailySalesRow>('DailySales').implement({
   description: 'One row of the daily rollup: a store’s sales of a product on one UTC day.',
   fields: (t) => ({
     day: t.field({ type: 'Date', description: 'The UTC day.', resolve: (r) => r.day }),
-    store: t.field({
-      type: StoreRef,
-      nullable: true,
-      description: 'The store.',
-      resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
-    }),
-    product: t.field({
-      type: ProductRef,
-      nullable: true,
-      description: 'The product.',
-      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
-    }),
+    ...pairFields(t),
     ...measureFields(t),
   }),
 });
@@ -266,18 +256,7 @@ const SalesVelocityRef = builder
   .implement({
     description: 'Average daily sales of a store/product pair over a trailing window.',
     fields: (t) => ({
-      store: t.field({
-        type: StoreRef,
-        nullable: true,
-        description: 'The store.',
-        resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
-      }),
-      product: t.field({
-        type: ProductRef,
-        nullable: true,
-        description: 'The product.',
-        resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
-      }),
+      ...pairFields(t),
       windowDays: t.exposeInt('windowDays', { description: 'Calendar days averaged over.' }),
       unitsPerDay: t.exposeFloat('unitsPerDay', {
         description: 'Units sold in the window divided by windowDays (days without sales count).',

@@ -1,13 +1,12 @@
 import { builder } from '../builder.js';
 import { tellFreshness } from '../analytics/data-freshness.js';
-import { productById, storeById } from '../catalog/catalog-store.js';
+import { pairFields } from '../analytics/fields.js';
 import {
   productFilter,
   productFilterArgs,
   storeFilter,
   storeFilterArgs,
 } from '../catalog/ref-args.js';
-import { ProductRef, StoreRef } from '../catalog/schema.js';
 import { TimeRangeInput, validateRange } from '../time-range.js';
 import { ROUTE } from './sales-store.js';
 import {
@@ -39,18 +38,7 @@ const SellThroughReasonEnum = builder.enumType('SellThroughReason', {
 const SellThroughRef = builder.objectRef<SellThroughRow>('SellThrough').implement({
   description: 'How one product sold through in one store over a range.',
   fields: (t) => ({
-    store: t.field({
-      type: StoreRef,
-      nullable: true,
-      description: 'The store.',
-      resolve: (r, _args, ctx) => storeById(ctx).load(r.storeId),
-    }),
-    product: t.field({
-      type: ProductRef,
-      nullable: true,
-      description: 'The product.',
-      resolve: (r, _args, ctx) => productById(ctx).load(r.productId),
-    }),
+    ...pairFields(t),
     unitsSold: t.field({
       type: 'BigInt',
       description: 'Units sold over the range, net of returns (the model’s units).',
