@@ -71,7 +71,8 @@ async function setUp(
     [tenant, stores],
   );
   await db.pool.query(
-    `INSERT INTO products (customer_id, id, sku, name, category, unit_price) SELECT $1, id, 'P' || n, 'Product ' || n, 'C', 1
+    `INSERT INTO products (customer_id, id, sku, name, category, unit_price, cost)
+     SELECT $1, id, 'P' || n, 'Product ' || n, 'C', 1, 0.5
      FROM unnest($2::uuid[]) WITH ORDINALITY u(id, n)`,
     [tenant, products],
   );

@@ -6,6 +6,7 @@ import './alerts/subscription.js';
 import './anomalies/schema.js';
 import './baskets/schema.js';
 import './catalog/schema.js';
+import './catalog/cost-history.js';
 import './catalog/upsert-schema.js';
 import './forecasts/schema.js';
 import './inventory/schema.js';

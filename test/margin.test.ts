@@ -59,7 +59,7 @@ describe.each(BACKENDS)('margin on %s', (kind) => {
     expect(res.extensions?.sqlStatements).toBe(0);
   });
 
-  it('keeps on each line the cost in force when it was recorded, and answers margin from it', async () => {
+  it('keeps on each line the cost in force when it was sold, and answers margin from it', async () => {
     const set = await gw.graphql<{ upsertProducts: { products: { cost: string | null }[] } }>(
       UPSERT,
       { p: [product(1, '1.10'), product(2, '2.00')] },
@@ -73,9 +73,14 @@ describe.each(BACKENDS)('margin on %s', (kind) => {
       // Product 3 has no cost: its lines keep none.
       sale(3, at(0, 11), 1, '1.00'),
     ]);
-    // A new cost applies to lines recorded from now on, a return included; an upsert that
-    // names no cost keeps the current one.
-    expect((await gw.graphql(UPSERT, { p: [product(1, '1.30')] }, admin)).errors).toBeUndefined();
+    // A new cost from 11:30 applies to the lines sold from then on, a return included; an
+    // upsert that names no cost keeps the current one.
+    const changed = await gw.graphql(
+      UPSERT,
+      { p: [{ ...product(1, '1.30'), costFrom: at(0, 11.5) }] },
+      admin,
+    );
+    expect(changed.errors).toBeUndefined();
     const kept = await gw.graphql<{ upsertProducts: { products: { cost: string | null }[] } }>(
       UPSERT,
       { p: [product(1)] },

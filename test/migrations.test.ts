@@ -69,9 +69,17 @@ describe.each(WITH_CLUSTER)('migrations on %s', { timeout: 240_000 }, (kind) => 
       expect(tables).toEqual(
         expect.arrayContaining([
           { name: 'customers', method: 'n' },
-          ...['stores', 'products', 'transactions', 'inventory_levels', 'alerts', 'sale_keys']
-            .concat(['rollup.sales_daily_totals', 'rollup.store_sales_daily'])
-            .map((name) => ({ name, method: 'h' })),
+          ...[
+            'stores',
+            'products',
+            'product_costs',
+            'transactions',
+            'inventory_levels',
+            'alerts',
+            'sale_keys',
+            'rollup.sales_daily_totals',
+            'rollup.store_sales_daily',
+          ].map((name) => ({ name, method: 'h' })),
         ]),
       );
       const { rows: groups } = await db.owner.query<{ n: number }>(

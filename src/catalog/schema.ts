@@ -42,7 +42,7 @@ ProductRef.implement({
       type: 'Decimal',
       nullable: true,
       description:
-        'Current unit cost, which sale lines recorded from now on keep; null when none is set.',
+        'Current unit cost (the last period of `costHistory`); null when none is set. A sale line keeps the cost in force at its sale time.',
     }),
   }),
 });

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_INGEST_TIME_RULE,
+  ingestTimeProblem,
+  type IngestTimeRule,
+} from '../ingest-time.js';
 import type { ProductUpsert, StoreUpsert } from './upsert-store.js';
 
 // numeric(12, 2): the price is stored as given, never rounded.
@@ -39,13 +44,35 @@ function amountProblem(value: string, field: string): string | null {
     : `${field} must have at most 10 digits before and 2 after the decimal point`;
 }
 
+/**
+ * Why a cost's start cannot be stored: it needs the cost it starts, and a time a sale line
+ * could have (no later than the server's clock plus the tolerance for sale times).
+ */
+function costFromProblem(p: ProductUpsert, times: IngestTimeRule, now: number): string | null {
+  if (p.costFrom === null) return null;
+  if (p.cost === null) return 'costFrom needs the cost it starts';
+  if (Number.isNaN(p.costFrom.getTime())) return 'costFrom is not a valid instant';
+  const problem = ingestTimeProblem(p.costFrom, times, now);
+  return problem === null ? null : `costFrom ${problem}`;
+}
+
 /** Why a product line cannot be upserted (its field name first), or null. */
-export function productProblem(p: ProductUpsert): string | null {
+export function productProblem(
+  p: ProductUpsert,
+  times: IngestTimeRule = DEFAULT_INGEST_TIME_RULE,
+  now: number = Date.now(),
+): string | null {
   return (
     text(p.sku, 'sku', 64) ??
     text(p.name, 'name', 200) ??
     text(p.category, 'category', 100) ??
     amountProblem(p.unitPrice, 'unitPrice') ??
-    (p.cost === null ? null : amountProblem(p.cost, 'cost'))
+    (p.cost === null ? null : amountProblem(p.cost, 'cost')) ??
+    costFromProblem(p, times, now)
   );
+}
+
+/** The refusal of a line whose cost would start no later than its current cost. */
+export function costFromConflict(costFrom: Date, currentFrom: Date): string {
+  return `costFrom ${costFrom.toISOString()} is not after ${currentFrom.toISOString()}, when the product's current cost took effect: a cost period can only be added after the last one (history is never rewritten)`;
 }

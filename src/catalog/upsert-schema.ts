@@ -2,8 +2,9 @@ import { builder } from '../builder.js';
 import { userError } from '../errors.js';
 import { productById, storeById, type ProductRow, type StoreRow } from './catalog-store.js';
 import { ProductRef, StoreRef } from './schema.js';
-import { productProblem, storeProblem } from './upsert-rules.js';
+import { costFromConflict, productProblem, storeProblem } from './upsert-rules.js';
 import {
+  costFromConflicts,
   upsertProducts,
   upsertStores,
   type ProductUpsert,
@@ -50,7 +51,12 @@ const ProductInputRef = builder.inputType('ProductInput', {
     cost: t.field({
       type: 'Decimal',
       description:
-        'Unit cost, at least 0, at most 2 decimals: each sale line recorded from now on keeps it (lines already recorded keep theirs). Omitted or null keeps the current cost.',
+        'Unit cost, at least 0, at most 2 decimals. A changed cost adds a period to the product’s `costHistory`, from `costFrom`: each sale line recorded from then on keeps the cost in force at its own sale time, and lines already recorded keep theirs. Omitted or null keeps the current cost.',
+    }),
+    costFrom: t.field({
+      type: 'DateTime',
+      description:
+        'When a changed `cost` takes effect: later than when the current cost did, and no later than the server’s clock plus the tolerance for sale times (FUTURE_TOLERANCE_SECONDS). Omitted: now, or for a product’s first cost, all its earlier sales. Needs `cost`; ignored when the cost is unchanged.',
     }),
     retired: t.boolean({
       defaultValue: false,
@@ -159,9 +165,23 @@ builder.mutationFields((t) => ({
         category: p.category.trim(),
         unitPrice: p.unitPrice,
         cost: p.cost ?? null,
+        costFrom: p.costFrom ?? null,
         retired: p.retired ?? false,
       }));
-      checkBatch(products, 'products', (p) => p.sku, productProblem);
+      const now = Date.now();
+      checkBatch(
+        products,
+        'products',
+        (p) => p.sku,
+        (p) => productProblem(p, ctx.ingestTimes, now),
+      );
+      const conflicts = await costFromConflicts(ctx.db, products);
+      products.forEach((p, index) => {
+        const currentFrom = conflicts.get(p.sku);
+        if (currentFrom && p.costFrom) {
+          throw userError(`products[${index}].${costFromConflict(p.costFrom, currentFrom)}`);
+        }
+      });
       const done = await upsertProducts(ctx.db, products);
       const rows = await inOrder(done.ids, (id) => productById(ctx).load(id));
       return { created: done.created, updated: done.updated, products: rows };

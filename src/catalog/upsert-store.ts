@@ -20,6 +20,11 @@ export interface ProductUpsert {
   unitPrice: string;
   /** Unit cost; null keeps the product's current cost (none for a new product). */
   cost: string | null;
+  /**
+   * When a changed cost takes effect; null: now, or for a product's first cost, for all its
+   * earlier sales. Ignored when the cost is unchanged.
+   */
+  costFrom: Date | null;
   retired: boolean;
 }
 
@@ -75,25 +80,52 @@ export async function upsertStores(
   return outcome(codes, touched, all);
 }
 
-/** Creates or updates products by SKU, as upsertStores does for stores. */
+/**
+ * The products whose new cost would start no later than their current cost (a period can only
+ * be added after the last one), each with when the current cost took effect, by SKU. Only
+ * lines naming a costFrom can; none is read when no line does.
+ */
+export async function costFromConflicts(
+  db: RequestDb,
+  products: readonly ProductUpsert[],
+): Promise<Map<string, Date>> {
+  const dated = products.filter((p) => p.cost !== null && p.costFrom !== null);
+  if (dated.length === 0) return new Map();
+  const rows = await db.query<{ sku: string; currentFrom: Date }>(sql`/* costFromConflicts */
+    SELECT p.sku AS "sku", p.cost_from AS "currentFrom"
+    FROM unnest(${dated.map((p) => p.sku)}::text[], ${dated.map((p) => p.cost)}::numeric(12, 2)[],
+                ${dated.map((p) => p.costFrom?.toISOString() ?? null)}::timestamptz[])
+         AS u(sku, cost, cost_from)
+    JOIN products p ON p.customer_id = ${db.customerId}::uuid AND p.sku = u.sku
+    WHERE p.cost IS DISTINCT FROM u.cost AND u.cost_from <= p.cost_from`);
+  return new Map(rows.map((r) => [r.sku, r.currentFrom]));
+}
+
+/**
+ * Creates or updates products by SKU, as upsertStores does for stores. A changed cost adds a
+ * period to the product's cost history (see migration 0023), from costFrom or now.
+ */
 export async function upsertProducts(
   db: RequestDb,
   products: readonly ProductUpsert[],
 ): Promise<UpsertOutcome> {
   const skus = products.map((p) => p.sku);
   const touched = await db.query<Touched>(sql`/* upsertProducts */
-    INSERT INTO products AS p (customer_id, id, sku, name, category, unit_price, cost, retired)
+    INSERT INTO products AS p
+      (customer_id, id, sku, name, category, unit_price, cost, cost_from, retired)
     SELECT app.current_customer_id(), gen_random_uuid(), u.sku, u.name, u.category, u.unit_price,
-           u.cost, u.retired
+           u.cost, u.cost_from, u.retired
     FROM unnest(${skus}::text[], ${products.map((p) => p.name)}::text[],
                 ${products.map((p) => p.category)}::text[],
                 ${products.map((p) => p.unitPrice)}::numeric(12, 2)[],
                 ${products.map((p) => p.cost)}::numeric(12, 2)[],
+                ${products.map((p) => p.costFrom?.toISOString() ?? null)}::timestamptz[],
                 ${products.map((p) => p.retired)}::boolean[])
-         AS u(sku, name, category, unit_price, cost, retired)
+         AS u(sku, name, category, unit_price, cost, cost_from, retired)
     ON CONFLICT (customer_id, sku) DO UPDATE
       SET name = excluded.name, category = excluded.category, unit_price = excluded.unit_price,
-          cost = coalesce(excluded.cost, p.cost), retired = excluded.retired
+          cost = coalesce(excluded.cost, p.cost), cost_from = excluded.cost_from,
+          retired = excluded.retired
       WHERE (p.name, p.category, p.unit_price, p.cost, p.retired)
             IS DISTINCT FROM (excluded.name, excluded.category, excluded.unit_price,
                               coalesce(excluded.cost, p.cost), excluded.retired)

@@ -15,6 +15,8 @@ const CONSTRAINTS: Record<string, string> = {
   reorder_points_period_ordered:
     'the current reorder point starts in the future; it cannot be replaced before it starts',
   forecasts_bounds_ordered: 'forecast bounds must satisfy lower <= units <= upper',
+  product_costs_period_ordered:
+    'a product’s new cost must take effect after its current cost did (costFrom); history is never rewritten',
 };
 
 /** What the client of a request cancelled by its tenant's admin or the operator receives. */

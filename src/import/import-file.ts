@@ -1,8 +1,9 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
 import { resolveCatalogRefs } from '../catalog/code-refs.js';
-import { productProblem, storeProblem } from '../catalog/upsert-rules.js';
+import { costFromConflict, productProblem, storeProblem } from '../catalog/upsert-rules.js';
 import {
+  costFromConflicts,
   upsertProducts,
   upsertStores,
   type ProductUpsert,
@@ -247,16 +248,22 @@ function parseSale(
 
 const parsers = new WeakMap<Mapping, (text: string) => Date | null>();
 
+/** The mapping's parser of local date-times, made once per mapping. */
+function parserOf(mapping: Mapping): (text: string) => Date | null {
+  let when = parsers.get(mapping);
+  if (!when) {
+    when = dateParser(mapping.dateFormats, mapping.timeZone);
+    parsers.set(mapping, when);
+  }
+  return when;
+}
+
 async function importSalesBatch(
   opts: ImportOptions,
   rows: readonly Row[],
   span: { from: number; to: number },
 ): Promise<BatchOutcome> {
-  let when = parsers.get(opts.mapping);
-  if (!when) {
-    when = dateParser(opts.mapping.dateFormats, opts.mapping.timeZone);
-    parsers.set(opts.mapping, when);
-  }
+  const when = parserOf(opts.mapping);
   const limits = saleLimits(retentionHorizon(opts.retention), opts.retention);
   const refused: Refusal[] = [];
   const candidates: { row: Row; sale: ParsedSale }[] = [];
@@ -355,6 +362,7 @@ async function createMissing(
               ? (decimalOf(valueOf(r, createProducts.unitPrice), opts.mapping.decimal) ?? '0')
               : sale.unitPrice,
             cost: costOf(r, createProducts.cost, opts) ?? null,
+            costFrom: null,
             retired: false,
           }
         : null;
@@ -412,12 +420,17 @@ function readProduct(opts: ImportOptions, row: Row): ProductUpsert | string {
   const cost = costOf(row.record, m.cost, opts);
   if (cost === undefined)
     return `cost ${JSON.stringify(valueOf(row.record, m.cost ?? ''))} is not a number`;
+  const from = m.costFrom ? valueOf(row.record, m.costFrom) : '';
+  const costFrom = from === '' ? null : parserOf(opts.mapping)(from);
+  if (from !== '' && costFrom === null)
+    return `costFrom ${JSON.stringify(from)} matches none of the dateFormats`;
   return {
     sku: valueOf(row.record, m.sku),
     name: valueOf(row.record, m.name),
     category: valueOf(row.record, m.category),
     unitPrice,
     cost,
+    costFrom,
     retired: false,
   };
 }
@@ -432,6 +445,13 @@ function costOf(
   return value === '' ? null : (decimalOf(value, opts.mapping.decimal) ?? undefined);
 }
 
+/** What a catalog upsert did; `refused`: reasons by key for lines it left out. */
+interface CatalogOutcome {
+  created: number;
+  updated: number;
+  refused?: Map<string, string>;
+}
+
 /**
  * Upserts the batch's lines that pass the API's checks (upsertStores, upsertProducts) in one
  * transaction and refuses the others, each with its line number and reason. An identical
@@ -443,7 +463,7 @@ async function upsertCatalogLines<T>(
   read: (row: Row) => T | string,
   problemOf: (line: T) => string | null,
   keyOf: (line: T) => string,
-  upsert: (db: RequestDb, lines: T[]) => Promise<{ created: number; updated: number }>,
+  upsert: (db: RequestDb, lines: T[]) => Promise<CatalogOutcome>,
 ): Promise<BatchOutcome> {
   const lines: ReadLine<T>[] = rows.map((row) => {
     const line = read(row);
@@ -454,11 +474,46 @@ async function upsertCatalogLines<T>(
   const refused = lines.flatMap((l) =>
     'problem' in l ? [{ line: l.row.line, reason: l.problem, record: l.row.record }] : [],
   );
-  const valid = lines.flatMap((l) => ('line' in l ? [l.line] : []));
+  const valid = lines.flatMap((l) => ('line' in l ? [l] : []));
   if (valid.length === 0) return { accepted: 0, duplicates: 0, refused };
-  const done = await inTenant(opts, (db) => upsert(db, dedupe(valid, keyOf)));
+  const done = await inTenant(opts, (db) =>
+    upsert(
+      db,
+      dedupe(
+        valid.map((l) => l.line),
+        keyOf,
+      ),
+    ),
+  );
+  const left = valid.flatMap((l) => {
+    const reason = done.refused?.get(keyOf(l.line));
+    return reason === undefined ? [] : [{ line: l.row.line, reason, record: l.row.record }];
+  });
   const changed = done.created + done.updated;
-  return { accepted: changed, duplicates: valid.length - changed, refused };
+  return {
+    accepted: changed,
+    duplicates: valid.length - left.length - changed,
+    refused: [...refused, ...left].sort((a, b) => a.line - b.line),
+  };
+}
+
+/**
+ * upsertProducts, leaving out the products whose new cost would start no later than their
+ * current one (refused with the reason upsertProducts gives).
+ */
+async function upsertDatedProducts(
+  db: RequestDb,
+  products: ProductUpsert[],
+): Promise<CatalogOutcome> {
+  const conflicts = await costFromConflicts(db, products);
+  const refused = new Map<string, string>();
+  for (const p of products) {
+    const currentFrom = conflicts.get(p.sku);
+    if (currentFrom && p.costFrom) refused.set(p.sku, costFromConflict(p.costFrom, currentFrom));
+  }
+  const kept = products.filter((p) => !refused.has(p.sku));
+  const done = kept.length > 0 ? await upsertProducts(db, kept) : { created: 0, updated: 0 };
+  return { created: done.created, updated: done.updated, refused };
 }
 
 function importCatalogBatch(opts: ImportOptions, rows: readonly Row[]): Promise<BatchOutcome> {
@@ -475,9 +530,9 @@ function importCatalogBatch(opts: ImportOptions, rows: readonly Row[]): Promise<
         opts,
         rows,
         (row) => readProduct(opts, row),
-        productProblem,
+        (p) => productProblem(p),
         (p) => p.sku,
-        upsertProducts,
+        upsertDatedProducts,
       );
 }
 

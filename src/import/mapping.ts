@@ -30,8 +30,19 @@ export interface Mapping {
   /** Creates a product missing from the catalog from the line that names it. */
   createProducts?: { name: Source; category: Source; unitPrice?: Source; cost?: Source };
   stores?: { code: Source; name: Source; region: Source; timeZone: Source };
-  /** `cost`, when mapped, sets each product's unit cost (an empty cell keeps the current one). */
-  products?: { sku: Source; name: Source; category: Source; unitPrice: Source; cost?: Source };
+  /**
+   * `cost`, when mapped, sets each product's unit cost (an empty cell keeps the current one);
+   * `costFrom`, a date-time in the dateFormats, when a changed cost takes effect (an empty cell:
+   * now, as upsertProducts' costFrom).
+   */
+  products?: {
+    sku: Source;
+    name: Source;
+    category: Source;
+    unitPrice: Source;
+    cost?: Source;
+    costFrom?: Source;
+  };
 }
 
 /** Reads and checks a mapping file; every problem is reported at once. */

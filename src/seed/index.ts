@@ -62,7 +62,7 @@ export const DEMO_SEED_OPTIONS: Omit<SeedOptions, 'endDate'> = {
 export async function resetTenantData(pool: Pool, backend: Backend): Promise<void> {
   await pool.query(sql`/* seedReset */
     TRUNCATE anomalies, alerts, reorder_points, forecasts, inventory_levels, transactions,
-      products, stores, customers`);
+      product_costs, products, stores, customers`);
   await refreshSalesRollups(pool, backend, null, null);
 }
 
