@@ -137,6 +137,61 @@ describe.each(BACKENDS)('catalog import from a file on %s', (kind) => {
     expect(again).toMatchObject({ lines: 7, accepted: 0, duplicates: 2, refused: 5 });
   });
 
+  it('adds a cost period from the costFrom column, refusing a start not after the current one', async () => {
+    const dated = (name: string, lines: string[]) =>
+      writeFile(join(dir, name), ['Sku;Name;Price;Cost;From', ...lines].join('\n'));
+    await dated('costs-1.csv', [
+      'A-1;Mug;4,50;2,40;2025-06-01',
+      'A-5;Jug;12;3,00;2025-07-01',
+      'A-8;Lid;2;1,00;31.12.2025',
+      'A-9;Cap;2;1,00;1999-12-31',
+    ]);
+    await dated('costs-2.csv', ['A-1;Mug;4,50;2,60;2025-05-01', 'A-5;Jug;12;3,10;']);
+    const mapping: Mapping = {
+      ...MAPPING,
+      products: { ...(MAPPING.products as NonNullable<Mapping['products']>), costFrom: 'From' },
+    };
+    const run = (file: string) =>
+      importFile(
+        options({
+          kind: 'products',
+          mapping,
+          file: join(dir, file),
+          refusedFile: join(dir, `${file}.refused.tsv`),
+        }),
+      );
+    expect(await run('costs-1.csv')).toMatchObject({ accepted: 2, refused: 2 });
+    expect(await refusedLines(join(dir, 'costs-1.csv.refused.tsv'))).toEqual([
+      ['4', 'costFrom "31.12.2025" matches none of the dateFormats'],
+      ['5', expect.stringMatching(/^costFrom is before 2000-01-01T00:00:00.000Z/)],
+    ]);
+    const started = Date.now();
+    expect(await run('costs-2.csv')).toMatchObject({ accepted: 1, refused: 1 });
+    expect(await refusedLines(join(dir, 'costs-2.csv.refused.tsv'))).toEqual([
+      [
+        '2',
+        expect.stringMatching(
+          /^costFrom 2025-05-01T00:00:00.000Z is not after 2025-06-01T00:00:00.000Z, when/,
+        ),
+      ],
+    ]);
+    const { rows } = await gw.owner.query<{ sku: string; from: Date; cost: string }>(
+      `SELECT p.sku, c.valid_from AS "from", c.cost::text AS cost
+       FROM product_costs c JOIN products p ON p.customer_id = c.customer_id AND p.id = c.product_id
+       WHERE c.customer_id = $1 ORDER BY p.sku, c.valid_from`,
+      [tenant],
+    );
+    const periods = rows.map((r) => [r.sku, r.from, r.cost]);
+    expect(periods.slice(0, 4)).toEqual([
+      ['A-1', -Infinity, '2.10'],
+      ['A-1', new Date('2025-06-01T00:00:00Z'), '2.40'],
+      ['A-5', new Date('2025-07-01T00:00:00Z'), '3.00'],
+      ['A-5', expect.any(Date), '3.10'],
+    ]);
+    expect((rows[3]?.from as Date).getTime()).toBeGreaterThanOrEqual(started - 1000);
+    expect(rows).toHaveLength(4);
+  });
+
   it.runIf(kind === 'postgres')(
     'runs as npm run import -- stores, writing the refused lines where --refused says',
     async () => {

@@ -120,7 +120,7 @@ export const MEASURES = {
   cost: {
     type: 'Decimal',
     description:
-      'Cost of the units sold net of returns, at the unit cost each sale line kept when it was recorded; null when a line of the span was recorded while its product had no cost.',
+      'Cost of the units sold net of returns, at the unit cost each sale line kept: the cost in force at its sale time (Product.costHistory) when the line was recorded; null when a line of the span kept none.',
     value: (part) => costed(part, part('cost')),
     output: 'cents',
     nullable: true,

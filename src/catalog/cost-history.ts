@@ -29,7 +29,7 @@ const costHistoryByProduct = defineLoader<string, CostPeriodRow[]>(
 
 const CostPeriodRef = builder.objectRef<CostPeriodRow>('CostPeriod').implement({
   description:
-    'A period of a product’s unit cost: from `validFrom` until the next period’s. A sale line takes the cost of the period its sale time falls in, when it is recorded.',
+    'A period of a product’s unit cost, from `validFrom` until the next period’s start. A sale line recorded after the period was added keeps the cost of the period its sale time falls in.',
   fields: (t) => ({
     validFrom: t.expose('validFrom', {
       type: 'DateTime',
