@@ -51,7 +51,6 @@ function amountProblem(value: string, field: string): string | null {
 function costFromProblem(p: ProductUpsert, times: IngestTimeRule, now: number): string | null {
   if (p.costFrom === null) return null;
   if (p.cost === null) return 'costFrom needs the cost it starts';
-  if (Number.isNaN(p.costFrom.getTime())) return 'costFrom is not a valid instant';
   const problem = ingestTimeProblem(p.costFrom, times, now);
   return problem === null ? null : `costFrom ${problem}`;
 }
