@@ -39,7 +39,7 @@ BEGIN
   IF TG_OP = 'UPDATE' AND NEW.cost IS DISTINCT FROM OLD.cost
      AND coalesce(NEW.cost_from, '-infinity') <= coalesce(OLD.cost_from, '-infinity')
      AND (OLD.cost IS NOT NULL OR OLD.cost_from IS NOT NULL) THEN
-    RAISE EXCEPTION 'the new cost of product % starts at %, not after its current cost (from %)',
+    RAISE EXCEPTION 'product_costs_period_ordered: the cost of product % from % starts no later than its current one (from %)',
       NEW.sku, coalesce(NEW.cost_from, '-infinity'), coalesce(OLD.cost_from, '-infinity')
       USING ERRCODE = 'check_violation', CONSTRAINT = 'product_costs_period_ordered';
   END IF;

@@ -33,7 +33,9 @@ export function queryCancelledError(): GraphQLError {
  */
 export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof GraphQLError || !(error instanceof DatabaseError)) return error;
-  const constraint = error.constraint ?? '';
+  // Citus passes a worker's error on without its constraint field; the message names it.
+  const constraint =
+    error.constraint ?? Object.keys(CONSTRAINTS).find((name) => error.message.includes(name)) ?? '';
   switch (error.code) {
     case '23514':
     case '23505':
