@@ -306,6 +306,18 @@ describe.each(WITH_CLUSTER)('cost history on %s', { timeout: 180_000 }, (kind) =
     expect(bare.errors?.[0]?.message).toContain('products[0].costFrom needs the cost it starts');
     expect(bare.extensions?.sqlStatements).toBe(0);
 
+    // A start a minute ahead (within the tolerance for sale times) is taken; a change right
+    // after it, without a start, would begin before it: the database refuses it.
+    const ahead = await gw.graphql<UpsertAnswer>(
+      UPSERT,
+      { p: [product(3, '0.70', Date.now() + 60_000)] },
+      admin,
+    );
+    expect(ahead.errors).toBeUndefined();
+    const behind = await gw.graphql(UPSERT, { p: [product(3, '0.75')] }, admin);
+    expect(behind.errors?.[0]?.extensions?.code).toBe('CONSTRAINT_VIOLATION');
+    expect(behind.errors?.[0]?.message).toContain('after its current cost did (costFrom)');
+
     // The same cost again, with any start, is no change: nothing is updated or added.
     const same = await gw.graphql<UpsertAnswer>(
       UPSERT,
@@ -324,5 +336,11 @@ describe.each(WITH_CLUSTER)('cost history on %s', { timeout: 180_000 }, (kind) =
     expect(after.data?.product).toEqual(before.data?.product);
     expect(after.data?.other.cost).toBe('1.50');
     expect(after.data?.other.costHistory).toHaveLength(1);
+    const third = await gw.graphql<{ product: ProductAnswer }>(
+      `query($id: UUID!) { product(id: $id) { ${HISTORY} } }`,
+      { id: uuid(2, 3) },
+      reader,
+    );
+    expect(third.data?.product).toEqual(ahead.data?.upsertProducts.products[0]);
   });
 });
