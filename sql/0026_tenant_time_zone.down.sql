@@ -1,0 +1,2 @@
+REVOKE UPDATE (time_zone) ON customers FROM shelfops_gateway;
+ALTER TABLE customers DROP COLUMN IF EXISTS time_zone;
