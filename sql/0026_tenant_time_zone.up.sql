@@ -3,8 +3,9 @@
 -- trend's timeZone, UTC when left out); this is what a client asks when it means "the
 -- tenant's days". UTC unless set; a tenant that already has stores starts with the zone most
 -- of them keep (ties by name), the zone its dashboard took before the setting existed.
+-- (One statement a step: Citus passes DDL on to its workers as the text that carried it.)
 ALTER TABLE customers ADD COLUMN IF NOT EXISTS time_zone text NOT NULL DEFAULT 'UTC';
-
+-- step
 -- One tenant at a time, each a query of its own stores (on Citus one routed query per tenant,
 -- then an update of the reference table by key).
 DO $$
@@ -20,6 +21,6 @@ BEGIN
   END LOOP;
 END
 $$;
-
+-- step
 -- An unscoped admin changes it under the row policy of 0016, like the calendars of 0020.
 GRANT UPDATE (time_zone) ON customers TO shelfops_gateway;

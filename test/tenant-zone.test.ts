@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrateDown, migrateUp } from '../src/db/migrate.js';
-import { BACKENDS, variantOf } from './support/backends.js';
+import { BACKENDS, variantOf, WITH_CLUSTER, type BackendKind } from './support/backends.js';
 import { openEmptyDatabase } from './support/foundation-db.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import { insertTenant, uuid, type TenantFixture } from './support/fixtures.js';
@@ -27,48 +27,54 @@ function tenantIn(group: number, zones: string[]): TenantFixture {
   };
 }
 
-describe.each(BACKENDS)('the tenant’s reporting zone on %s', { timeout: 240_000 }, (kind) => {
-  it('starts as the zone most of a tenant’s stores keep, UTC without stores, and goes away down', async () => {
-    const db = await openEmptyDatabase(kind);
-    try {
-      await migrateUp(db.owner, AUTO);
-      const versions = (await loadMigrations(variantOf(kind))).map((m) => m.version);
-      const since = versions.filter((v) => v >= ZONE_VERSION).length;
-      expect(await migrateDown(db.owner, { ...AUTO, count: since })).toContain(ZONE_VERSION);
-      const tenants = [
-        tenantIn(0x261, ['Europe/Berlin', 'America/New_York', 'America/New_York']),
-        // A tie goes to the first zone by name.
-        tenantIn(0x262, ['Europe/London', 'Asia/Kolkata']),
-        tenantIn(0x263, []),
-      ];
-      for (const t of tenants) await insertTenant(db.owner, t);
-      await migrateUp(db.owner, AUTO);
-      const { rows } = await db.owner.query<{ id: string; zone: string }>(
-        'SELECT id::text AS id, time_zone AS zone FROM customers ORDER BY id',
-      );
-      expect(rows).toEqual([
-        { id: uuid(0x261, 0), zone: 'America/New_York' },
-        { id: uuid(0x262, 0), zone: 'Asia/Kolkata' },
-        { id: uuid(0x263, 0), zone: 'UTC' },
-      ]);
-      // A tenant made after it reports in UTC until it sets its zone.
-      await insertTenant(db.owner, tenantIn(0x264, ['Asia/Kolkata']));
-      const { rows: made } = await db.owner.query<{ zone: string }>(
-        'SELECT time_zone AS zone FROM customers WHERE id = $1',
-        [uuid(0x264, 0)],
-      );
-      expect(made).toEqual([{ zone: 'UTC' }]);
-      await migrateDown(db.owner, { ...AUTO, count: since });
-      const { rows: columns } = await db.owner.query(
-        `SELECT column_name FROM information_schema.columns
+describe.each(WITH_CLUSTER)(
+  'the reporting zone’s migration on %s',
+  { timeout: 300_000 },
+  (kind) => {
+    it('starts as the zone most of a tenant’s stores keep, UTC without stores, and goes away down', async () => {
+      const db = await openEmptyDatabase(kind);
+      try {
+        await migrateUp(db.owner, AUTO);
+        const versions = (await loadMigrations(variantOf(kind))).map((m) => m.version);
+        const since = versions.filter((v) => v >= ZONE_VERSION).length;
+        expect(await migrateDown(db.owner, { ...AUTO, count: since })).toContain(ZONE_VERSION);
+        const tenants = [
+          tenantIn(0x261, ['Europe/Berlin', 'America/New_York', 'America/New_York']),
+          // A tie goes to the first zone by name.
+          tenantIn(0x262, ['Europe/London', 'Asia/Kolkata']),
+          tenantIn(0x263, []),
+        ];
+        for (const t of tenants) await insertTenant(db.owner, t);
+        await migrateUp(db.owner, AUTO);
+        const { rows } = await db.owner.query<{ id: string; zone: string }>(
+          'SELECT id::text AS id, time_zone AS zone FROM customers ORDER BY id',
+        );
+        expect(rows).toEqual([
+          { id: uuid(0x261, 0), zone: 'America/New_York' },
+          { id: uuid(0x262, 0), zone: 'Asia/Kolkata' },
+          { id: uuid(0x263, 0), zone: 'UTC' },
+        ]);
+        // A tenant made after it reports in UTC until it sets its zone.
+        await insertTenant(db.owner, tenantIn(0x264, ['Asia/Kolkata']));
+        const { rows: made } = await db.owner.query<{ zone: string }>(
+          'SELECT time_zone AS zone FROM customers WHERE id = $1',
+          [uuid(0x264, 0)],
+        );
+        expect(made).toEqual([{ zone: 'UTC' }]);
+        await migrateDown(db.owner, { ...AUTO, count: since });
+        const { rows: columns } = await db.owner.query(
+          `SELECT column_name FROM information_schema.columns
          WHERE table_name = 'customers' AND column_name = 'time_zone'`,
-      );
-      expect(columns).toEqual([]);
-    } finally {
-      await db.close();
-    }
-  });
+        );
+        expect(columns).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    });
+  },
+);
 
+describe.each(BACKENDS)('the tenant’s reporting zone on %s', (kind: BackendKind) => {
   describe('through the API', () => {
     let gw: TestGateway;
     const tenant = tenantIn(0x265, ['Europe/Berlin', 'Europe/Berlin', 'America/New_York']);
