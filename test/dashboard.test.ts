@@ -65,6 +65,7 @@ describe('the dashboard’s documents', () => {
       'DashboardCategoryProducts',
       'DashboardKpis',
       'DashboardOpenAlerts',
+      'DashboardPeriods',
       'DashboardRankings',
       'DashboardReceiptOther',
       'DashboardReceiptRanking',

@@ -9,9 +9,18 @@ import { compareDecimals, shareOf } from './format.js';
 export const labelYearBefore = (label) =>
   label.replace(/^FY(\d+)/, (_, year) => `FY${Number(year) - 1}`);
 
-/** Bucket instant (ms) → period label, from a calendar answer (none: no labels). */
-function labels(calendar) {
-  return new Map((calendar ?? []).map((p) => [Date.parse(p.start), p.label]));
+/**
+ * Bucket instant (ms) → label of the retail periods of `range` (DashboardPeriods), or an empty
+ * map for calendar buckets, which have no labels.
+ */
+async function periodLabels(run, range, granularity, zone) {
+  if (!granularity.periods) return new Map();
+  const answer = await run('DashboardPeriods', {
+    range,
+    granularity: granularity.periods,
+    timeZone: zone,
+  });
+  return new Map(answer.data.calendar.map((p) => [Date.parse(p.start), p.label]));
 }
 
 /**
@@ -20,16 +29,11 @@ function labels(calendar) {
  * when the bucket has nothing to compare with. `run(name, variables)` asks the API.
  */
 export async function trendFigures(run, { scope, measure, granularity, zone }) {
-  const retail = Boolean(granularity.periods);
-  const variables = {
-    ...scope,
-    granularity: granularity.value,
-    timeZone: zone,
-    retail,
-    periods: granularity.periods ?? null,
-  };
-  const trend = await run('DashboardTrend', { ...variables, compareTo: granularity.compareTo });
-  const labelOf = labels(trend.data.calendar);
+  const variables = { ...scope, granularity: granularity.value, timeZone: zone };
+  const [trend, labelOf] = await Promise.all([
+    run('DashboardTrend', { ...variables, compareTo: granularity.compareTo }),
+    periodLabels(run, scope.range, granularity, zone),
+  ]);
   const labelled = (b) => labelOf.get(Date.parse(b.bucket)) ?? null;
   if (measure.source === 'sales') {
     return {
@@ -43,12 +47,12 @@ export async function trendFigures(run, { scope, measure, granularity, zone }) {
   }
   // Receipts: the same buckets over the range the trend was compared with, matched by
   // position (calendar buckets move back whole) or by the retail period's label.
-  const receipts = await run('DashboardReceiptTrend', {
-    ...variables,
-    comparedRange: trend.extensions.comparison.comparedRange,
-  });
+  const { comparedRange } = trend.extensions.comparison;
+  const [receipts, comparedLabel] = await Promise.all([
+    run('DashboardReceiptTrend', { ...variables, comparedRange }),
+    periodLabels(run, comparedRange, granularity, zone),
+  ]);
   const { current, compared } = receipts.data;
-  const comparedLabel = labels(receipts.data.comparedCalendar);
   const byLabel = new Map(compared.map((b) => [comparedLabel.get(Date.parse(b.bucket)), b]));
   const figure = (b) => (b?.baskets ? b.baskets[measure.field] : null);
   return {
@@ -58,7 +62,7 @@ export async function trendFigures(run, { scope, measure, granularity, zone }) {
         bucket: b.bucket,
         label,
         value: figure(b),
-        previous: figure(retail ? byLabel.get(label && labelYearBefore(label)) : compared[i]),
+        previous: figure(label ? byLabel.get(labelYearBefore(label)) : compared[i]),
       };
     }),
   };
