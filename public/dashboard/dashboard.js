@@ -24,12 +24,6 @@ import {
 } from './time.js';
 
 const TOKEN_KEY = 'shelfops.dashboard.token';
-// What each granularity's buckets are compared with, as the trend's caption says it.
-const COMPARED = {
-  PREVIOUS_YEAR_SAME_WEEKDAY: 'the same weekdays a year before',
-  PREVIOUS_YEAR: 'the same month a year before',
-  RETAIL: 'the same weeks of the fiscal year before',
-};
 const TOP_CHOICES = [5, 10, 20];
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 const main = document.getElementById('main');
@@ -370,7 +364,6 @@ function layout(client, { stores, calendar, categories, who, signal }) {
       return answer;
     };
     follow(storeCodes);
-    const compareLabel = COMPARED[granularity.periods ? 'RETAIL' : granularity.compareTo];
     await Promise.all([
       fill(tiles.body, async () => {
         const [kpis, receipts] = await Promise.all([
@@ -395,7 +388,6 @@ function layout(client, { stores, calendar, categories, who, signal }) {
           measure: view.measure,
           granularity,
           zone,
-          compareLabel,
         });
         redraw = drawn.draw;
         requestAnimationFrame(drawn.draw);

@@ -91,18 +91,38 @@ export const CHART_MEASURES = [
  * The trend's granularities: the calendar's, then (for a tenant with a retail calendar) the
  * retail periods. `compareTo` is what each bucket is compared with a year before: days and
  * weeks on the same weekday, months the same month, retail periods the same weeks of the
- * fiscal year before; `periods`, the CalendarGranularity that names a retail bucket.
+ * fiscal year before (`compared` says so in the trend's caption); `periods`, the
+ * CalendarGranularity that names a retail bucket.
  */
 export const GRANULARITIES = [
-  { value: 'DAY', label: 'day', compareTo: 'PREVIOUS_YEAR_SAME_WEEKDAY', heading: 'Day' },
-  { value: 'WEEK', label: 'week', compareTo: 'PREVIOUS_YEAR_SAME_WEEKDAY', heading: 'Week' },
-  { value: 'MONTH', label: 'month', compareTo: 'PREVIOUS_YEAR', heading: 'Month' },
+  {
+    value: 'DAY',
+    label: 'day',
+    compareTo: 'PREVIOUS_YEAR_SAME_WEEKDAY',
+    heading: 'Day',
+    compared: 'the same weekdays a year before',
+  },
+  {
+    value: 'WEEK',
+    label: 'week',
+    compareTo: 'PREVIOUS_YEAR_SAME_WEEKDAY',
+    heading: 'Week',
+    compared: 'the same weekdays a year before',
+  },
+  {
+    value: 'MONTH',
+    label: 'month',
+    compareTo: 'PREVIOUS_YEAR',
+    heading: 'Month',
+    compared: 'the same month a year before',
+  },
   {
     value: 'RETAIL_WEEK',
     label: 'retail week',
     compareTo: 'PREVIOUS_YEAR',
     heading: 'Retail week',
     periods: 'RETAIL_WEEK',
+    compared: 'the same weeks of the fiscal year before',
   },
   {
     value: 'RETAIL_MONTH',
@@ -110,6 +130,7 @@ export const GRANULARITIES = [
     compareTo: 'PREVIOUS_YEAR',
     heading: 'Retail period',
     periods: 'RETAIL_MONTH',
+    compared: 'the same weeks of the fiscal year before',
   },
   {
     value: 'RETAIL_QUARTER',
@@ -117,6 +138,7 @@ export const GRANULARITIES = [
     compareTo: 'PREVIOUS_YEAR',
     heading: 'Retail quarter',
     periods: 'RETAIL_QUARTER',
+    compared: 'the same weeks of the fiscal year before',
   },
 ];
 

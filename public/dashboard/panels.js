@@ -196,11 +196,11 @@ export function renderTiles(kpis, receipts, { category }) {
  * is hidden from screen readers), and the table of every bucket beside it. `figures` as
  * trendFigures gives them; a retail bucket is named by its period's label.
  */
-export function renderTrend(figures, { measure, granularity, zone, compareLabel }) {
+export function renderTrend(figures, { measure, granularity, zone }) {
   const { buckets } = figures;
   const chart = h('div', { class: 'chart', 'aria-hidden': 'true' });
   const table = dataTable({
-    caption: `${measure.label} by ${granularity.label} in ${zone}, with ${compareLabel}`,
+    caption: `${measure.label} by ${granularity.label} in ${zone}, with ${granularity.compared}`,
     columns: [
       { key: 'bucket', label: granularity.heading },
       { key: 'value', label: measure.label, numeric: true },
