@@ -979,6 +979,7 @@ describe.runIf(browserTestsRun('Dashboard browser test')).each(BACKENDS)(
           await page.selectOption('#f-measure', measure);
           await loaded(page, () => page.click('button[type="submit"]'));
           expect(new URL(page.url()).searchParams.get('grain')).toBe(grain);
+          await page.waitForSelector('#trend .chart canvas');
           const periods = await texts(page, '#trend .table-wrap tbody th');
           expect(periods.length).toBeGreaterThan(1);
           for (const period of periods) expect(period).toMatch(label);

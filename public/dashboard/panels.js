@@ -224,7 +224,13 @@ export function renderTrend(figures, { measure, granularity, zone }) {
         height: 260,
         tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zone),
         scales: { x: { time: true } },
-        axes: [{}, { size: 72 }],
+        // A rate's axis in percent, as its table shows it.
+        axes: [
+          {},
+          measure.kind === 'rate'
+            ? { size: 72, values: (_, splits) => splits.map((v) => `${(v * 100).toFixed(1)} %`) }
+            : { size: 72 },
+        ],
         series: [
           {},
           { label: measure.label, stroke: '#155e75', width: 2, fill: 'rgba(21,94,117,0.08)' },
