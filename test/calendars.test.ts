@@ -461,7 +461,7 @@ describe.each(WITH_SERVER)('retail calendars on %s', (kind) => {
         'JANUARY',
       );
       expect(set.stdout.trim()).toBe(
-        `tenant ${other.customerId} weeks start on SUNDAY; NRF_454, fiscal year ending in JANUARY`,
+        `tenant ${other.customerId} reports in UTC; weeks start on SUNDAY; NRF_454, fiscal year ending in JANUARY`,
       );
       const refused = await tenant('--calendar', 'GREGORIAN').then(
         () => null,

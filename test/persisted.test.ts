@@ -55,7 +55,7 @@ describe('npm run manifest', () => {
     expect(code).toBe(0);
     expect(manifest).not.toBeNull();
     const entries = Object.entries(manifest ?? {});
-    expect(entries).toHaveLength(16);
+    expect(entries).toHaveLength(21);
     for (const [hash, document] of entries) expect(hash).toBe(sha256(document));
     const product = manifest?.[hashOf(manifest, 'PartnerProduct')];
     expect(product).toMatch(/^fragment PartnerProductFields on Product \{/);

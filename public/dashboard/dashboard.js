@@ -2,7 +2,8 @@
 // in the URL (so a view can be shared), each panel from one persisted document.
 
 import { ApiError, createClient } from './api.js';
-import { AS_OF_SOURCES, CHART_MEASURES } from './measures.js';
+import { rankingFigures, trendFigures } from './figures.js';
+import { AS_OF_SOURCES, CHART_MEASURES, GRANULARITIES } from './measures.js';
 import {
   h,
   notice,
@@ -23,13 +24,6 @@ import {
 } from './time.js';
 
 const TOKEN_KEY = 'shelfops.dashboard.token';
-const GRANULARITIES = ['DAY', 'WEEK', 'MONTH'];
-// Each bucket is compared with the same span a year before: weeks and days on the same weekday.
-const COMPARE_TO = {
-  DAY: 'PREVIOUS_YEAR_SAME_WEEKDAY',
-  WEEK: 'PREVIOUS_YEAR_SAME_WEEKDAY',
-  MONTH: 'PREVIOUS_YEAR',
-};
 const TOP_CHOICES = [5, 10, 20];
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 const main = document.getElementById('main');
@@ -38,9 +32,10 @@ let session = null;
 
 /**
  * The view the URL asks for, with defaults: the last 28 days in the tenant's zone, every store
- * and category. `zones` are the zones the view may be in.
+ * and category. `zones` are the zones the view may be in, `grains` the granularities the
+ * tenant has (the retail periods with a retail calendar).
  */
-function viewFromUrl(zones, tenant) {
+function viewFromUrl(zones, tenant, grains) {
   const query = new URLSearchParams(location.search);
   const zone = zones.includes(query.get('zone')) ? query.get('zone') : tenant;
   const today = dateIn(new Date(), zone);
@@ -48,7 +43,7 @@ function viewFromUrl(zones, tenant) {
   const from =
     isDate(query.get('from')) && query.get('from') <= to ? query.get('from') : addDays(to, -27);
   const days = daysBetween(from, to);
-  const grain = GRANULARITIES.includes(query.get('grain'))
+  const grain = grains.some((g) => g.value === query.get('grain'))
     ? query.get('grain')
     : days <= 62
       ? 'DAY'
@@ -81,13 +76,6 @@ function urlOf(view) {
   query.set('top', String(view.top));
   query.set('zone', view.zone);
   return `${location.pathname}?${query}`;
-}
-
-/** The tenant's zone: the zone most of the caller's stores keep (ties: the first by name). */
-function tenantZone(stores) {
-  const counts = new Map();
-  for (const s of stores) counts.set(s.timeZone, (counts.get(s.timeZone) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? 'UTC';
 }
 
 function signOut(message) {
@@ -223,6 +211,7 @@ async function start(token) {
   signOutButton.onclick = () => signOut();
   const page = layout(client, {
     stores,
+    calendar: viewer.data.tenantCalendar,
     categories: viewer.data.categories,
     who,
     signal: controller.signal,
@@ -232,8 +221,10 @@ async function start(token) {
 }
 
 /** The page for a signed-in user: filters, then the panels, loaded for the URL's view. */
-function layout(client, { stores, categories, who, signal }) {
-  const tenant = tenantZone(stores);
+function layout(client, { stores, calendar, categories, who, signal }) {
+  // The tenant's reporting zone, as the API tells it; the retail periods when it has a calendar.
+  const tenant = calendar.timeZone;
+  const grains = GRANULARITIES.filter((g) => !g.periods || calendar.retailCalendar);
   const zones = [...new Set([tenant, ...stores.map((s) => s.timeZone), 'UTC'])];
   let zone = tenant;
   const form = h('form', { class: 'filters', 'aria-label': 'Filters' });
@@ -320,7 +311,7 @@ function layout(client, { stores, categories, who, signal }) {
       select(
         'grain',
         'Trend by',
-        GRANULARITIES.map((g) => [g, g.toLowerCase()]),
+        grains.map((g) => [g.value, g.label]),
         view.grain,
       ),
       select(
@@ -356,7 +347,8 @@ function layout(client, { stores, categories, who, signal }) {
   });
 
   async function load() {
-    const view = viewFromUrl(zones, tenant);
+    const view = viewFromUrl(zones, tenant, grains);
+    const granularity = grains.find((g) => g.value === view.grain);
     zone = view.zone;
     document.getElementById('who').textContent = `${who} · times in ${zone}`;
     history.replaceState(null, '', urlOf(view));
@@ -372,8 +364,6 @@ function layout(client, { stores, categories, who, signal }) {
       return answer;
     };
     follow(storeCodes);
-    const compareLabel =
-      view.grain === 'MONTH' ? 'the same month a year before' : 'the same weekdays a year before';
     await Promise.all([
       fill(tiles.body, async () => {
         const [kpis, receipts] = await Promise.all([
@@ -388,42 +378,34 @@ function layout(client, { stores, categories, who, signal }) {
         return renderTiles(kpis, receipts, { category: view.category });
       }),
       fill(trend.body, async () => {
-        const answer = await run('DashboardTrend', {
-          ...scope,
-          granularity: view.grain,
-          timeZone: zone,
-          compareTo: COMPARE_TO[view.grain],
-        });
-        const drawn = renderTrend(answer, {
+        const figures = await trendFigures(run, {
+          scope,
           measure: view.measure,
-          granularity: view.grain,
+          granularity,
           zone,
-          compareLabel,
+        });
+        const drawn = renderTrend(figures, {
+          measure: view.measure,
+          granularity,
+          zone,
         });
         redraw = drawn.draw;
         requestAnimationFrame(drawn.draw);
         return drawn.element;
       }),
       (async () => {
-        const rankings = run('DashboardRankings', {
-          ...scope,
-          by: view.measure.rankBy,
-          first: view.top,
+        const rankings = rankingFigures(run, {
+          scope,
+          measure: view.measure,
+          top: view.top,
+          category: view.category,
         });
         await Promise.all([
           fill(products.body, async () =>
-            renderRanking((await rankings).data.products, {
-              noun: 'products',
-              measure: view.measure,
-              nameOf: (r) => `${r.product.sku} ${r.product.name}`,
-            }),
+            renderRanking((await rankings).products, { noun: 'products', measure: view.measure }),
           ),
           fill(topStores.body, async () =>
-            renderRanking((await rankings).data.stores, {
-              noun: 'stores',
-              measure: view.measure,
-              nameOf: (r) => `${r.store.code} ${r.store.name}`,
-            }),
+            renderRanking((await rankings).stores, { noun: 'stores', measure: view.measure }),
           ),
         ]);
       })(),

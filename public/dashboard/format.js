@@ -37,6 +37,29 @@ export function subtract(a, b) {
 }
 
 /**
+ * The order of two decimals, computed on the digits: negative when a < b, 0 when equal,
+ * positive when a > b; null (no figure) comes before every number.
+ */
+export function compareDecimals(a, b) {
+  if (a === null || a === undefined) return b === null || b === undefined ? 0 : -1;
+  if (b === null || b === undefined) return 1;
+  const difference = subtract(a, b);
+  return difference.startsWith('-') ? -1 : /[1-9]/.test(difference) ? 1 : 0;
+}
+
+/**
+ * `part` ÷ `whole` (integers) as the API writes a share: rounded half-up to 6 places, "0.250000";
+ * null when `whole` is 0.
+ */
+export function shareOf(part, whole) {
+  const total = BigInt(whole);
+  if (total === 0n) return null;
+  const millionths = (BigInt(part) * 2_000_000n + total) / (2n * total);
+  const digits = millionths.toString().padStart(7, '0');
+  return `${digits.slice(0, -6)}.${digits.slice(-6)}`;
+}
+
+/**
  * A ratio (a decimal string: 0.1234 is 12.34 %) as a percentage rounded half away from zero to
  * `places` decimals, computed on the digits: "0.123456" → "12.3 %".
  */

@@ -193,44 +193,44 @@ export function renderTiles(kpis, receipts, { category }) {
 
 /**
  * The trend: a uPlot chart of the chosen measure with the previous year overlaid (the chart
- * is hidden from screen readers), and the table of every bucket beside it.
+ * is hidden from screen readers), and the table of every bucket beside it. `figures` as
+ * trendFigures gives them; a retail bucket is named by its period's label.
  */
-export function renderTrend(answer, { measure, granularity, zone, compareLabel }) {
-  const buckets = answer.data.salesTrend;
+export function renderTrend(figures, { measure, granularity, zone }) {
+  const { buckets } = figures;
   const chart = h('div', { class: 'chart', 'aria-hidden': 'true' });
   const table = dataTable({
-    caption: `${measure.label} by ${granularity.toLowerCase()} in ${zone}, with ${compareLabel}`,
+    caption: `${measure.label} by ${granularity.label} in ${zone}, with ${granularity.compared}`,
     columns: [
-      {
-        key: 'bucket',
-        label: granularity === 'DAY' ? 'Day' : granularity === 'WEEK' ? 'Week' : 'Month',
-      },
-      { key: 'revenue', label: 'Revenue', numeric: true },
-      { key: 'revenuePreviousYear', label: 'Revenue, previous year', numeric: true },
-      { key: 'units', label: 'Units', numeric: true },
-      { key: 'unitsPreviousYear', label: 'Units, previous year', numeric: true },
+      { key: 'bucket', label: granularity.heading },
+      { key: 'value', label: measure.label, numeric: true },
+      { key: 'previous', label: `${measure.label}, previous year`, numeric: true },
     ],
     rows: buckets.map((b) => [
-      bucketLabel(b.bucket, granularity, zone),
-      grouped(b.revenue),
-      b.compared ? grouped(b.compared.revenue) : '—',
-      grouped(b.units),
-      b.compared ? grouped(b.compared.units) : '—',
+      b.label ?? bucketLabel(b.bucket, granularity.value, zone),
+      measureValue(measure.kind, b.value),
+      measureValue(measure.kind, b.previous),
     ]),
   });
   const draw = () => {
     if (typeof uPlot !== 'function' || chart.clientWidth === 0) return;
     chart.replaceChildren();
     const xs = buckets.map((b) => Date.parse(b.bucket) / 1000);
-    const current = buckets.map((b) => plotted(b[measure.field]));
-    const previous = buckets.map((b) => plotted(b.compared?.[measure.field]));
+    const current = buckets.map((b) => plotted(b.value));
+    const previous = buckets.map((b) => plotted(b.previous));
     new uPlot(
       {
         width: chart.clientWidth,
         height: 260,
         tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zone),
         scales: { x: { time: true } },
-        axes: [{}, { size: 72 }],
+        // A rate's axis in percent, as its table shows it.
+        axes: [
+          {},
+          measure.kind === 'rate'
+            ? { size: 72, values: (_, splits) => splits.map((v) => `${(v * 100).toFixed(1)} %`) }
+            : { size: 72 },
+        ],
         series: [
           {},
           { label: measure.label, stroke: '#155e75', width: 2, fill: 'rgba(21,94,117,0.08)' },
@@ -257,31 +257,36 @@ function shareBars(rows) {
   );
 }
 
-/** A ranking (products or stores) with "Other" and the total, each with its share. */
-export function renderRanking(ranking, { noun, nameOf, measure }) {
-  const named = ranking.rows.map((row) => ({ row, name: nameOf(row) }));
-  const rest = ranking.other ? [{ row: ranking.other, name: 'Other' }] : [];
-  const line = ({ row, name }, rank) => [
-    rank,
-    name,
-    grouped(row.revenue),
-    grouped(row.units),
-    row.share === null ? '—' : percent(row.share),
+/**
+ * A ranking (products or stores) by `measure` with "Other" and the total, each with its share
+ * when the measure has shares (a rate or an average has none); `figures` as rankingFigures
+ * gives them.
+ */
+export function renderRanking(figures, { noun, measure }) {
+  const named = figures.rows;
+  const rest = figures.other ? [{ ...figures.other, rank: '—', name: 'Other' }] : [];
+  const line = (row) => [
+    row.rank,
+    row.name,
+    measureValue(measure.kind, row.value),
+    ...(measure.share ? [row.share === null ? '—' : percent(row.share)] : []),
   ];
   const table = dataTable({
-    caption: `Top ${ranking.rows.length} ${noun} by ${measure.label.toLowerCase()}, with the rest and the total`,
+    caption: `Top ${named.length} ${noun} by ${measure.label.toLowerCase()}, with the rest and the total${figures.note ? `. ${figures.note}` : ''}`,
     columns: [
       { key: 'rank', label: 'Rank' },
       { key: 'name', label: noun === 'products' ? 'Product' : 'Store' },
-      { key: 'revenue', label: 'Revenue', numeric: true },
-      { key: 'units', label: 'Units', numeric: true },
-      { key: 'share', label: `Share of ${measure.label.toLowerCase()}`, numeric: true },
+      { key: 'value', label: measure.label, numeric: true },
+      ...(measure.share
+        ? [{ key: 'share', label: `Share of ${measure.label.toLowerCase()}`, numeric: true }]
+        : []),
     ],
-    rows: [...named.map((n) => line(n, String(n.row.rank))), ...rest.map((n) => line(n, '—'))],
+    rows: [...named, ...rest].map(line),
     rowHeader: 1,
-    footer: [line({ row: ranking.total, name: 'Total' }, '')],
+    footer: [line({ ...figures.total, rank: '', name: 'Total' })],
   });
-  const bars = shareBars([...named, ...rest].map(({ row, name }) => ({ name, share: row.share })));
+  if (!measure.share) return table;
+  const bars = shareBars([...named, ...rest]);
   return h('div', { class: 'with-table' }, bars, table);
 }
 

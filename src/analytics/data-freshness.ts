@@ -3,8 +3,12 @@ import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import type { Backend } from '../db/migrate.js';
 import type { RequestDb } from '../db/request-db.js';
-import { calendarColumns, calendarOf, type CalendarRow } from '../tenants/tenant-store.js';
-import type { TenantCalendar } from './calendar.js';
+import {
+  calendarColumns,
+  calendarOf,
+  type CalendarRow,
+  type ReportingCalendar,
+} from '../tenants/tenant-store.js';
 
 /** How complete the tenant's analytics are. */
 export interface DataFreshness {
@@ -20,10 +24,10 @@ export interface DataFreshness {
   pendingRollupRanges: number;
 }
 
-/** What one request reads of its tenant beside its answers: freshness and calendars. */
+/** What one request reads of its tenant beside its answers: freshness, calendars and zone. */
 export interface RequestFacts {
   freshness: DataFreshness;
-  calendar: TenantCalendar;
+  calendar: ReportingCalendar;
 }
 
 /**

@@ -29,6 +29,8 @@ import {
 //                                                 --yes: a horizon that deletes stored lines
 //   npm run tenant -- set --tenant <uuid> --week-start SUNDAY --calendar NRF_454 --fiscal-year-end JANUARY
 //                                                 calendars (--calendar NONE removes the retail one)
+//   npm run tenant -- set --tenant <uuid> --time-zone Europe/London
+//                                                 the reporting zone (its dashboard's days)
 //   npm run tenant -- disable --tenant <uuid>    (enable undoes it)
 // A new tenant keeps sale lines for RETENTION (default 2 years) unless --retention says otherwise.
 
@@ -40,6 +42,7 @@ const USAGE = `usage: npm run tenant -- create --name <name> [--expires 30d] [--
        npm run tenant -- rename --tenant <uuid> --name <name>
        npm run tenant -- set --tenant <uuid> [--retention "20 years" [--yes]]
                  [--week-start MONDAY|SUNDAY] [--calendar NRF_454|NONE] [--fiscal-year-end JANUARY]
+                 [--time-zone Europe/London]
        npm run tenant -- disable|enable --tenant <uuid>`;
 
 function fail(problems: string[]): never {
@@ -71,6 +74,7 @@ function parse(): Invocation {
         'week-start': { type: 'string' },
         calendar: { type: 'string' },
         'fiscal-year-end': { type: 'string' },
+        'time-zone': { type: 'string' },
       },
     });
   } catch (error) {
@@ -97,7 +101,9 @@ function parse(): Invocation {
   }
   const calendar = calendarChange(values, problems);
   if (command === 'set' && values.retention === undefined && calendar === null) {
-    problems.push('set: --retention and/or --week-start, --calendar, --fiscal-year-end');
+    problems.push(
+      'set: --retention and/or --week-start, --calendar, --fiscal-year-end, --time-zone',
+    );
   }
   if (problems.length > 0 || !command) fail(problems);
   return {
@@ -113,10 +119,20 @@ function parse(): Invocation {
 
 /** The calendar options of `set`, or null when none is given; problems are pushed. */
 function calendarChange(
-  values: { 'week-start'?: string; calendar?: string; 'fiscal-year-end'?: string },
+  values: {
+    'week-start'?: string;
+    calendar?: string;
+    'fiscal-year-end'?: string;
+    'time-zone'?: string;
+  },
   problems: string[],
 ): CalendarChange | null {
   const change: CalendarChange = {};
+  const zone = values['time-zone'];
+  if (zone !== undefined) {
+    if (knownZone(zone)) change.timeZone = zone;
+    else problems.push('--time-zone: an IANA time zone, e.g. Europe/London');
+  }
   const weekStart = values['week-start']?.toUpperCase();
   if (weekStart !== undefined) {
     if (weekStart === 'MONDAY' || weekStart === 'SUNDAY') change.weekStart = weekStart;
@@ -139,6 +155,16 @@ function calendarChange(
     problems.push('--fiscal-year-end: with --calendar NRF_454');
   }
   return Object.keys(change).length > 0 ? change : null;
+}
+
+/** Whether the runtime's zone database knows `zone` (as the TimeZone scalar checks it). */
+function knownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function show(t: TenantRow, defaultRetention: string): string {
@@ -179,7 +205,9 @@ async function setSettings(pool: Pool, run: Invocation, config: Config): Promise
       const retail = calendar.retail
         ? `${calendar.retail.kind}, fiscal year ending in ${MONTHS[calendar.retail.fiscalYearEnd - 1]}`
         : 'no retail calendar';
-      out(`tenant ${run.tenant} weeks start on ${calendar.weekStart}; ${retail}`);
+      out(
+        `tenant ${run.tenant} reports in ${calendar.timeZone}; weeks start on ${calendar.weekStart}; ${retail}`,
+      );
     }
     return true;
   } catch (error) {

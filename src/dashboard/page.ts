@@ -25,10 +25,15 @@ const ASSETS: Record<string, { type: string; file: string }> = {
   'uPlot.iife.min.js': { type: JS, file: join(uplotDir, 'uPlot.iife.min.js') },
   'uPlot.min.css': { type: CSS, file: join(uplotDir, 'uPlot.min.css') },
   ...Object.fromEntries(
-    ['dashboard.js', 'api.js', 'measures.js', 'time.js', 'format.js', 'panels.js'].map((f) => [
-      f,
-      { type: JS, file: join(publicDir, f) },
-    ]),
+    [
+      'dashboard.js',
+      'api.js',
+      'measures.js',
+      'figures.js',
+      'time.js',
+      'format.js',
+      'panels.js',
+    ].map((f) => [f, { type: JS, file: join(publicDir, f) }]),
   ),
   'dashboard.css': { type: CSS, file: join(publicDir, 'dashboard.css') },
 };

@@ -61,11 +61,14 @@ export async function existingTenants(pool: Pool, ids: string[]): Promise<string
   return rows.map((r) => r.id);
 }
 
-/** Inserts the tenant, its stores and its products. */
+/**
+ * Inserts the tenant, its stores and its products. The tenant reports in the zone of its first
+ * store, its head office's region.
+ */
 export async function insertCatalog(pool: Pool, t: TenantTarget): Promise<void> {
   await pool.query(sql`/* seedCustomer */
-    INSERT INTO customers (id, name, created_at)
-    VALUES (${t.customerId}::uuid, ${t.name}, ${t.start}::date - 400)`);
+    INSERT INTO customers (id, name, time_zone, created_at)
+    VALUES (${t.customerId}::uuid, ${t.name}, ${storeZones(t)[0] ?? 'UTC'}, ${t.start}::date - 400)`);
   await pool.query(sql`/* seedStores */
     INSERT INTO stores (customer_id, id, code, name, region, time_zone, size_sqm, opened_on, created_at)
     SELECT ${t.customerId}::uuid, s.id, s.code, s.name, s.region, s.time_zone, s.size_sqm,

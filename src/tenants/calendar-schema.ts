@@ -14,10 +14,15 @@ import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
 import { isRetail, validateRange, zoneOffsetMinutes, type Granularity } from '../sales/plan.js';
 import { TimeRangeInput } from '../time-range.js';
-import { setTenantCalendar, tenantCalendar, type CalendarChange } from './tenant-store.js';
+import {
+  setTenantCalendar,
+  tenantCalendar,
+  type CalendarChange,
+  type ReportingCalendar,
+} from './tenant-store.js';
 
-/** The calendars of the request's tenant, read once per request with its freshness. */
-export async function requestCalendar(ctx: GraphQLContext): Promise<TenantCalendar> {
+/** The calendars and zone of the request's tenant, read once per request with its freshness. */
+export async function requestCalendar(ctx: GraphQLContext): Promise<ReportingCalendar> {
   return (await requestFacts(ctx)).calendar;
 }
 
@@ -66,9 +71,16 @@ const MonthEnum = builder.enumType('Month', {
 
 const monthNumber = (m: MonthName): number => MONTHS.indexOf(m) + 1;
 
-const TenantCalendarRef = builder.objectRef<TenantCalendar>('TenantCalendar').implement({
-  description: 'How the tenant’s WEEK and RETAIL_* buckets are cut.',
+const TenantCalendarRef = builder.objectRef<ReportingCalendar>('TenantCalendar').implement({
+  description:
+    'How the tenant reports: the zone its days are in, and how its WEEK and RETAIL_* buckets are cut.',
   fields: (t) => ({
+    timeZone: t.field({
+      type: 'TimeZone',
+      description:
+        'The tenant’s reporting zone: the zone to give a question (a trend’s timeZone, a calendar’s) for the tenant’s own days, weeks, months and retail periods, as the dashboard does. UTC unless an admin sets it (setCalendar); a tenant that had stores when the setting came took the zone most of them keep. Questions that name no zone stay in UTC.',
+      resolve: (c) => c.timeZone,
+    }),
     weekStart: t.field({
       type: WeekStartEnum,
       description: 'The day WEEK buckets (and the retail calendar’s weeks) start on.',
@@ -94,9 +106,13 @@ builder.mutationField('setCalendar', (t) =>
   t.field({
     type: TenantCalendarRef,
     description:
-      'Sets the tenant’s week start and retail calendar (admin without a store scope); arguments left out keep their value. A retail calendar without fiscalYearEnd ends its year in JANUARY.',
+      'Sets the tenant’s reporting zone, week start and retail calendar (admin without a store scope); arguments left out keep their value. A retail calendar without fiscalYearEnd ends its year in JANUARY.',
     authScopes: { admin: true },
     args: {
+      timeZone: t.arg({
+        type: 'TimeZone',
+        description: 'The tenant’s reporting zone (an IANA name).',
+      }),
       weekStart: t.arg({ type: WeekStartEnum, description: 'The day weeks start on.' }),
       retailCalendar: t.arg({
         type: RetailCalendarEnum,
@@ -122,6 +138,7 @@ builder.mutationField('setCalendar', (t) =>
       }
       const change: CalendarChange = {};
       if (args.weekStart) change.weekStart = args.weekStart;
+      if (args.timeZone) change.timeZone = args.timeZone;
       if (args.clearRetailCalendar) change.retail = null;
       if (args.retailCalendar || args.fiscalYearEnd) {
         const current = (await tenantCalendar(ctx.db)).retail;
@@ -250,7 +267,7 @@ builder.queryField('calendar', (t) =>
 builder.queryField('tenantCalendar', (t) =>
   t.field({
     type: TenantCalendarRef,
-    description: 'The tenant’s week start and retail calendar.',
+    description: 'The tenant’s reporting zone, week start and retail calendar.',
     resolve: (_root, _args, ctx) => requestCalendar(ctx),
   }),
 );

@@ -120,17 +120,30 @@ export async function setTenantRetention(
 
 /** The calendar columns of customers row `c`, as CalendarRow names them. */
 export const calendarColumns = sql`c.week_start AS "weekStart", c.retail_calendar AS "retailCalendar",
-  c.fiscal_year_end AS "fiscalYearEnd"`;
+  c.fiscal_year_end AS "fiscalYearEnd", c.time_zone AS "timeZone"`;
 
 /** A tenant's calendar columns. */
 export interface CalendarRow {
   weekStart: WeekStart;
   retailCalendar: RetailCalendarKind | null;
   fiscalYearEnd: number | null;
+  timeZone: string;
 }
 
+/**
+ * A tenant's calendars with its reporting zone: the zone its dashboards show its days in
+ * (UTC unless set). Questions still name their own zone; this is the one to name for the
+ * tenant's own days.
+ */
+export interface ReportingCalendar extends TenantCalendar {
+  timeZone: string;
+}
+
+/** The reporting zone of a tenant that set none. */
+export const DEFAULT_TIME_ZONE = 'UTC';
+
 /** The calendars a row holds (the default for none). */
-export const calendarOf = (row: CalendarRow | undefined): TenantCalendar =>
+export const calendarOf = (row: CalendarRow | undefined): ReportingCalendar =>
   row
     ? {
         weekStart: row.weekStart,
@@ -138,23 +151,26 @@ export const calendarOf = (row: CalendarRow | undefined): TenantCalendar =>
           row.retailCalendar && row.fiscalYearEnd
             ? { kind: row.retailCalendar, fiscalYearEnd: row.fiscalYearEnd }
             : null,
+        timeZone: row.timeZone,
       }
-    : DEFAULT_CALENDAR;
+    : { ...DEFAULT_CALENDAR, timeZone: DEFAULT_TIME_ZONE };
 
 /** The calendars of the request's tenant (read under its row-level security). */
-export async function tenantCalendar(db: RequestDb): Promise<TenantCalendar> {
+export async function tenantCalendar(db: RequestDb): Promise<ReportingCalendar> {
   const rows = await db.query<CalendarRow>(sql`/* tenantCalendar */
     SELECT ${calendarColumns} FROM customers c`);
   return calendarOf(rows[0]);
 }
 
 /**
- * What a change of calendars sets: the week start, and the retail calendar (null: none) with
- * the month its fiscal year ends in; an absent key keeps what the tenant has.
+ * What a change of calendars sets: the week start, the retail calendar (null: none) with the
+ * month its fiscal year ends in, and the reporting zone (an IANA name, checked by the caller);
+ * an absent key keeps what the tenant has.
  */
 export interface CalendarChange {
   weekStart?: WeekStart;
   retail?: TenantCalendar['retail'];
+  timeZone?: string;
 }
 
 /**
@@ -164,11 +180,12 @@ export interface CalendarChange {
 export async function setTenantCalendar(
   db: RequestDb,
   change: CalendarChange,
-): Promise<TenantCalendar> {
+): Promise<ReportingCalendar> {
   const retail = change.retail !== undefined;
   const rows = await db.query<CalendarRow>(sql`/* setTenantCalendar */
     UPDATE customers c
     SET week_start = coalesce(${change.weekStart ?? null}::text, c.week_start),
+        time_zone = coalesce(${change.timeZone ?? null}::text, c.time_zone),
         retail_calendar = CASE WHEN ${retail} THEN ${change.retail?.kind ?? null}::text ELSE c.retail_calendar END,
         fiscal_year_end = CASE WHEN ${retail} THEN ${change.retail?.fiscalYearEnd ?? null}::smallint ELSE c.fiscal_year_end END
     RETURNING ${calendarColumns}`);
