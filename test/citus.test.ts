@@ -40,6 +40,7 @@ const EXEMPT: Record<string, string> = {
   relationSizes: 'relation sizes from the catalog: no table',
   rollupLag: 'the operator’s counts over every tenant (no row): every shard by design',
   tenantUsage: 'the operator’s counts per tenant (no row): every shard by design',
+  notifyAlertRaised: 'pg_notify to the coordinator’s listeners: no table',
 };
 
 /** Statements the documents below must have sent, from every store of the API. */

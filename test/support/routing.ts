@@ -133,7 +133,11 @@ export async function routingOf(
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${s.text}`, s.values);
     plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     await client.query('SET LOCAL citus.log_remote_commands = on');
-    await client.query(s.text, s.values);
+    // A write replayed alone, without the statements before it in its request, may break a
+    // constraint (class 23) on its shard: the commands sent up to then still name the shard.
+    await client.query(s.text, s.values).catch((error: { code?: string }) => {
+      if (!error.code?.startsWith('23')) throw error;
+    });
   } catch (error) {
     plan += `\nfailed: ${String(error)}`;
   } finally {
