@@ -26,7 +26,7 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|EXPLAI
 const SET_CONTEXT = '/* setRequestContext */';
 
 /** The name of a statement: its leading comment, or its first words. */
-export function statementName(text: string): string {
+function statementName(text: string): string {
   return /^\s*\/\* (\w+) \*\//.exec(text)?.[1] ?? text.trim().replace(/\s+/g, ' ').slice(0, 60);
 }
 
