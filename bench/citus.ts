@@ -161,7 +161,10 @@ async function main() {
     const trendTasks = await tasks(
       citus,
       trendStatement(
-        { ...trend, filters: { ...trend.filters, tenant: citus.seed.tenants[0]?.customerId } },
+        {
+          ...trend,
+          filters: { ...trend.filters, tenant: citus.seed.tenants[0]?.customerId ?? '' },
+        },
         ROUTE,
       ),
     );

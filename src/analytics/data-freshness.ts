@@ -38,13 +38,21 @@ export interface RequestFacts {
  * releases.
  */
 export async function readRequestFacts(db: RequestDb, backend: Backend): Promise<RequestFacts> {
+  // On Citus the statement runs on the tenant's shard, where a function may not start a
+  // distributed query of its own: the newest line is read there, from the colocated lines.
+  const newest =
+    backend === 'citus'
+      ? sql`(SELECT max(x.time) FROM sale_lines x WHERE x.customer_id = ${db.customerId}::uuid)`
+      : sql`app.newest_sale_line()`;
   const [row] = await db.query<
     CalendarRow & { asOf: Date | null; staleFrom: Date | null; pending: number }
   >(
     sql`/* requestFacts */
-    SELECT app.newest_sale_line() AS "asOf",
-           (SELECT min(r.range_start) FROM stale_rollup_ranges r) AS "staleFrom",
-           (SELECT count(*)::integer FROM stale_rollup_ranges r) AS "pending",
+    SELECT ${newest} AS "asOf",
+           (SELECT min(r.range_start) FROM stale_rollup_ranges r
+            WHERE r.customer_id = ${db.customerId}::uuid) AS "staleFrom",
+           (SELECT count(*)::integer FROM stale_rollup_ranges r
+            WHERE r.customer_id = ${db.customerId}::uuid) AS "pending",
            ${calendarColumns}
     FROM (SELECT) one LEFT JOIN customers c ON true`,
     // Once per request, whatever it asks: not part of any answer's own statements.

@@ -46,7 +46,8 @@ export function listAnomalies(
            n.detected_at AS "detectedAt", n.score::text AS "score", n.metadata AS "metadata",
            to_char(n.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "detectedAtKey"
     FROM anomalies n
-    WHERE n.detected_at >= ${page.from}::timestamptz AND n.detected_at < ${page.to}::timestamptz
+    WHERE n.customer_id = ${db.customerId}::uuid
+      AND n.detected_at >= ${page.from}::timestamptz AND n.detected_at < ${page.to}::timestamptz
       ${page.storeIds ? sql`AND n.store_id = ANY(${page.storeIds}::uuid[])` : empty}
       ${page.kinds ? sql`AND n.kind = ANY(${page.kinds}::text[])` : empty}
       ${page.metadata === null ? empty : sql`AND n.metadata @> ${page.metadata}::jsonb`}

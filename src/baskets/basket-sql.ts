@@ -11,9 +11,13 @@ export interface BasketFilters {
   productIds: readonly string[] | null;
 }
 
-/** The raw sale lines `x` of `range` under the filters (the receipts live nowhere else). */
-function linesIn(range: TimeRange, filters: BasketFilters, x: Sql): Sql {
-  return sql`${x}.time >= ${range.from}::timestamptz AND ${x}.time < ${range.to}::timestamptz
+/**
+ * The raw sale lines `x` of the tenant in `range` under the filters (the receipts live nowhere
+ * else); the tenant is bound beside the policies so Citus routes to its shard.
+ */
+function linesIn(tenant: string, range: TimeRange, filters: BasketFilters, x: Sql): Sql {
+  return sql`${x}.customer_id = ${tenant}::uuid
+      AND ${x}.time >= ${range.from}::timestamptz AND ${x}.time < ${range.to}::timestamptz
       ${filters.storeIds ? sql`AND ${x}.store_id = ANY(${filters.storeIds}::uuid[])` : empty}
       ${filters.productIds ? sql`AND ${x}.product_id = ANY(${filters.productIds}::uuid[])` : empty}`;
 }
@@ -29,6 +33,7 @@ const KEYS: Record<Exclude<ReceiptGroup, null>, { key: Sql; column: Sql }> = {
  * in key order, at most `limit` rows. Keys with lines but no receipt answer 0 receipts.
  */
 export function receiptSummarySql(q: {
+  tenant: string;
   range: TimeRange;
   filters: BasketFilters;
   group: ReceiptGroup;
@@ -44,7 +49,7 @@ export function receiptSummarySql(q: {
              ${receiptPartColumns(sql`x`)}
       FROM sale_lines x
       ${q.group === 'category' ? sql`JOIN products c ON c.customer_id = x.customer_id AND c.id = x.product_id` : empty}
-      WHERE ${linesIn(q.range, q.filters, sql`x`)}
+      WHERE ${linesIn(q.tenant, q.range, q.filters, sql`x`)}
       ${k ? sql`GROUP BY 1` : empty}
     ) a
     ${k ? sql`ORDER BY a.key` : empty}
@@ -61,6 +66,7 @@ export function receiptSummarySql(q: {
  * carries N and A.
  */
 export function boughtTogetherSql(q: {
+  tenant: string;
   range: TimeRange;
   storeIds: readonly string[] | null;
   productId: string;
@@ -72,7 +78,7 @@ export function boughtTogetherSql(q: {
     WITH baskets AS MATERIALIZED (
       SELECT array_agg(DISTINCT x.product_id) AS products
       FROM sale_lines x
-      WHERE ${linesIn(q.range, { storeIds: q.storeIds, productIds: null }, sql`x`)}
+      WHERE ${linesIn(q.tenant, q.range, { storeIds: q.storeIds, productIds: null }, sql`x`)}
         AND x.receipt_id IS NOT NULL AND x.quantity > 0
       GROUP BY x.store_id, x.receipt_id
     ), counts AS (
@@ -85,7 +91,8 @@ export function boughtTogetherSql(q: {
       GROUP BY k.product_id
     ), ranked AS (
       SELECT t.product_id, t.both, p.sku
-      FROM together t JOIN products p ON p.id = t.product_id
+      FROM together t
+      JOIN products p ON p.customer_id = ${q.tenant}::uuid AND p.id = t.product_id
       ORDER BY t.both DESC, p.sku
       LIMIT ${q.first}
     ), alone AS (
@@ -114,6 +121,7 @@ export function boughtTogetherSql(q: {
  * together in one row (`orMore`), with each row's share of the baskets.
  */
 export function receiptSizesSql(q: {
+  tenant: string;
   range: TimeRange;
   storeIds: readonly string[] | null;
   maxUnits: number;
@@ -122,7 +130,7 @@ export function receiptSizesSql(q: {
     WITH sizes AS (
       SELECT sum(x.quantity) AS units
       FROM sale_lines x
-      WHERE ${linesIn(q.range, { storeIds: q.storeIds, productIds: null }, sql`x`)}
+      WHERE ${linesIn(q.tenant, q.range, { storeIds: q.storeIds, productIds: null }, sql`x`)}
         AND x.receipt_id IS NOT NULL AND x.quantity > 0
       GROUP BY x.store_id, x.receipt_id
     ), rows AS (

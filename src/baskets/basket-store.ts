@@ -26,7 +26,7 @@ export async function receiptSummary(
 ): Promise<ReceiptSummaryRow[]> {
   validateRange(q.range);
   const rows = await db.query<ReceiptSummaryRow>(
-    receiptSummarySql({ ...q, limit: MAX_RECEIPT_ROWS + 1 }),
+    receiptSummarySql({ ...q, tenant: db.customerId, limit: MAX_RECEIPT_ROWS + 1 }),
   );
   if (rows.length > MAX_RECEIPT_ROWS) {
     throw userError(
@@ -62,7 +62,9 @@ export async function boughtTogether(
   q: { range: TimeRange; storeIds: readonly string[] | null; productId: string; first: number },
 ): Promise<BoughtTogether> {
   validateRange(q.range);
-  const rows = await db.query<BoughtTogetherRow & { part: number }>(boughtTogetherSql(q));
+  const rows = await db.query<BoughtTogetherRow & { part: number }>(
+    boughtTogetherSql({ ...q, tenant: db.customerId }),
+  );
   const head = rows.find((r) => r.part === 0);
   if (!head) throw new Error('boughtTogether returned no counts');
   return {
@@ -87,5 +89,5 @@ export async function receiptSizes(
   q: { range: TimeRange; storeIds: readonly string[] | null; maxUnits: number },
 ): Promise<ReceiptSizeRow[]> {
   validateRange(q.range);
-  return db.query<ReceiptSizeRow>(receiptSizesSql(q));
+  return db.query<ReceiptSizeRow>(receiptSizesSql({ ...q, tenant: db.customerId }));
 }

@@ -37,7 +37,8 @@ function containsPattern(term: string): string {
 /** Stores by id, batched per request; RLS limits them to the tenant and store scope. */
 export const storeById = defineLoader<string, StoreRow | null>('storeById', async (db, ids) => {
   const rows = await db.query<StoreRow>(sql`/* storesById */
-    SELECT ${storeColumns} FROM stores s WHERE s.id = ANY(${ids}::uuid[])`);
+    SELECT ${storeColumns} FROM stores s
+    WHERE s.customer_id = ${db.customerId}::uuid AND s.id = ANY(${ids}::uuid[])`);
   return byKey(ids, rows, (r) => r.id);
 });
 
@@ -46,7 +47,8 @@ export const productById = defineLoader<string, ProductRow | null>(
   'productById',
   async (db, ids) => {
     const rows = await db.query<ProductRow>(sql`/* productsById */
-    SELECT ${productColumns} FROM products p WHERE p.id = ANY(${ids}::uuid[])`);
+    SELECT ${productColumns} FROM products p
+    WHERE p.customer_id = ${db.customerId}::uuid AND p.id = ANY(${ids}::uuid[])`);
     return byKey(ids, rows, (r) => r.id);
   },
 );
@@ -94,7 +96,8 @@ export function listProducts(
 /** The distinct product categories of the tenant. */
 export function listCategories(db: RequestDb) {
   return db.query<{ category: string }>(sql`/* listCategories */
-    SELECT DISTINCT p.category AS "category" FROM products p ORDER BY 1`);
+    SELECT DISTINCT p.category AS "category" FROM products p
+    WHERE p.customer_id = ${db.customerId}::uuid ORDER BY 1`);
 }
 
 /**
@@ -106,7 +109,8 @@ export async function storeIdsByCode(
   codes: readonly string[],
 ): Promise<Map<string, string>> {
   const rows = await db.query<{ code: string; id: string }>(sql`/* storeIdsByCode */
-    SELECT s.code AS "code", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`);
+    SELECT s.code AS "code", s.id AS "id" FROM stores s
+    WHERE s.customer_id = ${db.customerId}::uuid AND s.code = ANY(${codes}::text[])`);
   return new Map(rows.map((r) => [r.code, r.id]));
 }
 
@@ -116,7 +120,8 @@ export async function productIdsBySku(
   skus: readonly string[],
 ): Promise<Map<string, string>> {
   const rows = await db.query<{ sku: string; id: string }>(sql`/* productIdsBySku */
-    SELECT p.sku AS "sku", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);
+    SELECT p.sku AS "sku", p.id AS "id" FROM products p
+    WHERE p.customer_id = ${db.customerId}::uuid AND p.sku = ANY(${skus}::text[])`);
   return new Map(rows.map((r) => [r.sku, r.id]));
 }
 

@@ -61,7 +61,7 @@ export async function upsertStores(
   const codes = stores.map((s) => s.code);
   const touched = await db.query<Touched>(sql`/* upsertStores */
     INSERT INTO stores AS s (customer_id, id, code, name, region, time_zone, size_sqm, opened_on, retired)
-    SELECT app.current_customer_id(), gen_random_uuid(), u.code, u.name, u.region, u.time_zone,
+    SELECT ${db.customerId}::uuid, gen_random_uuid(), u.code, u.name, u.region, u.time_zone,
            u.size_sqm, u.opened_on, u.retired
     FROM unnest(${codes}::text[], ${stores.map((s) => s.name)}::text[],
                 ${stores.map((s) => s.region)}::text[], ${stores.map((s) => s.timeZone)}::text[],
@@ -76,7 +76,8 @@ export async function upsertStores(
                               excluded.size_sqm, excluded.opened_on, excluded.retired)
     RETURNING s.code AS "key", s.id AS "id", (s.xmax = 0) AS "created"`);
   const all = await db.query<{ key: string; id: string }>(sql`/* storeIdsByCodes */
-    SELECT s.code AS "key", s.id AS "id" FROM stores s WHERE s.code = ANY(${codes}::text[])`);
+    SELECT s.code AS "key", s.id AS "id" FROM stores s
+    WHERE s.customer_id = ${db.customerId}::uuid AND s.code = ANY(${codes}::text[])`);
   return outcome(codes, touched, all);
 }
 
@@ -113,7 +114,7 @@ export async function upsertProducts(
   const touched = await db.query<Touched>(sql`/* upsertProducts */
     INSERT INTO products AS p
       (customer_id, id, sku, name, category, unit_price, cost, cost_from, retired)
-    SELECT app.current_customer_id(), gen_random_uuid(), u.sku, u.name, u.category, u.unit_price,
+    SELECT ${db.customerId}::uuid, gen_random_uuid(), u.sku, u.name, u.category, u.unit_price,
            u.cost, u.cost_from, u.retired
     FROM unnest(${skus}::text[], ${products.map((p) => p.name)}::text[],
                 ${products.map((p) => p.category)}::text[],
@@ -131,6 +132,7 @@ export async function upsertProducts(
                               coalesce(excluded.cost, p.cost), excluded.retired)
     RETURNING p.sku AS "key", p.id AS "id", (p.xmax = 0) AS "created"`);
   const all = await db.query<{ key: string; id: string }>(sql`/* productIdsBySkus */
-    SELECT p.sku AS "key", p.id AS "id" FROM products p WHERE p.sku = ANY(${skus}::text[])`);
+    SELECT p.sku AS "key", p.id AS "id" FROM products p
+    WHERE p.customer_id = ${db.customerId}::uuid AND p.sku = ANY(${skus}::text[])`);
   return outcome(skus, touched, all);
 }

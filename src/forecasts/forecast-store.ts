@@ -33,7 +33,7 @@ export function listForecasts(
            f.units_lower::text AS "unitsLower", f.units_upper::text AS "unitsUpper",
            f.created_at AS "createdAt"
     FROM gateway.forecasts f
-    WHERE f.store_id = ${args.storeId}::uuid AND f.product_id = ${args.productId}::uuid
+    WHERE f.customer_id = ${db.customerId}::uuid AND f.store_id = ${args.storeId}::uuid AND f.product_id = ${args.productId}::uuid
       AND f.time >= ${args.from}::timestamptz AND f.time < ${args.to}::timestamptz
       ${args.modelVersion === null ? empty : sql`AND f.model_version = ${args.modelVersion}`}
     ORDER BY f.time, f.model_version

@@ -9,8 +9,8 @@ import {
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
 import type { Segment, TimeRange } from './plan.js';
-import { segmentRows, type SalesFilters } from './sales-sql.js';
-import { planTotals, type TrendOptions } from './sales-store.js';
+import { segmentRows, type RoutedFilters, type SalesFilters } from './sales-sql.js';
+import { planTotals, routed, type TrendOptions } from './sales-store.js';
 
 /**
  * The measures products can be classed by, as the `by` argument names them: each one the model
@@ -48,7 +48,7 @@ export interface ProductClassRow {
  */
 export function productClassesSql(q: {
   segments: readonly Segment[];
-  filters: SalesFilters;
+  filters: RoutedFilters;
   by: MeasureName;
   thresholds: readonly [string, string];
   perStore: boolean;
@@ -71,7 +71,8 @@ export function productClassesSql(q: {
       ${q.perStore ? sql`CROSS JOIN stores s` : empty}
       LEFT JOIN agg a ON a.product_id = c.id
         ${q.perStore ? sql`AND a.store_id = s.id` : empty}
-      WHERE TRUE
+      WHERE c.customer_id = ${q.filters.tenant}::uuid
+        ${q.perStore ? sql`AND s.customer_id = ${q.filters.tenant}::uuid` : empty}
         ${q.filters.productIds ? sql`AND c.id = ANY(${q.filters.productIds}::uuid[])` : empty}
         ${q.filters.categories ? sql`AND c.category = ANY(${q.filters.categories}::text[])` : empty}
         ${q.perStore && q.filters.storeIds ? sql`AND s.id = ANY(${q.filters.storeIds}::uuid[])` : empty}
@@ -130,6 +131,7 @@ export async function productClasses(
   const rows = await db.query<ProductClassRow>(
     productClassesSql({
       ...q,
+      filters: routed(db, q.filters),
       thresholds,
       segments: planTotals(q.range, options),
       limit: MAX_CLASS_ROWS + 1,

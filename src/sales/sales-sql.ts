@@ -45,8 +45,15 @@ export interface SalesFilters {
   storeIds: readonly string[] | null;
   productIds: readonly string[] | null;
   categories: readonly string[] | null;
-  /** The request's tenant, bound beside the policies so Citus routes to its shard. */
-  tenant?: string;
+}
+
+/**
+ * The filters of a statement, with the request's tenant: bound as `customer_id = $n` on every
+ * tenant relation beside the policies (row-level security stays the guarantee), so Citus
+ * routes the statement to the tenant's shard.
+ */
+export interface RoutedFilters extends SalesFilters {
+  tenant: string;
 }
 
 /** Buckets in one zone for every row, or in each store's own zone. */
@@ -64,7 +71,7 @@ export interface TrendStatement {
   segments: readonly Segment[];
   granularity: Granularity;
   zone: ZoneSpec;
-  filters: SalesFilters;
+  filters: RoutedFilters;
   groupBy: GroupBy;
   fillGaps: boolean;
   gapGroups: GapGroups;
@@ -121,11 +128,11 @@ export interface TrendRow extends MeasureValues {
 }
 
 /** Row filters on a source aliased `alias` (a rollup view or transactions). */
-function filterClause(alias: Sql, filters: SalesFilters): Sql {
-  return sql`${filters.tenant ? sql`AND ${alias}.customer_id = ${filters.tenant}::uuid` : empty}
+function filterClause(alias: Sql, filters: RoutedFilters): Sql {
+  return sql`AND ${alias}.customer_id = ${filters.tenant}::uuid
       ${filters.storeIds ? sql`AND ${alias}.store_id = ANY(${filters.storeIds}::uuid[])` : empty}
       ${filters.productIds ? sql`AND ${alias}.product_id = ANY(${filters.productIds}::uuid[])` : empty}
-      ${filters.categories ? sql`AND ${alias}.product_id IN (SELECT c.id FROM products c WHERE c.category = ANY(${filters.categories}::text[]) ${filters.tenant ? sql`AND c.customer_id = ${filters.tenant}::uuid` : empty})` : empty}`;
+      ${filters.categories ? sql`AND ${alias}.product_id IN (SELECT c.id FROM products c WHERE c.customer_id = ${filters.tenant}::uuid AND c.category = ANY(${filters.categories}::text[]))` : empty}`;
 }
 
 /**
@@ -146,7 +153,7 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
  */
 export function segmentRows(
   segments: readonly Segment[],
-  filters: SalesFilters,
+  filters: RoutedFilters,
   perStore = false,
   receipts = false,
 ): Sql {
@@ -454,7 +461,7 @@ export const SHARE_SCALE = 6;
  */
 export function rankingSql(q: {
   segments: readonly Segment[];
-  filters: SalesFilters;
+  filters: RoutedFilters;
   dimension: DimensionName;
   by: MeasureName;
   first: number;
@@ -532,7 +539,7 @@ export function rankingSql(q: {
  */
 export function productSalesSql(
   segments: readonly Segment[],
-  filters: SalesFilters & { productIds: readonly string[] },
+  filters: RoutedFilters & { productIds: readonly string[] },
   compared?: readonly Segment[],
 ): Sql {
   const perProduct = (rows: Sql) => sql`SELECT p.product_id, ${summedParts(sql`p`)}
@@ -567,7 +574,7 @@ export function productSalesSql(
 export function dailyRows(
   rollups: boolean,
   window: { from: Date; to: Date },
-  filters: SalesFilters,
+  filters: RoutedFilters,
 ): Sql {
   if (rollups) {
     const parts = rollupViews('daily').map(
@@ -592,7 +599,7 @@ export function dailyRows(
 export function dailySalesSql(page: {
   rollups: boolean;
   range: { from: Date; to: Date };
-  filters: SalesFilters;
+  filters: RoutedFilters;
   after: readonly [string, string, string] | null;
   limit: number;
 }): Sql {
@@ -618,7 +625,7 @@ export function salesVelocitySql(page: {
   rollups: boolean;
   window: { from: Date; to: Date };
   windowDays: number;
-  filters: SalesFilters;
+  filters: RoutedFilters;
   after: readonly [string, string] | null;
   limit: number;
 }): Sql {

@@ -35,6 +35,7 @@ import {
   type GapGroups,
   type GroupBy,
   type RankingRow as RankingColumns,
+  type RoutedFilters,
   type SalesFilters,
   type TrendRow,
   type TrendWindow,
@@ -239,6 +240,11 @@ export interface TrendOptions {
  */
 export const ROUTE: TrendOptions = { storeRollups: true };
 
+/** The filters with the request's tenant, which every sales statement binds for routing. */
+export function routed(db: RequestDb, filters: SalesFilters): RoutedFilters {
+  return { ...filters, tenant: db.customerId };
+}
+
 function zonesOf(zone: ZoneSpec): string[] {
   return zone.kind === 'fixed' ? [zone.zone] : [...new Set(zone.stores.map((s) => s.zone))];
 }
@@ -287,7 +293,10 @@ function planCompared(input: TrendInput, shift: WallShift, options: TrendOptions
 }
 
 /** The one statement of a trend question, validated and routed (window lead-in included). */
-export function trendStatement(input: TrendInput, options: TrendOptions = {}): Sql {
+export function trendStatement(
+  input: TrendInput & { filters: RoutedFilters },
+  options: TrendOptions = {},
+): Sql {
   validateWindow(input.window);
   if (input.window && input.compare) {
     throw userError('window and compareTo cannot be combined in one trend', 'BAD_USER_INPUT', {
@@ -341,10 +350,7 @@ export async function salesTrend(
   input: TrendInput,
   options: TrendOptions = {},
 ): Promise<WindowedTrendRow[]> {
-  const statement = trendStatement(
-    { ...input, filters: { ...input.filters, tenant: db.customerId } },
-    options,
-  );
+  const statement = trendStatement({ ...input, filters: routed(db, input.filters) }, options);
   await checkTrendSize(
     db,
     {
@@ -453,6 +459,7 @@ export async function salesRanking(
   const raw = await db.query<RankingRow & Record<string, unknown>>(
     rankingSql({
       ...input,
+      filters: routed(db, input.filters),
       segments: planTotals(input.range, options),
       compared: compared ? planTotals(compared, options) : undefined,
     }),
@@ -478,12 +485,17 @@ export interface DailySalesRow extends MeasureValues {
   productId: string;
 }
 
+/** A page question as the resolvers hand it over: the statement's, without the tenant. */
+type PageInput<Q extends { filters: RoutedFilters }> = Omit<Q, 'filters'> & {
+  filters: SalesFilters;
+};
+
 /** One page of the daily rollup. */
 export function dailySales(
   db: RequestDb,
-  page: Parameters<typeof dailySalesSql>[0],
+  page: PageInput<Parameters<typeof dailySalesSql>[0]>,
 ): Promise<DailySalesRow[]> {
-  return db.query<DailySalesRow>(dailySalesSql(page));
+  return db.query<DailySalesRow>(dailySalesSql({ ...page, filters: routed(db, page.filters) }));
 }
 
 export interface VelocityRow {
@@ -496,9 +508,9 @@ export interface VelocityRow {
 /** One page of sales velocity. */
 export function salesVelocity(
   db: RequestDb,
-  page: Parameters<typeof salesVelocitySql>[0],
+  page: PageInput<Parameters<typeof salesVelocitySql>[0]>,
 ): Promise<VelocityRow[]> {
-  return db.query<VelocityRow>(salesVelocitySql(page));
+  return db.query<VelocityRow>(salesVelocitySql({ ...page, filters: routed(db, page.filters) }));
 }
 
 /** Sales totals for each product of `productIds` over `range`, in key order. */
@@ -514,7 +526,7 @@ export async function productSalesSummaries(
   const rows = await db.query<ProductSalesRow & Record<string, unknown>>(
     productSalesSql(
       planTotals(range, options),
-      { storeIds, productIds, categories: null, tenant: db.customerId },
+      { ...routed(db, { storeIds, productIds, categories: null }), productIds },
       compared ? planTotals(compared, options) : undefined,
     ),
   );

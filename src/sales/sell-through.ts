@@ -3,7 +3,7 @@ import { RATIO_SCALE } from '../analytics/measures.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
 import type { Segment, TimeRange } from './plan.js';
-import { segmentRows } from './sales-sql.js';
+import { segmentRows, type RoutedFilters } from './sales-sql.js';
 import { planTotals, type TrendOptions } from './sales-store.js';
 
 /** The most store/product pairs one sellThrough answer holds. */
@@ -40,15 +40,22 @@ export function sellThroughSql(q: {
   segments: readonly Segment[];
   storeIds: readonly string[] | null;
   productIds: readonly string[] | null;
+  /** The request's tenant, bound on every relation for routing. */
+  tenant: string;
   limit: number;
 }): Sql {
   const seconds = (q.range.to.getTime() - q.range.from.getTime()) / 1000;
-  const filters = { storeIds: q.storeIds, productIds: q.productIds, categories: null };
+  const filters: RoutedFilters = {
+    storeIds: q.storeIds,
+    productIds: q.productIds,
+    categories: null,
+    tenant: q.tenant,
+  };
   return sql`/* sellThrough */
     WITH pairs AS (
       SELECT s.id AS store_id, p.id AS product_id
       FROM stores s CROSS JOIN products p
-      WHERE TRUE
+      WHERE s.customer_id = ${q.tenant}::uuid AND p.customer_id = ${q.tenant}::uuid
         ${q.storeIds ? sql`AND s.id = ANY(${q.storeIds}::uuid[])` : empty}
         ${q.productIds ? sql`AND p.id = ANY(${q.productIds}::uuid[])` : empty}
       ORDER BY s.id, p.id
@@ -99,6 +106,7 @@ export async function sellThrough(
   const rows = await db.query<SellThroughRow>(
     sellThroughSql({
       ...q,
+      tenant: db.customerId,
       segments: planTotals(q.range, options),
       limit: MAX_SELL_THROUGH_PAIRS + 1,
     }),

@@ -39,6 +39,7 @@ export function velocityForPairsSql(
   keys: readonly StoreProductKey[],
   window: { from: Date; to: Date },
   windowDays: number,
+  tenant: string,
 ): Sql {
   const storeIds = keys.map((k) => k.storeId);
   const productIds = keys.map((k) => k.productId);
@@ -47,7 +48,7 @@ export function velocityForPairsSql(
            round(coalesce(sum(d.units), 0)::numeric / ${windowDays}::integer, ${VELOCITY_SCALE}::integer)::text
              AS "unitsPerDay"
     FROM unnest(${storeIds}::uuid[], ${productIds}::uuid[]) AS k(store_id, product_id)
-    LEFT JOIN ${dailyRows(rollups, window, { storeIds, productIds, categories: null })} d
+    LEFT JOIN ${dailyRows(rollups, window, { storeIds, productIds, categories: null, tenant })} d
       ON d.store_id = k.store_id AND d.product_id = k.product_id
     GROUP BY k.store_id, k.product_id`;
 }
@@ -67,6 +68,7 @@ async function loadVelocity(
       normalized,
       velocityWindow(asOf, DEFAULT_VELOCITY_WINDOW_DAYS),
       DEFAULT_VELOCITY_WINDOW_DAYS,
+      db.customerId,
     ),
   );
   const byPair = new Map(rows.map((r) => [`${r.storeId}:${r.productId}`, r.unitsPerDay]));

@@ -109,7 +109,8 @@ export async function setTenantRetention(
   confirmed: boolean,
 ): Promise<RetentionChange> {
   const counted = await db.query<{ lines: string }>(sql`/* linesOlderThanRetention */
-    SELECT count(*)::text AS "lines" FROM sale_lines s WHERE s.time < now() - ${retention}::interval`);
+    SELECT count(*)::text AS "lines" FROM sale_lines s
+    WHERE s.customer_id = ${db.customerId}::uuid AND s.time < now() - ${retention}::interval`);
   const linesOlder = Number(counted[0]?.lines ?? 0);
   if (linesOlder > 0 && !confirmed) return { retention, linesOlder, changed: false };
   const updated = await db.query<{ retention: string }>(sql`/* setTenantRetention */

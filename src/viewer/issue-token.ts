@@ -69,7 +69,8 @@ builder.mutationField('issueToken', (t) =>
       // Stores outside the caller's scope are invisible under its row-level security: unknown.
       if (requested) {
         const found = await ctx.db.query<{ id: string }>(sql`/* issueTokenStores */
-          SELECT s.id::text AS "id" FROM stores s WHERE s.id = ANY(${requested}::uuid[])`);
+          SELECT s.id::text AS "id" FROM stores s
+          WHERE s.customer_id = ${ctx.db.customerId}::uuid AND s.id = ANY(${requested}::uuid[])`);
         const known = new Set(found.map((r) => r.id));
         const unknown = requested.filter((id) => !known.has(id));
         if (unknown.length > 0) {

@@ -63,7 +63,7 @@ function enumLiteral(type: GraphQLEnumType, preferred: string[] = []): string {
 }
 
 /** A GraphQL literal for an input of `type`, naming the values' ids; null to leave it out. */
-function inputLiteral(
+export function inputLiteral(
   name: string,
   type: GraphQLInputType,
   owner: string,

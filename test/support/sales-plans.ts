@@ -84,8 +84,13 @@ export function salesPlanStatements(
 ): Record<string, Sql> {
   const rollups = routing !== 'raw';
   const route = rollups ? ROUTE : { forceRaw: true };
+  const tenant = catalog.customerId;
+  const filters = { ...noFilters, tenant };
   const trend = (over: Partial<TrendInput> = {}): Sql =>
-    trendStatement({ ...baseTrend(catalog), ...over }, route);
+    trendStatement(
+      { ...baseTrend(catalog), ...over, filters: { ...(over.filters ?? noFilters), tenant } },
+      route,
+    );
   const storeIds = catalog.stores.map((s) => s.id);
   const kolkata = storeInZone(catalog, 'Asia/Kolkata');
   const product = bestSeller(catalog);
@@ -123,7 +128,7 @@ export function salesPlanStatements(
     }),
     'top-products': rankingSql({
       segments: planTotals(baseTrend(catalog).range, route),
-      filters: noFilters,
+      filters,
       dimension: 'product',
       by: 'revenue',
       first: 10,
@@ -131,7 +136,7 @@ export function salesPlanStatements(
     }),
     'ranking-categories-other': rankingSql({
       segments: planTotals(baseTrend(catalog).range, route),
-      filters: noFilters,
+      filters,
       dimension: 'category',
       by: 'revenue',
       first: 3,
@@ -140,7 +145,7 @@ export function salesPlanStatements(
     'daily-sales': dailySalesSql({
       rollups,
       range: { from: at(catalog.end, -31), to: at(catalog.end, -24) },
-      filters: noFilters,
+      filters,
       after: null,
       limit: 50,
     }),
@@ -148,7 +153,7 @@ export function salesPlanStatements(
       rollups,
       window,
       windowDays: 7,
-      filters: noFilters,
+      filters,
       after: null,
       limit: 50,
     }),
@@ -157,6 +162,7 @@ export function salesPlanStatements(
       [{ storeId: kolkata.id, productId: product.id }],
       window,
       7,
+      tenant,
     ),
   };
 }

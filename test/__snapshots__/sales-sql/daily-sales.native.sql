@@ -18,6 +18,7 @@
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
       WHERE r.bucket >= $2::timestamptz AND r.bucket < $3::timestamptz
+      AND r.customer_id = $4::uuid
       UNION ALL
       SELECT r.store_id, r.product_id, r.bucket,
              r.units AS units,
@@ -28,8 +29,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       ) d
     ORDER BY d.bucket, d.store_id, d.product_id
-    LIMIT $6
--- parameters: [6,"2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]
+    LIMIT $8
+-- parameters: [6,"2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","<uuid>","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","<uuid>",51]

@@ -10,6 +10,7 @@
              (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
+      AND x.customer_id = $3::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -21,7 +22,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly r
-      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      AND r.customer_id = $6::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -33,8 +35,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $7::timestamptz
+      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $9::timestamptz
+      AND r.customer_id = $10::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -46,7 +49,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
-      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND r.customer_id = $13::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -58,8 +62,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $12::timestamptz
+      WHERE r.bucket >= $14::timestamptz AND r.bucket < $15::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $16::timestamptz
+      AND r.customer_id = $17::uuid
     ), agg AS (
       SELECT NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -92,7 +97,7 @@
              sum(r.returned_units)::bigint AS returned_units,
              sum(r.returned_revenue)::numeric AS returned_revenue,
              sum(r.cost)::numeric AS cost,
-             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r WHERE r.rank > $13
+             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r WHERE r.rank > $18
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
@@ -102,7 +107,7 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM ranked r
-      WHERE r.rank <= $14
+      WHERE r.rank <= $19
       UNION ALL
       SELECT 1, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -134,9 +139,9 @@
            round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.revenue, 0.00) - coalesce(x.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $15) END)::text AS "marginRate",
+           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $20) END)::text AS "marginRate",
            CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
-                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $16)::text END AS "share"
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $21)::text END AS "share"
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z",3,3,6,6]
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>",3,3,6,6]

@@ -13,6 +13,7 @@
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_hourly r
       WHERE r.bucket >= $2::timestamptz AND r.bucket < $3::timestamptz
+      AND r.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -24,19 +25,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $6::timestamptz
-      UNION ALL
-      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             x.quantity::bigint AS units,
-             x.revenue AS revenue,
-             1::bigint AS transactions,
-             greatest(-x.quantity, 0)::bigint AS returned_units,
-             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
-             coalesce(x.quantity * x.unit_cost, 0) AS cost,
-             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
-      FROM sale_lines x
-      WHERE x.time >= $7::timestamptz AND x.time < $8::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $7::timestamptz
+      AND r.customer_id = $8::uuid
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units,
@@ -48,6 +39,19 @@
              (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $9::timestamptz AND x.time < $10::timestamptz
+      AND x.customer_id = $11::uuid
+      UNION ALL
+      SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
+             x.quantity::bigint AS units,
+             x.revenue AS revenue,
+             1::bigint AS transactions,
+             greatest(-x.quantity, 0)::bigint AS returned_units,
+             CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
+             coalesce(x.quantity * x.unit_cost, 0) AS cost,
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
+      FROM sale_lines x
+      WHERE x.time >= $12::timestamptz AND x.time < $13::timestamptz
+      AND x.customer_id = $14::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -59,7 +63,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_hourly r
-      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
+      AND r.customer_id = $17::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -71,10 +76,11 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $13::timestamptz AND r.bucket < $14::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $15::timestamptz
+      WHERE r.bucket >= $18::timestamptz AND r.bucket < $19::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $20::timestamptz
+      AND r.customer_id = $21::uuid
     ), agg AS (
-      SELECT $16::text AS zone, (date_trunc($17::text, p.t AT TIME ZONE $18::text) AT TIME ZONE $19::text) AS bucket,
+      SELECT $22::text AS zone, (date_trunc($23::text, p.t AT TIME ZONE $24::text) AT TIME ZONE $25::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -86,20 +92,20 @@
              sum(p.cost)::numeric AS cost,
              sum(p.uncosted_lines)::bigint AS uncosted_lines
       FROM parts p
-      WHERE p.t >= $20::timestamptz
-         OR (date_trunc($21::text, p.t AT TIME ZONE $22::text) AT TIME ZONE $23::text) < (date_trunc($24::text, $25::timestamptz AT TIME ZONE $26::text) AT TIME ZONE $27::text)
+      WHERE p.t >= $26::timestamptz
+         OR (date_trunc($27::text, p.t AT TIME ZONE $28::text) AT TIME ZONE $29::text) < (date_trunc($30::text, $31::timestamptz AT TIME ZONE $32::text) AT TIME ZONE $33::text)
       GROUP BY 1, 2, 3, 4, 5
     ), series AS (
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT g AT TIME ZONE zz.zone AS bucket
-      FROM generate_series(date_trunc($28::text, $29::timestamptz AT TIME ZONE zz.zone),
-                           ($30::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
-                           $31::interval) g) b
+      FROM generate_series(date_trunc($34::text, $35::timestamptz AT TIME ZONE zz.zone),
+                           ($36::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
+                           $37::interval) g) b
     ), groups AS (
       SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     ), filled AS (
-      SELECT s.zone, s.bucket, g.store_id, g.product_id, g.category, s.bucket >= (date_trunc($32::text, $33::timestamptz AT TIME ZONE s.zone) AT TIME ZONE s.zone) AS in_range,
+      SELECT s.zone, s.bucket, g.store_id, g.product_id, g.category, s.bucket >= (date_trunc($38::text, $39::timestamptz AT TIME ZONE s.zone) AT TIME ZONE s.zone) AS in_range,
              a.bucket IS NOT NULL AS present,
              coalesce(a.units, 0) AS units,
              coalesce(a.revenue, 0.00) AS revenue,
@@ -114,13 +120,13 @@
         AND a.store_id = g.store_id
     ), windowed AS (
       SELECT f.*,
-             sum(f.units) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $34::integer PRECEDING AND CURRENT ROW) AS rolling_units,
-             sum(f.revenue) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $35::integer PRECEDING AND CURRENT ROW) AS rolling_revenue,
-             sum(f.transactions) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $36::integer PRECEDING AND CURRENT ROW) AS rolling_transactions,
-             sum(f.returned_units) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $37::integer PRECEDING AND CURRENT ROW) AS rolling_returned_units,
-             sum(f.returned_revenue) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $38::integer PRECEDING AND CURRENT ROW) AS rolling_returned_revenue,
-             sum(f.cost) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $39::integer PRECEDING AND CURRENT ROW) AS rolling_cost,
-             sum(f.uncosted_lines) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $40::integer PRECEDING AND CURRENT ROW) AS rolling_uncosted_lines,
+             sum(f.units) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $40::integer PRECEDING AND CURRENT ROW) AS rolling_units,
+             sum(f.revenue) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $41::integer PRECEDING AND CURRENT ROW) AS rolling_revenue,
+             sum(f.transactions) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $42::integer PRECEDING AND CURRENT ROW) AS rolling_transactions,
+             sum(f.returned_units) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $43::integer PRECEDING AND CURRENT ROW) AS rolling_returned_units,
+             sum(f.returned_revenue) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $44::integer PRECEDING AND CURRENT ROW) AS rolling_returned_revenue,
+             sum(f.cost) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $45::integer PRECEDING AND CURRENT ROW) AS rolling_cost,
+             sum(f.uncosted_lines) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS BETWEEN $46::integer PRECEDING AND CURRENT ROW) AS rolling_uncosted_lines,
              sum(f.units) FILTER (WHERE f.in_range) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS UNBOUNDED PRECEDING) AS cumulative_units,
              sum(f.revenue) FILTER (WHERE f.in_range) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS UNBOUNDED PRECEDING) AS cumulative_revenue,
              sum(f.transactions) FILTER (WHERE f.in_range) OVER (PARTITION BY f.zone, f.store_id, f.product_id, f.category ORDER BY f.bucket ROWS UNBOUNDED PRECEDING) AS cumulative_transactions,
@@ -138,7 +144,7 @@
            round(f.returned_revenue, 2)::text AS "returnedRevenue",
            round(CASE WHEN f.uncosted_lines = 0 THEN f.cost END, 2)::text AS "cost",
            round(CASE WHEN f.uncosted_lines = 0 THEN f.revenue - f.cost END, 2)::text AS "grossMargin",
-           (CASE WHEN f.uncosted_lines = 0 THEN round((f.revenue - f.cost) / nullif(f.revenue, 0), $41) END)::text AS "marginRate",
+           (CASE WHEN f.uncosted_lines = 0 THEN round((f.revenue - f.cost) / nullif(f.revenue, 0), $47) END)::text AS "marginRate",
            (f.rolling_units)::text AS "rolling.sum.units",
            (f.rolling_revenue)::text AS "rolling.sum.revenue",
            (f.rolling_transactions)::integer AS "rolling.sum.transactions",
@@ -146,15 +152,15 @@
            round(f.rolling_returned_revenue, 2)::text AS "rolling.sum.returnedRevenue",
            round(CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_cost END, 2)::text AS "rolling.sum.cost",
            round(CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_revenue - f.rolling_cost END, 2)::text AS "rolling.sum.grossMargin",
-           (CASE WHEN f.rolling_uncosted_lines = 0 THEN round((f.rolling_revenue - f.rolling_cost) / nullif(f.rolling_revenue, 0), $42) END)::text AS "rolling.sum.marginRate",
-           round((f.rolling_units)::numeric / $43::integer, $44)::text AS "rolling.mean.units",
-           round((f.rolling_revenue)::numeric / $45::integer, $46)::text AS "rolling.mean.revenue",
-           round((f.rolling_transactions)::numeric / $47::integer, $48)::text AS "rolling.mean.transactions",
-           round((f.rolling_returned_units)::numeric / $49::integer, $50)::text AS "rolling.mean.returnedUnits",
-           round((f.rolling_returned_revenue)::numeric / $51::integer, $52)::text AS "rolling.mean.returnedRevenue",
-           round((CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_cost END)::numeric / $53::integer, $54)::text AS "rolling.mean.cost",
-           round((CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_revenue - f.rolling_cost END)::numeric / $55::integer, $56)::text AS "rolling.mean.grossMargin",
-           (CASE WHEN f.rolling_uncosted_lines = 0 THEN round((f.rolling_revenue - f.rolling_cost) / nullif(f.rolling_revenue, 0), $57) END)::text AS "rolling.mean.marginRate",
+           (CASE WHEN f.rolling_uncosted_lines = 0 THEN round((f.rolling_revenue - f.rolling_cost) / nullif(f.rolling_revenue, 0), $48) END)::text AS "rolling.sum.marginRate",
+           round((f.rolling_units)::numeric / $49::integer, $50)::text AS "rolling.mean.units",
+           round((f.rolling_revenue)::numeric / $51::integer, $52)::text AS "rolling.mean.revenue",
+           round((f.rolling_transactions)::numeric / $53::integer, $54)::text AS "rolling.mean.transactions",
+           round((f.rolling_returned_units)::numeric / $55::integer, $56)::text AS "rolling.mean.returnedUnits",
+           round((f.rolling_returned_revenue)::numeric / $57::integer, $58)::text AS "rolling.mean.returnedRevenue",
+           round((CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_cost END)::numeric / $59::integer, $60)::text AS "rolling.mean.cost",
+           round((CASE WHEN f.rolling_uncosted_lines = 0 THEN f.rolling_revenue - f.rolling_cost END)::numeric / $61::integer, $62)::text AS "rolling.mean.grossMargin",
+           (CASE WHEN f.rolling_uncosted_lines = 0 THEN round((f.rolling_revenue - f.rolling_cost) / nullif(f.rolling_revenue, 0), $63) END)::text AS "rolling.mean.marginRate",
            (f.cumulative_units)::text AS "cumulative.units",
            (f.cumulative_revenue)::text AS "cumulative.revenue",
            (f.cumulative_transactions)::integer AS "cumulative.transactions",
@@ -162,9 +168,9 @@
            round(f.cumulative_returned_revenue, 2)::text AS "cumulative.returnedRevenue",
            round(CASE WHEN f.cumulative_uncosted_lines = 0 THEN f.cumulative_cost END, 2)::text AS "cumulative.cost",
            round(CASE WHEN f.cumulative_uncosted_lines = 0 THEN f.cumulative_revenue - f.cumulative_cost END, 2)::text AS "cumulative.grossMargin",
-           (CASE WHEN f.cumulative_uncosted_lines = 0 THEN round((f.cumulative_revenue - f.cumulative_cost) / nullif(f.cumulative_revenue, 0), $58) END)::text AS "cumulative.marginRate"
+           (CASE WHEN f.cumulative_uncosted_lines = 0 THEN round((f.cumulative_revenue - f.cumulative_cost) / nullif(f.cumulative_revenue, 0), $64) END)::text AS "cumulative.marginRate"
     FROM windowed f
     WHERE f.in_range AND f.present
     ORDER BY f.bucket, f.store_id, f.product_id, f.category
-    LIMIT $59
--- parameters: ["Europe/London","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","2026-05-01T05:30:00.000Z","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","Europe/London","day","Europe/London","Europe/London","2026-05-01T05:30:00.000Z","day","Europe/London","Europe/London","day","2026-05-01T05:30:00.000Z","Europe/London","Europe/London","day","2026-04-23T00:00:00.000Z","2026-05-15T00:00:00.000Z","1 day","day","2026-05-01T05:30:00.000Z",6,6,6,6,6,6,6,6,6,7,6,7,6,7,6,7,6,7,6,7,6,7,6,6,6,10001]
+    LIMIT $65
+-- parameters: ["Europe/London","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","<uuid>","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","2026-04-23T00:00:00.000Z","<uuid>","2026-05-01T05:00:00.000Z","2026-05-01T05:30:00.000Z","<uuid>","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","Europe/London","day","Europe/London","Europe/London","2026-05-01T05:30:00.000Z","day","Europe/London","Europe/London","day","2026-05-01T05:30:00.000Z","Europe/London","Europe/London","day","2026-04-23T00:00:00.000Z","2026-05-15T00:00:00.000Z","1 day","day","2026-05-01T05:30:00.000Z",6,6,6,6,6,6,6,6,6,7,6,7,6,7,6,7,6,7,6,7,6,7,6,6,6,10001]

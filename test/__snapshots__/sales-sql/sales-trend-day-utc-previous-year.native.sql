@@ -12,6 +12,7 @@
              (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -23,7 +24,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_hourly r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -35,8 +37,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
+      AND r.customer_id = $11::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -48,7 +51,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_daily r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      WHERE r.bucket >= $12::timestamptz AND r.bucket < $13::timestamptz
+      AND r.customer_id = $14::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -60,10 +64,11 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
+      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $17::timestamptz
+      AND r.customer_id = $18::uuid
     ), agg AS (
-      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
+      SELECT $19::text AS zone, (date_trunc($20::text, p.t AT TIME ZONE $21::text) AT TIME ZONE $22::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -86,7 +91,8 @@
              coalesce(x.quantity * x.unit_cost, 0) AS cost,
              (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
       FROM sale_lines x
-      WHERE x.time >= $18::timestamptz AND x.time < $19::timestamptz
+      WHERE x.time >= $23::timestamptz AND x.time < $24::timestamptz
+      AND x.customer_id = $25::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -98,7 +104,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_hourly r
-      WHERE r.bucket >= $20::timestamptz AND r.bucket < $21::timestamptz
+      WHERE r.bucket >= $26::timestamptz AND r.bucket < $27::timestamptz
+      AND r.customer_id = $28::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -110,8 +117,9 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $22::timestamptz AND r.bucket < $23::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $24::timestamptz
+      WHERE r.bucket >= $29::timestamptz AND r.bucket < $30::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $31::timestamptz
+      AND r.customer_id = $32::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -123,7 +131,8 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM store_sales_daily r
-      WHERE r.bucket >= $25::timestamptz AND r.bucket < $26::timestamptz
+      WHERE r.bucket >= $33::timestamptz AND r.bucket < $34::timestamptz
+      AND r.customer_id = $35::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -135,11 +144,12 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $27::timestamptz AND r.bucket < $28::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $29::timestamptz
+      WHERE r.bucket >= $36::timestamptz AND r.bucket < $37::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $38::timestamptz
+      AND r.customer_id = $39::uuid
     ), cagg AS (
-      SELECT $30::text AS zone,
-             (date_trunc($31::text, (((p.t) AT TIME ZONE $32::text) + ($33::integer * interval '1 year' + $34::bigint * interval '1 millisecond')) AT TIME ZONE $35::text AT TIME ZONE $36::text) AT TIME ZONE $37::text) AS bucket,
+      SELECT $40::text AS zone,
+             (date_trunc($41::text, (((p.t) AT TIME ZONE $42::text) + ($43::integer * interval '1 year' + $44::bigint * interval '1 millisecond')) AT TIME ZONE $45::text AT TIME ZONE $46::text) AT TIME ZONE $47::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -185,7 +195,7 @@
            round(coalesce(k.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.revenue, 0.00) - coalesce(k.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $38) END)::text AS "marginRate",
+           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $48) END)::text AS "marginRate",
            (coalesce(k.c_units, 0))::text AS "compared.units",
            (coalesce(k.c_revenue, 0.00))::text AS "compared.revenue",
            (coalesce(k.c_transactions, 0))::integer AS "compared.transactions",
@@ -193,11 +203,11 @@
            round(coalesce(k.c_returned_revenue, 0), 2)::text AS "compared.returnedRevenue",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_cost, 0) END, 2)::text AS "compared.cost",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0) END, 2)::text AS "compared.grossMargin",
-           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $39) END)::text AS "compared.marginRate",
-           greatest(k.bucket, $40::timestamptz)
-             >= ((($41::timestamptz) AT TIME ZONE $42::text) + ($43::integer * interval '1 year' + $44::bigint * interval '1 millisecond')) AT TIME ZONE $45::text AS "compared.covered"
+           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $49) END)::text AS "compared.marginRate",
+           greatest(k.bucket, $50::timestamptz)
+             >= ((($51::timestamptz) AT TIME ZONE $52::text) + ($53::integer * interval '1 year' + $54::bigint * interval '1 millisecond')) AT TIME ZONE $55::text AS "compared.covered"
     FROM keys k
-    WHERE k.bucket >= (date_trunc($46::text, $47::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $48::timestamptz
+    WHERE k.bucket >= (date_trunc($56::text, $57::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $58::timestamptz
     ORDER BY k.bucket, k.store_id, k.product_id, k.category
-    LIMIT $49
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]
+    LIMIT $59
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]

@@ -13,8 +13,9 @@
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-      AND r.store_id = ANY($7::uuid[])
-      AND r.product_id = ANY($8::uuid[])
+      AND r.customer_id = $7::uuid
+      AND r.store_id = ANY($8::uuid[])
+      AND r.product_id = ANY($9::uuid[])
       UNION ALL
       SELECT r.store_id, r.product_id, r.bucket,
              r.units AS units,
@@ -25,10 +26,11 @@
              r.cost AS cost,
              r.uncosted_lines AS uncosted_lines
       FROM sales_daily_archived r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
-      AND r.store_id = ANY($11::uuid[])
-      AND r.product_id = ANY($12::uuid[])
+      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
+      AND r.customer_id = $12::uuid
+      AND r.store_id = ANY($13::uuid[])
+      AND r.product_id = ANY($14::uuid[])
       ) d
       ON d.store_id = k.store_id AND d.product_id = k.product_id
     GROUP BY k.store_id, k.product_id
--- parameters: [7,6,["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z",["<uuid>"],["<uuid>"]]
+-- parameters: [7,6,["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z","<uuid>",["<uuid>"],["<uuid>"],"2026-05-14T00:00:00.000Z","2026-05-21T00:00:00.000Z","<uuid>",["<uuid>"],["<uuid>"]]
