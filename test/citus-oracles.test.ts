@@ -74,9 +74,7 @@ describe.skipIf(!CITUS_SERVER_URL)('inventory and alerts on the Citus cluster (C
     const client = await gw.owner.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SELECT app.set_request_context($1, 'admin', '*', 30000)`, [
-        a.customerId,
-      ]);
+      await client.query(`SELECT app.set_request_context($1, 'admin', '*', 30000)`, [a.customerId]);
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(
         `EXPLAIN ${statement.text}`,
         statement.values,
@@ -109,11 +107,14 @@ describe.skipIf(!CITUS_SERVER_URL)('inventory and alerts on the Citus cluster (C
         })),
       },
     );
-    await ask(`mutation($s: UUID!, $p: UUID!) {
-      setReorderPoint(storeId: $s, productId: $p, reorderPoint: 25, reorderQuantity: 10) { id } }`, {
-      s: store,
-      p: product,
-    });
+    await ask(
+      `mutation($s: UUID!, $p: UUID!) {
+      setReorderPoint(storeId: $s, productId: $p, reorderPoint: 25, reorderQuantity: 10) { id } }`,
+      {
+        s: store,
+        p: product,
+      },
+    );
     for (const below of [null, true, false]) {
       await ask(
         `query($below: Boolean) { latestInventory(belowReorderPoint: $below, first: 5) {
@@ -157,7 +158,11 @@ describe.skipIf(!CITUS_SERVER_URL)('inventory and alerts on the Citus cluster (C
     const res = await gw.graphql<{
       latestInventory: { edges: unknown[] };
       alerts: { edges: unknown[] };
-    }>(`{ latestInventory { edges { node { onHand } } } alerts { edges { node { id } } } }`, {}, token);
+    }>(
+      `{ latestInventory { edges { node { onHand } } } alerts { edges { node { id } } } }`,
+      {},
+      token,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ latestInventory: { edges: [] }, alerts: { edges: [] } });
     // A's own answer is the newest of its snapshots, below the reorder point it set.

@@ -120,10 +120,7 @@ export function latestInventorySql(page: LatestInventoryPage): Sql {
 }
 
 /** Runs latestInventorySql: at most `limit + 1` positions (the extra one tells of a next page). */
-export function listLatestInventory(
-  db: RequestDb,
-  page: Omit<LatestInventoryPage, 'customerId'>,
-) {
+export function listLatestInventory(db: RequestDb, page: Omit<LatestInventoryPage, 'customerId'>) {
   return db.query<InventoryPositionRow>(latestInventorySql({ ...page, customerId: db.customerId }));
 }
 
