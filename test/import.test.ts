@@ -61,222 +61,217 @@ async function sampleLines(): Promise<CsvLine[]> {
   });
 }
 
-describe.each([...BACKENDS, ...CLUSTER])(
-  'history import of the UCI Online Retail sample on %s',
-  (kind) => {
-    let gw: TestGateway;
-    let dir: string;
-    let lines: CsvLine[];
-    const tenant = uuid(0x1e, 0);
-    const options = async (over: Partial<ImportOptions> = {}): Promise<ImportOptions> => ({
-      kind: 'sales',
-      file: SAMPLE,
-      tenantId: tenant,
-      mapping: await loadMapping(MAPPING),
-      pool: gw.owner,
-      backend: gw.database.backend,
-      retention: '30 years',
-      batchSize: 5000,
-      refusedFile: join(dir, 'refused.tsv'),
-      ...over,
-    });
+// The cluster gives the same answers as plain PostgreSQL.
+const KINDS = [...BACKENDS, ...CLUSTER];
 
-    beforeAll(async () => {
-      gw = await startTestGateway(kind);
-      dir = await mkdtemp(join(tmpdir(), 'shelfops-import-'));
-      lines = await sampleLines();
-      await insertTenant(gw.owner, {
-        customerId: tenant,
-        name: 'Online Retail',
-        stores: [],
-        products: [],
-      });
-    });
-    afterAll(async () => {
-      await gw?.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+describe.each(KINDS)('history import of the UCI Online Retail sample on %s', (kind) => {
+  let gw: TestGateway;
+  let dir: string;
+  let lines: CsvLine[];
+  const tenant = uuid(0x1e, 0);
+  const options = async (over: Partial<ImportOptions> = {}): Promise<ImportOptions> => ({
+    kind: 'sales',
+    file: SAMPLE,
+    tenantId: tenant,
+    mapping: await loadMapping(MAPPING),
+    pool: gw.owner,
+    backend: gw.database.backend,
+    retention: '30 years',
+    batchSize: 5000,
+    refusedFile: join(dir, 'refused.tsv'),
+    ...over,
+  });
 
-    it('imports every line, creating stores and products; monthly totals and top products equal the CSV sums', async () => {
-      expect(lines).toHaveLength(5000);
-      const first = await importFile(await options());
-      expect(first).toMatchObject({ lines: 5000, accepted: 5000, duplicates: 0, refused: 0 });
-      const token = await gw.token(tenant, 'analyst');
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    dir = await mkdtemp(join(tmpdir(), 'shelfops-import-'));
+    lines = await sampleLines();
+    await insertTenant(gw.owner, {
+      customerId: tenant,
+      name: 'Online Retail',
+      stores: [],
+      products: [],
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
-      const months = new Map<string, { units: number; cents: bigint }>();
-      for (const l of lines) {
-        const m = months.get(l.month) ?? { units: 0, cents: 0n };
-        m.units += l.quantity;
-        m.cents += BigInt(l.quantity) * l.cents;
-        months.set(l.month, m);
-      }
-      const trend = await gw.graphql<{
-        salesTrend: { bucket: string; units: number; revenue: string; transactions: number }[];
-      }>(
-        `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, granularity: MONTH,
+  it('imports every line, creating stores and products; monthly totals and top products equal the CSV sums', async () => {
+    expect(lines).toHaveLength(5000);
+    const first = await importFile(await options());
+    expect(first).toMatchObject({ lines: 5000, accepted: 5000, duplicates: 0, refused: 0 });
+    const token = await gw.token(tenant, 'analyst');
+
+    const months = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const m = months.get(l.month) ?? { units: 0, cents: 0n };
+      m.units += l.quantity;
+      m.cents += BigInt(l.quantity) * l.cents;
+      months.set(l.month, m);
+    }
+    const trend = await gw.graphql<{
+      salesTrend: { bucket: string; units: number; revenue: string; transactions: number }[];
+    }>(
+      `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, granularity: MONTH,
                     timeZone: "Europe/London") { bucket units revenue } }`,
-        {},
-        token,
-      );
-      expect(trend.errors).toBeUndefined();
-      expect(trend.data?.salesTrend).toEqual(
-        [...months]
-          .sort(([x], [y]) => (x < y ? -1 : 1))
-          .map(([month, v]) => ({
-            bucket: `${month}-01T00:00:00.000Z`,
-            units: v.units,
-            revenue: centsText(v.cents),
-          })),
-      );
+      {},
+      token,
+    );
+    expect(trend.errors).toBeUndefined();
+    expect(trend.data?.salesTrend).toEqual(
+      [...months]
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([month, v]) => ({
+          bucket: `${month}-01T00:00:00.000Z`,
+          units: v.units,
+          revenue: centsText(v.cents),
+        })),
+    );
 
-      const bySku = new Map<string, { units: number; cents: bigint }>();
-      for (const l of lines) {
-        const s = bySku.get(l.sku) ?? { units: 0, cents: 0n };
-        s.units += l.quantity;
-        s.cents += BigInt(l.quantity) * l.cents;
-        bySku.set(l.sku, s);
-      }
-      const { rows: ids } = await gw.owner.query<{ sku: string; id: string }>(
-        'SELECT sku, id FROM products WHERE customer_id = $1',
-        [tenant],
-      );
-      expect(ids).toHaveLength(bySku.size);
-      const idOf = new Map(ids.map((r) => [r.sku, r.id]));
-      const top = await gw.graphql<{ topProducts: unknown[] }>(
-        `{ topProducts(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, limit: 10) {
+    const bySku = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const s = bySku.get(l.sku) ?? { units: 0, cents: 0n };
+      s.units += l.quantity;
+      s.cents += BigInt(l.quantity) * l.cents;
+      bySku.set(l.sku, s);
+    }
+    const { rows: ids } = await gw.owner.query<{ sku: string; id: string }>(
+      'SELECT sku, id FROM products WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(ids).toHaveLength(bySku.size);
+    const idOf = new Map(ids.map((r) => [r.sku, r.id]));
+    const top = await gw.graphql<{ topProducts: unknown[] }>(
+      `{ topProducts(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"}, limit: 10) {
            product { sku } units revenue } }`,
-        {},
-        token,
-      );
-      expect(top.data?.topProducts).toEqual(
-        [...bySku]
-          .sort(
-            ([a, x], [b, y]) =>
-              y.units - x.units || ((idOf.get(a) ?? '') < (idOf.get(b) ?? '') ? -1 : 1),
-          )
-          .slice(0, 10)
-          .map(([sku, v]) => ({ product: { sku }, units: v.units, revenue: centsText(v.cents) })),
-      );
-      const { rows: stores } = await gw.owner.query<{ n: string }>(
-        'SELECT count(*)::text AS n FROM stores WHERE customer_id = $1',
-        [tenant],
-      );
-      expect(Number(stores[0]?.n)).toBe(28);
-    });
+      {},
+      token,
+    );
+    expect(top.data?.topProducts).toEqual(
+      [...bySku]
+        .sort(
+          ([a, x], [b, y]) =>
+            y.units - x.units || ((idOf.get(a) ?? '') < (idOf.get(b) ?? '') ? -1 : 1),
+        )
+        .slice(0, 10)
+        .map(([sku, v]) => ({ product: { sku }, units: v.units, revenue: centsText(v.cents) })),
+    );
+    const { rows: stores } = await gw.owner.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM stores WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(Number(stores[0]?.n)).toBe(28);
+  });
 
-    it('answers a monthly trend per product with gaps filled when the rows fit, and refuses a weekly one that does not', async () => {
-      const token = await gw.token(tenant, 'analyst');
-      const MONTHS = ['2010-12', '2011-01', '2011-02'];
-      const cells = new Map<string, { units: number; cents: bigint }>();
-      for (const l of lines) {
-        const cell = cells.get(`${l.sku}|${l.month}`) ?? { units: 0, cents: 0n };
-        cell.units += l.quantity;
-        cell.cents += BigInt(l.quantity) * l.cents;
-        cells.set(`${l.sku}|${l.month}`, cell);
-      }
-      const skus = [...new Set(lines.map((l) => l.sku))].sort();
-      // 3 months × 1682 products = 5046 rows, under the 10000 an answer may hold.
-      expect(skus.length * MONTHS.length).toBeLessThanOrEqual(10_000);
-      const trend = (granularity: string) =>
-        gw.graphql<{
-          salesTrend: {
-            bucket: string;
-            product: { sku: string };
-            units: number;
-            revenue: string;
-          }[];
-        }>(
-          `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"},
+  it('answers a monthly trend per product with gaps filled when the rows fit, and refuses a weekly one that does not', async () => {
+    const token = await gw.token(tenant, 'analyst');
+    const MONTHS = ['2010-12', '2011-01', '2011-02'];
+    const cells = new Map<string, { units: number; cents: bigint }>();
+    for (const l of lines) {
+      const cell = cells.get(`${l.sku}|${l.month}`) ?? { units: 0, cents: 0n };
+      cell.units += l.quantity;
+      cell.cents += BigInt(l.quantity) * l.cents;
+      cells.set(`${l.sku}|${l.month}`, cell);
+    }
+    const skus = [...new Set(lines.map((l) => l.sku))].sort();
+    // 3 months × 1682 products = 5046 rows, under the 10000 an answer may hold.
+    expect(skus.length * MONTHS.length).toBeLessThanOrEqual(10_000);
+    const trend = (granularity: string) =>
+      gw.graphql<{
+        salesTrend: { bucket: string; product: { sku: string }; units: number; revenue: string }[];
+      }>(
+        `{ salesTrend(range: {from: "2010-12-01T00:00:00Z", to: "2011-03-01T00:00:00Z"},
                       granularity: ${granularity}, groupBy: [PRODUCT], fillGaps: true) {
              bucket product { sku } units revenue } }`,
-          {},
-          token,
-        );
-      const monthly = await trend('MONTH');
-      expect(monthly.errors).toBeUndefined();
-      const answered = [...(monthly.data?.salesTrend ?? [])].sort((x, y) =>
-        x.product.sku === y.product.sku
-          ? x.bucket.localeCompare(y.bucket)
-          : x.product.sku < y.product.sku
-            ? -1
-            : 1,
+        {},
+        token,
       );
-      expect(answered).toEqual(
-        skus.flatMap((sku) =>
-          MONTHS.map((month) => {
-            const cell = cells.get(`${sku}|${month}`) ?? { units: 0, cents: 0n };
-            return {
-              bucket: `${month}-01T00:00:00.000Z`,
-              product: { sku },
-              units: cell.units,
-              revenue: centsText(cell.cents),
-            };
-          }),
-        ),
-      );
-      // 13 ISO weeks touch the range: 13 × 1682 rows are more than an answer may hold.
-      const weekly = await trend('WEEK');
-      expect(weekly.errors?.[0]?.extensions?.code).toBe('TREND_TOO_LARGE');
-    });
-
-    it('adds nothing when run again', async () => {
-      const again = await importFile(await options({ batchSize: 1000 }));
-      expect(again).toMatchObject({ lines: 5000, accepted: 0, duplicates: 5000, refused: 0 });
-      const { rows } = await gw.owner.query<{ n: string }>(
-        'SELECT count(*)::text AS n FROM transactions WHERE customer_id = $1',
-        [tenant],
-      );
-      expect(rows[0]?.n).toBe('5000');
-    });
-
-    it('refuses every line under the default retention, saying why, and stores none', async () => {
-      const other = uuid(0x1f, 0);
-      await insertTenant(gw.owner, { customerId: other, name: 'Late', stores: [], products: [] });
-      const refusedFile = join(dir, 'refused-default.tsv');
-      const summary = await importFile(
-        await options({ tenantId: other, retention: '2 years', refusedFile }),
-      );
-      expect(summary).toMatchObject({ lines: 5000, accepted: 0, refused: 5000 });
-      expect(summary.reasons).toHaveLength(1);
-      expect(summary.reasons[0]?.example).toMatch(
-        /^line 2: time 2010-12-06T10:08:00.000Z is older than the retention horizon .* \(the tenant keeps "2 years"\)/,
-      );
-      const refused = (await readFile(refusedFile, 'utf8')).trim().split('\n');
-      expect(refused).toHaveLength(5001);
-      expect(refused[1]).toMatch(
-        /^2\ttime 2010-12-06T10:08:00.000Z is older than the retention horizon/,
-      );
-      const { rows } = await gw.owner.query('SELECT 1 FROM transactions WHERE customer_id = $1', [
-        other,
-      ]);
-      expect(rows).toEqual([]);
-    });
-
-    it.runIf(kind === 'postgres')(
-      'runs as npm run import, with progress (its final line once) and a summary that names the tenant’s retention',
-      async () => {
-        const other = uuid(0x20, 0);
-        await insertTenant(gw.owner, { customerId: other, name: 'CLI', stores: [], products: [] });
-        const { stdout, stderr } = await runImportCommand(gw, [
-          'sales',
-          SAMPLE,
-          '--tenant',
-          other,
-          '--mapping',
-          MAPPING,
-          '--refused',
-          join(dir, 'cli.tsv'),
-        ]);
-        expect(stderr).toMatch(/5000 lines, \d+ lines\/s, 100 % done, ETA 0 s/);
-        expect(stderr.match(/^5000 lines, .* done/gm)).toHaveLength(1);
-        expect(stdout).toMatch(
-          /^5000 lines read in [\d.]+ s: 0 stored, 0 already stored, 5000 refused$/m,
-        );
-        expect(stdout).toMatch(/5000 refused, e\.g\. line 2: .*the tenant keeps "2 years"/);
-      },
+    const monthly = await trend('MONTH');
+    expect(monthly.errors).toBeUndefined();
+    const answered = [...(monthly.data?.salesTrend ?? [])].sort((x, y) =>
+      x.product.sku === y.product.sku
+        ? x.bucket.localeCompare(y.bucket)
+        : x.product.sku < y.product.sku
+          ? -1
+          : 1,
     );
-  },
-);
+    expect(answered).toEqual(
+      skus.flatMap((sku) =>
+        MONTHS.map((month) => {
+          const cell = cells.get(`${sku}|${month}`) ?? { units: 0, cents: 0n };
+          return {
+            bucket: `${month}-01T00:00:00.000Z`,
+            product: { sku },
+            units: cell.units,
+            revenue: centsText(cell.cents),
+          };
+        }),
+      ),
+    );
+    // 13 ISO weeks touch the range: 13 × 1682 rows are more than an answer may hold.
+    const weekly = await trend('WEEK');
+    expect(weekly.errors?.[0]?.extensions?.code).toBe('TREND_TOO_LARGE');
+  });
+
+  it('adds nothing when run again', async () => {
+    const again = await importFile(await options({ batchSize: 1000 }));
+    expect(again).toMatchObject({ lines: 5000, accepted: 0, duplicates: 5000, refused: 0 });
+    const { rows } = await gw.owner.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM transactions WHERE customer_id = $1',
+      [tenant],
+    );
+    expect(rows[0]?.n).toBe('5000');
+  });
+
+  it('refuses every line under the default retention, saying why, and stores none', async () => {
+    const other = uuid(0x1f, 0);
+    await insertTenant(gw.owner, { customerId: other, name: 'Late', stores: [], products: [] });
+    const refusedFile = join(dir, 'refused-default.tsv');
+    const summary = await importFile(
+      await options({ tenantId: other, retention: '2 years', refusedFile }),
+    );
+    expect(summary).toMatchObject({ lines: 5000, accepted: 0, refused: 5000 });
+    expect(summary.reasons).toHaveLength(1);
+    expect(summary.reasons[0]?.example).toMatch(
+      /^line 2: time 2010-12-06T10:08:00.000Z is older than the retention horizon .* \(the tenant keeps "2 years"\)/,
+    );
+    const refused = (await readFile(refusedFile, 'utf8')).trim().split('\n');
+    expect(refused).toHaveLength(5001);
+    expect(refused[1]).toMatch(
+      /^2\ttime 2010-12-06T10:08:00.000Z is older than the retention horizon/,
+    );
+    const { rows } = await gw.owner.query('SELECT 1 FROM transactions WHERE customer_id = $1', [
+      other,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
+  it.runIf(kind === 'postgres')(
+    'runs as npm run import, with progress (its final line once) and a summary that names the tenant’s retention',
+    async () => {
+      const other = uuid(0x20, 0);
+      await insertTenant(gw.owner, { customerId: other, name: 'CLI', stores: [], products: [] });
+      const { stdout, stderr } = await runImportCommand(gw, [
+        'sales',
+        SAMPLE,
+        '--tenant',
+        other,
+        '--mapping',
+        MAPPING,
+        '--refused',
+        join(dir, 'cli.tsv'),
+      ]);
+      expect(stderr).toMatch(/5000 lines, \d+ lines\/s, 100 % done, ETA 0 s/);
+      expect(stderr.match(/^5000 lines, .* done/gm)).toHaveLength(1);
+      expect(stdout).toMatch(
+        /^5000 lines read in [\d.]+ s: 0 stored, 0 already stored, 5000 refused$/m,
+      );
+      expect(stdout).toMatch(/5000 refused, e\.g\. line 2: .*the tenant keeps "2 years"/);
+    },
+  );
+});
 
 describe('local times of an import file', () => {
   const wallOf = (zone: string, t: number) => {
