@@ -1,6 +1,7 @@
 /**
  * The Citus cluster against plain PostgreSQL, same run, same data: the single-tenant salesTrend
- * (90-day DAY trend by store, as the gateway routes it) and ingest (recordSales' statement in
+ * (90-day DAY trend by store, as the gateway routes it), a page of latestInventory (each
+ * position's newest snapshot, its reorder point) and ingest (recordSales' statement in
  * batches), each as the gateway runs it (RequestDb, tenant context, its role), runs alternated;
  * and the tasks each statement takes on the cluster (EXPLAIN: 1 = routed to one shard). The
  * cluster's workers share this machine's cores: the point is routing and correctness.
@@ -14,6 +15,7 @@ import sql from 'sql-template-tag';
 import { migrateUp } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { RequestDb } from '../src/db/request-db.js';
+import { latestInventorySql, listLatestInventory } from '../src/inventory/inventory-store.js';
 import { insertSales, type SaleInput } from '../src/sales/ingest.js';
 import { ROUTE, salesTrend, trendStatement, type TrendInput } from '../src/sales/sales-store.js';
 import { seedDatabase, type SeedResult } from '../src/seed/index.js';
@@ -128,6 +130,23 @@ async function main() {
         else trendMs.set(side.name, [...(trendMs.get(side.name) ?? []), ms]);
       }
     }
+    const page = {
+      limit: 100,
+      after: null,
+      storeIds: null,
+      productIds: null,
+      belowReorderPoint: null,
+    };
+    const latestMs = new Map<string, number[]>();
+    for (let run = 0; run <= runs; run += 1) {
+      for (const side of sides) {
+        const started = performance.now();
+        const rows = await asGateway(side, 'rollback', (db) => listLatestInventory(db, page));
+        const ms = performance.now() - started;
+        if (run === 0) answers.set(`${side.name} latest`, JSON.stringify(rows));
+        else latestMs.set(side.name, [...(latestMs.get(side.name) ?? []), ms]);
+      }
+    }
     // Ingest: fresh lines of the tenant's stores and products, one batch per statement.
     const ingestMs = new Map<string, number[]>();
     let serial = 0;
@@ -184,7 +203,12 @@ async function main() {
       if (!first) throw new Error('insertSales sent no statement');
       return taskCounts(await db.query<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${first}`));
     });
+    const latestTasks = await tasks(
+      citus,
+      latestInventorySql({ ...page, customerId: citus.seed.tenants[0]?.customerId ?? '' }),
+    );
     const same = answers.get(plain.name) === answers.get(citus.name);
+    const sameLatest = answers.get(`${plain.name} latest`) === answers.get(`${citus.name} latest`);
     const row = (what: string, ms: Map<string, number[]>, taskCounts: number[]) => {
       const p = median(ms.get(plain.name) ?? []);
       const c = median(ms.get(citus.name) ?? []);
@@ -209,12 +233,18 @@ async function main() {
         `(recordSales' INSERT of sale keys and lines) (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     );
     print(`- the trend's answers are the same on both: ${same ? 'yes' : 'NO'}`);
+    print(`- the latest positions are the same on both: ${sameLatest ? 'yes' : 'NO'}`);
     print('');
     print(
       '| statement | plain PostgreSQL median ms | Citus median ms | Citus ÷ plain | tasks per step on Citus |',
     );
     print('| --- | --- | --- | --- | --- |');
     row('90-day DAY trend by store, one tenant (per-store daily rollup)', trendMs, trendTasks);
+    row(
+      `latestInventory, a page of ${page.limit} positions with reorder points`,
+      latestMs,
+      latestTasks,
+    );
     row(`ingest of ${batch} lines, one statement`, ingestMs, ingestTasks);
     await writeFile(new URL('results/citus.md', import.meta.url), `${lines.join('\n')}\n`);
   } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { openEventStream } from './support/event-stream.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -48,7 +48,7 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-describe.each(BACKENDS)('alertRaised subscription on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('alertRaised subscription on %s', (kind) => {
   let gw: TestGateway;
   const [a, b] = twinTenants();
 

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { runTrusted, writeTrustedDocuments } from './support/inventory-trusted.js';
@@ -38,7 +38,7 @@ interface AlertNode {
   product: { id: string };
 }
 
-describe.each(BACKENDS)('alerts on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('alerts on %s', (kind) => {
   let gw: TestGateway;
   const [a, b] = twinTenants();
   b.stores.push({ id: uuid(1, 99), code: 'S99', name: 'B only' });
@@ -162,7 +162,7 @@ describe.each(BACKENDS)('alerts on %s', (kind) => {
   });
 });
 
-describe.each(BACKENDS)('alert mutations on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('alert mutations on %s', (kind) => {
   let gw: TestGateway;
   let trusted = '';
   const [a, b] = twinTenants();

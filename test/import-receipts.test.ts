@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile } from '../src/import/import-file.js';
 import { loadMapping } from '../src/import/mapping.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { ratioText } from './support/sales-data.js';
@@ -50,7 +50,10 @@ async function csvLines(): Promise<Line[]> {
   });
 }
 
-describe.each(BACKENDS)('receipts of the real UCI sample through the import on %s', (kind) => {
+// The cluster gives the same answers as plain PostgreSQL.
+const KINDS = [...BACKENDS, ...CLUSTER];
+
+describe.each(KINDS)('receipts of the real UCI sample through the import on %s', (kind) => {
   let gw: TestGateway;
   let dir: string;
   let lines: Line[];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFile, type ImportOptions } from '../src/import/import-file.js';
 import { loadMapping, localToInstant } from '../src/import/mapping.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { insertTenant, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { runImportCommand } from './support/import-command.js';
@@ -61,7 +61,10 @@ async function sampleLines(): Promise<CsvLine[]> {
   });
 }
 
-describe.each(BACKENDS)('history import of the UCI Online Retail sample on %s', (kind) => {
+// The cluster gives the same answers as plain PostgreSQL.
+const KINDS = [...BACKENDS, ...CLUSTER];
+
+describe.each(KINDS)('history import of the UCI Online Retail sample on %s', (kind) => {
   let gw: TestGateway;
   let dir: string;
   let lines: CsvLine[];

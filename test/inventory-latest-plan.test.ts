@@ -70,6 +70,7 @@ describe.each(BACKENDS)('latest snapshot per position on %s', (kind) => {
    */
   async function pagePlan(client: PoolClient): Promise<PlanNode> {
     const statement = latestInventorySql({
+      customerId: a.customerId,
       limit: 5,
       after: null,
       storeIds: null,

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { countRows, DAY_MS, todayStartMs } from './support/inventory-fixtures.js';
@@ -12,7 +12,7 @@ const SET_REORDER_POINT = `mutation($s: UUID!, $p: UUID!, $rp: Int!, $rq: Int!) 
   setReorderPoint(storeId: $s, productId: $p, reorderPoint: $rp, reorderQuantity: $rq) {
     id store { id } product { id } reorderPoint reorderQuantity validFrom validTo } }`;
 
-describe.each(BACKENDS)('inventory mutations on %s', (kind) => {
+describe.each([...BACKENDS, ...CLUSTER])('inventory mutations on %s', (kind) => {
   let gw: TestGateway;
   let trusted = '';
   const [a, b] = twinTenants();

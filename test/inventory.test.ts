@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WITH_SERVER } from './support/backends.js';
+import { WITH_CLUSTER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -124,7 +124,7 @@ function generate(tenant: TenantFixture, seed: number) {
   return { snapshots, sales, reorderPoints };
 }
 
-describe.each(WITH_SERVER)('inventory queries on %s', (kind) => {
+describe.each(WITH_CLUSTER)('inventory queries on %s', (kind) => {
   let gw: TestGateway;
   const [a, b] = twinTenants();
   // A store that exists for tenant B only.

@@ -3,7 +3,7 @@ import { refreshSalesRollups } from '../src/db/rollups.js';
 import { schema } from '../src/schema.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { NO_TENANT, OPERATOR } from '../src/auth/viewer.js';
-import { WITH_SERVER } from './support/backends.js';
+import { WITH_CLUSTER } from './support/backends.js';
 import { insertTenant, twinTenants, uuid, type TenantFixture } from './support/fixtures.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import {
@@ -88,7 +88,7 @@ const comparable = (res: GraphQLResponse) => ({
   errors: res.errors?.map((e) => ({ message: e.message, code: e.extensions?.code })) ?? [],
 });
 
-describe.each(WITH_SERVER)('tenant isolation on %s', (kind) => {
+describe.each(WITH_CLUSTER)('tenant isolation on %s', (kind) => {
   let gw: TestGateway;
   const queries = rootFields(schema, 'query');
   // The catalog upserts write the caller's own rows by key, echoing the generated (B-marked)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRowsBefore } from '../src/db/archive.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -44,7 +44,10 @@ const line = (n: number, over: Partial<Line> = {}): Line => ({
   ...over,
 });
 
-describe.each(BACKENDS)('recordSales idempotency, retention, codes and returns on %s', (kind) => {
+// The cluster gives the same answers as plain PostgreSQL.
+const KINDS = [...BACKENDS, ...CLUSTER];
+
+describe.each(KINDS)('recordSales idempotency, retention, codes and returns on %s', (kind) => {
   let gw: TestGateway;
   let admin: string;
   const a = salesTenant(0xa, 'Tenant A', 2);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRowsBefore } from '../src/db/archive.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { BACKENDS } from './support/backends.js';
+import { BACKENDS, CLUSTER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -34,7 +34,10 @@ interface Snapshot {
   onHand: number;
 }
 
-describe.each(BACKENDS)('sell-through on %s', (kind) => {
+// The cluster gives the same answers as plain PostgreSQL.
+const KINDS = [...BACKENDS, ...CLUSTER];
+
+describe.each(KINDS)('sell-through on %s', (kind) => {
   let gw: TestGateway;
   let token = '';
   const t = receiptTenant(0x60, 2, 4);

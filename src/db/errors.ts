@@ -28,14 +28,26 @@ export function queryCancelledError(): GraphQLError {
 }
 
 /**
+ * The constraint an error names. Citus passes a shard's error on without the field, naming the
+ * constraint in its message only (as `constraint "…"`, or first, for a trigger's own check), and
+ * an index by its shard's name (the shard id appended).
+ */
+function constraintOf(error: DatabaseError): string {
+  const named =
+    error.constraint ??
+    /constraint "([^"]+)"/.exec(error.message)?.[1] ??
+    /^(\w+):/.exec(error.message)?.[1] ??
+    '';
+  return Object.hasOwn(CONSTRAINTS, named) ? named : named.replace(/_\d+$/, '');
+}
+
+/**
  * Turns a PostgreSQL error a caller can cause (constraint, privilege, timeout) into a typed
  * GraphQL error; returns the error unchanged when it is a server fault, so it stays masked.
  */
 export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof GraphQLError || !(error instanceof DatabaseError)) return error;
-  // Citus passes a worker's error on without its constraint field; the message names it.
-  const constraint =
-    error.constraint ?? Object.keys(CONSTRAINTS).find((name) => error.message.includes(name)) ?? '';
+  const constraint = constraintOf(error);
   switch (error.code) {
     case '23514':
     case '23505':

@@ -217,19 +217,28 @@ async function runScript(client: PoolClient, script: string, record: string, val
     await client.query(record, values);
     return;
   }
-  await client.query('BEGIN');
-  try {
-    // Citus sends some DDL on to the workers as the text of the query that carried it, and
-    // refuses text with several statements there: its scripts send statements one by one.
-    for (const step of script.split(STEP)) {
-      if (step.replace(/--.*$/gm, '').trim()) await client.query(step);
-    }
-    await client.query(record, values);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
+  // Roles are the server's, shared by its databases: a database migrating at the same time
+  // may update a role's catalog row that the script changes too ("tuple concurrently
+  // updated", as a job's row in metRunningJob). The script is rolled back and run again.
+  await retryWhileJobRuns(
+    async () => {
+      await client.query('BEGIN');
+      try {
+        // Citus sends some DDL on to the workers as the text of the query that carried it, and
+        // refuses text with several statements there: its scripts send statements one by one.
+        for (const step of script.split(STEP)) {
+          if (step.replace(/--.*$/gm, '').trim()) await client.query(step);
+        }
+        await client.query(record, values);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    },
+    STEP_ATTEMPTS,
+    (attempt) => 100 * attempt,
+  );
 }
 
 /**

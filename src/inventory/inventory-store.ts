@@ -62,22 +62,25 @@ const positionColumns = sql`
   l.on_hand AS "onHand", l.allocated AS "allocated", l.available AS "available",
   r.reorder_point AS "reorderPoint", r.reorder_quantity AS "reorderQuantity"`;
 
-const currentReorderPoint = sql`
+const currentReorderPoint = (customerId: string) => sql`
   LEFT JOIN reorder_points r
-    ON r.store_id = l.store_id AND r.product_id = l.product_id AND r.valid_to IS NULL`;
+    ON r.customer_id = ${customerId}::uuid AND r.store_id = l.store_id
+      AND r.product_id = l.product_id AND r.valid_to IS NULL`;
 
 /**
- * The latest snapshot of the store/product pair (s.id, p.id): gateway.latest_inventory keeps
- * the ordered probe behind its tenant guard, where the primary key's order survives, and the
- * pair's ids reach its key lookups, so each pair costs one backward probe whatever the history
- * length. The LIMIT keeps this subquery apart (not flattened into the caller's join), so the
- * ids enter the view as parameters. Pairs without any snapshot drop out of the CROSS JOIN.
+ * The latest snapshot of the store/product pair (s.id, p.id) of tenant `customerId`:
+ * gateway.latest_inventory keeps the ordered probe behind its tenant guard, where the primary
+ * key's order survives, and the pair's ids reach its key lookups, so each pair costs one
+ * backward probe whatever the history length. The LIMIT keeps this subquery apart (not
+ * flattened into the caller's join), so the ids enter the view as parameters. Pairs without
+ * any snapshot drop out of the CROSS JOIN. The bound tenant routes the probe to the tenant's
+ * shard on Citus.
  */
-const latestOfPair = sql`
+const latestOfPair = (customerId: string) => sql`
   CROSS JOIN LATERAL (
     SELECT v.store_id, v.product_id, v.time, v.on_hand, v.allocated, v.available
     FROM gateway.latest_inventory v
-    WHERE v.store_id = s.id AND v.product_id = p.id
+    WHERE v.customer_id = ${customerId}::uuid AND v.store_id = s.id AND v.product_id = p.id
     LIMIT 1
   ) l`;
 
@@ -86,6 +89,8 @@ const idFilter = (column: Sql, ids: readonly string[] | null): Sql =>
 
 /** A page of latest positions: `limit` after the keyset `after`, with optional filters. */
 export interface LatestInventoryPage {
+  /** The request's tenant, bound beside the policies (routing on Citus). */
+  customerId: string;
   limit: number;
   after: readonly [string, string] | null;
   storeIds: readonly string[] | null;
@@ -103,9 +108,9 @@ export function latestInventorySql(page: LatestInventoryPage): Sql {
     SELECT ${positionColumns}
     FROM stores s
     CROSS JOIN products p
-    ${latestOfPair}
-    ${currentReorderPoint}
-    WHERE TRUE
+    ${latestOfPair(page.customerId)}
+    ${currentReorderPoint(page.customerId)}
+    WHERE s.customer_id = ${page.customerId}::uuid AND p.customer_id = ${page.customerId}::uuid
       ${idFilter(sql`s.id`, page.storeIds)}
       ${idFilter(sql`p.id`, page.productIds)}
       ${page.after ? sql`AND (s.id, p.id) > (${page.after[0]}::uuid, ${page.after[1]}::uuid)` : empty}
@@ -115,8 +120,8 @@ export function latestInventorySql(page: LatestInventoryPage): Sql {
 }
 
 /** Runs latestInventorySql: at most `limit + 1` positions (the extra one tells of a next page). */
-export function listLatestInventory(db: RequestDb, page: LatestInventoryPage) {
-  return db.query<InventoryPositionRow>(latestInventorySql(page));
+export function listLatestInventory(db: RequestDb, page: Omit<LatestInventoryPage, 'customerId'>) {
+  return db.query<InventoryPositionRow>(latestInventorySql({ ...page, customerId: db.customerId }));
 }
 
 /** Arguments of the Store.inventory nested field, with the store it is asked for. */
@@ -174,9 +179,9 @@ export const inventoryByStore = defineLoader<StoreInventoryKey, InventoryPositio
           CROSS JOIN LATERAL (
             SELECT ${positionColumns}
             FROM products p
-            ${latestOfPair}
-            ${currentReorderPoint}
-            WHERE TRUE ${idFilter(sql`p.id`, productIds)} ${reorderFilter(belowReorderPoint)}
+            ${latestOfPair(db.customerId)}
+            ${currentReorderPoint(db.customerId)}
+            WHERE p.customer_id = ${db.customerId}::uuid ${idFilter(sql`p.id`, productIds)} ${reorderFilter(belowReorderPoint)}
             ORDER BY p.id
             LIMIT ${limit}
           ) x`);
@@ -210,9 +215,9 @@ export const inventoryByProduct = defineLoader<ProductStoresKey, InventoryPositi
           SELECT ${positionColumns}
           FROM stores s
           CROSS JOIN unnest(${productIds}::uuid[]) AS p(id)
-          ${latestOfPair}
-          ${currentReorderPoint}
-          WHERE TRUE ${idFilter(sql`s.id`, storeIds)}
+          ${latestOfPair(db.customerId)}
+          ${currentReorderPoint(db.customerId)}
+          WHERE s.customer_id = ${db.customerId}::uuid ${idFilter(sql`s.id`, storeIds)}
           ORDER BY l.product_id, l.store_id`);
         return groupByKey(productIds, rows, (r) => r.productId);
       },
@@ -273,7 +278,8 @@ export function inventoryHistory(
     CROSS JOIN LATERAL (
       SELECT date_trunc(${args.unit}::text, l.time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket
     ) b
-    WHERE l.store_id = ${args.storeId}::uuid AND l.product_id = ${args.productId}::uuid
+    WHERE l.customer_id = ${db.customerId}::uuid AND l.store_id = ${args.storeId}::uuid
+      AND l.product_id = ${args.productId}::uuid
       AND l.time >= ${args.from}::timestamptz AND l.time < ${args.to}::timestamptz
     GROUP BY b.bucket
     ORDER BY b.bucket`);
@@ -302,7 +308,7 @@ export async function insertSnapshots(
                                            (SELECT array_agg(time) FROM input))
     ), inserted AS (
       INSERT INTO gateway.inventory_levels (customer_id, store_id, product_id, time, on_hand, allocated)
-      SELECT app.current_customer_id(), s.store_id, s.product_id, s.time, s.on_hand, s.allocated
+      SELECT ${db.customerId}::uuid, s.store_id, s.product_id, s.time, s.on_hand, s.allocated
       FROM input s
       WHERE NOT EXISTS (
         SELECT FROM archived a
@@ -326,12 +332,12 @@ export async function replaceReorderPoint(
 ): Promise<ReorderPointRow | null> {
   await db.query(sql`/* closeReorderPoint */
     UPDATE reorder_points SET valid_to = now()
-    WHERE store_id = ${args.storeId}::uuid AND product_id = ${args.productId}::uuid
+    WHERE customer_id = ${db.customerId}::uuid AND store_id = ${args.storeId}::uuid AND product_id = ${args.productId}::uuid
       AND valid_to IS NULL`);
   const rows = await db.query<ReorderPointRow>(sql`/* openReorderPoint */
     INSERT INTO reorder_points AS r
       (customer_id, store_id, product_id, reorder_point, reorder_quantity, valid_from)
-    VALUES (app.current_customer_id(), ${args.storeId}::uuid, ${args.productId}::uuid,
+    VALUES (${db.customerId}::uuid, ${args.storeId}::uuid, ${args.productId}::uuid,
             ${args.reorderPoint}::integer, ${args.reorderQuantity}::integer, now())
     RETURNING ${reorderPointColumns}`);
   return rows[0] ?? null;
