@@ -28,10 +28,12 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
+import { readRequestFacts } from '../src/analytics/data-freshness.js';
 import { mintToken } from '../src/auth/tokens.js';
 import { listStores, productById, storeById } from '../src/catalog/catalog-store.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
+import { recordedBackend } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { listLatestInventory } from '../src/inventory/inventory-store.js';
@@ -98,9 +100,14 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-/** The minimal handler: verify, one transaction under the tenant context, same SQL, JSON. */
+/**
+ * The minimal handler: verify, one transaction under the tenant context, same SQL, JSON. A
+ * trend also reads the tenant's freshness first and tells it in `extensions.freshness`, as
+ * every analytics answer of the gateway does.
+ */
 async function serveRaw(url: string): Promise<number> {
   const pool = createPool(url, POOL);
+  const backend = (await recordedBackend(pool)) ?? 'native';
   const key = createSecretKey(Buffer.from(SECRET, 'utf8'));
   const server = createServer((request, response) => {
     void (async () => {
@@ -121,6 +128,7 @@ async function serveRaw(url: string): Promise<number> {
         statementTimeoutMs: 10_000,
       });
       let data: unknown;
+      let extensions: unknown;
       try {
         if (query === STORES) {
           const page = { limit: 10, after: null, search: null, region: null };
@@ -128,6 +136,8 @@ async function serveRaw(url: string): Promise<number> {
           data = { stores: { edges: rows.slice(0, 10).map((r) => ({ node: { id: r.id } })) } };
         } else if (query === TREND && variables) {
           const range = { from: new Date(variables.range.from), to: new Date(variables.range.to) };
+          const { freshness } = await readRequestFacts(db, backend);
+          extensions = { freshness };
           const rows = await salesTrend(db, trendQuestion(range), ROUTE);
           const ctx = { db, loaders: new LoaderCache() };
           const stores = await storeById(ctx).loadMany(rows.map((r) => r.storeId ?? ''));
@@ -178,7 +188,7 @@ async function serveRaw(url: string): Promise<number> {
       } finally {
         await db.finish('rollback');
       }
-      const body = JSON.stringify({ data });
+      const body = JSON.stringify(extensions === undefined ? { data } : { data, extensions });
       response.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),

@@ -4,11 +4,22 @@ import type { RequestDb } from './db/request-db.js';
 /** Per-request store of DataLoaders, created lazily by `defineLoader` accessors. */
 export class LoaderCache {
   private readonly loaders = new Map<symbol | string, unknown>();
+  private readonly preloaded = new WeakMap<object, Map<unknown, unknown>>();
 
   /** Returns the loader registered under `key`, creating it on first use. */
   get<T>(key: symbol | string, create: () => T): T {
     if (!this.loaders.has(key)) this.loaders.set(key, create());
     return this.loaders.get(key) as T;
+  }
+
+  /** The values `preload` has read through `loader` in this request, by key. */
+  loaded<K, V>(loader: DataLoader<K, V, unknown>): Map<K, V> {
+    let values = this.preloaded.get(loader) as Map<K, V> | undefined;
+    if (!values) {
+      values = new Map();
+      this.preloaded.set(loader, values);
+    }
+    return values;
   }
 }
 
@@ -66,4 +77,35 @@ export function groupByKey<K, R>(keys: readonly K[], rows: readonly R[], keyOf: 
     else map.set(keyOf(row), [row]);
   }
   return keys.map((k) => map.get(k) ?? []);
+}
+
+/**
+ * Reads `keys` through `loader` at once (one batch, as the rows' own loads would) and keeps
+ * the values, so that the rows of a long list take theirs with `loadedOr` as values rather
+ * than through a promise each. A key whose load failed is not kept: its rows load it and get
+ * the loader's error, as without the preload.
+ */
+export async function preload<K extends string, V>(
+  cache: LoaderCache,
+  loader: DataLoader<K, V, unknown>,
+  keys: Iterable<K>,
+): Promise<void> {
+  const loaded = cache.loaded(loader);
+  const missing = [...new Set(keys)].filter((key) => !loaded.has(key));
+  if (missing.length === 0) return;
+  const values = await loader.loadMany(missing);
+  missing.forEach((key, index) => {
+    const value = values[index];
+    if (!(value instanceof Error)) loaded.set(key, value as V);
+  });
+}
+
+/** The value `preload` has read for `key`, else `loader`'s promise of it. */
+export function loadedOr<K extends string, V>(
+  cache: LoaderCache,
+  loader: DataLoader<K, V, unknown>,
+  key: K,
+): V | Promise<V> {
+  const loaded = cache.loaded(loader);
+  return loaded.has(key) ? (loaded.get(key) as V) : loader.load(key);
 }

@@ -1,6 +1,9 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { builder } from '../builder.js';
 import { productById, storeById } from '../catalog/catalog-store.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
+import type { GraphQLContext } from '../context.js';
+import { loadedOr, preload } from '../loaders.js';
 import { changeOf } from './change.js';
 import {
   MEAN_SCALE,
@@ -160,13 +163,15 @@ export function dimensionFields<
       type: StoreRef,
       nullable: true,
       description: `The store, ${when.store}.`,
-      resolve: (r, _args, ctx) => (r.storeId ? storeById(ctx).load(r.storeId) : null),
+      resolve: (r, _args, ctx) =>
+        r.storeId ? loadedOr(ctx.loaders, storeById(ctx), r.storeId) : null,
     }),
     product: t.field({
       type: ProductRef,
       nullable: true,
       description: `The product, ${when.product}.`,
-      resolve: (r, _args, ctx) => (r.productId ? productById(ctx).load(r.productId) : null),
+      resolve: (r, _args, ctx) =>
+        r.productId ? loadedOr(ctx.loaders, productById(ctx), r.productId) : null,
     }),
     category: t.string({
       nullable: true,
@@ -174,4 +179,43 @@ export function dimensionFields<
       resolve: (r) => r.category,
     }),
   };
+}
+
+/** The names of the fields `info`'s field selects directly (through fragments). */
+function selectedNames(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+      else walk(info.fragments[selection.name.value]?.selectionSet);
+    }
+  };
+  for (const node of info.fieldNodes) walk(node.selectionSet);
+  return names;
+}
+
+/**
+ * Reads the stores and products that the rows of a list field (`info`) ask for under
+ * `dimensionFields`, each in one statement as their loaders would, before the rows resolve:
+ * a row then takes its store as a value, not through a promise of its own.
+ */
+export async function preloadDimensions(
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  rows: readonly { storeId: string | null; productId: string | null }[],
+): Promise<void> {
+  const selected = selectedNames(info);
+  const ids = (key: 'storeId' | 'productId') => {
+    const found = new Set<string>();
+    for (const row of rows) {
+      const id = row[key];
+      if (id) found.add(id);
+    }
+    return found;
+  };
+  await Promise.all([
+    selected.has('store') ? preload(ctx.loaders, storeById(ctx), ids('storeId')) : null,
+    selected.has('product') ? preload(ctx.loaders, productById(ctx), ids('productId')) : null,
+  ]);
 }

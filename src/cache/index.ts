@@ -7,13 +7,13 @@ import type { Logger } from '../logger.js';
 import type { GuardedRedis } from '../redis/guarded-redis.js';
 import { memoryDataVersions, redisDataVersions } from './data-version.js';
 import { registerResponseCacheMetrics } from './metrics.js';
-import { storedAnswerOf, useResponseCache } from './response-cache.js';
+import { storedAnswersOf, useResponseCache, type StoredAnswers } from './response-cache.js';
 import { memoryResponseStore, redisResponseStore } from './response-store.js';
 
-/** The response cache's plugin, and its lookup for the path that serves hits before Yoga. */
+/** The response cache's plugin, and its lookups for the path that serves hits before Yoga. */
 export interface ResponseCache {
   plugins: Plugin<GraphQLContext>[];
-  lookup: ReturnType<typeof storedAnswerOf>;
+  lookup: StoredAnswers;
 }
 
 /**
@@ -37,6 +37,6 @@ export function createResponseCache(
   const versions = redis ? redisDataVersions(redis, prefix) : memoryDataVersions();
   return {
     plugins: [useResponseCache({ store, versions, authenticate, logger })],
-    lookup: storedAnswerOf({ store, versions }),
+    lookup: storedAnswersOf({ store, versions }),
   };
 }

@@ -24,7 +24,7 @@ export interface ResponseCacheOptions {
 type Outcome = { hit: true; body: Buffer } | { hit: false; body: string };
 
 // Part of every key: entries written in another format are never read.
-const KEY_FORMAT = 'answer-json-1';
+const KEY_FORMAT = 'answer-json-2';
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('base64url');
 
@@ -40,18 +40,22 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Everything an answer depends on besides the operation: who asks, and which data version. */
-function viewerKey(viewer: Viewer, version: string): unknown[] {
+/** Everything an answer depends on besides the operation and the data version: who asks. */
+function viewerKey(viewer: Viewer): unknown[] {
   const stores = viewer.storeIds === null ? null : [...viewer.storeIds].sort();
-  return [viewer.customerId, viewer.role, stores, viewer.subject, version];
+  return [viewer.customerId, viewer.role, stores, viewer.subject];
 }
 
-/** The cache key of an operation: the viewer, the data version, the document and variables. */
-function cacheKey(viewer: Viewer, version: string, params: GraphQLParams): string {
+/**
+ * The key of an operation's answer apart from the data version: a hash of the viewer, the
+ * document, the operation name and the variables. It stays the same from one request to the
+ * next, so a caller that knows the request already may keep it.
+ */
+function operationKey(viewer: Viewer, params: GraphQLParams): string {
   return sha256(
     JSON.stringify([
       KEY_FORMAT,
-      ...viewerKey(viewer, version),
+      ...viewerKey(viewer),
       params.query ?? null,
       params.operationName ?? null,
       stableJson(params.variables ?? {}),
@@ -59,23 +63,46 @@ function cacheKey(viewer: Viewer, version: string, params: GraphQLParams): strin
   );
 }
 
-const keyOf = async (versions: DataVersions, viewer: Viewer, params: GraphQLParams) =>
-  cacheKey(viewer, await versions.current(viewer.customerId), params);
-
 /**
- * The stored answer of a query for `viewer`, or null: the lookup `useResponseCache` makes,
- * for a path that answers hits before Yoga's pipeline. Counts hits only (a miss is counted by
- * the pipeline it then takes); a store that fails rejects.
+ * The cache key: the operation's key and the tenant's data version (digits), which a hash of
+ * fixed length and a dot keep apart.
  */
-export function storedAnswerOf(
+const versionedKey = (operation: string, version: string) => `${operation}.${version}`;
+
+const keyOf = async (versions: DataVersions, viewer: Viewer, params: GraphQLParams) =>
+  versionedKey(operationKey(viewer, params), await versions.current(viewer.customerId));
+
+/** The lookups `useResponseCache` makes, for a path that answers hits before Yoga's pipeline. */
+export interface StoredAnswers {
+  /**
+   * The key of a query's answer for `viewer` apart from the data version, or null when the
+   * document defines anything else than queries (never cached).
+   */
+  operationKey(viewer: Viewer, params: GraphQLParams): string | null;
+  /**
+   * The answer stored under `operationKey` at the tenant's current data version, or null.
+   * Counts hits only (a miss is counted by the pipeline it then takes); a store that fails
+   * rejects.
+   */
+  answer(customerId: string, operationKey: string): Promise<Buffer | null>;
+}
+
+/** The stored answers' lookups over `store` and `versions`. */
+export function storedAnswersOf(
   options: Pick<ResponseCacheOptions, 'store' | 'versions'>,
-): (viewer: Viewer, params: GraphQLParams) => Promise<Buffer | null> {
+): StoredAnswers {
   const queriesOnly = queryOnlyCheck();
-  return async (viewer, params) => {
-    if (typeof params.query !== 'string' || !queriesOnly(params.query)) return null;
-    const body = await options.store.get(await keyOf(options.versions, viewer, params));
-    if (body !== null) responseCacheLookups.inc({ outcome: 'hit' });
-    return body;
+  return {
+    operationKey: (viewer, params) =>
+      typeof params.query === 'string' && queriesOnly(params.query)
+        ? operationKey(viewer, params)
+        : null,
+    answer: async (customerId, operation) => {
+      const version = await options.versions.current(customerId);
+      const body = await options.store.get(versionedKey(operation, version));
+      if (body !== null) responseCacheLookups.inc({ outcome: 'hit' });
+      return body;
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import {
   comparisonFields,
   dimensionFields,
   pairFields,
+  preloadDimensions,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -402,6 +403,7 @@ builder.queryFields((t) => ({
         ROUTE,
       );
       tellComparison(ctx, compare, range, zone, rows, { granularity, calendar });
+      await preloadDimensions(ctx, info, rows);
       return rows;
     },
   }),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { GraphQLParams } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestAuthenticator } from '../auth/request-auth.js';
 import type { Viewer } from '../auth/viewer.js';
@@ -46,6 +47,19 @@ interface Candidate {
   /** POST: the announced length of its body. */
   bytes: number;
 }
+
+/** A request resolved to the key of its answer: the same text always resolves the same way. */
+interface Prepared {
+  /** The key of its answer apart from the data version. */
+  key: string;
+  /** What its hits are recorded under in the operations histogram. */
+  asRun: Pick<GraphQLParams, 'query' | 'operationName'>;
+  /** The id of the automatic persisted query that gave its document: it must still be stored. */
+  registered: string | null;
+}
+
+/** The most bytes of request texts (token and body or URL) and documents kept resolved. */
+const PREPARED_MAX_BYTES = 4 * 1024 * 1024;
 
 const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions', 'documentId']);
 const JSON_BODY = /^application\/json\s*(?:;|$)/i;
@@ -108,11 +122,24 @@ function getParams(url: string): GraphQLParams | null {
   return paramsOf(fields);
 }
 
-function postParams(body: Buffer): GraphQLParams | null {
-  const json = parsedJson(body.toString('utf8'));
+function postParams(body: string): GraphQLParams | null {
+  const json = parsedJson(body);
   if (!json || !isObject(json.value)) return null;
   if (Object.keys(json.value).some((name) => !PARAMS.has(name))) return null;
   return paramsOf(json.value);
+}
+
+/**
+ * The whole body when it has already arrived (a small body usually comes in the packet of its
+ * headers), without waiting for an event; else null and nothing read. The announced length is
+ * all the body there is: once that many bytes are buffered, they are the whole of it.
+ */
+function arrivedBody(request: IncomingMessage, bytes: number): Buffer | null {
+  if (request.readableLength !== bytes) return null;
+  const body = request.read() as Buffer;
+  // Flowing, the emptied stream ends (and lets go of its parser) once the message is complete.
+  request.resume();
+  return body;
 }
 
 /** Reads a small body whole: null when it did not arrive within `dueMs`; rejects if cut. */
@@ -173,17 +200,45 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
     return { method, url, contentType, bytes };
   };
 
-  /** The document a request runs, as the persisted-operation policy resolves it, or null. */
-  const documentOf = async (viewer: Viewer, params: GraphQLParams): Promise<string | null> => {
+  /**
+   * The document a request runs, as the persisted-operation policy resolves it, or null; with
+   * the id of the automatic persisted query that gave it.
+   */
+  const documentOf = async (
+    viewer: Viewer,
+    params: GraphQLParams,
+  ): Promise<{ text: string; registered: string | null } | null> => {
     const partner = viewer.role === 'partner';
     if (typeof params.query === 'string') {
       // A partner's query is refused, an APQ registration is done, by the pipeline.
-      return partner || apqHash(params) !== null ? null : params.query;
+      return partner || apqHash(params) !== null ? null : { text: params.query, registered: null };
     }
     const id = operationId(params);
     if (id === null) return null;
-    return trusted.get(id) ?? (partner ? null : (shipped.get(id) ?? (await apqStore.get(id))));
+    const fixed = trusted.get(id) ?? (partner ? undefined : shipped.get(id));
+    if (fixed !== undefined) return { text: fixed, registered: null };
+    if (partner) return null;
+    const text = await apqStore.get(id);
+    return text === null ? null : { text, registered: id };
   };
+
+  /** The key of what `params` asks for `viewer`, or null when the pipeline must answer. */
+  const prepare = async (viewer: Viewer, params: GraphQLParams): Promise<Prepared | null> => {
+    const document = await documentOf(viewer, params);
+    if (document === null || Buffer.byteLength(document.text, 'utf8') > limits.maxDocumentBytes) {
+      return null;
+    }
+    const asRun = { query: document.text, operationName: params.operationName };
+    const key = lookup.operationKey(viewer, { ...asRun, variables: params.variables });
+    return key === null ? null : { key, asRun, registered: document.registered };
+  };
+
+  // Dashboards repeat the same requests: each one's text (token, and URL or body) is resolved
+  // once (parsed, its persisted document found, its key hashed), not on every hit.
+  const prepared = new LRUCache<string, Prepared>({
+    maxSize: PREPARED_MAX_BYTES,
+    sizeCalculation: (entry, text) => 2 * (text.length + (entry.asRun.query?.length ?? 0)) + 256,
+  });
 
   /** True once the hit is answered; false when the pipeline must answer. */
   const serve = async (
@@ -193,16 +248,17 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
     started: number,
     reading: { started: boolean },
   ): Promise<boolean> => {
-    const viewer = await authenticate.fromHeaders(asked.url, request.headers.authorization ?? null);
-    let params: GraphQLParams | null;
-    if (asked.method === 'GET') {
-      params = getParams(asked.url);
-    } else {
+    const authorization = request.headers.authorization ?? null;
+    const viewer = await authenticate.fromHeaders(asked.url, authorization);
+    let text = asked.url;
+    if (asked.method === 'POST') {
       const tenant = viewer.customerId;
       if (!lanes.small.tryAcquire(tenant, asked.bytes)) return false;
       response.once('close', () => lanes.small.release(tenant, asked.bytes));
       reading.started = true;
-      const body = await readBody(request, allowedMs(asked.bytes, lanes.rate));
+      const body =
+        arrivedBody(request, asked.bytes) ??
+        (await readBody(request, allowedMs(asked.bytes, lanes.rate)));
       if (body === null) {
         response.writeHead(408, {
           'content-type': asked.contentType,
@@ -213,19 +269,21 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
       }
       // The pipeline takes a body already read from here.
       (request as IncomingMessage & { body?: Buffer }).body = body;
-      params = postParams(body);
+      text = body.toString('utf8');
     }
-    if (params === null) return false;
-    const document = await documentOf(viewer, params);
-    if (document === null || Buffer.byteLength(document, 'utf8') > limits.maxDocumentBytes) {
+    const requestText = `${asked.method} ${authorization ?? ''}\n${text}`;
+    let resolved = prepared.get(requestText);
+    if (resolved === undefined) {
+      const params = asked.method === 'GET' ? getParams(text) : postParams(text);
+      if (params === null) return false;
+      const fresh = await prepare(viewer, params);
+      if (fresh === null) return false;
+      resolved = fresh;
+      prepared.set(requestText, resolved);
+    } else if (resolved.registered !== null && (await apqStore.get(resolved.registered)) === null) {
       return false;
     }
-    const asRun = {
-      query: document,
-      operationName: params.operationName,
-      variables: params.variables,
-    };
-    const answer = await lookup(viewer, asRun);
+    const answer = await lookup.answer(viewer.customerId, resolved.key);
     if (answer === null) return false;
     if (limiter) {
       try {
@@ -236,7 +294,7 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
         options.logger.warn({ err: rejection }, 'rate limiter unavailable; request let through');
       }
     }
-    options.metrics.observeHit(asRun, (performance.now() - started) / 1000);
+    options.metrics.observeHit(resolved.asRun, (performance.now() - started) / 1000);
     if (asked.method === 'POST') {
       response.writeHead(200, {
         'content-type': asked.contentType,
