@@ -21,7 +21,8 @@ import {
   type ReceiptSizeRow,
   type ReceiptSummaryRow,
 } from './basket-store.js';
-import { receiptMeasureFields } from './fields.js';
+import { measureFieldsOf } from '../analytics/fields.js';
+import { BASKET_MEASURE_NAMES } from './measures.js';
 
 /** The most products boughtTogether lists. */
 export const MAX_BOUGHT_TOGETHER = 100;
@@ -65,7 +66,7 @@ const ReceiptSummaryRef = builder.objectRef<ReceiptSummaryRow>('ReceiptSummary')
       description: 'The category, when split by CATEGORY.',
       resolve: (r) => r.category ?? null,
     }),
-    ...receiptMeasureFields(t),
+    ...measureFieldsOf(t, BASKET_MEASURE_NAMES),
   }),
 });
 
