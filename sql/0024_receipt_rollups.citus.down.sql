@@ -139,3 +139,10 @@ BEGIN
 END
 $fn$;
 -- step
+-- The keys of lines on a receipt get back 0013's fingerprint.
+UPDATE sale_keys k SET content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)
+FROM transactions t
+WHERE k.customer_id = t.customer_id AND k.transaction_id = t.transaction_id AND t.receipt_id IS NOT NULL;
+-- step
+DROP FUNCTION IF EXISTS app.sale_content(uuid, uuid, integer, numeric, text);
+-- step

@@ -216,3 +216,15 @@ BEGIN
   END LOOP;
 END
 $$;
+-- A line's identity includes its receipt: the fingerprint its idempotency key keeps covers the
+-- receipt too, so a resend of a transaction id on another receipt is a conflict, not a
+-- duplicate. A line without a receipt keeps 0013's fingerprint; the keys of stored lines on a
+-- receipt are fingerprinted again.
+CREATE OR REPLACE FUNCTION app.sale_content(store_id uuid, product_id uuid, quantity integer, unit_price numeric, receipt_id text)
+RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT md5(store_id::text || '|' || product_id::text || '|' || quantity::text || '|'
+             || unit_price::numeric(12, 2)::text || coalesce('|' || receipt_id, ''))::uuid
+$$;
+UPDATE sale_keys k SET content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price, t.receipt_id)
+FROM transactions t
+WHERE k.customer_id = t.customer_id AND k.transaction_id = t.transaction_id AND t.receipt_id IS NOT NULL;

@@ -264,7 +264,7 @@ describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) =>
               (SELECT count(*) FROM transactions t
                JOIN sale_keys k ON k.customer_id = t.customer_id
                 AND k.transaction_id = t.transaction_id AND k.time = t.time
-                AND k.content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)
+                AND k.content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price, t.receipt_id)
               )::text AS matching`,
     );
     expect(Number(rows[0]?.lines)).toBeGreaterThan(100);

@@ -90,7 +90,7 @@ export async function insertReceiptLines(owner: Pool, rows: readonly ReceiptLine
            AS u(c, t, tm, s, p, q, pr, r, uc)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-         SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
+         SELECT c, t, tm, app.sale_content(s, p, q, pr, r) FROM u
        )
        INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, receipt_id, unit_cost)
        SELECT c, t, tm, s, p, q, pr, q * pr, r, uc FROM u`,

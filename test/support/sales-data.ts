@@ -164,7 +164,7 @@ export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promis
            AS u(c, t, tm, s, p, q, pr, uc, r)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-         SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
+         SELECT c, t, tm, app.sale_content(s, p, q, pr, r) FROM u
        )
        INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, unit_cost, receipt_id)
        SELECT c, t, tm, s, p, q, pr, q * pr, uc, r FROM u`,
