@@ -477,6 +477,60 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
     }
   });
 
+  it('takes a resend as a duplicate only on the same receipt: a line’s identity includes it', async () => {
+    const admin = await gw.token(a.customerId, 'admin');
+    const line: ReceiptLine = {
+      customerId: a.customerId,
+      transactionId: uuid(0x4e, 1),
+      time: Date.parse('2026-10-26T09:00:00Z'),
+      storeId: a.stores[1]?.id ?? '',
+      productId: a.products[4]?.id ?? '',
+      quantity: 2,
+      priceCents: 310n,
+      receiptId: 'IDEM-1',
+    };
+    const send = async (sent: ReceiptLine[]) => {
+      const res = await gw.graphql<{ recordSales: { accepted: number; duplicates: number } }>(
+        `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted duplicates } }`,
+        {
+          sales: sent.map((l) => ({
+            transactionId: l.transactionId,
+            time: new Date(l.time).toISOString(),
+            storeId: l.storeId,
+            productId: l.productId,
+            quantity: l.quantity,
+            unitPrice: '3.10',
+            receiptId: l.receiptId,
+          })),
+        },
+        admin,
+      );
+      return res.errors
+        ? { code: res.errors[0]?.extensions?.code, index: res.errors[0]?.extensions?.index }
+        : res.data?.recordSales;
+    };
+    const bare: ReceiptLine = { ...line, transactionId: uuid(0x4e, 2), receiptId: null };
+    expect(await send([line, bare])).toEqual({ accepted: 2, duplicates: 0 });
+    markOpeners([line, bare], lines);
+    lines.push(line, bare);
+    expect(await send([line, bare])).toEqual({ accepted: 0, duplicates: 2 });
+    // The same id on another receipt, or without the receipt it was sent with, is a conflict.
+    expect(await send([line, { ...line, receiptId: 'IDEM-2' }])).toEqual({
+      code: 'CONFLICT',
+      index: 1,
+    });
+    expect(await send([{ ...line, receiptId: null }])).toEqual({ code: 'CONFLICT', index: 0 });
+    // A line first sent without a receipt is not the same line with one.
+    expect(await send([{ ...bare, receiptId: 'IDEM-1' }])).toEqual({ code: 'CONFLICT', index: 0 });
+    // Nothing refused was stored: the receipt holds its one line, opened once.
+    const { rows } = await gw.owner.query<{ n: string; opened: string }>(
+      `SELECT count(*)::text AS n, count(*) FILTER (WHERE opens_receipt)::text AS opened
+       FROM transactions WHERE customer_id = $1 AND receipt_id IN ('IDEM-1', 'IDEM-2')`,
+      [a.customerId],
+    );
+    expect(rows[0]).toEqual({ n: '1', opened: '1' });
+  });
+
   it('refuses shapes it cannot answer with typed errors', async () => {
     const range = RANGES[0];
     const cases: [string, Record<string, unknown>, string][] = [

@@ -366,7 +366,7 @@ builder.queryFields((t) => ({
       ),
       multiplier: 1,
     }),
-    resolve: async (_root, args, ctx, info) => {
+    resolve: async (_root, args, ctx) => {
       await tellFreshness(ctx);
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
