@@ -302,7 +302,10 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
            ${measureColumns(sc(partsOf(sql`f`)))},
            ${measureColumns(sc(rollingPart), 'rolling.sum.')},
            ${meanColumns(sc(rollingPart), rolling ?? 1, 'rolling.mean.')},
-           ${measureColumns(sc((p) => sql`f.${raw(`cumulative_${p}`)}`), 'cumulative.')}
+           ${measureColumns(
+             sc((p) => sql`f.${raw(`cumulative_${p}`)}`),
+             'cumulative.',
+           )}
     FROM windowed f
     WHERE f.in_range ${q.fillGaps ? empty : sql`AND f.present`}
     ORDER BY f.bucket, ${dimensionList(sql`f`)}

@@ -144,6 +144,8 @@ export async function insertSales(
       FROM timed
       WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
         AND timed.time < ${t.end}::timestamptz
+      -- In time order, so each receipt opens at its earliest line, on every backend alike.
+      ORDER BY timed.time, timed.h1
       RETURNING customer_id, transaction_id, time, store_id, product_id, quantity, unit_price,
                 receipt_id
     )

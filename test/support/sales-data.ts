@@ -462,7 +462,12 @@ function receiptsIn(t: LineTotals, scope: TestReceiptScope): number | null {
 }
 
 /** The measures that are ratios of sums: over a window, their value is their mean. */
-const RATIOS = new Set(['marginRate', 'averageReceiptValue', 'unitsPerReceipt', 'averageUnitPrice']);
+const RATIOS = new Set([
+  'marginRate',
+  'averageReceiptValue',
+  'unitsPerReceipt',
+  'averageUnitPrice',
+]);
 
 /** Decimal places of a measure's answer (the rate has six, money two). */
 const measureScale = (m: string) => (RATIOS.has(m) ? 6 : 2);
