@@ -1,6 +1,13 @@
 -- Citus: back to 0019's sale lines and 0017's rollups: no receipt marks, no receipt parts (the
 -- trigger function as 0022 wrote it, the views as 0017 and 0019 left them). Statements are
 -- sent one by one.
+-- DDL on distributed tables runs in parallel; the functions created after it are sent to every
+-- node, which Citus allows only in a transaction that stayed sequential. transactions has
+-- triggers (the rollups', the line cost's), which Citus touches only when told it may.
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+-- step
+SET LOCAL citus.enable_unsafe_triggers = on;
+-- step
 DROP TRIGGER IF EXISTS sale_line_receipt ON transactions;
 -- step
 DROP FUNCTION IF EXISTS app.sale_line_receipt();

@@ -3,6 +3,13 @@
 -- lines, its policy calls the tenant function without a sub-select, and the triggers, which
 -- run on the shards of transactions, write the colocated shards (a trigger on a shard cannot
 -- run a distributed statement). Statements are sent one by one.
+-- DDL on distributed tables runs in parallel; the functions created after it are sent to every
+-- node, which Citus allows only in a transaction that stayed sequential. transactions has
+-- triggers (the rollups', the line cost's), which Citus touches only when told it may.
+SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
+-- step
+SET LOCAL citus.enable_unsafe_triggers = on;
+-- step
 ALTER TABLE transactions ADD COLUMN IF NOT EXISTS opens_receipt boolean NOT NULL DEFAULT false;
 -- step
 ALTER TABLE transactions ADD COLUMN IF NOT EXISTS opens_product boolean NOT NULL DEFAULT false;
@@ -89,8 +96,6 @@ $fn$;
 REVOKE ALL ON FUNCTION app.sale_line_receipt() FROM PUBLIC;
 -- step
 DROP TRIGGER IF EXISTS sale_line_receipt ON transactions;
--- step
-SET LOCAL citus.enable_unsafe_triggers = on;
 -- step
 CREATE TRIGGER sale_line_receipt BEFORE INSERT ON transactions
   FOR EACH ROW WHEN (NEW.receipt_id IS NOT NULL AND NEW.quantity > 0)
