@@ -42,39 +42,38 @@ REVOKE ALL ON receipt_openers FROM PUBLIC;
 -- step
 -- The lines stored so far, hot and archived: each receipt opens at its earliest sale line (ties
 -- by id), and so does each product on it.
-DO $$
-BEGIN
-  CREATE TEMPORARY TABLE receipt_lines ON COMMIT DROP AS
+WITH lines AS (
   SELECT 'hot' AS place, customer_id, store_id, receipt_id, product_id, transaction_id, time
   FROM public.transactions WHERE receipt_id IS NOT NULL AND quantity > 0
   UNION ALL
   SELECT 'archive', customer_id, store_id, receipt_id, product_id, transaction_id, time
-  FROM archive.transactions WHERE receipt_id IS NOT NULL AND quantity > 0;
-  CREATE TEMPORARY TABLE receipt_firsts ON COMMIT DROP AS
-  SELECT DISTINCT ON (customer_id, store_id, receipt_id) place, customer_id, transaction_id, time, true AS basket
-  FROM receipt_lines ORDER BY customer_id, store_id, receipt_id, time, transaction_id;
-  INSERT INTO receipt_firsts
-  SELECT DISTINCT ON (customer_id, store_id, receipt_id, product_id) place, customer_id, transaction_id, time, false
-  FROM receipt_lines ORDER BY customer_id, store_id, receipt_id, product_id, time, transaction_id;
-  UPDATE public.transactions t SET opens_receipt = true FROM receipt_firsts f
-  WHERE f.place = 'hot' AND f.basket AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
-    AND NOT t.opens_receipt;
-  UPDATE public.transactions t SET opens_product = true FROM receipt_firsts f
-  WHERE f.place = 'hot' AND NOT f.basket AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
-    AND NOT t.opens_product;
-  UPDATE archive.transactions t SET opens_receipt = true FROM receipt_firsts f
-  WHERE f.place = 'archive' AND f.basket AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
-    AND NOT t.opens_receipt;
-  UPDATE archive.transactions t SET opens_product = true FROM receipt_firsts f
-  WHERE f.place = 'archive' AND NOT f.basket AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
-    AND NOT t.opens_product;
-  INSERT INTO public.receipt_openers (customer_id, store_id, receipt_id, product_id)
-  SELECT DISTINCT customer_id, store_id, receipt_id, '00000000-0000-0000-0000-000000000000'::uuid FROM receipt_lines
-  UNION
-  SELECT DISTINCT customer_id, store_id, receipt_id, product_id FROM receipt_lines
-  ON CONFLICT DO NOTHING;
-END
-$$;
+  FROM archive.transactions WHERE receipt_id IS NOT NULL AND quantity > 0
+), firsts AS (
+  SELECT place, customer_id, transaction_id, time, bool_or(basket) AS receipt, bool_or(NOT basket) AS product
+  FROM ((SELECT DISTINCT ON (customer_id, store_id, receipt_id)
+                place, customer_id, transaction_id, time, true AS basket
+         FROM lines ORDER BY customer_id, store_id, receipt_id, time, transaction_id)
+        UNION ALL
+        (SELECT DISTINCT ON (customer_id, store_id, receipt_id, product_id)
+                place, customer_id, transaction_id, time, false
+         FROM lines ORDER BY customer_id, store_id, receipt_id, product_id, time, transaction_id)) f
+  GROUP BY place, customer_id, transaction_id, time
+), hot AS (
+  UPDATE public.transactions t SET opens_receipt = f.receipt, opens_product = f.product
+  FROM firsts f
+  WHERE f.place = 'hot' AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
+  RETURNING 1
+), archived AS (
+  UPDATE archive.transactions t SET opens_receipt = f.receipt, opens_product = f.product
+  FROM firsts f
+  WHERE f.place = 'archive' AND (t.customer_id, t.transaction_id, t.time) = (f.customer_id, f.transaction_id, f.time)
+  RETURNING 1
+)
+INSERT INTO public.receipt_openers (customer_id, store_id, receipt_id, product_id)
+SELECT DISTINCT customer_id, store_id, receipt_id, '00000000-0000-0000-0000-000000000000'::uuid FROM lines
+UNION
+SELECT DISTINCT customer_id, store_id, receipt_id, product_id FROM lines
+ON CONFLICT DO NOTHING;
 -- step
 -- A sale line on a receipt opens it when no line has before, and opens its product on it when
 -- no line of that product has; in the inserting statement, so earlier lines of the same
