@@ -12,6 +12,7 @@ import {
   expectedRanking,
   expectedTrend,
   expectedWindowTrend,
+  onReceipts,
   generateSales,
   insertSales,
   localMidnight,
@@ -84,11 +85,12 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
   let gw: TestGateway;
   const a = salesTenant(0xa, 'Tenant A', 4);
   const b = salesTenant(0xb, 'Tenant B', 2);
-  const rows: SaleRow[] = [
+  // On receipts that cross hour and day boundaries: each counts once, at its first recorded sale line.
+  const rows: SaleRow[] = onReceipts([
     ...generateSales(a, 0x2a, PERIODS, 4, 30),
     ...generateSales(a, 0x3a, YEAR_BEFORE, 4, 20),
     ...generateSales(b, 0x2b, PERIODS, 2, 30),
-  ];
+  ]);
   const category = (id: string) => CATEGORIES[a.products.findIndex((p) => p.id === id)] ?? '';
   let token = '';
 
@@ -220,7 +222,8 @@ describe.each(BACKENDS)('the analytics model on %s', (kind) => {
       Date.parse(to),
       (r) => r.productId,
     );
-    const expected = (id: string) => measuresOf(totals.get(id) ?? noTotals());
+    // Per product: the receipts containing it.
+    const expected = (id: string) => measuresOf(totals.get(id) ?? noTotals(), 'products');
     const ranked = res.data?.topProducts ?? [];
     expect(ranked).toHaveLength(a.products.length);
     for (const { product, ...measures } of ranked) expect(measures).toEqual(expected(product.id));

@@ -14,7 +14,23 @@ import {
   recordLines,
   type ReceiptLine,
 } from './support/receipt-data.js';
-import { bucketOf, insertTenants, ratioText } from './support/sales-data.js';
+import { retentionHorizon } from '../src/sales/retention.js';
+import {
+  expectedComparedTrend,
+  expectedRanking,
+  expectedTrend,
+  expectedWindowTrend,
+  insertTenants,
+  markOpeners,
+  ratioText,
+  type TrendQuestion,
+} from './support/sales-data.js';
+import { askTrend } from './support/sales-trend.js';
+
+const BASKETS = ['receipts', 'averageReceiptValue', 'unitsPerReceipt', 'averageUnitPrice'];
+
+/** An answer row of one of several shapes. */
+type Row = any;
 
 // Berlin and New York change their clocks inside both periods.
 const RANGES = [
@@ -24,6 +40,8 @@ const RANGES = [
   // Unaligned edges that cut receipts, over both periods.
   { from: '2026-03-21T10:17:03Z', to: '2026-11-01T06:00:00Z' },
 ];
+// Berlin's autumn change, with a late October week before it to compare with.
+const AUTUMN = { from: '2026-10-24T22:00:00Z', to: '2026-11-01T06:00:00Z' };
 const WIDE = { from: '2026-03-21T10:17:03Z', to: '2026-11-01T06:00:00Z' };
 
 const SUMMARY = `query ($range: TimeRange!, $groupBy: ReceiptGroupBy, $storeIds: [UUID!]) {
@@ -121,6 +139,8 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
     ...generateReceipts(a, 0x42, '2026-10-20T00:00:00Z', 14, 30),
   ];
   const other = generateReceipts(b, 0x51, '2026-03-20T00:00:00Z', 20, 30);
+  // Recorded in this order: each receipt opens at its first recorded sale line.
+  markOpeners([...lines, ...other]);
   const skuOf = (id: string) => a.products.find((p) => p.id === id)?.sku ?? id;
   const categoryOf = (id: string) => a.products.find((p) => p.id === id)?.category ?? '';
 
@@ -165,7 +185,10 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
         store: groupBy === 'STORE' ? { id: key } : null,
         product: groupBy === 'PRODUCT' ? { id: key } : null,
         category: groupBy === 'CATEGORY' ? key : null,
-        ...receiptOracle(group),
+        ...receiptOracle(
+          group,
+          groupBy === 'CATEGORY' ? 'distinct' : groupBy === 'PRODUCT' ? 'products' : 'receipts',
+        ),
       }));
   }
 
@@ -189,7 +212,7 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
     );
     for (const key of basketsOf(kept).keys()) returnOnly.delete(key);
     expect(returnOnly.size).toBeGreaterThan(0);
-    expect(all?.receipts).toBe(basketsOf(kept).size);
+    expect(all?.receipts).toBe(kept.filter((l) => l.opensReceipt).length);
     // A basket of several products counts once for each of them.
     const summed = byProduct.reduce((s, r) => s + r.receipts, 0);
     expect(summed).toBeGreaterThan(all?.receipts ?? 0);
@@ -251,6 +274,7 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
       receiptId: 'LATE-1',
     }));
     await recordLines(gw, admin, late);
+    markOpeners(late, lines);
     lines.push(...late);
     const range = RANGES[0] ?? { from: '', to: '' };
     expect(await summary(range, 'STORE')).toEqual(expectedSummary(range, 'STORE'));
@@ -273,69 +297,238 @@ describe.each(BACKENDS)('receipts and baskets on %s', (kind) => {
     expect(Number(rows[0]?.n)).toBeGreaterThan(0);
   });
 
-  it('answers the receipt measures per bucket of a trend, reading raw lines only when a lines measure is asked', async () => {
-    const trend = (fields: string, fragments = '') =>
-      `query ($range: TimeRange!, $groupBy: [SalesGroupBy!], $zone: TimeZone) {
-        salesTrend(range: $range, granularity: DAY, groupBy: $groupBy, timeZone: $zone) {
-          bucket store { id } product { id } units ${fields}
-        }
-      } ${fragments}`;
-    const zone = 'Europe/Berlin';
-    for (const range of [RANGES[0], WIDE]) {
+  it('answers the receipt measures per bucket on every trend route, exactly, from the rollups', async () => {
+    const cases: TrendQuestion[] = [];
+    for (const range of [RANGES[0], RANGES[1], WIDE]) {
       if (!range) continue;
-      for (const groupBy of [['STORE'], ['PRODUCT']]) {
-        const res = await gw.graphql<{
-          salesTrend: {
-            bucket: string;
-            store: { id: string } | null;
-            product: { id: string } | null;
-            baskets: unknown;
-          }[];
-        }>(
-          trend(
-            'baskets { receipts averageReceiptValue unitsPerReceipt ...price }',
-            'fragment price on BasketMeasures { averageUnitPrice }',
-          ),
-          { range, groupBy, zone },
-          token,
-        );
-        expect(res.errors).toBeUndefined();
-        const rows = res.data?.salesTrend ?? [];
-        expect(rows.length).toBeGreaterThan(0);
-        const groups = new Map<string, ReceiptLine[]>();
-        for (const l of inRange(lines, range)) {
-          const key = `${bucketOf('DAY', zone, l.time)}|${groupBy[0] === 'STORE' ? l.storeId : l.productId}`;
-          groups.set(key, [...(groups.get(key) ?? []), l]);
-        }
-        for (const row of rows) {
-          const key = `${Date.parse(row.bucket)}|${row.store?.id ?? row.product?.id}`;
-          expect(row.baskets, key).toEqual(receiptOracle(groups.get(key) ?? []));
+      for (const timeZone of ['UTC', 'Europe/Berlin', 'Asia/Kolkata']) {
+        for (const groupBy of [[], ['STORE'], ['PRODUCT'], ['CATEGORY']] as const) {
+          cases.push({ ...range, granularity: 'DAY', timeZone, groupBy: [...groupBy] });
         }
       }
+      if (range !== WIDE)
+        cases.push({ ...range, granularity: 'HOUR', groupBy: ['STORE'], fillGaps: true });
+      cases.push({ ...range, granularity: 'DAY', productIds: [a.products[1]?.id ?? ''] });
+      cases.push({
+        ...range,
+        granularity: 'DAY',
+        productIds: a.products.slice(0, 3).map((p) => p.id),
+      });
     }
-    // averageUnitPrice alone is read from the rollups' parts like any measure.
-    const res = await gw.graphql<{ salesTrend: { bucket: string; baskets: unknown }[] }>(
-      trend('baskets { averageUnitPrice }'),
+    let receipts = 0;
+    for (const q of cases) {
+      const expected = expectedTrend(lines, a.customerId, categoryOf, q);
+      expect(await askTrend(gw, token, q), JSON.stringify(q)).toEqual(expected);
+      receipts += expected.reduce((n, r) => n + (r.receipts ?? 0), 0);
+    }
+    expect(receipts).toBeGreaterThan(0);
+    // baskets { } groups the same four values.
+    const res = await gw.graphql<{ salesTrend: Record<string, unknown>[] }>(
+      `query ($range: TimeRange!) { salesTrend(range: $range, granularity: DAY, groupBy: [STORE]) {
+         receipts averageReceiptValue unitsPerReceipt averageUnitPrice
+         baskets { receipts averageReceiptValue unitsPerReceipt averageUnitPrice } } }`,
       { range: WIDE },
       token,
     );
     expect(res.errors).toBeUndefined();
-    const days = new Map<number, ReceiptLine[]>();
-    for (const l of inRange(lines, WIDE)) {
-      const day = bucketOf('DAY', 'UTC', l.time);
-      days.set(day, [...(days.get(day) ?? []), l]);
-    }
-    for (const row of res.data?.salesTrend ?? []) {
-      const mine = days.get(Date.parse(row.bucket)) ?? [];
-      expect(row.baskets).toEqual({ averageUnitPrice: receiptOracle(mine).averageUnitPrice });
-    }
-    const refused = await gw.graphql(
-      `query ($range: TimeRange!) { salesTrend(range: $range, granularity: DAY, window: {rolling: 7}) {
-         bucket baskets { receipts } } }`,
+    for (const { baskets, ...row } of res.data?.salesTrend ?? []) expect(baskets).toEqual(row);
+  });
+
+  it('answers receipts on Store.salesTrend and Product.salesTrend, rankings, windows and comparisons', async () => {
+    const fields = BASKETS.join(' ');
+    const nested = await gw.graphql<{
+      stores: { edges: { node: { id: string; timeZone: string; salesTrend: Row[] } }[] };
+      products: { edges: { node: { id: string; salesTrend: Row[] } }[] };
+    }>(
+      `query ($range: TimeRange!) {
+         stores(first: 10) { edges { node { id timeZone salesTrend(range: $range, granularity: DAY) { bucket ${fields} } } } }
+         products(first: 10) { edges { node { id salesTrend(range: $range, granularity: WEEK) { bucket ${fields} } } } }
+       }`,
       { range: WIDE },
       token,
     );
-    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(nested.errors).toBeUndefined();
+    const pick = (r: Row) => Object.fromEntries(['bucket', ...BASKETS].map((k) => [k, r[k]]));
+    for (const { node } of nested.data?.stores.edges ?? []) {
+      const q: TrendQuestion = {
+        ...WIDE,
+        granularity: 'DAY',
+        timeZone: node.timeZone,
+        storeIds: [node.id],
+        groupBy: ['STORE'],
+      };
+      expect(node.salesTrend, node.id).toEqual(
+        expectedTrend(lines, a.customerId, categoryOf, q).map(pick),
+      );
+    }
+    for (const { node } of nested.data?.products.edges ?? []) {
+      const q: TrendQuestion = {
+        ...WIDE,
+        granularity: 'WEEK',
+        productIds: [node.id],
+        groupBy: ['PRODUCT'],
+      };
+      expect(node.salesTrend, node.id).toEqual(
+        expectedTrend(lines, a.customerId, categoryOf, q).map(pick),
+      );
+    }
+
+    for (const dimension of ['STORE', 'PRODUCT', 'CATEGORY'] as const) {
+      const ranked = await gw.graphql<{ ranking: { rows: Row[]; other: Row; total: Row } }>(
+        `query ($r: TimeRange!, $d: SalesGroupBy!) {
+           ranking(range: $r, dimension: $d, by: RECEIPTS, first: 2, other: true) {
+             rows { ...row } other { ...row } total { ...row } } }
+         fragment row on RankedSales { rank share store { id } product { id } category ${fields} }`,
+        { r: WIDE, d: dimension },
+        token,
+      );
+      expect(ranked.errors).toBeUndefined();
+      const expected = expectedRanking(lines, a.customerId, categoryOf, {
+        ...WIDE,
+        dimension,
+        by: 'receipts',
+        first: 2,
+      });
+      const strip = (r: Row) =>
+        Object.fromEntries(['rank', 'share', ...BASKETS].map((k) => [k, r[k]]));
+      expect(ranked.data?.ranking.rows.map(strip), dimension).toEqual(expected.rows.map(strip));
+      expect(strip(ranked.data?.ranking.other ?? {}), dimension).toEqual(strip(expected.other));
+      expect(strip(ranked.data?.ranking.total ?? {}), dimension).toEqual(strip(expected.total));
+    }
+
+    for (const groupBy of [[], ['STORE'], ['PRODUCT']] as const) {
+      const q: TrendQuestion = {
+        ...WIDE,
+        granularity: 'DAY',
+        timeZone: 'Europe/Berlin',
+        groupBy: [...groupBy],
+      };
+      const window = { rolling: 7, cumulative: true };
+      const res = await gw.graphql<{ salesTrend: Row[] }>(
+        `query ($range: TimeRange!, $tz: TimeZone, $groupBy: [SalesGroupBy!], $window: SalesWindow) {
+           salesTrend(range: $range, granularity: DAY, timeZone: $tz, groupBy: $groupBy, window: $window) {
+             bucket store { id } product { id } ${fields}
+             rolling { sum { ${fields} } mean { ${fields} } } cumulative { ${fields} } } }`,
+        { range: { from: q.from, to: q.to }, tz: q.timeZone, groupBy: q.groupBy, window },
+        token,
+      );
+      expect(res.errors).toBeUndefined();
+      const basketsOnly = (m: Row) => m && Object.fromEntries(BASKETS.map((k) => [k, m[k]]));
+      const expected = expectedWindowTrend(lines, a.customerId, categoryOf, q, window);
+      expect(
+        res.data?.salesTrend.map((r) => ({
+          bucket: r.bucket,
+          ...basketsOnly(r),
+          rolling: { sum: basketsOnly(r.rolling.sum), mean: basketsOnly(r.rolling.mean) },
+          cumulative: basketsOnly(r.cumulative),
+        })),
+        JSON.stringify(groupBy),
+      ).toEqual(
+        expected.map((r) => ({
+          bucket: r.bucket,
+          ...basketsOnly(r),
+          rolling: {
+            sum: basketsOnly(r.rolling?.sum ?? null),
+            mean: basketsOnly(r.rolling?.mean ?? null),
+          },
+          cumulative: basketsOnly(r.cumulative),
+        })),
+      );
+
+      const compared = await gw.graphql<{ salesTrend: Row[] }>(
+        `query ($range: TimeRange!, $tz: TimeZone, $groupBy: [SalesGroupBy!]) {
+           salesTrend(range: $range, granularity: WEEK, timeZone: $tz, groupBy: $groupBy, compareTo: PREVIOUS_PERIOD) {
+             bucket ${fields} compared { ${fields} } change { ${fields} } } }`,
+        { range: AUTUMN, tz: q.timeZone, groupBy: q.groupBy },
+        token,
+      );
+      expect(compared.errors).toBeUndefined();
+      const cq: TrendQuestion = {
+        ...AUTUMN,
+        granularity: 'WEEK',
+        timeZone: q.timeZone,
+        groupBy: q.groupBy,
+      };
+      const horizon = retentionHorizon(gw.config.retention).getTime();
+      const ce = expectedComparedTrend(
+        lines,
+        a.customerId,
+        categoryOf,
+        cq,
+        'PREVIOUS_PERIOD',
+        horizon,
+      );
+      expect(ce.some((r) => (r.compared?.receipts ?? 0) > 0)).toBe(true);
+      expect(
+        compared.data?.salesTrend.map((r) => ({
+          bucket: r.bucket,
+          ...basketsOnly(r),
+          compared: basketsOnly(r.compared),
+          change: basketsOnly(r.change),
+        })),
+      ).toEqual(
+        ce.map((r) => ({
+          bucket: r.bucket,
+          ...basketsOnly(r),
+          compared: basketsOnly(r.compared),
+          change: basketsOnly(r.change),
+        })),
+      );
+    }
+  });
+
+  it('takes a resend as a duplicate only on the same receipt: a line’s identity includes it', async () => {
+    const admin = await gw.token(a.customerId, 'admin');
+    const line: ReceiptLine = {
+      customerId: a.customerId,
+      transactionId: uuid(0x4e, 1),
+      time: Date.parse('2026-10-26T09:00:00Z'),
+      storeId: a.stores[1]?.id ?? '',
+      productId: a.products[4]?.id ?? '',
+      quantity: 2,
+      priceCents: 310n,
+      receiptId: 'IDEM-1',
+    };
+    const send = async (sent: ReceiptLine[]) => {
+      const res = await gw.graphql<{ recordSales: { accepted: number; duplicates: number } }>(
+        `mutation ($sales: [SaleInput!]!) { recordSales(sales: $sales) { accepted duplicates } }`,
+        {
+          sales: sent.map((l) => ({
+            transactionId: l.transactionId,
+            time: new Date(l.time).toISOString(),
+            storeId: l.storeId,
+            productId: l.productId,
+            quantity: l.quantity,
+            unitPrice: '3.10',
+            receiptId: l.receiptId,
+          })),
+        },
+        admin,
+      );
+      return res.errors
+        ? { code: res.errors[0]?.extensions?.code, index: res.errors[0]?.extensions?.index }
+        : res.data?.recordSales;
+    };
+    const bare: ReceiptLine = { ...line, transactionId: uuid(0x4e, 2), receiptId: null };
+    expect(await send([line, bare])).toEqual({ accepted: 2, duplicates: 0 });
+    markOpeners([line, bare], lines);
+    lines.push(line, bare);
+    expect(await send([line, bare])).toEqual({ accepted: 0, duplicates: 2 });
+    // The same id on another receipt, or without the receipt it was sent with, is a conflict.
+    expect(await send([line, { ...line, receiptId: 'IDEM-2' }])).toEqual({
+      code: 'CONFLICT',
+      index: 1,
+    });
+    expect(await send([{ ...line, receiptId: null }])).toEqual({ code: 'CONFLICT', index: 0 });
+    // A line first sent without a receipt is not the same line with one.
+    expect(await send([{ ...bare, receiptId: 'IDEM-1' }])).toEqual({ code: 'CONFLICT', index: 0 });
+    // Nothing refused was stored: the receipt holds its one line, opened once.
+    const { rows } = await gw.owner.query<{ n: string; opened: string }>(
+      `SELECT count(*)::text AS n, count(*) FILTER (WHERE opens_receipt)::text AS opened
+       FROM transactions WHERE customer_id = $1 AND receipt_id IN ('IDEM-1', 'IDEM-2')`,
+      [a.customerId],
+    );
+    expect(rows[0]).toEqual({ n: '1', opened: '1' });
   });
 
   it('refuses shapes it cannot answer with typed errors', async () => {

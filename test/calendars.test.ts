@@ -16,12 +16,15 @@ import {
 } from './support/sales-data.js';
 
 // The NRF 4-5-4 calendar, fiscal 2022 to 2028: the first day of each of the 12 periods,
-// typed by hand. The NRF's own tables (a PDF behind nrf.com/resources/4-5-4-calendar) are not
-// reachable here; the page itself gives the rule's results this table must agree with: 53-week
-// years in FY'12, FY'17 and FY'23, the 53rd week added at the end of the year; Coresight's
-// "4-5-4 US Retail Calendar" reports give fiscal 2021 ending 29 January 2022 and fiscal 2023
-// (53 weeks) ending 3 February 2024. The rest follows the published rule: the fiscal year ends
-// on the Saturday nearest the end of January (so fiscal 2028, ending 3 February 2029, has 53).
+// typed by hand. The NRF's own tables are PDFs linked from https://nrf.com/resources/4-5-4-calendar
+// and could not be read here (searched again: only the page's text is stored, not the tables).
+// What the sources say, and this table agrees with:
+// - https://nrf.com/resources/4-5-4-calendar: a 53rd week every five to six years, "most
+//   recently occurred in FY'12 and FY'17 and will occur in FY'23", added at the end of the year;
+// - https://coresight.com/research/the-4-5-4-us-retail-calendar-2023-24-your-guide-to-the-retail-year:
+//   "a guide to the fiscal year ending February 3, 2024. Fiscal 2023 comprises 53 weeks".
+// The rest follows the published rule: the fiscal year ends on the Saturday nearest the end of
+// January (so fiscal 2028, ending 3 February 2029, has 53 weeks).
 const NRF_PERIOD_STARTS: Record<number, string[]> = {
   2022: [
     '2022-01-30',

@@ -38,7 +38,11 @@ function fromRaw(table: (typeof TABLES)[number]): string {
             coalesce(sum(-quantity) FILTER (WHERE quantity < 0), 0)::bigint AS returned_units,
             coalesce(sum(-revenue) FILTER (WHERE quantity < 0), 0) AS returned_revenue,
             coalesce(sum(quantity * unit_cost), 0) AS cost,
-            count(*) FILTER (WHERE unit_cost IS NULL) AS uncosted_lines
+            count(*) FILTER (WHERE unit_cost IS NULL) AS uncosted_lines,
+            count(*) FILTER (WHERE opens_receipt) AS receipts,
+            count(*) FILTER (WHERE opens_product) AS product_receipts,
+            coalesce(sum(quantity) FILTER (WHERE receipt_id IS NOT NULL AND quantity > 0), 0)::bigint AS receipt_units,
+            coalesce(sum(revenue) FILTER (WHERE receipt_id IS NOT NULL), 0) AS receipt_revenue
      FROM transactions GROUP BY ${keys}, bucket`;
 }
 

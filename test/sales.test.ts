@@ -461,7 +461,7 @@ describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
     );
     for (const e of res.data?.products.edges ?? []) {
       const t = totals.get(e.node.id);
-      expect(e.node.sales).toEqual(measuresOf(t ?? noTotals()));
+      expect(e.node.sales).toEqual(measuresOf(t ?? noTotals(), 'products'));
     }
   });
 

@@ -264,7 +264,7 @@ describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) =>
               (SELECT count(*) FROM transactions t
                JOIN sale_keys k ON k.customer_id = t.customer_id
                 AND k.transaction_id = t.transaction_id AND k.time = t.time
-                AND k.content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)
+                AND k.content = app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price, t.receipt_id)
               )::text AS matching`,
     );
     expect(Number(rows[0]?.lines)).toBeGreaterThan(100);
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) =>
     const { rows } = await gw.owner.query<Line>(
       `SELECT customer_id AS "customerId", transaction_id AS "transactionId", time,
               store_id AS "storeId", product_id AS "productId", quantity,
-              unit_price::text AS "unitPrice"
+              unit_price::text AS "unitPrice", receipt_id AS "receiptId"
        FROM transactions ORDER BY transaction_id LIMIT 1`,
     );
     const [line] = rows;
@@ -291,6 +291,8 @@ describe.each(BACKENDS)('seeded sale lines through recordSales on %s', (kind) =>
       { ...sale, quantity: sale.quantity + 1 },
       { ...sale, time: new Date(sale.time.getTime() + 1000) },
       { ...sale, unitPrice: sale.unitPrice === '0.01' ? '0.02' : '0.01' },
+      { ...sale, receiptId: `${sale.receiptId}-other` },
+      { ...sale, receiptId: null },
     ]) {
       const res = await gw.graphql(RECORD, { s: [changed] }, admin);
       expect(res.errors?.[0]?.extensions?.code).toBe('CONFLICT');

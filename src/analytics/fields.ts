@@ -40,7 +40,17 @@ function measureField<R extends MeasureValues>(t: FieldBuilder<R>, name: keyof M
 
 /** A field for every measure of the model, as each sales shape (trend, ranking, summary) has. */
 export function measureFields<R extends MeasureValues>(t: FieldBuilder<R>) {
-  return Object.fromEntries(MEASURE_NAMES.map((name) => [name, measureField(t, name)]));
+  return measureFieldsOf(t, MEASURE_NAMES);
+}
+
+/** A field for each measure of `names`, for rows that carry those. */
+export function measureFieldsOf<R extends Partial<MeasureValues>>(
+  t: FieldBuilder<R>,
+  names: readonly MeasureName[],
+) {
+  return Object.fromEntries(
+    names.map((name) => [name, measureField(t as unknown as FieldBuilder<MeasureValues>, name)]),
+  );
 }
 
 /** A measure's name as an enum value: `returnedUnits` is RETURNED_UNITS. */

@@ -44,6 +44,33 @@ export const PARTS = {
     type: sql`bigint`,
     zero: sql`0`,
   },
+  // Receipts (a receipt is the pair store, receiptId): a sale line is marked when it is the first
+  // recorded sale line of its receipt (opens_receipt) and of its product on that receipt
+  // (opens_product), so each receipt counts once, in the bucket of that line, and any span of
+  // buckets sums to the receipts opened in it (sql/0024_receipt_rollups). A receipt holding only
+  // returns opens nothing: it is no basket.
+  receipts: {
+    line: (x: Sql) => sql`${x}.opens_receipt::integer::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  product_receipts: {
+    line: (x: Sql) => sql`${x}.opens_product::integer::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  // Units of the sale lines on receipts, and the net revenue of every line on a receipt.
+  receipt_units: {
+    line: (x: Sql) =>
+      sql`(CASE WHEN ${x}.receipt_id IS NOT NULL AND ${x}.quantity > 0 THEN ${x}.quantity ELSE 0 END)::bigint`,
+    type: sql`bigint`,
+    zero: sql`0`,
+  },
+  receipt_revenue: {
+    line: (x: Sql) => sql`CASE WHEN ${x}.receipt_id IS NOT NULL THEN ${x}.revenue ELSE 0 END`,
+    type: sql`numeric`,
+    zero: sql`0`,
+  },
 } as const satisfies Record<string, { line: (x: Sql) => Sql; type: Sql; zero: Sql }>;
 
 export type PartName = keyof typeof PARTS;
@@ -85,6 +112,45 @@ const costed = (part: (name: PartName) => Sql, value: Sql): Sql =>
 
 /** Decimal places of a rate between two measures (marginRate). */
 export const RATE_SCALE = 6;
+
+/** Decimal places of a per-receipt or per-unit value (averageReceiptValue, …). */
+export const PER_SCALE = 6;
+
+/** `num ÷ den` rounded half-up to PER_SCALE places; null when `den` is 0 or null. */
+const per = (num: Sql, den: Sql): Sql =>
+  sql`round((${num})::numeric / nullif(${den}, 0), ${PER_SCALE})`;
+
+/**
+ * What `receipts` counts in a shape: the receipts opened in each row (split by store or time
+ * only), the receipts containing the row's product (split by product, or about one product),
+ * or nothing (null) where receipts do not add up: a receipt holding two products of a
+ * category, or of a set of products, is one receipt of the category or set, but two of its
+ * products (see receiptScope).
+ */
+export type ReceiptScope = 'receipts' | 'products' | 'none';
+
+/** What `receipts` counts when rows are split by `groupBy` under the product filters. */
+export function receiptScope(
+  groupBy: { product: boolean; category: boolean },
+  filters: { productIds: readonly string[] | null; categories: readonly string[] | null },
+): ReceiptScope {
+  if (groupBy.category) return 'none';
+  if (groupBy.product) return 'products';
+  if (filters.categories !== null) return 'none';
+  if (filters.productIds === null) return 'receipts';
+  return filters.productIds.length === 1 ? 'products' : 'none';
+}
+
+/** Parts that `part` names, with `receipts` read as `scope` says. */
+export function scoped(scope: ReceiptScope, part: (p: PartName) => Sql): (p: PartName) => Sql {
+  if (scope === 'receipts') return part;
+  return (p) =>
+    p !== 'receipts'
+      ? part(p)
+      : scope === 'products'
+        ? part('product_receipts')
+        : sql`NULL::bigint`;
+}
 
 export const MEASURES = {
   units: {
@@ -140,6 +206,38 @@ export const MEASURES = {
         part,
         sql`round((${part('revenue')} - ${part('cost')}) / nullif(${part('revenue')}, 0), ${RATE_SCALE})`,
       ),
+    output: 'text',
+    nullable: true,
+    ratio: true,
+  },
+  receipts: {
+    type: 'Int',
+    description:
+      'Receipts with at least one sale line (a receipt holding only returns is no basket), each counted once, in the bucket of its first recorded sale line. Split by product (or about one product): the receipts containing the product, counted at its first recorded sale line on them, which do not add up across products. Null where receipts do not add up: split by category, or over several products or categories without splitting by product.',
+    value: (part) => part('receipts'),
+    output: 'integer',
+    nullable: true,
+  },
+  averageReceiptValue: {
+    type: 'Decimal',
+    description: `Net revenue of the lines on receipts (returns included) ÷ receipts, rounded half-up to ${PER_SCALE} places; null without receipts.`,
+    value: (part) => per(part('receipt_revenue'), part('receipts')),
+    output: 'text',
+    nullable: true,
+    ratio: true,
+  },
+  unitsPerReceipt: {
+    type: 'Decimal',
+    description: `Units sold on receipts ÷ receipts (the mean of receiptSizes), rounded half-up to ${PER_SCALE} places; null without receipts.`,
+    value: (part) => per(part('receipt_units'), part('receipts')),
+    output: 'text',
+    nullable: true,
+    ratio: true,
+  },
+  averageUnitPrice: {
+    type: 'Decimal',
+    description: `Net revenue ÷ net units of every line (with or without a receipt), rounded half-up to ${PER_SCALE} places; null when net units are 0.`,
+    value: (part) => per(part('revenue'), part('units')),
     output: 'text',
     nullable: true,
     ratio: true,
@@ -207,13 +305,17 @@ function written(m: Measure, value: Sql): Sql {
 }
 
 /**
- * Every measure as answer columns (`… AS "units"`, …), from parts that `part` names: the
- * columns of an aggregate row (`a.units`), sums over rows (`sum(p.units)`), or zero-filled
- * parts of an empty bucket.
+ * Every measure (or those of `names`) as answer columns (`… AS "units"`, …), from parts that
+ * `part` names: the columns of an aggregate row (`a.units`), sums over rows (`sum(p.units)`),
+ * or zero-filled parts of an empty bucket.
  */
-export function measureColumns(part: (p: PartName) => Sql, prefix = ''): Sql {
+export function measureColumns(
+  part: (p: PartName) => Sql,
+  prefix = '',
+  names: readonly MeasureName[] = MEASURE_NAMES,
+): Sql {
   return join(
-    MEASURE_NAMES.map(
+    names.map(
       (name) =>
         sql`${written(MEASURES[name], measureValue(name, part))} AS ${column(prefix + name)}`,
     ),

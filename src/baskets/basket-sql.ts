@@ -1,7 +1,14 @@
-import sql, { empty, type Sql } from 'sql-template-tag';
-import { RATIO_SCALE, summedParts } from '../analytics/measures.js';
+import sql, { empty, raw, type Sql } from 'sql-template-tag';
+import {
+  measureColumns,
+  RATIO_SCALE,
+  scoped,
+  summedParts,
+  type PartName,
+  type ReceiptScope,
+} from '../analytics/measures.js';
 import type { TimeRange } from '../sales/plan.js';
-import { receiptMeasureColumns, receiptPartColumns } from './measures.js';
+import { BASKET_MEASURE_NAMES } from './measures.js';
 
 /** Which keys a receipt summary is split by; null: one row for everything. */
 export type ReceiptGroup = 'store' | 'product' | 'category' | null;
@@ -29,6 +36,24 @@ const KEYS: Record<Exclude<ReceiptGroup, null>, { key: Sql; column: Sql }> = {
 };
 
 /**
+ * What a summary's receipts are: those opened in the range (overall, per store), those
+ * containing each product (per product, or about one product), or, where opened receipts do not
+ * add up (per category, over several products), the receipts holding a sale line of the
+ * category or products within the range, counted once each.
+ */
+function summaryScope(group: ReceiptGroup, filters: BasketFilters): ReceiptScope {
+  return group === 'category'
+    ? 'none'
+    : group === 'product'
+      ? 'products'
+      : filters.productIds === null
+        ? 'receipts'
+        : filters.productIds.length === 1
+          ? 'products'
+          : 'none';
+}
+
+/**
  * The receipt measures per key of `group` (or over everything) from the raw lines of `range`,
  * in key order, at most `limit` rows. Keys with lines but no receipt answer 0 receipts.
  */
@@ -40,13 +65,20 @@ export function receiptSummarySql(q: {
   limit: number;
 }): Sql {
   const k = q.group ? KEYS[q.group] : null;
+  const scope = summaryScope(q.group, q.filters);
+  const part = (p: PartName) =>
+    scope === 'none' && p === 'receipts' ? sql`a.distinct_receipts` : sql`a.${raw(p)}`;
   return sql`/* receiptSummary */
     SELECT ${k ? sql`a.key AS ${k.column},` : empty}
-           ${receiptMeasureColumns(sql`a`)}
+           ${measureColumns(scope === 'none' ? part : scoped(scope, part), '', BASKET_MEASURE_NAMES)}
     FROM (
       SELECT ${k ? sql`${k.key} AS key,` : empty}
-             ${summedParts(sql`x`, true)},
-             ${receiptPartColumns(sql`x`)}
+             ${summedParts(sql`x`, true)}${
+               scope === 'none'
+                 ? sql`,
+             count(DISTINCT (x.store_id, x.receipt_id)) FILTER (WHERE x.receipt_id IS NOT NULL AND x.quantity > 0) AS distinct_receipts`
+                 : empty
+             }
       FROM sale_lines x
       ${q.group === 'category' ? sql`JOIN products c ON c.customer_id = x.customer_id AND c.id = x.product_id` : empty}
       WHERE ${linesIn(q.tenant, q.range, q.filters, sql`x`)}

@@ -8,12 +8,12 @@ import {
   type BasketFilters,
   type ReceiptGroup,
 } from './basket-sql.js';
-import type { ReceiptMeasureValues } from './measures.js';
+import type { BasketValues } from './measures.js';
 
 /** The most rows one receipt summary returns. */
 export const MAX_RECEIPT_ROWS = 10_000;
 
-export interface ReceiptSummaryRow extends ReceiptMeasureValues {
+export interface ReceiptSummaryRow extends BasketValues {
   storeId?: string;
   productId?: string;
   category?: string;

@@ -21,7 +21,8 @@ import {
   type ReceiptSizeRow,
   type ReceiptSummaryRow,
 } from './basket-store.js';
-import { receiptMeasureFields } from './fields.js';
+import { measureFieldsOf } from '../analytics/fields.js';
+import { BASKET_MEASURE_NAMES } from './measures.js';
 
 /** The most products boughtTogether lists. */
 export const MAX_BOUGHT_TOGETHER = 100;
@@ -39,14 +40,15 @@ const ReceiptGroupByEnum = builder.enumType('ReceiptGroupBy', {
     },
     CATEGORY: {
       value: 'category',
-      description: 'One row per category: the receipts containing a product of the category.',
+      description:
+        'One row per category: the receipts holding a sale line of a product of the category within the range, each counted once (they do not add up across categories, nor over ranges).',
     },
   } as const,
 });
 
 const ReceiptSummaryRef = builder.objectRef<ReceiptSummaryRow>('ReceiptSummary').implement({
   description:
-    'The receipt measures of a store, product or category (or of everything), from the raw sale lines: no rollup keeps receipts.',
+    'The receipt measures of a store, product or category (or of everything) over a range: the receipts opened in it (each at its first recorded sale line), per product those containing it; per category (or over several products) the receipts holding a sale line of it within the range, each once.',
   fields: (t) => ({
     store: t.field({
       type: StoreRef,
@@ -65,7 +67,7 @@ const ReceiptSummaryRef = builder.objectRef<ReceiptSummaryRow>('ReceiptSummary')
       description: 'The category, when split by CATEGORY.',
       resolve: (r) => r.category ?? null,
     }),
-    ...receiptMeasureFields(t),
+    ...measureFieldsOf(t, BASKET_MEASURE_NAMES),
   }),
 });
 
@@ -147,7 +149,7 @@ const ReceiptSizeRef = builder.objectRef<ReceiptSizeRow>('ReceiptSize').implemen
 builder.queryFields((t) => ({
   receiptSummary: t.field({
     type: [ReceiptSummaryRef],
-    description: `Receipts, average receipt value, units per receipt and average unit price over the half-open range, overall or per store, product or category (at most ${MAX_RECEIPT_ROWS} rows, in key order). Read from the raw sale lines in one statement.`,
+    description: `Receipts, average receipt value, units per receipt and average unit price over the half-open range, overall or per store, product or category (at most ${MAX_RECEIPT_ROWS} rows, in key order), in one statement over the range's sale lines; a salesTrend of one bucket answers the same from the rollups (per category excepted: see ReceiptGroupBy).`,
     args: {
       range: t.arg({ type: TimeRangeInput, required: true, description: 'Half-open [from, to).' }),
       groupBy: t.arg({ type: ReceiptGroupByEnum, description: 'Split by; omitted: one row.' }),

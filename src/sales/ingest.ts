@@ -86,9 +86,9 @@ export interface SalesOutcome {
 /**
  * Stores a batch of sale lines in the request's transaction. The idempotency key is the
  * tenant's transaction id alone: a line whose id is already stored (by an earlier call, an
- * archived row or an earlier line of the batch) with the same time, store, product, quantity and
- * price is a duplicate and skipped; with anything different it is a conflict, reported and not
- * stored. `sale_keys` holds one row per id, so two concurrent uploads of an id wait for each other
+ * archived row or an earlier line of the batch) with the same time, store, product, quantity,
+ * price and receipt is a duplicate and skipped; with anything different (another receipt, or
+ * none where one was given) it is a conflict, reported and not stored. `sale_keys` holds one row per id, so two concurrent uploads of an id wait for each other
  * and the second finds the first's key. One statement, plus one when a line was not new.
  */
 export async function insertSales(
@@ -107,7 +107,7 @@ export async function insertSales(
     ), keys AS (
       INSERT INTO sale_keys (customer_id, transaction_id, time, content)
       SELECT ${db.customerId}::uuid, f.transaction_id, f.time,
-             app.sale_content(f.store_id, f.product_id, f.quantity, f.unit_price)
+             app.sale_content(f.store_id, f.product_id, f.quantity, f.unit_price, f.receipt_id)
       FROM first f
       ORDER BY f.n
       ON CONFLICT DO NOTHING
@@ -128,11 +128,12 @@ export async function insertSales(
     SELECT (s.n - 1)::integer AS "index", k.time AS "storedTime"
     FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
                 ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
-                ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[])
-         WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, n)
+                ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[],
+                ${sales.map((s) => s.receiptId ?? null)}::text[])
+         WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, receipt_id, n)
     JOIN sale_keys k ON k.customer_id = ${db.customerId}::uuid AND k.transaction_id = s.transaction_id
     WHERE k.time <> s.time
-       OR k.content <> app.sale_content(s.store_id, s.product_id, s.quantity, s.unit_price)
+       OR k.content <> app.sale_content(s.store_id, s.product_id, s.quantity, s.unit_price, s.receipt_id)
     ORDER BY s.n`);
   return { accepted, duplicates: sales.length - accepted - conflicts.length, conflicts };
 }

@@ -21,6 +21,8 @@ import {
   PARTS,
   meanColumns,
   measureValue,
+  receiptScope,
+  scoped,
   summedParts,
   type MeasureName,
   type MeasureValues,
@@ -35,7 +37,6 @@ import {
   type CalendarBuckets,
   type WallShift,
 } from '../analytics/time.js';
-import { receiptMeasureColumns, receiptPartColumns } from '../baskets/measures.js';
 import type { Granularity, Segment } from './plan.js';
 
 export type { GroupBy } from '../analytics/dimensions.js';
@@ -86,12 +87,6 @@ export interface TrendStatement {
   window?: TrendWindow;
   /** The same measures over a compared range, bucket by bucket, when asked for. */
   compare?: TrendComparison;
-  /**
-   * The receipt measures per bucket (`baskets.*` columns): `lines` when one read from raw lines
-   * only is asked for (the segments are then raw lines), `rollups` when only those the rollups'
-   * parts give are.
-   */
-  baskets?: 'lines' | 'rollups';
 }
 
 /**
@@ -155,16 +150,11 @@ export function segmentRows(
   segments: readonly Segment[],
   filters: RoutedFilters,
   perStore = false,
-  receipts = false,
 ): Sql {
-  // Each line's receipt and quantity, for the receipt parts (raw segments only then).
-  const receiptColumns = receipts ? sql`, x.receipt_id, x.quantity` : empty;
   const parts = segments.map((s) => {
-    if (receipts && s.source !== 'raw')
-      throw new Error('receipt parts are read from raw lines only');
     if (s.source === 'raw') {
       return sql`SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
-             ${linePartColumns(sql`x`)}${receiptColumns}
+             ${linePartColumns(sql`x`)}
       FROM sale_lines x
       WHERE x.time >= ${s.from}::timestamptz AND x.time < ${s.to}::timestamptz
       ${filterClause(sql`x`, filters)}`;
@@ -219,12 +209,7 @@ function perStoreRows(q: TrendStatement): boolean {
  */
 export function salesTrendSql(q: TrendStatement): Sql {
   const perStore = q.zone.kind === 'perStore';
-  const lines = q.baskets === 'lines';
-  const baskets = (alias: Sql) =>
-    q.baskets
-      ? sql`,
-           ${receiptMeasureColumns(alias, lines, 'baskets.')}`
-      : empty;
+  const sc = (part: (p: PartName) => Sql) => scoped(receiptScope(q.groupBy, q.filters), part);
   const zoneCol = q.zone.kind === 'perStore' ? sql`z.zone` : sql`${q.zone.zone}::text`;
   const segments = q.window ? [...q.window.lead.segments, ...q.segments] : q.segments;
   // The lead-in's lines in the range's first bucket are before the range: not in that bucket.
@@ -235,12 +220,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
   const agg = sql`agg AS (
       SELECT ${zoneCol} AS zone, ${bucketStart(q.granularity, sql`p.t`, zoneCol, q.calendar)} AS bucket,
              ${groupKeys(q.groupBy, sql`p`, sql`c`)},
-             ${summedParts(sql`p`)}${
-               lines
-                 ? sql`,
-             ${receiptPartColumns(sql`p`)}`
-                 : empty
-             }
+             ${summedParts(sql`p`)}
       FROM parts p
       ${perStore ? sql`JOIN zones z ON z.store_id = p.store_id` : empty}
       ${needsCatalog(q.groupBy) ? sql`JOIN products c ON c.customer_id = p.customer_id AND c.id = p.product_id` : empty}
@@ -251,14 +231,14 @@ export function salesTrendSql(q: TrendStatement): Sql {
     WITH zones AS (
       ${zoneRows(q.zone)}
     ), parts AS (
-      ${segmentRows(segments, q.filters, perStoreRows(q), lines)}
+      ${segmentRows(segments, q.filters, perStoreRows(q))}
     ), ${agg}`;
   if (q.window) return windowedTrend(q, q.window, head);
   if (q.compare) return comparedTrend(q, q.compare, head, zoneCol);
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
-           ${measureColumns(partsOf(sql`a`))}${baskets(sql`a`)}
+           ${measureColumns(sc(partsOf(sql`a`)))}
     FROM agg a
     ORDER BY a.bucket, ${dimensionList(sql`a`)}
     LIMIT ${q.limit}`;
@@ -271,7 +251,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${gapGroupRows(q)}
     )
     SELECT s.bucket AS "bucket", ${dimensionAnswers(sql`g`)},
-           ${measureColumns(partsOrZero(sql`a`))}${baskets(sql`a`)}
+           ${measureColumns(sc(partsOrZero(sql`a`)))}
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
@@ -293,6 +273,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
     sql`s.zone`,
     q.calendar,
   );
+  const sc = (part: (p: PartName) => Sql) => scoped(receiptScope(q.groupBy, q.filters), part);
   const partition = sql`PARTITION BY f.zone, ${dimensionList(sql`f`)} ORDER BY f.bucket`;
   const rolling = w.rolling;
   const rollingPart = (p: PartName) => sql`f.${raw(`rolling_${p}`)}`;
@@ -325,10 +306,13 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
       FROM filled f
     )
     SELECT f.bucket AS "bucket", ${dimensionAnswers(sql`f`)},
-           ${measureColumns(partsOf(sql`f`))},
-           ${measureColumns(rollingPart, 'rolling.sum.')},
-           ${meanColumns(rollingPart, rolling ?? 1, 'rolling.mean.')},
-           ${measureColumns((p) => sql`f.${raw(`cumulative_${p}`)}`, 'cumulative.')}
+           ${measureColumns(sc(partsOf(sql`f`)))},
+           ${measureColumns(sc(rollingPart), 'rolling.sum.')},
+           ${meanColumns(sc(rollingPart), rolling ?? 1, 'rolling.mean.')},
+           ${measureColumns(
+             sc((p) => sql`f.${raw(`cumulative_${p}`)}`),
+             'cumulative.',
+           )}
     FROM windowed f
     WHERE f.in_range ${q.fillGaps ? empty : sql`AND f.present`}
     ORDER BY f.bucket, ${dimensionList(sql`f`)}
@@ -344,6 +328,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
  */
 function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol: Sql): Sql {
   const perStore = q.zone.kind === 'perStore';
+  const sc = (part: (p: PartName) => Sql) => scoped(receiptScope(q.groupBy, q.filters), part);
   const first = bucketStart(
     q.granularity,
     sql`${q.range.from}::timestamptz`,
@@ -398,8 +383,8 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
       ${keys}
     )
     SELECT k.bucket AS "bucket", ${dimensionAnswers(sql`k`)},
-           ${measureColumns(partsOrZero(sql`k`))},
-           ${measureColumns(compared(sql`k`), 'compared.')},
+           ${measureColumns(sc(partsOrZero(sql`k`)))},
+           ${measureColumns(sc(compared(sql`k`)), 'compared.')},
            greatest(k.bucket, ${q.range.from}::timestamptz)
              >= ${shiftSql(sql`${c.horizon}::timestamptz`, zoneCol, c.shift, 1)}${
                c.retail
@@ -470,7 +455,8 @@ export function rankingSql(q: {
   compared?: readonly Segment[];
 }): Sql {
   const groupBy = { store: false, product: false, category: false, [q.dimension]: true };
-  const byValue = (alias: Sql) => measureValue(q.by, partsOrZero(alias));
+  const sc = (part: (p: PartName) => Sql) => scoped(receiptScope(groupBy, q.filters), part);
+  const byValue = (alias: Sql) => measureValue(q.by, sc(partsOrZero(alias)));
   const nothing = dimensionColumns(() => null);
   const cmp = q.compared;
   const cparts = (p: PartName) => sql`coalesce(x.${raw(`c_${p}`)}, ${PARTS[p].zero})`;
@@ -525,13 +511,16 @@ export function rankingSql(q: {
       FROM total t ${cmp ? sql`CROSS JOIN ctotal ct` : empty}
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", ${dimensionAnswers(sql`x`)},
-           ${measureColumns(partsOrZero(sql`x`))},
+           ${measureColumns(sc(partsOrZero(sql`x`)))},
            CASE WHEN ${byValue(sql`t`)} = 0 THEN NULL
                 ELSE round((${byValue(sql`x`)})::numeric / (${byValue(sql`t`)}), ${SHARE_SCALE})::text END AS "share"
-           ${cmp ? sql`, ${measureColumns(cparts, 'compared.')}, true AS "compared.covered"` : empty}
+           ${cmp ? sql`, ${measureColumns(sc(cparts), 'compared.')}, true AS "compared.covered"` : empty}
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank`;
 }
+
+/** Parts of rows about one product each: their receipts are those containing the product. */
+const perProductParts = (part: (p: PartName) => Sql) => scoped('products', part);
 
 /**
  * Every measure for each product of `productIds` over the segments, one row per product (zeros
@@ -559,8 +548,8 @@ export function productSalesSql(
     )`
         : empty
     }
-    SELECT k.product_id AS "productId", ${measureColumns(partsOrZero(sql`a`))}
-           ${compared ? sql`, ${measureColumns(partsOrZero(sql`ca`), 'compared.')}, true AS "compared.covered"` : empty}
+    SELECT k.product_id AS "productId", ${measureColumns(perProductParts(partsOrZero(sql`a`)))}
+           ${compared ? sql`, ${measureColumns(perProductParts(partsOrZero(sql`ca`)), 'compared.')}, true AS "compared.covered"` : empty}
     FROM unnest(${filters.productIds}::uuid[]) AS k(product_id)
     LEFT JOIN agg a ON a.product_id = k.product_id
     ${compared ? sql`LEFT JOIN cagg ca ON ca.product_id = k.product_id` : empty}`;
@@ -609,7 +598,7 @@ export function dailySalesSql(page: {
     afterDay && afterDay.getTime() > page.range.from.getTime() ? afterDay : page.range.from;
   return sql`/* dailySales */
     SELECT to_char(d.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "day", d.store_id AS "storeId",
-           d.product_id AS "productId", ${measureColumns(partsOf(sql`d`))}
+           d.product_id AS "productId", ${measureColumns(perProductParts(partsOf(sql`d`)))}
     FROM ${dailyRows(page.rollups, { from, to: page.range.to }, page.filters)} d
     ${page.after ? sql`WHERE (d.bucket, d.store_id, d.product_id) > (${afterDay}::timestamptz, ${page.after[1]}::uuid, ${page.after[2]}::uuid)` : empty}
     ORDER BY d.bucket, d.store_id, d.product_id

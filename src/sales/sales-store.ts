@@ -9,7 +9,6 @@ import {
   type CompareTo,
   type WallShift,
 } from '../analytics/time.js';
-import { RECEIPT_MEASURE_NAMES, type ReceiptMeasureValues } from '../baskets/measures.js';
 import type { Sql } from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
@@ -58,11 +57,6 @@ export interface TrendInput {
   window?: { rolling: number | null; cumulative: boolean };
   /** Compare each bucket with the same span of a compared range; lines before `horizon` are gone. */
   compare?: { to: CompareTo; horizon: Date };
-  /**
-   * The receipt measures per bucket, when asked for: `lines` when an asked one is read from raw
-   * lines only (the whole range is then read from raw lines), `rollups` otherwise.
-   */
-  baskets?: 'lines' | 'rollups';
   /** The tenant's calendars (WEEK's first day, the retail periods); ISO weeks when absent. */
   calendar?: TenantCalendar;
 }
@@ -82,8 +76,6 @@ export interface WindowedTrendRow extends TrendRow {
   cumulative?: MeasureValues | null;
   /** The compared bucket's measures; null (or absent) when not asked for or no longer kept. */
   compared?: MeasureValues | null;
-  /** The bucket's receipt measures, when asked for. */
-  baskets?: ReceiptMeasureValues | null;
 }
 
 /**
@@ -210,13 +202,6 @@ function nestWindow(row: TrendRow & Record<string, unknown>, input: TrendInput):
   return r;
 }
 
-/** A row's receipt measures, from its `baskets.` columns. */
-function basketsOf(row: Record<string, unknown>): ReceiptMeasureValues {
-  const out: Record<string, unknown> = {};
-  for (const m of RECEIPT_MEASURE_NAMES) out[m] = row[`baskets.${m}`];
-  return out as ReceiptMeasureValues;
-}
-
 /** A row's compared measures, when it was compared and its span is kept. */
 function comparedOf(row: Record<string, unknown>): MeasureValues | null {
   return row['compared.covered'] === true ? measuresAt(row, 'compared.') : null;
@@ -303,15 +288,6 @@ export function trendStatement(
       argument: 'compareTo',
     });
   }
-  if (input.baskets && (input.window || input.compare)) {
-    throw userError(
-      'baskets (the receipt measures) cannot be combined with window or compareTo in one trend',
-      'BAD_USER_INPUT',
-      { argument: input.window ? 'window' : 'compareTo' },
-    );
-  }
-  // Receipts live in the raw lines only: a measure read from them routes the whole range there.
-  if (input.baskets === 'lines') options = { ...options, forceRaw: true };
   const segments = planTrend(input, options);
   const compared = input.compare ? comparedRange(input, input.compare.to) : null;
   const lead = input.window ? leadIn(input, input.window.rolling, options) : null;
@@ -373,9 +349,6 @@ export async function salesTrend(
       'TREND_TOO_LARGE',
       { maxBuckets: MAX_TREND_BUCKETS },
     );
-  }
-  if (input.baskets) {
-    return rows.map((r) => Object.assign(r, { baskets: basketsOf(r) }));
   }
   return input.window || input.compare ? rows.map((r) => nestWindow(r, input)) : rows;
 }

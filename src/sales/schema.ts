@@ -10,7 +10,8 @@ import {
   SalesMeasuresRef,
 } from '../analytics/fields.js';
 import { retentionHorizon } from './retention.js';
-import { BasketMeasuresRef, basketsRoute } from '../baskets/fields.js';
+import { BasketMeasuresRef } from '../baskets/fields.js';
+import { basketOf } from '../baskets/measures.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { productById, type StoreRow } from '../catalog/catalog-store.js';
@@ -201,10 +202,9 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
     ...measureFields(t),
     baskets: t.field({
       type: BasketMeasuresRef,
-      nullable: true,
       description:
-        'The receipt measures of the bucket (Query.salesTrend only, without window and compareTo; null elsewhere). Per store and time receipts add up; split by product they are the receipts containing it.',
-      resolve: (r) => r.baskets ?? null,
+        'The receipt measures of the bucket, grouped (the same values as its fields receipts, averageReceiptValue, unitsPerReceipt and averageUnitPrice).',
+      resolve: (r) => basketOf(r),
     }),
     rolling: t.field({
       type: RollingSalesRef,
@@ -398,7 +398,6 @@ builder.queryFields((t) => ({
             ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
             : undefined,
           compare,
-          baskets: basketsRoute(info),
         },
         ROUTE,
       );

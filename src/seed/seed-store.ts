@@ -147,11 +147,14 @@ export async function insertSales(
       FROM timed
       WHERE timed.time >= ${t.start}::date::timestamp AT TIME ZONE 'UTC'
         AND timed.time < ${t.end}::timestamptz
-      RETURNING customer_id, transaction_id, time, store_id, product_id, quantity, unit_price
+      -- In time order, so each receipt opens at its earliest line, on every backend alike.
+      ORDER BY timed.time, timed.h1
+      RETURNING customer_id, transaction_id, time, store_id, product_id, quantity, unit_price,
+                receipt_id
     )
     INSERT INTO sale_keys (customer_id, transaction_id, time, content)
     SELECT customer_id, transaction_id, time,
-           app.sale_content(store_id, product_id, quantity, unit_price)
+           app.sale_content(store_id, product_id, quantity, unit_price, receipt_id)
     FROM stored`);
   return result.rowCount ?? 0;
 }

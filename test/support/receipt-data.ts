@@ -90,7 +90,7 @@ export async function insertReceiptLines(owner: Pool, rows: readonly ReceiptLine
            AS u(c, t, tm, s, p, q, pr, r, uc)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-         SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
+         SELECT c, t, tm, app.sale_content(s, p, q, pr, r) FROM u
        )
        INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, receipt_id, unit_cost)
        SELECT c, t, tm, s, p, q, pr, q * pr, r, uc FROM u`,
@@ -119,9 +119,18 @@ export interface ReceiptAnswers {
 
 const basketKey = (l: Pick<ReceiptLine, 'storeId' | 'receiptId'>) => `${l.storeId}|${l.receiptId}`;
 
-/** The receipt measures of `lines` (all of one group). */
-export function receiptOracle(lines: readonly ReceiptLine[]): ReceiptAnswers {
+/**
+ * The receipt measures of `lines` (all of one group), their flags set by markOpeners: receipts
+ * opened by them (`receipts`), receipt/product pairs opened by them (`products`: receipts
+ * containing the product), or the receipts with a sale line among them (`distinct`: what a
+ * summary per category counts).
+ */
+export function receiptOracle(
+  lines: readonly ReceiptLine[],
+  scope: 'receipts' | 'products' | 'distinct' = 'receipts',
+): ReceiptAnswers {
   const baskets = new Set<string>();
+  let opened = 0;
   let receiptUnits = 0n;
   let receiptCents = 0n;
   let units = 0n;
@@ -129,6 +138,7 @@ export function receiptOracle(lines: readonly ReceiptLine[]): ReceiptAnswers {
   for (const l of lines) {
     units += BigInt(l.quantity);
     cents += BigInt(l.quantity) * l.priceCents;
+    if (scope === 'receipts' ? l.opensReceipt : l.opensProduct) opened += 1;
     if (l.receiptId === null) continue;
     receiptCents += BigInt(l.quantity) * l.priceCents;
     if (l.quantity > 0) {
@@ -136,9 +146,9 @@ export function receiptOracle(lines: readonly ReceiptLine[]): ReceiptAnswers {
       receiptUnits += BigInt(l.quantity);
     }
   }
-  const n = BigInt(baskets.size);
+  const n = BigInt(scope === 'distinct' ? baskets.size : opened);
   return {
-    receipts: baskets.size,
+    receipts: Number(n),
     averageReceiptValue: n === 0n ? null : ratioText(receiptCents, n * 100n, 6),
     unitsPerReceipt: n === 0n ? null : ratioText(receiptUnits, n, 6),
     averageUnitPrice: units === 0n ? null : ratioText(cents, units * 100n, 6),

@@ -13,6 +13,55 @@ export interface SaleRow {
   priceCents: bigint;
   /** The unit cost the line keeps, in cents; null or absent: recorded without a cost. */
   costCents?: bigint | null;
+  /** The receipt the line was rung up on, per store; null or absent: none. */
+  receiptId?: string | null;
+  /** Set by markOpeners: the line is the first recorded sale line of its receipt. */
+  opensReceipt?: boolean;
+  /** Set by markOpeners: the line is the first recorded sale line of its product on its receipt. */
+  opensProduct?: boolean;
+}
+
+/**
+ * Marks, in the order the lines were recorded, the first sale line of each receipt (store,
+ * receiptId) and of each product on a receipt: each receipt counts once, at that line. Lines
+ * already marked by an earlier call keep their marks (a receipt opened then stays opened).
+ */
+export function markOpeners(recorded: readonly SaleRow[], before: readonly SaleRow[] = []): void {
+  const open = new Set<string>();
+  for (const r of before) {
+    if (r.opensReceipt) open.add(`${r.customerId}|${r.storeId}|${r.receiptId}`);
+    if (r.opensProduct) open.add(`${r.customerId}|${r.storeId}|${r.receiptId}|${r.productId}`);
+  }
+  for (const r of recorded) {
+    if (r.receiptId == null || r.quantity <= 0) continue;
+    const receipt = `${r.customerId}|${r.storeId}|${r.receiptId}`;
+    const pair = `${receipt}|${r.productId}`;
+    r.opensReceipt = !open.has(receipt);
+    r.opensProduct = !open.has(pair);
+    open.add(receipt);
+    open.add(pair);
+  }
+}
+
+/**
+ * What receipts count in a shape: opened receipts (split by store or time only), receipts
+ * containing the product (split by product, or filtered to one product), or nothing (split by
+ * category, or filtered to several products or to categories).
+ */
+export type TestReceiptScope = 'receipts' | 'products' | 'none';
+
+/** The receipt scope of a question split by `groupBy` with product and category filters. */
+export function scopeOf(q: {
+  groupBy?: readonly string[];
+  productIds?: readonly string[] | null;
+  categories?: readonly string[] | null;
+}): TestReceiptScope {
+  const g = q.groupBy ?? [];
+  if (g.includes('CATEGORY')) return 'none';
+  if (g.includes('PRODUCT')) return 'products';
+  if (q.categories) return 'none';
+  if (!q.productIds) return 'receipts';
+  return q.productIds.length === 1 ? 'products' : 'none';
 }
 
 /** Lines of a tenant's fourth product sold before this were recorded before it had a cost. */
@@ -111,14 +160,14 @@ export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promis
     const chunk = rows.slice(i, i + 200);
     await owner.query(
       `WITH u AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[], $8::numeric[])
-           AS u(c, t, tm, s, p, q, pr, uc)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::uuid[], $5::uuid[], $6::int[], $7::numeric[], $8::numeric[], $9::text[])
+           AS u(c, t, tm, s, p, q, pr, uc, r)
        ), keys AS (
          INSERT INTO sale_keys (customer_id, transaction_id, time, content)
-         SELECT c, t, tm, app.sale_content(s, p, q, pr) FROM u
+         SELECT c, t, tm, app.sale_content(s, p, q, pr, r) FROM u
        )
-       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, unit_cost)
-       SELECT c, t, tm, s, p, q, pr, q * pr, uc FROM u`,
+       INSERT INTO transactions (customer_id, transaction_id, time, store_id, product_id, quantity, unit_price, revenue, unit_cost, receipt_id)
+       SELECT c, t, tm, s, p, q, pr, q * pr, uc, r FROM u`,
       [
         chunk.map((r) => r.customerId),
         chunk.map((r) => r.transactionId),
@@ -128,9 +177,24 @@ export async function insertSales(owner: Pool, rows: readonly SaleRow[]): Promis
         chunk.map((r) => r.quantity),
         chunk.map((r) => centsText(r.priceCents)),
         chunk.map((r) => (r.costCents == null ? null : centsText(r.costCents))),
+        chunk.map((r) => r.receiptId ?? null),
       ],
     );
   }
+}
+
+/**
+ * Puts most lines on receipts: a store's lines within the same 40 minutes (from 10 past) share
+ * one, so receipts cross hour and day boundaries; one line in eight has none. Marks the
+ * receipts' opening lines in the order the lines are listed (the order they are recorded).
+ */
+export function onReceipts<T extends SaleRow>(rows: T[]): T[] {
+  rows.forEach((r, i) => {
+    const slot = Math.floor((r.time + 600_000) / 2_400_000);
+    r.receiptId = i % 8 === 7 ? null : `${r.storeId.slice(-4)}-${slot}`;
+  });
+  markOpeners(rows);
+  return rows;
 }
 
 /** Inserts tenants with their catalog. */
@@ -318,7 +382,7 @@ export function expectedTrend(
       storeId: v.s,
       productId: v.p,
       category: v.c,
-      ...measuresOf(v),
+      ...measuresOf(v, scopeOf(q)),
     }));
 }
 
@@ -332,13 +396,27 @@ export interface LineTotals {
   /** Cost of the lines that kept one, and the lines that kept none. */
   costCents: bigint;
   uncosted: number;
+  /** Receipts opened, receipt/product pairs opened, units sold and net cents on receipts. */
+  receipts: number;
+  productReceipts: number;
+  receiptUnits: number;
+  receiptCents: bigint;
 }
 
 /** Adds one line to `t`: a negative quantity is a return, counted net and as returned. */
 export function addLine(
   t: LineTotals,
-  r: Pick<SaleRow, 'quantity' | 'priceCents' | 'costCents'>,
+  r: Pick<
+    SaleRow,
+    'quantity' | 'priceCents' | 'costCents' | 'receiptId' | 'opensReceipt' | 'opensProduct'
+  >,
 ): void {
+  if (r.opensReceipt) t.receipts += 1;
+  if (r.opensProduct) t.productReceipts += 1;
+  if (r.receiptId != null) {
+    t.receiptCents += BigInt(r.quantity) * r.priceCents;
+    if (r.quantity > 0) t.receiptUnits += r.quantity;
+  }
   if (r.costCents == null) t.uncosted += 1;
   else t.costCents += BigInt(r.quantity) * r.costCents;
   t.units += r.quantity;
@@ -355,7 +433,9 @@ export function addLine(
  * (exact in cents), independently of the SQL the model derives: a measure added to the model
  * without its oracle here does not compile.
  */
-export const MEASURE_ORACLE: { [K in MeasureName]: (t: LineTotals) => MeasureAnswers[K] } = {
+export const MEASURE_ORACLE: {
+  [K in MeasureName]: (t: LineTotals, scope: TestReceiptScope) => MeasureAnswers[K];
+} = {
   units: (t) => t.units,
   revenue: (t) => centsText(t.cents),
   transactions: (t) => t.tx,
@@ -365,15 +445,37 @@ export const MEASURE_ORACLE: { [K in MeasureName]: (t: LineTotals) => MeasureAns
   grossMargin: (t) => (t.uncosted > 0 ? null : centsText(t.cents - t.costCents)),
   marginRate: (t) =>
     t.uncosted > 0 || t.cents === 0n ? null : ratioText(t.cents - t.costCents, t.cents, 6),
+  receipts: (t, scope) => receiptsIn(t, scope),
+  averageReceiptValue: (t, scope) => {
+    const n = receiptsIn(t, scope);
+    return n === null || n === 0 ? null : ratioText(t.receiptCents, BigInt(n) * 100n, 6);
+  },
+  unitsPerReceipt: (t, scope) => {
+    const n = receiptsIn(t, scope);
+    return n === null || n === 0 ? null : ratioText(BigInt(t.receiptUnits), BigInt(n), 6);
+  },
+  averageUnitPrice: (t) => (t.units === 0 ? null : ratioText(t.cents, BigInt(t.units) * 100n, 6)),
 };
 
+function receiptsIn(t: LineTotals, scope: TestReceiptScope): number | null {
+  return scope === 'none' ? null : scope === 'products' ? t.productReceipts : t.receipts;
+}
+
+/** The measures that are ratios of sums: over a window, their value is their mean. */
+const RATIOS = new Set([
+  'marginRate',
+  'averageReceiptValue',
+  'unitsPerReceipt',
+  'averageUnitPrice',
+]);
+
 /** Decimal places of a measure's answer (the rate has six, money two). */
-const measureScale = (m: string) => (m === 'marginRate' ? 6 : 2);
+const measureScale = (m: string) => (RATIOS.has(m) ? 6 : 2);
 
 /** Every measure of a group's totals, as the gateway answers them. */
-export function measuresOf(t: LineTotals): MeasureAnswers {
+export function measuresOf(t: LineTotals, scope: TestReceiptScope = 'receipts'): MeasureAnswers {
   return Object.fromEntries(
-    Object.entries(MEASURE_ORACLE).map(([name, f]) => [name, f(t)]),
+    Object.entries(MEASURE_ORACLE).map(([name, f]) => [name, f(t, scope)]),
   ) as MeasureAnswers;
 }
 
@@ -388,13 +490,29 @@ export function sumTotals(list: readonly LineTotals[]): LineTotals {
     t.returnedCents += x.returnedCents;
     t.costCents += x.costCents;
     t.uncosted += x.uncosted;
+    t.receipts += x.receipts;
+    t.productReceipts += x.productReceipts;
+    t.receiptUnits += x.receiptUnits;
+    t.receiptCents += x.receiptCents;
   }
   return t;
 }
 
 /** Totals of no line. */
 export function noTotals(): LineTotals {
-  return { units: 0, cents: 0n, tx: 0, returned: 0, returnedCents: 0n, costCents: 0n, uncosted: 0 };
+  return {
+    units: 0,
+    cents: 0n,
+    tx: 0,
+    returned: 0,
+    returnedCents: 0n,
+    costCents: 0n,
+    uncosted: 0,
+    receipts: 0,
+    productReceipts: 0,
+    receiptUnits: 0,
+    receiptCents: 0n,
+  };
 }
 
 /** Units and revenue cents per key over the rows of `customerId` in [from, to). */
@@ -468,6 +586,7 @@ export function expectedRanking(
     compareTo?: TestCompareTo;
   },
 ): { rows: ExpectedRanked[]; other: ExpectedRanked; total: ExpectedRanked } {
+  const scope = scopeOf({ groupBy: [q.dimension], categories: q.categories });
   const keyOf = (r: SaleRow) =>
     q.dimension === 'STORE'
       ? r.storeId
@@ -489,7 +608,7 @@ export function expectedRanking(
     back(Date.parse(q.to)),
     keyOf,
   );
-  const value = (t: LineTotals) => scaled(MEASURE_ORACLE[q.by](t));
+  const value = (t: LineTotals) => scaled(MEASURE_ORACLE[q.by](t, scope));
   const ordered = [...byKey.entries()].sort(([ka, a], [kb, b]) => {
     const d = value(b) - value(a);
     return d > 0n ? 1 : d < 0n ? -1 : ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -511,9 +630,12 @@ export function expectedRanking(
     productId: q.dimension === 'PRODUCT' ? key : null,
     category: q.dimension === 'CATEGORY' ? key : null,
     share: share(t),
-    ...measuresOf(t),
+    ...measuresOf(t, scope),
     ...(q.compareTo
-      ? { compared: measuresOf(then), change: changeOf(measuresOf(t), measuresOf(then)) }
+      ? {
+          compared: measuresOf(then, scope),
+          change: changeOf(measuresOf(t, scope), measuresOf(then, scope)),
+        }
       : {}),
   });
   return {
@@ -598,14 +720,14 @@ export function expectedWindowTrend(
       if (!own && !q.fillGaps) return;
       const n = window.rolling;
       const span = n ? sumTotals(totals.slice(i - n + 1, i + 1).map((t) => t ?? noTotals())) : null;
-      const sum = span ? measuresOf(span) : null;
+      const sum = span ? measuresOf(span, scopeOf(q)) : null;
       out.push({
         b,
         bucket: new Date(b).toISOString(),
         storeId: g.s,
         productId: g.p,
         category: g.c,
-        ...measuresOf(own ?? noTotals()),
+        ...measuresOf(own ?? noTotals(), scopeOf(q)),
         rolling:
           sum && n
             ? {
@@ -614,14 +736,14 @@ export function expectedWindowTrend(
                   Object.entries(sum).map(([m, v]) => [
                     m,
                     // A rate over the window is its own mean per bucket.
-                    v === null || m === 'marginRate'
+                    v === null || RATIOS.has(m)
                       ? v
                       : ratioText(scaled(v), BigInt(n) * 10n ** 6n, 6),
                   ]),
                 ) as Record<MeasureName, string | null>,
               }
             : null,
-        cumulative: window.cumulative ? measuresOf(running) : null,
+        cumulative: window.cumulative ? measuresOf(running, scopeOf(q)) : null,
       });
     });
   }
@@ -769,8 +891,8 @@ export function expectedComparedTrend(
   return [...keys.entries()]
     .sort(([, x], [, y]) => x.b - y.b || cmp(x.s, y.s) || cmp(x.p, y.p) || cmp(x.c, y.c))
     .map(([key, k]) => {
-      const now = measuresOf(current.get(key) ?? noTotals());
-      const then = measuresOf(compared.get(key) ?? noTotals());
+      const now = measuresOf(current.get(key) ?? noTotals(), scopeOf(q));
+      const then = measuresOf(compared.get(key) ?? noTotals(), scopeOf(q));
       const covered = back(Math.max(k.b, from)) >= horizon;
       const change = changeOf(now, then);
       return {

@@ -9,10 +9,13 @@
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
              coalesce(x.quantity * x.unit_cost, 0) AS cost,
-             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines,
+             x.opens_receipt::integer::bigint AS receipts,
+             x.opens_product::integer::bigint AS product_receipts,
+             (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
+             CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
-      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -22,10 +25,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-      AND r.customer_id = $7::uuid
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -35,11 +41,14 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
-      AND r.customer_id = $11::uuid
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -49,10 +58,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $12::timestamptz AND r.bucket < $13::timestamptz
-      AND r.customer_id = $14::uuid
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -62,13 +74,16 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $17::timestamptz
-      AND r.customer_id = $18::uuid
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
     ), agg AS (
-      SELECT $19::text AS zone, (date_trunc($20::text, p.t AT TIME ZONE $21::text) AT TIME ZONE $22::text) AS bucket,
+      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -78,7 +93,11 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue,
              sum(p.cost)::numeric AS cost,
-             sum(p.uncosted_lines)::bigint AS uncosted_lines
+             sum(p.uncosted_lines)::bigint AS uncosted_lines,
+             sum(p.receipts)::bigint AS receipts,
+             sum(p.product_receipts)::bigint AS product_receipts,
+             sum(p.receipt_units)::bigint AS receipt_units,
+             sum(p.receipt_revenue)::numeric AS receipt_revenue
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     ), cparts AS (
@@ -89,10 +108,13 @@
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
              coalesce(x.quantity * x.unit_cost, 0) AS cost,
-             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines,
+             x.opens_receipt::integer::bigint AS receipts,
+             x.opens_product::integer::bigint AS product_receipts,
+             (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
+             CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
-      WHERE x.time >= $23::timestamptz AND x.time < $24::timestamptz
-      AND x.customer_id = $25::uuid
+      WHERE x.time >= $18::timestamptz AND x.time < $19::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -102,10 +124,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $26::timestamptz AND r.bucket < $27::timestamptz
-      AND r.customer_id = $28::uuid
+      WHERE r.bucket >= $20::timestamptz AND r.bucket < $21::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -115,11 +140,14 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $29::timestamptz AND r.bucket < $30::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $31::timestamptz
-      AND r.customer_id = $32::uuid
+      WHERE r.bucket >= $22::timestamptz AND r.bucket < $23::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $24::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -129,10 +157,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $33::timestamptz AND r.bucket < $34::timestamptz
-      AND r.customer_id = $35::uuid
+      WHERE r.bucket >= $25::timestamptz AND r.bucket < $26::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -142,14 +173,17 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $36::timestamptz AND r.bucket < $37::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $38::timestamptz
-      AND r.customer_id = $39::uuid
+      WHERE r.bucket >= $27::timestamptz AND r.bucket < $28::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $29::timestamptz
     ), cagg AS (
-      SELECT $40::text AS zone,
-             (date_trunc($41::text, (((p.t) AT TIME ZONE $42::text) + ($43::integer * interval '1 year' + $44::bigint * interval '1 millisecond')) AT TIME ZONE $45::text AT TIME ZONE $46::text) AT TIME ZONE $47::text) AS bucket,
+      SELECT $30::text AS zone,
+             (date_trunc($31::text, (((p.t) AT TIME ZONE $32::text) + ($33::integer * interval '1 year' + $34::bigint * interval '1 millisecond')) AT TIME ZONE $35::text AT TIME ZONE $36::text) AT TIME ZONE $37::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -159,7 +193,11 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue,
              sum(p.cost)::numeric AS cost,
-             sum(p.uncosted_lines)::bigint AS uncosted_lines
+             sum(p.uncosted_lines)::bigint AS uncosted_lines,
+             sum(p.receipts)::bigint AS receipts,
+             sum(p.product_receipts)::bigint AS product_receipts,
+             sum(p.receipt_units)::bigint AS receipt_units,
+             sum(p.receipt_revenue)::numeric AS receipt_revenue
       FROM cparts p
       GROUP BY 1, 2, 3, 4, 5
     ), paired AS (
@@ -174,13 +212,21 @@
              a.returned_revenue AS returned_revenue,
              a.cost AS cost,
              a.uncosted_lines AS uncosted_lines,
+             a.receipts AS receipts,
+             a.product_receipts AS product_receipts,
+             a.receipt_units AS receipt_units,
+             a.receipt_revenue AS receipt_revenue,
              ca.units AS c_units,
              ca.revenue AS c_revenue,
              ca.transactions AS c_transactions,
              ca.returned_units AS c_returned_units,
              ca.returned_revenue AS c_returned_revenue,
              ca.cost AS c_cost,
-             ca.uncosted_lines AS c_uncosted_lines
+             ca.uncosted_lines AS c_uncosted_lines,
+             ca.receipts AS c_receipts,
+             ca.product_receipts AS c_product_receipts,
+             ca.receipt_units AS c_receipt_units,
+             ca.receipt_revenue AS c_receipt_revenue
       FROM agg a
       FULL JOIN cagg ca ON ca.zone = a.zone AND ca.bucket = a.bucket
         AND ca.store_id = a.store_id
@@ -195,7 +241,11 @@
            round(coalesce(k.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.revenue, 0.00) - coalesce(k.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $48) END)::text AS "marginRate",
+           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $38) END)::text AS "marginRate",
+           (coalesce(k.receipts, 0))::integer AS "receipts",
+           (round((coalesce(k.receipt_revenue, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $39))::text AS "averageReceiptValue",
+           (round((coalesce(k.receipt_units, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $40))::text AS "unitsPerReceipt",
+           (round((coalesce(k.revenue, 0.00))::numeric / nullif(coalesce(k.units, 0), 0), $41))::text AS "averageUnitPrice",
            (coalesce(k.c_units, 0))::text AS "compared.units",
            (coalesce(k.c_revenue, 0.00))::text AS "compared.revenue",
            (coalesce(k.c_transactions, 0))::integer AS "compared.transactions",
@@ -203,11 +253,15 @@
            round(coalesce(k.c_returned_revenue, 0), 2)::text AS "compared.returnedRevenue",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_cost, 0) END, 2)::text AS "compared.cost",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0) END, 2)::text AS "compared.grossMargin",
-           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $49) END)::text AS "compared.marginRate",
-           greatest(k.bucket, $50::timestamptz)
-             >= ((($51::timestamptz) AT TIME ZONE $52::text) + ($53::integer * interval '1 year' + $54::bigint * interval '1 millisecond')) AT TIME ZONE $55::text AS "compared.covered"
+           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $42) END)::text AS "compared.marginRate",
+           (coalesce(k.c_receipts, 0))::integer AS "compared.receipts",
+           (round((coalesce(k.c_receipt_revenue, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $43))::text AS "compared.averageReceiptValue",
+           (round((coalesce(k.c_receipt_units, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $44))::text AS "compared.unitsPerReceipt",
+           (round((coalesce(k.c_revenue, 0.00))::numeric / nullif(coalesce(k.c_units, 0), 0), $45))::text AS "compared.averageUnitPrice",
+           greatest(k.bucket, $46::timestamptz)
+             >= ((($47::timestamptz) AT TIME ZONE $48::text) + ($49::integer * interval '1 year' + $50::bigint * interval '1 millisecond')) AT TIME ZONE $51::text AS "compared.covered"
     FROM keys k
-    WHERE k.bucket >= (date_trunc($56::text, $57::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $58::timestamptz
+    WHERE k.bucket >= (date_trunc($52::text, $53::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $54::timestamptz
     ORDER BY k.bucket, k.store_id, k.product_id, k.category
-    LIMIT $59
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]
+    LIMIT $55
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,6,6,6,6,6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]

@@ -9,10 +9,13 @@
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
              coalesce(x.quantity * x.unit_cost, 0) AS cost,
-             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines,
+             x.opens_receipt::integer::bigint AS receipts,
+             x.opens_product::integer::bigint AS product_receipts,
+             (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
+             CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
-      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -22,10 +25,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-      AND r.customer_id = $7::uuid
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -35,11 +41,14 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
-      AND r.customer_id = $11::uuid
+      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -49,10 +58,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $12::timestamptz AND r.bucket < $13::timestamptz
-      AND r.customer_id = $14::uuid
+      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -62,13 +74,16 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $17::timestamptz
-      AND r.customer_id = $18::uuid
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
     ), agg AS (
-      SELECT $19::text AS zone, (date_trunc($20::text, p.t AT TIME ZONE $21::text) AT TIME ZONE $22::text) AS bucket,
+      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -78,7 +93,11 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue,
              sum(p.cost)::numeric AS cost,
-             sum(p.uncosted_lines)::bigint AS uncosted_lines
+             sum(p.uncosted_lines)::bigint AS uncosted_lines,
+             sum(p.receipts)::bigint AS receipts,
+             sum(p.product_receipts)::bigint AS product_receipts,
+             sum(p.receipt_units)::bigint AS receipt_units,
+             sum(p.receipt_revenue)::numeric AS receipt_revenue
       FROM parts p
       GROUP BY 1, 2, 3, 4, 5
     )
@@ -90,8 +109,12 @@
            round(a.returned_revenue, 2)::text AS "returnedRevenue",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.cost END, 2)::text AS "cost",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.revenue - a.cost END, 2)::text AS "grossMargin",
-           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $23) END)::text AS "marginRate"
+           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $18) END)::text AS "marginRate",
+           (a.receipts)::integer AS "receipts",
+           (round((a.receipt_revenue)::numeric / nullif(a.receipts, 0), $19))::text AS "averageReceiptValue",
+           (round((a.receipt_units)::numeric / nullif(a.receipts, 0), $20))::text AS "unitsPerReceipt",
+           (round((a.revenue)::numeric / nullif(a.units, 0), $21))::text AS "averageUnitPrice"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $24
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC",6,10001]
+    LIMIT $22
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC",6,6,6,6,10001]

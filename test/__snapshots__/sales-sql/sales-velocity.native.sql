@@ -6,7 +6,11 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily r
       WHERE r.bucket >= $1::timestamptz AND r.bucket < $2::timestamptz
       AND r.customer_id = $3::uuid
@@ -18,7 +22,11 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
       AND r.customer_id = $6::uuid

@@ -7,10 +7,13 @@
              greatest(-x.quantity, 0)::bigint AS returned_units,
              CASE WHEN x.quantity < 0 THEN -x.revenue ELSE 0 END AS returned_revenue,
              coalesce(x.quantity * x.unit_cost, 0) AS cost,
-             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines
+             (x.unit_cost IS NULL)::integer::bigint AS uncosted_lines,
+             x.opens_receipt::integer::bigint AS receipts,
+             x.opens_product::integer::bigint AS product_receipts,
+             (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
+             CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
-      AND x.customer_id = $3::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -20,10 +23,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_hourly r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
-      AND r.customer_id = $6::uuid
+      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -33,11 +39,14 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $9::timestamptz
-      AND r.customer_id = $10::uuid
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $7::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -47,10 +56,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily r
-      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-      AND r.customer_id = $13::uuid
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -60,11 +72,14 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $14::timestamptz AND r.bucket < $15::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $16::timestamptz
-      AND r.customer_id = $17::uuid
+      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $12::timestamptz
     ), agg AS (
       SELECT NULL::uuid AS store_id,
              p.product_id AS product_id,
@@ -75,7 +90,11 @@
              sum(p.returned_units)::bigint AS returned_units,
              sum(p.returned_revenue)::numeric AS returned_revenue,
              sum(p.cost)::numeric AS cost,
-             sum(p.uncosted_lines)::bigint AS uncosted_lines
+             sum(p.uncosted_lines)::bigint AS uncosted_lines,
+             sum(p.receipts)::bigint AS receipts,
+             sum(p.product_receipts)::bigint AS product_receipts,
+             sum(p.receipt_units)::bigint AS receipt_units,
+             sum(p.receipt_revenue)::numeric AS receipt_revenue
       FROM parts p
       GROUP BY 1, 2, 3
     ), ranked AS (
@@ -88,7 +107,11 @@
              sum(r.returned_units)::bigint AS returned_units,
              sum(r.returned_revenue)::numeric AS returned_revenue,
              sum(r.cost)::numeric AS cost,
-             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r
+             sum(r.uncosted_lines)::bigint AS uncosted_lines,
+             sum(r.receipts)::bigint AS receipts,
+             sum(r.product_receipts)::bigint AS product_receipts,
+             sum(r.receipt_units)::bigint AS receipt_units,
+             sum(r.receipt_revenue)::numeric AS receipt_revenue FROM ranked r
     ), rest AS (
       SELECT sum(r.units)::bigint AS units,
              sum(r.revenue)::numeric AS revenue,
@@ -96,7 +119,11 @@
              sum(r.returned_units)::bigint AS returned_units,
              sum(r.returned_revenue)::numeric AS returned_revenue,
              sum(r.cost)::numeric AS cost,
-             sum(r.uncosted_lines)::bigint AS uncosted_lines FROM ranked r WHERE r.rank > $18
+             sum(r.uncosted_lines)::bigint AS uncosted_lines,
+             sum(r.receipts)::bigint AS receipts,
+             sum(r.product_receipts)::bigint AS product_receipts,
+             sum(r.receipt_units)::bigint AS receipt_units,
+             sum(r.receipt_revenue)::numeric AS receipt_revenue FROM ranked r WHERE r.rank > $13
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
@@ -104,9 +131,13 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM ranked r
-      WHERE r.rank <= $19
+      WHERE r.rank <= $14
       UNION ALL
       SELECT 2, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -116,7 +147,11 @@
              t.returned_units AS returned_units,
              t.returned_revenue AS returned_revenue,
              t.cost AS cost,
-             t.uncosted_lines AS uncosted_lines
+             t.uncosted_lines AS uncosted_lines,
+             t.receipts AS receipts,
+             t.product_receipts AS product_receipts,
+             t.receipt_units AS receipt_units,
+             t.receipt_revenue AS receipt_revenue
       FROM total t
     )
     SELECT x.part AS "part", x.rank::integer AS "rank", x.store_id AS "storeId", x.product_id AS "productId", x.category AS "category",
@@ -127,9 +162,13 @@
            round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.revenue, 0.00) - coalesce(x.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $20) END)::text AS "marginRate",
+           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $15) END)::text AS "marginRate",
+           (coalesce(x.product_receipts, 0))::integer AS "receipts",
+           (round((coalesce(x.receipt_revenue, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $16))::text AS "averageReceiptValue",
+           (round((coalesce(x.receipt_units, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $17))::text AS "unitsPerReceipt",
+           (round((coalesce(x.revenue, 0.00))::numeric / nullif(coalesce(x.units, 0), 0), $18))::text AS "averageUnitPrice",
            CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
-                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $21)::text END AS "share"
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $19)::text END AS "share"
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>",10,10,6,6]
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z",10,10,6,6,6,6,6]

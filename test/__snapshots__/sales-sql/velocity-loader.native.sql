@@ -10,7 +10,11 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
       AND r.customer_id = $7::uuid
@@ -24,7 +28,11 @@
              r.returned_units AS returned_units,
              r.returned_revenue AS returned_revenue,
              r.cost AS cost,
-             r.uncosted_lines AS uncosted_lines
+             r.uncosted_lines AS uncosted_lines,
+             r.receipts AS receipts,
+             r.product_receipts AS product_receipts,
+             r.receipt_units AS receipt_units,
+             r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
       WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
       AND r.customer_id = $12::uuid
