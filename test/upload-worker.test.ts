@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.js';
+import { WITH_SERVER } from './support/backends.js';
 import { uuid } from './support/fixtures.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertTenants, salesTenant } from './support/sales-data.js';
@@ -241,7 +241,7 @@ function comparable(answer: { status: number; text: string }) {
   };
 }
 
-describe.each(BACKENDS)('upload bodies read on a worker thread, on %s', (kind) => {
+describe.each(WITH_SERVER)('upload bodies read on a worker thread, on %s', (kind) => {
   const tenant = salesTenant(0x3a, 'Uploads', 2);
   let onWorker: TestGateway;
   let onMain: TestGateway;
@@ -278,10 +278,8 @@ describe.each(BACKENDS)('upload bodies read on a worker thread, on %s', (kind) =
 
   beforeAll(async () => {
     const env = { SMALL_BODY_BYTES: '256', RETENTION: '20 years' };
-    [onWorker, onMain] = await Promise.all([
-      startTestGateway(kind, { ...env, UPLOAD_WORKERS: '1' }),
-      startTestGateway(kind, { ...env, UPLOAD_WORKERS: '0' }),
-    ]);
+    onWorker = await startTestGateway(kind, { ...env, UPLOAD_WORKERS: '1' });
+    onMain = await startTestGateway(kind, { ...env, UPLOAD_WORKERS: '0' });
     for (const gw of [onWorker, onMain]) {
       await insertTenants(gw.owner, [tenant]);
       tokens.set(gw, await gw.token(tenant.customerId, 'admin'));
