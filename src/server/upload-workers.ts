@@ -3,9 +3,6 @@ import type { IngestTimeRule } from '../ingest-time.js';
 import type { Logger } from '../logger.js';
 import type { UploadReading } from './upload-body.js';
 
-/** How much lower an upload worker's priority is than the gateway's (added to its nice value). */
-export const UPLOAD_WORKER_NICE = 10;
-
 /** What an upload worker is sent: one body to read. */
 export interface UploadTask {
   id: number;
