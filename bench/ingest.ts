@@ -15,6 +15,7 @@ import { importFile } from '../src/import/import-file.js';
 import { loadMapping } from '../src/import/mapping.js';
 import { createLogger } from '../src/logger.js';
 import { createGateway, listen } from '../src/server/app.js';
+import { median } from './support.js';
 
 // Ingest throughput in one run, per backend: COPY of sale lines (and their idempotency keys)
 // into the same tables, a plain INSERT ... SELECT unnest as the owner (the embedded database's
@@ -26,12 +27,17 @@ import { createGateway, listen } from '../src/server/app.js';
 // Usage: [ROLLUP_REFRESH=after-write|before-read] npx tsx bench/ingest.ts [lines per method,
 // default 50000] [server|embedded]. On TimescaleDB, recordSales is timed with one trend read
 // after its round, which pays whatever refresh the writes still owe.
+// Then one client's recordSales against the owner's INSERT batch by batch: INGEST_PAIRS pairs
+// (default 20) of one batch each, the two methods alternating which goes first, each pair on
+// new ids; prints each method's median batch time and the median of the pairs' ratios, which a
+// machine whose load moves between pairs disturbs least. `0` lines per method skips the rounds.
 
 const SERVER = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-1';
 const LINES = Number(process.argv[2] ?? 50_000);
 const BATCH = Number(process.env.INGEST_BATCH ?? 5_000);
 const ROUND = 10_000;
+const PAIRS = Number(process.env.INGEST_PAIRS ?? 20);
 const STORES = 10;
 const PRODUCTS = 100;
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -166,6 +172,10 @@ async function insertLines(
   }
 }
 
+/** The `q` quantile (0–1) of `xs`, the nearest value below. */
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? NaN;
+
 /** Milliseconds a method spent, summed over its rounds. */
 type Timings = Map<string, number>;
 
@@ -219,6 +229,7 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     SEED_DEMO: 'false',
     RATE_LIMIT_REQUESTS: '0',
     ...(process.env.ROLLUP_REFRESH ? { ROLLUP_REFRESH: process.env.ROLLUP_REFRESH } : {}),
+    ...(process.env.UPLOAD_WORKERS ? { UPLOAD_WORKERS: process.env.UPLOAD_WORKERS } : {}),
     ...(scratch ? { DATABASE_URL: `${SERVER}/${scratch}` } : {}),
   });
   const logger = createLogger('silent');
@@ -329,12 +340,54 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
         if (summary.accepted !== size) throw new Error(JSON.stringify(summary).slice(0, 300));
       });
     }
+    // Batch by batch: the owner's INSERT and recordSales in pairs, alternating which goes first.
+    const uploadReaders = async () => {
+      const text = await (await fetch(url.replace(/graphql$/, 'metrics'))).text();
+      return Number(
+        /^shelfops_upload_bodies_total\{reader="worker"\} (\S+)$/m.exec(text)?.[1] ?? 0,
+      );
+    };
+    // The upload worker starts with the first upload; both methods warm up meanwhile.
+    for (let tries = 0; tries < 60; tries += 1) {
+      await insertLines(db, tenant, ids, lines(BATCH));
+      await recordSales(lines(BATCH));
+      if (tries >= 2 && (config.uploadWorkers === 0 || (await uploadReaders()) > 0)) break;
+    }
+    const pairMs = { owner: [] as number[], api: [] as number[] };
+    const once = async (work: () => Promise<void>) => {
+      const started = performance.now();
+      await work();
+      return performance.now() - started;
+    };
+    for (let pair = 0; pair < PAIRS; pair += 1) {
+      const [raw, api] = [lines(BATCH), lines(BATCH)];
+      const owner = () => once(() => insertLines(db, tenant, ids, raw));
+      const upload = () =>
+        once(async () => {
+          await recordSales(api);
+          if (db.backend === 'timescale') await readTrend(api);
+        });
+      if (pair % 2 === 0) {
+        pairMs.owner.push(await owner());
+        pairMs.api.push(await upload());
+      } else {
+        pairMs.api.push(await upload());
+        pairMs.owner.push(await owner());
+      }
+    }
+    const ratios = pairMs.owner.map((ms, i) => ms / (pairMs.api[i] ?? Infinity));
+    out(
+      `  ${PAIRS} pairs of ${BATCH}-line batches (UPLOAD_WORKERS=${config.uploadWorkers}): owner INSERT median ${median(pairMs.owner).toFixed(0)} ms, ` +
+        `recordSales median ${median(pairMs.api).toFixed(0)} ms; recordSales ÷ owner INSERT (throughput), median of pairs ${median(ratios).toFixed(2)}, ` +
+        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}`,
+    );
     // Every method wrote the same kind of rows: each key's fingerprint is app.sale_content's.
     const { rows: wrong } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM sale_keys k JOIN transactions t USING (customer_id, transaction_id)
        WHERE k.content <> app.sale_content(t.store_id, t.product_id, t.quantity, t.unit_price)`,
     );
     if (wrong[0]?.n !== 0) throw new Error(`${wrong[0]?.n} keys differ from app.sale_content`);
+    if (LINES === 0) return;
     const rate = new Map([...timings].map(([label, ms]) => [label, (LINES * 1000) / ms]));
     for (const [label, r] of rate) out(`  ${label}: ${fmt(r)} lines/s`);
     const base =

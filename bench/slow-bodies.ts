@@ -6,7 +6,8 @@
  * (reconnecting whenever they are cut), and 40 concurrent 5 000-line uploads of the dashboard's
  * own tenant run (each retried after an OVERLOADED refusal until it is acknowledged). Prints
  * the dashboard's p50/p99 in both phases and their ratio (same run), what the slow bodies got,
- * and whether every acknowledged line is stored.
+ * and whether every acknowledged line is stored. UPLOAD_WORKERS=0 in the environment reads the
+ * uploads on the gateway's main thread (the gateway's setting; default 1 worker).
  *   npx tsx bench/slow-bodies.ts [--uploads 40] [--slow 50] [--out bench/results/slow-bodies.md]
  */
 import { randomUUID } from 'node:crypto';
@@ -133,7 +134,7 @@ try {
    * The dashboard client runs on a thread of its own: the uploads' bodies and answers are
    * built and read on this one, and would otherwise delay the very requests being timed.
    */
-  const dashboardLoop = (phase: 'idle' | 'load', count = Infinity) =>
+  const dashboardLoop = (phase: 'idle' | 'load' | 'after', count = Infinity) =>
     new Promise<{ latencies: number[]; failures: Record<string, number> }>((resolve, reject) => {
       const worker = new Worker(DASHBOARD_CLIENT, {
         eval: true,
@@ -148,14 +149,42 @@ try {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     const value = (name: string) =>
       Number(new RegExp(`^shelfops_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    const reader = (name: string) =>
+      Number(
+        new RegExp(`^shelfops_upload_bodies_total\\{reader="${name}"\\} (\\S+)$`, 'm').exec(
+          text,
+        )?.[1] ?? 0,
+      );
     return {
       lagP99: value('nodejs_eventloop_lag_p99_seconds') * 1000,
       lagMax: value('nodejs_eventloop_lag_max_seconds') * 1000,
+      readers: { worker: reader('worker'), main: reader('main') },
     };
   };
 
+  // The upload worker starts with the first upload: one that is refused (an unknown store)
+  // starts it, and the phases begin once it has read one.
+  const refused = JSON.stringify({
+    query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
+    variables: {
+      s: Array.from({ length: 500 }, () => ({
+        transactionId: randomUUID(),
+        time: new Date(today - DAY).toISOString(),
+        storeCode: 'NONE',
+        sku: dashboardTenant.products[0]?.sku,
+        quantity: 1,
+        unitPrice: '1.00',
+      })),
+    },
+  });
+  for (let tries = 0; process.env.UPLOAD_WORKERS !== '0' && tries < 60; tries += 1) {
+    await postText(dashboardToken, refused);
+    if ((await serverFigures()).readers.worker > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+
   await dashboardLoop('idle', 30);
-  await serverFigures();
+  const warm = await serverFigures();
   const idle = await dashboardLoop('idle', Number(args.idle));
   const idleLag = await serverFigures();
 
@@ -235,6 +264,10 @@ try {
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   stopping = true;
   for (const socket of sockets) socket.destroy();
+  // The same dashboard on the idle gateway again, now over the uploads' 200 000 lines: the
+  // idle phase before ran over none, so only this one tells load from data.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = await dashboardLoop('after', Number(args.idle));
 
   const { rows } = await owner.query<{ lines: string }>(
     'SELECT count(*)::text AS lines FROM transactions WHERE customer_id = $1',
@@ -245,16 +278,21 @@ try {
   const idleP99 = percentile(idle.latencies, 0.99);
   const loadP50 = percentile(loaded.latencies, 0.5);
   const loadP99 = percentile(loaded.latencies, 0.99);
+  const afterP50 = percentile(after.latencies, 0.5);
+  const afterP99 = percentile(after.latencies, 0.99);
   const figures = [
     `| phase | dashboard requests | p50 | p99 | failures |`,
     `|---|---|---|---|---|`,
     `| idle gateway | ${idle.latencies.length} | ${idleP50.toFixed(1)} ms | ${idleP99.toFixed(1)} ms | ${JSON.stringify(idle.failures)} |`,
     `| ${args.slow} slow bodies + ${args.uploads} uploads (${loadSeconds.toFixed(0)} s) | ${loaded.latencies.length} | ${loadP50.toFixed(1)} ms | ${loadP99.toFixed(1)} ms | ${JSON.stringify(loaded.failures)} |`,
+    `| idle gateway again, over the uploaded lines | ${after.latencies.length} | ${afterP50.toFixed(1)} ms | ${afterP99.toFixed(1)} ms | ${JSON.stringify(after.failures)} |`,
     '',
     `- dashboard p99 under load ÷ idle p99 (same run): **${(loadP99 / idleP99).toFixed(2)}×**; p50 ${(loadP50 / idleP50).toFixed(2)}×`,
+    `- dashboard p99 under load ÷ idle p99 over the same data (after the load): **${(loadP99 / afterP99).toFixed(2)}×**; p50 ${(loadP50 / afterP50).toFixed(2)}×`,
     `- gateway event loop delay (prom-client, per phase): idle p99 ${idleLag.lagP99.toFixed(1)} ms, max ${idleLag.lagMax.toFixed(1)} ms; under load p99 ${loadLag.lagP99.toFixed(1)} ms, max ${loadLag.lagMax.toFixed(1)} ms`,
     `- slow-body connections, answers (each reconnects when cut): ${JSON.stringify(slowOutcomes)}`,
     `- upload refusals before acknowledgement (retried): ${JSON.stringify(refusals)}`,
+    `- upload bodies read by (under load): worker ${loadLag.readers.worker - warm.readers.worker}, main thread ${loadLag.readers.main - warm.readers.main} (UPLOAD_WORKERS=${process.env.UPLOAD_WORKERS ?? '1'})`,
     `- acknowledged lines ${acknowledgedLines}, stored ${stored}: ${acknowledgedLines === stored ? 'nothing lost' : '**LOST LINES**'}`,
     `- machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} at the end, Node ${process.version}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
   ];

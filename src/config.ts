@@ -134,6 +134,10 @@ const specification = {
     default: 1_048_576,
     desc: "request-body bytes one tenant's requests hold at once (one body, however large, is always allowed), so that one tenant's uploads cannot starve another's and concurrent uploads do not stall its own queries",
   }),
+  UPLOAD_WORKERS: num({
+    default: 1,
+    desc: 'worker threads that read recordSales upload bodies (bodies over SMALL_BODY_BYTES) off the main thread, so that queries are not held while 5 000 lines are parsed and checked; 0 reads them on the main thread',
+  }),
   SMALL_BODY_BYTES: num({
     default: 65_536,
     desc: 'bodies up to this size (queries, small mutations) have a lane of their own, 16 of them at once (8 per tenant), so they never wait behind uploads',
@@ -245,6 +249,8 @@ export type Config = {
     maxDocumentBytes: number;
     futureToleranceSeconds: number;
   };
+  /** Worker threads reading upload bodies off the main thread (0: none). */
+  uploadWorkers: number;
   /** Statements at least this long go to the slow log with their plan. */
   slowQueryMs: number;
   /** undefined: /metrics is open to whoever reaches the port. */
@@ -321,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RESPONSE_CACHE_TTL_SECONDS: e.RESPONSE_CACHE_TTL_SECONDS,
     FUTURE_TOLERANCE_SECONDS: e.FUTURE_TOLERANCE_SECONDS,
     BODY_GRACE_SECONDS: e.BODY_GRACE_SECONDS,
+    UPLOAD_WORKERS: e.UPLOAD_WORKERS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -398,6 +405,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },
+    uploadWorkers: Math.floor(e.UPLOAD_WORKERS),
     slowQueryMs: e.SLOW_QUERY_MS,
     metricsToken: e.METRICS_TOKEN || undefined,
   };

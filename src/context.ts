@@ -8,6 +8,7 @@ import type { RequestDb } from './db/request-db.js';
 import type { IngestTimeRule } from './ingest-time.js';
 import type { LoaderCache } from './loaders.js';
 import type { OperatorDesk } from './operator/desk.js';
+import type { PreparedSales } from './sales/sale-batch.js';
 
 /** Everything a resolver may use, built once per request by `createContext`. */
 export interface GraphQLContext {
@@ -15,6 +16,11 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** Which sale and snapshot times an upload may carry (FUTURE_TOLERANCE_SECONDS). */
   ingestTimes: IngestTimeRule;
+  /**
+   * The lines of a recordSales upload whose body was read on an upload worker (its `sales`
+   * argument is then empty); null for every other request.
+   */
+  preparedSales: PreparedSales | null;
   /** The request's transaction, under the tenant's row-level-security context. */
   db: RequestDb;
   loaders: LoaderCache;

@@ -1,16 +1,12 @@
 import { builder } from '../builder.js';
-import { requireCatalogRefs, type CatalogRefs } from '../catalog/code-refs.js';
+import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
+import { unknownCodeProblem } from '../catalog/code-refs.js';
+import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
-import type { IngestTimeRule } from '../ingest-time.js';
-import {
-  insertSales,
-  MAX_QUANTITY,
-  MAX_RECEIPT_ID,
-  saleLimits,
-  saleLineProblem,
-} from './ingest.js';
+import { insertSaleColumns, MAX_QUANTITY, MAX_RECEIPT_ID } from './ingest.js';
 import { tenantRetention } from '../tenants/tenant-store.js';
-import { retentionHorizon } from './retention.js';
+import { retentionHorizon, retentionProblem } from './retention.js';
+import { idColumn, prepareSales, type PreparedSales } from './sale-batch.js';
 
 /** The most sale lines one recordSales call takes. */
 export const MAX_SALES_BATCH = 5000;
@@ -57,24 +53,63 @@ const RecordSalesPayload = builder
     }),
   });
 
-interface SaleLine extends CatalogRefs {
-  transactionId: string;
-  time: Date;
-  quantity: number;
-  unitPrice: string;
-  receiptId?: string | null;
-}
-
-function validateSales(sales: readonly SaleLine[], retention: string, times: IngestTimeRule): void {
-  if (sales.length === 0) throw userError('sales must contain at least one sale');
-  if (sales.length > MAX_SALES_BATCH) {
+/**
+ * Refuses a batch as recordSales always has: its size, then the first line failing its own
+ * checks or the tenant's retention, then the first naming its store or product by both or
+ * neither of id and code.
+ */
+function checkSales(sales: PreparedSales, retention: string): void {
+  if (sales.count === 0) throw userError('sales must contain at least one sale');
+  if (sales.count > MAX_SALES_BATCH) {
     throw userError(`sales may contain at most ${MAX_SALES_BATCH} lines per call; split the batch`);
   }
-  const limits = saleLimits(retentionHorizon(retention), retention, times);
-  sales.forEach((s, index) => {
-    const problem = saleLineProblem(s, limits);
-    if (problem) throw userError(`sales[${index}].${problem}`);
-  });
+  const horizon = retentionHorizon(retention);
+  const oldest = horizon.getTime();
+  const before = sales.lineProblem?.index ?? sales.count;
+  for (let index = 0; index < before; index += 1) {
+    const time = sales.times[index] as number;
+    if (time < oldest) {
+      throw userError(`sales[${index}].${retentionProblem(new Date(time), horizon, retention)}`);
+    }
+  }
+  if (sales.lineProblem) {
+    throw userError(`sales[${sales.lineProblem.index}].${sales.lineProblem.problem}`);
+  }
+  if (sales.shapeProblem) {
+    throw userError(`sales[${sales.shapeProblem.index}]: ${sales.shapeProblem.problem}`);
+  }
+}
+
+/**
+ * The store and product columns of a checked batch, its codes and SKUs read under the
+ * caller's row-level security; the first line naming an unknown one fails the call.
+ */
+async function refColumns(db: RequestDb, sales: PreparedSales) {
+  const { stores, products } = sales;
+  const storeByCode = stores.codes.length
+    ? await storeIdsByCode(db, stores.codes)
+    : new Map<string, string>();
+  const productBySku = products.codes.length
+    ? await productIdsBySku(db, products.codes)
+    : new Map<string, string>();
+  const storeIds = idColumn(stores, storeByCode);
+  const productIds = idColumn(products, productBySku);
+  const store = storeIds.unknown;
+  const product = productIds.unknown;
+  // A line's store is checked before its product.
+  if (store && (!product || store.index <= product.index)) {
+    throw userError(
+      `sales[${store.index}].${unknownCodeProblem('storeCode', store.code, 'stores')}`,
+      'NOT_FOUND',
+    );
+  }
+  if (product) {
+    throw userError(
+      `sales[${product.index}].${unknownCodeProblem('sku', product.code, 'products')}`,
+      'NOT_FOUND',
+    );
+  }
+  return { storeIds: storeIds.column, productIds: productIds.column };
 }
 
 builder.mutationField('recordSales', (t) =>
@@ -84,21 +119,32 @@ builder.mutationField('recordSales', (t) =>
     authScopes: { writer: true },
     args: { sales: t.arg({ type: [SaleInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
-      validateSales(args.sales, await tenantRetention(ctx.db, ctx.retention), ctx.ingestTimes);
-      const lines = await requireCatalogRefs(ctx.db, args.sales, 'sales');
-      const { accepted, duplicates, conflicts } = await insertSales(ctx.db, lines);
+      // An upload's lines were read off the main thread when its body was (`sales` is then
+      // empty); a small body's are read here.
+      const sales = ctx.preparedSales ?? prepareSales(args.sales, ctx.ingestTimes);
+      checkSales(sales, await tenantRetention(ctx.db, ctx.retention));
+      const columns = { ...sales.columns, ...(await refColumns(ctx.db, sales)) };
+      const { accepted, duplicates, conflicts } = await insertSaleColumns(
+        ctx.db,
+        columns,
+        sales.count,
+      );
       const [conflict] = conflicts;
       if (conflict) {
-        const line = args.sales[conflict.index];
         throw userError(
-          `sales[${conflict.index}].transactionId ${line?.transactionId} is already stored with other content (time ${conflict.storedTime.toISOString()}); a transaction id names one sale line`,
+          `sales[${conflict.index}].transactionId ${sales.transactionIds[conflict.index]} is already stored with other content (time ${conflict.storedTime.toISOString()}); a transaction id names one sale line`,
           'CONFLICT',
           { index: conflict.index },
         );
       }
-      const times = args.sales.map((s) => s.time.getTime());
-      const from = new Date(Math.min(...times));
-      const to = new Date(Math.max(...times) + 1);
+      let earliest = Infinity;
+      let latest = -Infinity;
+      for (const time of sales.times) {
+        earliest = Math.min(earliest, time);
+        latest = Math.max(latest, time);
+      }
+      const from = new Date(earliest);
+      const to = new Date(latest + 1);
       // Even a batch of duplicates marks its range: it may be the retry of a write whose
       // refresh failed, and it promises rollups that include it.
       await ctx.rollups.markSalesStale(from, to);

@@ -75,6 +75,41 @@ export function saleLineProblem(
   return retentionProblem(line.time, limits.horizon, limits.retention);
 }
 
+/**
+ * The columns of the insert statement as PostgreSQL array literals, written as `pg` writes a
+ * JavaScript array of strings and numbers (every element quoted), so that the statement
+ * receives the same text whichever way it was built.
+ */
+export interface SaleColumns {
+  transactionIds: string;
+  times: string;
+  storeIds: string;
+  productIds: string;
+  quantities: string;
+  unitPrices: string;
+  receiptIds: string;
+}
+
+/** `value` as `pg` quotes an array element: in double quotes, `\` and `"` escaped. */
+export const quoted = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** An array literal of elements already quoted (or NULL). */
+export const arrayLiteral = (elements: readonly string[]) => `{${elements.join(',')}}`;
+
+/** The statement's columns of lines whose references are ids. */
+export function saleColumns(sales: readonly SaleInput[]): SaleColumns {
+  const column = (element: (s: SaleInput) => string) => arrayLiteral(sales.map(element));
+  return {
+    transactionIds: column((s) => quoted(s.transactionId)),
+    times: column((s) => quoted(s.time.toISOString())),
+    storeIds: column((s) => quoted(s.storeId)),
+    productIds: column((s) => quoted(s.productId)),
+    quantities: column((s) => quoted(String(s.quantity))),
+    unitPrices: column((s) => quoted(s.unitPrice)),
+    receiptIds: column((s) => (s.receiptId == null ? 'NULL' : quoted(s.receiptId))),
+  };
+}
+
 /** What became of a batch: lines stored, lines already stored identically, and conflicts. */
 export interface SalesOutcome {
   accepted: number;
@@ -88,19 +123,26 @@ export interface SalesOutcome {
  * tenant's transaction id alone: a line whose id is already stored (by an earlier call, an
  * archived row or an earlier line of the batch) with the same time, store, product, quantity,
  * price and receipt is a duplicate and skipped; with anything different (another receipt, or
- * none where one was given) it is a conflict, reported and not stored. `sale_keys` holds one row per id, so two concurrent uploads of an id wait for each other
- * and the second finds the first's key. One statement, plus one when a line was not new.
+ * none where one was given) it is a conflict, reported and not stored. `sale_keys` holds one row
+ * per id, so two concurrent uploads of an id wait for each other and the second finds the first's
+ * key. One statement, plus one when a line was not new.
  */
-export async function insertSales(
+export function insertSales(db: RequestDb, sales: readonly SaleInput[]): Promise<SalesOutcome> {
+  return insertSaleColumns(db, saleColumns(sales), sales.length);
+}
+
+/** insertSales of a batch of `lines` lines given as its columns. */
+export async function insertSaleColumns(
   db: RequestDb,
-  sales: readonly SaleInput[],
+  c: SaleColumns,
+  lines: number,
 ): Promise<SalesOutcome> {
   const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
     WITH input AS (
-      SELECT * FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
-                           ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
-                           ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[],
-                           ${sales.map((s) => s.receiptId ?? null)}::text[])
+      SELECT * FROM unnest(${c.transactionIds}::uuid[], ${c.times}::timestamptz[],
+                           ${c.storeIds}::uuid[], ${c.productIds}::uuid[],
+                           ${c.quantities}::integer[], ${c.unitPrices}::numeric(12, 2)[],
+                           ${c.receiptIds}::text[])
            WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, receipt_id, n)
     ), first AS (
       SELECT DISTINCT ON (s.transaction_id) * FROM input s ORDER BY s.transaction_id, s.n
@@ -123,17 +165,17 @@ export async function insertSales(
     )
     SELECT count(*)::text AS "inserted" FROM inserted`);
   const accepted = Number(rows[0]?.inserted ?? 0);
-  if (accepted === sales.length) return { accepted, duplicates: 0, conflicts: [] };
+  if (accepted === lines) return { accepted, duplicates: 0, conflicts: [] };
   const conflicts = await db.query<{ index: number; storedTime: Date }>(sql`/* saleKeyConflicts */
     SELECT (s.n - 1)::integer AS "index", k.time AS "storedTime"
-    FROM unnest(${sales.map((s) => s.transactionId)}::uuid[], ${sales.map((s) => s.time.toISOString())}::timestamptz[],
-                ${sales.map((s) => s.storeId)}::uuid[], ${sales.map((s) => s.productId)}::uuid[],
-                ${sales.map((s) => s.quantity)}::integer[], ${sales.map((s) => s.unitPrice)}::numeric(12, 2)[],
-                ${sales.map((s) => s.receiptId ?? null)}::text[])
+    FROM unnest(${c.transactionIds}::uuid[], ${c.times}::timestamptz[],
+                ${c.storeIds}::uuid[], ${c.productIds}::uuid[],
+                ${c.quantities}::integer[], ${c.unitPrices}::numeric(12, 2)[],
+                ${c.receiptIds}::text[])
          WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, receipt_id, n)
     JOIN sale_keys k ON k.customer_id = ${db.customerId}::uuid AND k.transaction_id = s.transaction_id
     WHERE k.time <> s.time
        OR k.content <> app.sale_content(s.store_id, s.product_id, s.quantity, s.unit_price, s.receipt_id)
     ORDER BY s.n`);
-  return { accepted, duplicates: sales.length - accepted - conflicts.length, conflicts };
+  return { accepted, duplicates: lines - accepted - conflicts.length, conflicts };
 }

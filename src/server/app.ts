@@ -47,6 +47,8 @@ import { bodyLanes, useRequestSizeLimits } from './request-size.js';
 import { useRefreshBeforeRead } from './refresh-before-read.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
+import { UploadWorkers } from './upload-workers.js';
+import type { PreparedSales } from '../sales/sale-batch.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import { createErrorMask, useUnavailableStatus } from './unavailable.js';
 
@@ -150,6 +152,21 @@ export function createGateway(options: AppOptions): Gateway {
   // Half the pool at most for uploads: queries always find a connection.
   const lanes = bodyLanes(config.limits, Math.max(1, Math.floor(config.poolMax / 2)));
   const persistedStore = tolerantStore(apqStore, logger);
+  const ingestTimes = { futureToleranceMs: config.limits.futureToleranceSeconds * 1000 };
+  const uploadWorkers = new UploadWorkers(config.uploadWorkers, ingestTimes, logger);
+  const preparedSales = new WeakMap<Request, PreparedSales>();
+  const uploadBodies = metrics.counter({
+    name: 'shelfops_upload_bodies_total',
+    help: 'JSON upload bodies (over SMALL_BODY_BYTES) by the thread that read them: worker (recordSales lines read off the main thread) or main (any other body, or before a worker was ready).',
+    labelNames: ['reader'],
+  });
+  const readUpload = async (request: Request, body: Uint8Array) => {
+    const reading = await uploadWorkers.read(body);
+    uploadBodies.inc({ reader: reading.kind === 'prepared' ? 'worker' : 'main' });
+    if (reading.kind !== 'prepared') return null;
+    preparedSales.set(request, reading.sales);
+    return reading.params;
+  };
   const responseCache = createResponseCache(config, redis, logger, metrics.registry, authenticate);
 
   const gateway = createYoga<Record<string, never>, GraphQLContext>({
@@ -191,7 +208,8 @@ export function createGateway(options: AppOptions): Gateway {
       return {
         requestId,
         viewer,
-        ingestTimes: { futureToleranceMs: config.limits.futureToleranceSeconds * 1000 },
+        ingestTimes,
+        preparedSales: preparedSales.get(request) ?? null,
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
@@ -239,6 +257,7 @@ export function createGateway(options: AppOptions): Gateway {
         (request) => authenticate.verified(request)?.customerId ?? '',
         lanes,
         gate,
+        config.uploadWorkers > 0 ? readUpload : undefined,
       ),
       useInputChecks(),
       useGraphiQLAssets(),
@@ -272,6 +291,7 @@ export function createGateway(options: AppOptions): Gateway {
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...(responseCache?.plugins ?? []),
+      { onDispose: () => uploadWorkers.close() },
       ...(redis ? [{ onDispose: () => redis.stop() }] : []),
       ...(ownRedis ? [{ onDispose: () => closeRedis(ownRedis, config.redis.timeoutMs) }] : []),
       useMetrics(metrics, config.metricsToken),

@@ -10,8 +10,8 @@ const NUL_ESCAPE = /\\u(?:0000|\{0+\})/i;
 const refusal = (message: string) =>
   userError(message, 'BAD_USER_INPUT', { http: { status: 400 } });
 
-/** What is wrong with `variables` for any argument: too deep, or text holding U+0000. */
-function variablesProblem(variables: unknown): string | null {
+/** What is wrong with `variables` for any argument: too deep, or text holding U+0000; or null. */
+export function variablesProblem(variables: unknown): string | null {
   // Iterative: a 100 000-deep value would overflow the stack of a recursive walk.
   const pending: Array<{ value: unknown; path: string; depth: number }> = [
     { value: variables, path: '$', depth: 0 },

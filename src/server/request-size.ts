@@ -1,7 +1,14 @@
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { BodyBudget } from './body-budget.js';
 import { LIMIT_CODES, limitError } from './limit-refusals.js';
 import type { OperationGate } from './operation-gate.js';
+import { isJsonBody } from './upload-body.js';
+
+/**
+ * Reads an upload's JSON body elsewhere than on the main thread: the request's parameters, or
+ * null when the body is to be parsed as any other.
+ */
+export type UploadReader = (request: Request, body: Uint8Array) => Promise<GraphQLParams | null>;
 
 /** How fast a body must arrive: after `graceMs`, at `bytesPerSecond` on average at least. */
 export interface MinimumRate {
@@ -162,6 +169,8 @@ interface Held {
  * their bodies are budgeted: from the request line and headers, and for a body larger than a
  * small one, from its first bytes, read within the small lane's budget, so a request that does
  * not run a trusted document never holds an upload's budget.
+ *
+ * `readUpload` reads the JSON bodies of uploads (over `smallBodyBytes`) once they have arrived.
  */
 export function useRequestSizeLimits(
   limits: BodyLimits,
@@ -169,6 +178,7 @@ export function useRequestSizeLimits(
   tenantOf: (request: Request) => string,
   lanes: BodyLanes = bodyLanes(limits),
   gate?: OperationGate,
+  readUpload?: UploadReader,
 ): Plugin {
   const { uploads, small, running, rate } = lanes;
   const held = new WeakMap<Request, Held>();
@@ -209,10 +219,20 @@ export function useRequestSizeLimits(
         if (held.get(request)?.lane === uploads) await nextTurn();
         return params;
       };
-      const parseRead = (body: Uint8Array<ArrayBuffer>) =>
-        parse(
-          new fetchAPI.Request(request.url, { method: 'POST', headers: request.headers, body }),
+      const parseRead = async (body: Uint8Array<ArrayBuffer>) => {
+        const read =
+          readUpload &&
+          held.get(request)?.lane === uploads &&
+          isJsonBody(request.headers.get('content-type'))
+            ? await readUpload(request, body)
+            : null;
+        return (
+          read ??
+          parse(
+            new fetchAPI.Request(request.url, { method: 'POST', headers: request.headers, body }),
+          )
         );
+      };
       if (gate && prefixFirst && bytes > limits.smallBodyBytes) {
         // Its first bytes within a small body's budget: only a request they show to run a
         // trusted document goes on to hold the budget of its whole body.
@@ -236,8 +256,13 @@ export function useRequestSizeLimits(
       if (length !== null) {
         const due = allowedMs(bytes, rate);
         // The budget returns when the deadline passes, not once the refusal is written.
+        const arrived = <T>(work: Promise<T>) => within(work, due, rate, () => release(request));
         setRequestParser((body) =>
-          within(Promise.resolve(parse(body)), due, rate, () => release(request)).then(parsed),
+          bytes > limits.smallBodyBytes && readUpload
+            ? arrived(body.arrayBuffer()).then((read) =>
+                parseRead(new Uint8Array(read)).then(parsed),
+              )
+            : arrived(Promise.resolve(parse(body))).then(parsed),
         );
         return;
       }
