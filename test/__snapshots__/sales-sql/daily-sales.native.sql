@@ -26,6 +26,7 @@
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily r
       WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       UNION ALL
       SELECT r.store_id, r.product_id, r.bucket,
              r.units AS units,
@@ -40,8 +41,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      AND r.customer_id = $10::uuid
       ) d
     ORDER BY d.bucket, d.store_id, d.product_id
-    LIMIT $9
--- parameters: [6,6,6,6,"2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z",51]
+    LIMIT $11
+-- parameters: [6,6,6,6,"2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","<uuid>","2026-05-01T00:00:00.000Z","2026-05-08T00:00:00.000Z","<uuid>",51]

@@ -16,10 +16,11 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
-      AND x.store_id = ANY($4::uuid[])
-      AND x.product_id = ANY($5::uuid[])
+      AND x.customer_id = $4::uuid
+      AND x.store_id = ANY($5::uuid[])
+      AND x.product_id = ANY($6::uuid[])
     ), agg AS (
-      SELECT $6::text AS zone, (date_trunc($7::text, p.t AT TIME ZONE $8::text) AT TIME ZONE $9::text) AS bucket,
+      SELECT $7::text AS zone, (date_trunc($8::text, p.t AT TIME ZONE $9::text) AT TIME ZONE $10::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -45,12 +46,12 @@
            round(a.returned_revenue, 2)::text AS "returnedRevenue",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.cost END, 2)::text AS "cost",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.revenue - a.cost END, 2)::text AS "grossMargin",
-           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $10) END)::text AS "marginRate",
+           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $11) END)::text AS "marginRate",
            (a.product_receipts)::integer AS "receipts",
-           (round((a.receipt_revenue)::numeric / nullif(a.product_receipts, 0), $11))::text AS "averageReceiptValue",
-           (round((a.receipt_units)::numeric / nullif(a.product_receipts, 0), $12))::text AS "unitsPerReceipt",
-           (round((a.revenue)::numeric / nullif(a.units, 0), $13))::text AS "averageUnitPrice"
+           (round((a.receipt_revenue)::numeric / nullif(a.product_receipts, 0), $12))::text AS "averageReceiptValue",
+           (round((a.receipt_units)::numeric / nullif(a.product_receipts, 0), $13))::text AS "unitsPerReceipt",
+           (round((a.revenue)::numeric / nullif(a.units, 0), $14))::text AS "averageUnitPrice"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $14
--- parameters: ["Asia/Kolkata","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>"],["<uuid>"],"Asia/Kolkata","day","Asia/Kolkata","Asia/Kolkata",6,6,6,6,10001]
+    LIMIT $15
+-- parameters: ["Asia/Kolkata","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","<uuid>",["<uuid>"],["<uuid>"],"Asia/Kolkata","day","Asia/Kolkata","Asia/Kolkata",6,6,6,6,10001]

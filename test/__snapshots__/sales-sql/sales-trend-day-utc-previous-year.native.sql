@@ -16,6 +16,7 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -31,7 +32,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -47,8 +49,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
+      AND r.customer_id = $11::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -64,7 +67,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      WHERE r.bucket >= $12::timestamptz AND r.bucket < $13::timestamptz
+      AND r.customer_id = $14::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -80,10 +84,11 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
+      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $17::timestamptz
+      AND r.customer_id = $18::uuid
     ), agg AS (
-      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
+      SELECT $19::text AS zone, (date_trunc($20::text, p.t AT TIME ZONE $21::text) AT TIME ZONE $22::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -114,7 +119,8 @@
              (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
-      WHERE x.time >= $18::timestamptz AND x.time < $19::timestamptz
+      WHERE x.time >= $23::timestamptz AND x.time < $24::timestamptz
+      AND x.customer_id = $25::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -130,7 +136,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $20::timestamptz AND r.bucket < $21::timestamptz
+      WHERE r.bucket >= $26::timestamptz AND r.bucket < $27::timestamptz
+      AND r.customer_id = $28::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -146,8 +153,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $22::timestamptz AND r.bucket < $23::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $24::timestamptz
+      WHERE r.bucket >= $29::timestamptz AND r.bucket < $30::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $31::timestamptz
+      AND r.customer_id = $32::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -163,7 +171,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $25::timestamptz AND r.bucket < $26::timestamptz
+      WHERE r.bucket >= $33::timestamptz AND r.bucket < $34::timestamptz
+      AND r.customer_id = $35::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -179,11 +188,12 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $27::timestamptz AND r.bucket < $28::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $29::timestamptz
+      WHERE r.bucket >= $36::timestamptz AND r.bucket < $37::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $38::timestamptz
+      AND r.customer_id = $39::uuid
     ), cagg AS (
-      SELECT $30::text AS zone,
-             (date_trunc($31::text, (((p.t) AT TIME ZONE $32::text) + ($33::integer * interval '1 year' + $34::bigint * interval '1 millisecond')) AT TIME ZONE $35::text AT TIME ZONE $36::text) AT TIME ZONE $37::text) AS bucket,
+      SELECT $40::text AS zone,
+             (date_trunc($41::text, (((p.t) AT TIME ZONE $42::text) + ($43::integer * interval '1 year' + $44::bigint * interval '1 millisecond')) AT TIME ZONE $45::text AT TIME ZONE $46::text) AT TIME ZONE $47::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -241,11 +251,11 @@
            round(coalesce(k.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN coalesce(k.revenue, 0.00) - coalesce(k.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $38) END)::text AS "marginRate",
+           (CASE WHEN coalesce(k.uncosted_lines, 0) = 0 THEN round((coalesce(k.revenue, 0.00) - coalesce(k.cost, 0)) / nullif(coalesce(k.revenue, 0.00), 0), $48) END)::text AS "marginRate",
            (coalesce(k.receipts, 0))::integer AS "receipts",
-           (round((coalesce(k.receipt_revenue, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $39))::text AS "averageReceiptValue",
-           (round((coalesce(k.receipt_units, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $40))::text AS "unitsPerReceipt",
-           (round((coalesce(k.revenue, 0.00))::numeric / nullif(coalesce(k.units, 0), 0), $41))::text AS "averageUnitPrice",
+           (round((coalesce(k.receipt_revenue, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $49))::text AS "averageReceiptValue",
+           (round((coalesce(k.receipt_units, 0))::numeric / nullif(coalesce(k.receipts, 0), 0), $50))::text AS "unitsPerReceipt",
+           (round((coalesce(k.revenue, 0.00))::numeric / nullif(coalesce(k.units, 0), 0), $51))::text AS "averageUnitPrice",
            (coalesce(k.c_units, 0))::text AS "compared.units",
            (coalesce(k.c_revenue, 0.00))::text AS "compared.revenue",
            (coalesce(k.c_transactions, 0))::integer AS "compared.transactions",
@@ -253,15 +263,15 @@
            round(coalesce(k.c_returned_revenue, 0), 2)::text AS "compared.returnedRevenue",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_cost, 0) END, 2)::text AS "compared.cost",
            round(CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0) END, 2)::text AS "compared.grossMargin",
-           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $42) END)::text AS "compared.marginRate",
+           (CASE WHEN coalesce(k.c_uncosted_lines, 0) = 0 THEN round((coalesce(k.c_revenue, 0.00) - coalesce(k.c_cost, 0)) / nullif(coalesce(k.c_revenue, 0.00), 0), $52) END)::text AS "compared.marginRate",
            (coalesce(k.c_receipts, 0))::integer AS "compared.receipts",
-           (round((coalesce(k.c_receipt_revenue, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $43))::text AS "compared.averageReceiptValue",
-           (round((coalesce(k.c_receipt_units, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $44))::text AS "compared.unitsPerReceipt",
-           (round((coalesce(k.c_revenue, 0.00))::numeric / nullif(coalesce(k.c_units, 0), 0), $45))::text AS "compared.averageUnitPrice",
-           greatest(k.bucket, $46::timestamptz)
-             >= ((($47::timestamptz) AT TIME ZONE $48::text) + ($49::integer * interval '1 year' + $50::bigint * interval '1 millisecond')) AT TIME ZONE $51::text AS "compared.covered"
+           (round((coalesce(k.c_receipt_revenue, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $53))::text AS "compared.averageReceiptValue",
+           (round((coalesce(k.c_receipt_units, 0))::numeric / nullif(coalesce(k.c_receipts, 0), 0), $54))::text AS "compared.unitsPerReceipt",
+           (round((coalesce(k.c_revenue, 0.00))::numeric / nullif(coalesce(k.c_units, 0), 0), $55))::text AS "compared.averageUnitPrice",
+           greatest(k.bucket, $56::timestamptz)
+             >= ((($57::timestamptz) AT TIME ZONE $58::text) + ($59::integer * interval '1 year' + $60::bigint * interval '1 millisecond')) AT TIME ZONE $61::text AS "compared.covered"
     FROM keys k
-    WHERE k.bucket >= (date_trunc($52::text, $53::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $54::timestamptz
+    WHERE k.bucket >= (date_trunc($62::text, $63::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $64::timestamptz
     ORDER BY k.bucket, k.store_id, k.product_id, k.category
-    LIMIT $55
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,6,6,6,6,6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]
+    LIMIT $65
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,6,6,6,6,6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]

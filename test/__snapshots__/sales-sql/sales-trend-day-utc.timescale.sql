@@ -16,6 +16,7 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -31,7 +32,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -47,8 +49,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
+      AND r.customer_id = $11::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -64,7 +67,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_daily r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
+      WHERE r.bucket >= $12::timestamptz AND r.bucket < $13::timestamptz
+      AND r.customer_id = $14::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -80,10 +84,11 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
+      WHERE r.bucket >= $15::timestamptz AND r.bucket < $16::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $17::timestamptz
+      AND r.customer_id = $18::uuid
     ), agg AS (
-      SELECT $14::text AS zone, (date_trunc($15::text, p.t AT TIME ZONE $16::text) AT TIME ZONE $17::text) AS bucket,
+      SELECT $19::text AS zone, (date_trunc($20::text, p.t AT TIME ZONE $21::text) AT TIME ZONE $22::text) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -109,12 +114,12 @@
            round(a.returned_revenue, 2)::text AS "returnedRevenue",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.cost END, 2)::text AS "cost",
            round(CASE WHEN a.uncosted_lines = 0 THEN a.revenue - a.cost END, 2)::text AS "grossMargin",
-           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $18) END)::text AS "marginRate",
+           (CASE WHEN a.uncosted_lines = 0 THEN round((a.revenue - a.cost) / nullif(a.revenue, 0), $23) END)::text AS "marginRate",
            (a.receipts)::integer AS "receipts",
-           (round((a.receipt_revenue)::numeric / nullif(a.receipts, 0), $19))::text AS "averageReceiptValue",
-           (round((a.receipt_units)::numeric / nullif(a.receipts, 0), $20))::text AS "unitsPerReceipt",
-           (round((a.revenue)::numeric / nullif(a.units, 0), $21))::text AS "averageUnitPrice"
+           (round((a.receipt_revenue)::numeric / nullif(a.receipts, 0), $24))::text AS "averageReceiptValue",
+           (round((a.receipt_units)::numeric / nullif(a.receipts, 0), $25))::text AS "unitsPerReceipt",
+           (round((a.revenue)::numeric / nullif(a.units, 0), $26))::text AS "averageUnitPrice"
     FROM agg a
     ORDER BY a.bucket, a.store_id, a.product_id, a.category
-    LIMIT $22
--- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","UTC","day","UTC","UTC",6,6,6,6,10001]
+    LIMIT $27
+-- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC",6,6,6,6,10001]

@@ -16,6 +16,7 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $2::timestamptz AND x.time < $3::timestamptz
+      AND x.customer_id = $4::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -31,7 +32,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly r
-      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
+      AND r.customer_id = $7::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -47,8 +49,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $8::timestamptz
+      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $10::timestamptz
+      AND r.customer_id = $11::uuid
       UNION ALL
       SELECT x.customer_id, x.store_id, x.product_id, x.time AS t,
              x.quantity::bigint AS units,
@@ -63,9 +66,10 @@
              (CASE WHEN x.receipt_id IS NOT NULL AND x.quantity > 0 THEN x.quantity ELSE 0 END)::bigint AS receipt_units,
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
-      WHERE x.time >= $9::timestamptz AND x.time < $10::timestamptz
+      WHERE x.time >= $12::timestamptz AND x.time < $13::timestamptz
+      AND x.customer_id = $14::uuid
     ), agg AS (
-      SELECT $11::text AS zone, (p.t - ((p.t AT TIME ZONE $12::text) - date_trunc('hour', p.t AT TIME ZONE $13::text))) AS bucket,
+      SELECT $15::text AS zone, (p.t - ((p.t AT TIME ZONE $16::text) - date_trunc('hour', p.t AT TIME ZONE $17::text))) AS bucket,
              NULL::uuid AS store_id,
              p.product_id AS product_id,
              NULL::text AS category,
@@ -86,11 +90,11 @@
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT DISTINCT (q.t - ((q.t AT TIME ZONE zz.zone) - date_trunc('hour', q.t AT TIME ZONE zz.zone))) AS bucket
-      FROM (SELECT $14::timestamptz AS t
+      FROM (SELECT $18::timestamptz AS t
             UNION ALL
-            SELECT generate_series(date_bin('15 minutes', $15::timestamptz, '2000-01-01 00:00:00+00'),
-                                   $16::timestamptz - interval '1 microsecond', interval '15 minutes')) q
-      WHERE q.t >= $17::timestamptz) b
+            SELECT generate_series(date_bin('15 minutes', $19::timestamptz, '2000-01-01 00:00:00+00'),
+                                   $20::timestamptz - interval '1 microsecond', interval '15 minutes')) q
+      WHERE q.t >= $21::timestamptz) b
     ), groups AS (
       SELECT DISTINCT zone, store_id, product_id, category FROM agg x
     )
@@ -102,15 +106,15 @@
            round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.revenue, 0.00) - coalesce(a.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $18) END)::text AS "marginRate",
+           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $22) END)::text AS "marginRate",
            (coalesce(a.product_receipts, 0))::integer AS "receipts",
-           (round((coalesce(a.receipt_revenue, 0))::numeric / nullif(coalesce(a.product_receipts, 0), 0), $19))::text AS "averageReceiptValue",
-           (round((coalesce(a.receipt_units, 0))::numeric / nullif(coalesce(a.product_receipts, 0), 0), $20))::text AS "unitsPerReceipt",
-           (round((coalesce(a.revenue, 0.00))::numeric / nullif(coalesce(a.units, 0), 0), $21))::text AS "averageUnitPrice"
+           (round((coalesce(a.receipt_revenue, 0))::numeric / nullif(coalesce(a.product_receipts, 0), 0), $23))::text AS "averageReceiptValue",
+           (round((coalesce(a.receipt_units, 0))::numeric / nullif(coalesce(a.product_receipts, 0), 0), $24))::text AS "unitsPerReceipt",
+           (round((coalesce(a.revenue, 0.00))::numeric / nullif(coalesce(a.units, 0), 0), $25))::text AS "averageUnitPrice"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.product_id = g.product_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $22
--- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",6,6,6,6,10001]
+    LIMIT $26
+-- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","<uuid>","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","<uuid>","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","<uuid>","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","<uuid>","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",6,6,6,6,10001]

@@ -18,7 +18,8 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $3::timestamptz AND x.time < $4::timestamptz
-      AND x.store_id = ANY($5::uuid[])
+      AND x.customer_id = $5::uuid
+      AND x.store_id = ANY($6::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -34,8 +35,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM store_sales_hourly r
-      WHERE r.bucket >= $6::timestamptz AND r.bucket < $7::timestamptz
-      AND r.store_id = ANY($8::uuid[])
+      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      AND r.customer_id = $9::uuid
+      AND r.store_id = ANY($10::uuid[])
       UNION ALL
       SELECT r.customer_id, r.store_id,
              NULL::uuid AS product_id, r.bucket AS t,
@@ -51,11 +53,12 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $9::timestamptz AND r.bucket < $10::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $11::timestamptz
-      AND r.store_id = ANY($12::uuid[])
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $13::timestamptz
+      AND r.customer_id = $14::uuid
+      AND r.store_id = ANY($15::uuid[])
     ), agg AS (
-      SELECT z.zone AS zone, (date_trunc($13::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
+      SELECT z.zone AS zone, (date_trunc($16::text, p.t AT TIME ZONE z.zone) AT TIME ZONE z.zone) AS bucket,
              p.store_id AS store_id,
              NULL::uuid AS product_id,
              NULL::text AS category,
@@ -77,9 +80,9 @@
       SELECT zz.zone, b.bucket
       FROM (SELECT DISTINCT zone FROM zones) zz
       CROSS JOIN LATERAL (SELECT g AT TIME ZONE zz.zone AS bucket
-      FROM generate_series(date_trunc($14::text, $15::timestamptz AT TIME ZONE zz.zone),
-                           ($16::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
-                           $17::interval) g) b
+      FROM generate_series(date_trunc($17::text, $18::timestamptz AT TIME ZONE zz.zone),
+                           ($19::timestamptz - interval '1 microsecond') AT TIME ZONE zz.zone,
+                           $20::interval) g) b
     ), groups AS (
       SELECT z.zone, z.store_id AS store_id,
              NULL::uuid AS product_id,
@@ -94,15 +97,15 @@
            round(coalesce(a.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN coalesce(a.revenue, 0.00) - coalesce(a.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $18) END)::text AS "marginRate",
+           (CASE WHEN coalesce(a.uncosted_lines, 0) = 0 THEN round((coalesce(a.revenue, 0.00) - coalesce(a.cost, 0)) / nullif(coalesce(a.revenue, 0.00), 0), $21) END)::text AS "marginRate",
            (coalesce(a.receipts, 0))::integer AS "receipts",
-           (round((coalesce(a.receipt_revenue, 0))::numeric / nullif(coalesce(a.receipts, 0), 0), $19))::text AS "averageReceiptValue",
-           (round((coalesce(a.receipt_units, 0))::numeric / nullif(coalesce(a.receipts, 0), 0), $20))::text AS "unitsPerReceipt",
-           (round((coalesce(a.revenue, 0.00))::numeric / nullif(coalesce(a.units, 0), 0), $21))::text AS "averageUnitPrice"
+           (round((coalesce(a.receipt_revenue, 0))::numeric / nullif(coalesce(a.receipts, 0), 0), $22))::text AS "averageReceiptValue",
+           (round((coalesce(a.receipt_units, 0))::numeric / nullif(coalesce(a.receipts, 0), 0), $23))::text AS "unitsPerReceipt",
+           (round((coalesce(a.revenue, 0.00))::numeric / nullif(coalesce(a.units, 0), 0), $24))::text AS "averageUnitPrice"
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.store_id = g.store_id
     ORDER BY s.bucket, g.store_id, g.product_id, g.category
-    LIMIT $22
--- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",6,6,6,6,10001]
+    LIMIT $25
+-- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",6,6,6,6,10001]

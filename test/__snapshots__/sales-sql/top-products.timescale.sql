@@ -14,6 +14,7 @@
              CASE WHEN x.receipt_id IS NOT NULL THEN x.revenue ELSE 0 END AS receipt_revenue
       FROM sale_lines x
       WHERE x.time >= $1::timestamptz AND x.time < $2::timestamptz
+      AND x.customer_id = $3::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -29,7 +30,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly r
-      WHERE r.bucket >= $3::timestamptz AND r.bucket < $4::timestamptz
+      WHERE r.bucket >= $4::timestamptz AND r.bucket < $5::timestamptz
+      AND r.customer_id = $6::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -45,8 +47,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_hourly_archived r
-      WHERE r.bucket >= $5::timestamptz AND r.bucket < $6::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $7::timestamptz
+      WHERE r.bucket >= $7::timestamptz AND r.bucket < $8::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $9::timestamptz
+      AND r.customer_id = $10::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -62,7 +65,8 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily r
-      WHERE r.bucket >= $8::timestamptz AND r.bucket < $9::timestamptz
+      WHERE r.bucket >= $11::timestamptz AND r.bucket < $12::timestamptz
+      AND r.customer_id = $13::uuid
       UNION ALL
       SELECT r.customer_id, r.store_id,
              r.product_id AS product_id, r.bucket AS t,
@@ -78,8 +82,9 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM sales_daily_archived r
-      WHERE r.bucket >= $10::timestamptz AND r.bucket < $11::timestamptz
-      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $12::timestamptz
+      WHERE r.bucket >= $14::timestamptz AND r.bucket < $15::timestamptz
+      AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > $16::timestamptz
+      AND r.customer_id = $17::uuid
     ), agg AS (
       SELECT NULL::uuid AS store_id,
              p.product_id AS product_id,
@@ -123,7 +128,7 @@
              sum(r.receipts)::bigint AS receipts,
              sum(r.product_receipts)::bigint AS product_receipts,
              sum(r.receipt_units)::bigint AS receipt_units,
-             sum(r.receipt_revenue)::numeric AS receipt_revenue FROM ranked r WHERE r.rank > $13
+             sum(r.receipt_revenue)::numeric AS receipt_revenue FROM ranked r WHERE r.rank > $18
     ), answer AS (
       SELECT 0 AS part, r.rank, r.store_id, r.product_id, r.category, r.units AS units,
              r.revenue AS revenue,
@@ -137,7 +142,7 @@
              r.receipt_units AS receipt_units,
              r.receipt_revenue AS receipt_revenue
       FROM ranked r
-      WHERE r.rank <= $14
+      WHERE r.rank <= $19
       UNION ALL
       SELECT 2, NULL, NULL::uuid AS store_id,
              NULL::uuid AS product_id,
@@ -162,13 +167,13 @@
            round(coalesce(x.returned_revenue, 0), 2)::text AS "returnedRevenue",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.cost, 0) END, 2)::text AS "cost",
            round(CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN coalesce(x.revenue, 0.00) - coalesce(x.cost, 0) END, 2)::text AS "grossMargin",
-           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $15) END)::text AS "marginRate",
+           (CASE WHEN coalesce(x.uncosted_lines, 0) = 0 THEN round((coalesce(x.revenue, 0.00) - coalesce(x.cost, 0)) / nullif(coalesce(x.revenue, 0.00), 0), $20) END)::text AS "marginRate",
            (coalesce(x.product_receipts, 0))::integer AS "receipts",
-           (round((coalesce(x.receipt_revenue, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $16))::text AS "averageReceiptValue",
-           (round((coalesce(x.receipt_units, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $17))::text AS "unitsPerReceipt",
-           (round((coalesce(x.revenue, 0.00))::numeric / nullif(coalesce(x.units, 0), 0), $18))::text AS "averageUnitPrice",
+           (round((coalesce(x.receipt_revenue, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $21))::text AS "averageReceiptValue",
+           (round((coalesce(x.receipt_units, 0))::numeric / nullif(coalesce(x.product_receipts, 0), 0), $22))::text AS "unitsPerReceipt",
+           (round((coalesce(x.revenue, 0.00))::numeric / nullif(coalesce(x.units, 0), 0), $23))::text AS "averageUnitPrice",
            CASE WHEN coalesce(t.revenue, 0.00) = 0 THEN NULL
-                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $19)::text END AS "share"
+                ELSE round((coalesce(x.revenue, 0.00))::numeric / (coalesce(t.revenue, 0.00)), $24)::text END AS "share"
     FROM answer x CROSS JOIN total t
     ORDER BY x.part, x.rank
--- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z",10,10,6,6,6,6,6]
+-- parameters: ["2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>",10,10,6,6,6,6,6]
