@@ -246,7 +246,7 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
     response: ServerResponse,
     asked: Candidate,
     started: number,
-    reading: { started: boolean },
+    reading: { started: boolean; done: boolean },
   ): Promise<boolean> => {
     const authorization = request.headers.authorization ?? null;
     const viewer = await authenticate.fromHeaders(asked.url, authorization);
@@ -269,6 +269,7 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
       }
       // The pipeline takes a body already read from here.
       (request as IncomingMessage & { body?: Buffer }).body = body;
+      reading.done = true;
       text = body.toString('utf8');
     }
     const requestText = `${asked.method} ${authorization ?? ''}\n${text}`;
@@ -327,14 +328,14 @@ export function hitFastPath(options: HitPathOptions): (next: RequestListener) =>
       next(request, response);
       return;
     }
-    const reading = { started: false };
+    const reading = { started: false, done: false };
     serve(request, response, asked, performance.now(), reading).then(
       (served) => {
         if (!served) next(request, response);
       },
       (error: unknown) => {
         // A refused token, a store that failed, a client gone: the pipeline answers as always.
-        if (!reading.started || request.complete) {
+        if (!reading.started || reading.done || request.complete) {
           options.logger.debug({ err: error }, 'cache-hit path handed over');
           next(request, response);
         } else {
