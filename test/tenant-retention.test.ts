@@ -73,6 +73,42 @@ describe.each(BACKENDS)('retention per tenant on %s', (kind) => {
     expect(await as(short.customerId)).toEqual({ viewer: { retention: '30 days' } });
   });
 
+  it('compares with spans as far back as the tenant’s own horizon', async () => {
+    // The last 60 days against the same days a year before: the 400-day-old line is there.
+    const trend = `query ($from: DateTime!, $to: DateTime!) {
+      salesTrend(granularity: MONTH, range: { from: $from, to: $to }, compareTo: PREVIOUS_YEAR) {
+        compared { units } } }`;
+    const range = {
+      from: new Date(now - 60 * DAY).toISOString(),
+      to: new Date(now).toISOString(),
+    };
+    const inRange = (rows: SaleRow[], from: number, to: number) =>
+      rows.filter((r) => r.time >= from && r.time < to).reduce((n, r) => n + r.quantity, 0);
+    const comparedFrom = new Date(range.from);
+    comparedFrom.setUTCFullYear(comparedFrom.getUTCFullYear() - 1);
+    const comparedTo = new Date(range.to);
+    comparedTo.setUTCFullYear(comparedTo.getUTCFullYear() - 1);
+    const expected = inRange(longSales, comparedFrom.getTime(), comparedTo.getTime());
+    expect(expected).toBeGreaterThan(0);
+    const long_ = await gw.graphql<{ salesTrend: { compared: { units: number } | null }[] }>(
+      trend,
+      range,
+      await gw.token(long.customerId, 'analyst'),
+    );
+    expect(long_.errors).toBeUndefined();
+    const buckets = long_.data?.salesTrend ?? [];
+    expect(buckets.length).toBeGreaterThan(0);
+    expect(buckets.every((b) => b.compared !== null)).toBe(true);
+    expect(buckets.reduce((n, b) => n + (b.compared?.units ?? 0), 0)).toBe(expected);
+    const short_ = await gw.graphql<{ salesTrend: { compared: unknown }[] }>(
+      trend,
+      range,
+      await gw.token(short.customerId, 'analyst'),
+    );
+    expect(short_.errors).toBeUndefined();
+    expect(short_.data?.salesTrend.every((b) => b.compared === null)).toBe(true);
+  });
+
   it('refuses at recordSales only what the tenant’s own horizon would delete', async () => {
     const line = (n: number, ageDays: number) => ({
       transactionId: uuid(0x7a1, n),

@@ -116,7 +116,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       await tellFreshness(ctx);
       const first = countArgument(args.first, 'first', MAX_TOP, 10);
-      const compare = comparison(ctx, args.compareTo);
+      const compare = await comparison(ctx, args.compareTo);
       const ranking = await salesRanking(
         ctx.db,
         {

@@ -10,6 +10,7 @@ import {
   SalesMeasuresRef,
 } from '../analytics/fields.js';
 import { retentionHorizon } from './retention.js';
+import { tenantRetention } from '../tenants/tenant-store.js';
 import { BasketMeasuresRef } from '../baskets/fields.js';
 import { basketOf } from '../baskets/measures.js';
 import { builder } from '../builder.js';
@@ -115,9 +116,17 @@ const SalesWindowInput = builder.inputType('SalesWindow', {
 
 type Compare = { to: CompareTo; horizon: Date } | undefined;
 
-/** A comparison argument with the horizon before which the compared lines are gone. */
-export function comparison(ctx: GraphQLContext, to: CompareTo | null | undefined): Compare {
-  return to ? { to, horizon: retentionHorizon(ctx.retention) } : undefined;
+/**
+ * A comparison argument with the horizon before which the compared lines are gone: the
+ * tenant's own retention, as recordSales and the retention runs read it.
+ */
+export async function comparison(
+  ctx: GraphQLContext,
+  to: CompareTo | null | undefined,
+): Promise<Compare> {
+  return to
+    ? { to, horizon: retentionHorizon(await tenantRetention(ctx.db, ctx.retention)) }
+    : undefined;
 }
 
 /**
@@ -372,7 +381,7 @@ builder.queryFields((t) => ({
       const groupBy = new Set(args.groupBy ?? []);
       const range = rangeOrPeriod(args, new Date());
       const zone = args.timeZone ?? 'UTC';
-      const compare = comparison(ctx, args.compareTo);
+      const compare = await comparison(ctx, args.compareTo);
       const granularity = granularityOf(args.granularity);
       const calendar = await calendarFor(ctx, granularity);
       const rows = await salesTrend(
@@ -459,7 +468,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       await tellFreshness(ctx);
       const limit = countArgument(args.limit, 'limit', MAX_TOP, 10);
-      const compare = comparison(ctx, args.compareTo);
+      const compare = await comparison(ctx, args.compareTo);
       const rows = await topProducts(
         ctx.db,
         {
@@ -610,7 +619,7 @@ builder.objectFields(ProductRef, (t) => ({
     resolve: async (product, args, ctx) => {
       await tellFreshness(ctx);
       return withFilter(storeFilter(ctx, args), async (storeIds) => {
-        const compare = comparison(ctx, args.compareTo);
+        const compare = await comparison(ctx, args.compareTo);
         const row = await loaderForArgs<string, ProductSalesRow>(
           ctx,
           'productSales',
