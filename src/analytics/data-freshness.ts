@@ -24,14 +24,18 @@ export interface DataFreshness {
   pendingRollupRanges: number;
 }
 
-/** What one request reads of its tenant beside its answers: freshness, calendars and zone. */
+/**
+ * What one request reads of its tenant beside its answers: freshness, calendars and zone, and
+ * its own retention horizon (null while it has none: RETENTION holds).
+ */
 export interface RequestFacts {
   freshness: DataFreshness;
   calendar: ReportingCalendar;
+  retention: string | null;
 }
 
 /**
- * The freshness and calendars of the request's tenant, in one statement: the newest line from
+ * The freshness, calendars and retention of the request's tenant, in one statement: the newest line from
  * the (customer_id, time) index, what the rollup freshness ledger (stale_rollup_ranges) still
  * lists as written and not yet refreshed, and the tenant's row. Only the project's own tables:
  * TimescaleDB's materialization watermark is in its internal catalog, which changes between
@@ -45,7 +49,12 @@ export async function readRequestFacts(db: RequestDb, backend: Backend): Promise
       ? sql`(SELECT max(x.time) FROM sale_lines x WHERE x.customer_id = ${db.customerId}::uuid)`
       : sql`app.newest_sale_line()`;
   const [row] = await db.query<
-    CalendarRow & { asOf: Date | null; staleFrom: Date | null; pending: number }
+    CalendarRow & {
+      asOf: Date | null;
+      staleFrom: Date | null;
+      pending: number;
+      retention: string | null;
+    }
   >(
     sql`/* requestFacts */
     SELECT ${newest} AS "asOf",
@@ -53,16 +62,18 @@ export async function readRequestFacts(db: RequestDb, backend: Backend): Promise
             WHERE r.customer_id = ${db.customerId}::uuid) AS "staleFrom",
            (SELECT count(*)::integer FROM stale_rollup_ranges r
             WHERE r.customer_id = ${db.customerId}::uuid) AS "pending",
-           ${calendarColumns}
+           ${calendarColumns}, c.retention AS "retention"
     FROM (SELECT) one LEFT JOIN customers c ON true`,
     // Once per request, whatever it asks: not part of any answer's own statements.
     { side: true },
   );
   const calendar = calendarOf(row?.weekStart ? row : undefined);
   const asOf = row?.asOf ?? null;
+  const retention = row?.retention ?? null;
   if (backend !== 'timescale') {
     return {
       calendar,
+      retention,
       freshness: { asOf, rollupsMaterializedThrough: null, pendingRollupRanges: 0 },
     };
   }
@@ -70,6 +81,7 @@ export async function readRequestFacts(db: RequestDb, backend: Backend): Promise
   const through = staleFrom && (!asOf || staleFrom < asOf) ? staleFrom : asOf;
   return {
     calendar,
+    retention,
     freshness: {
       asOf,
       rollupsMaterializedThrough: through,

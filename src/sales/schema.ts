@@ -10,7 +10,6 @@ import {
   SalesMeasuresRef,
 } from '../analytics/fields.js';
 import { retentionHorizon } from './retention.js';
-import { tenantRetention } from '../tenants/tenant-store.js';
 import { BasketMeasuresRef } from '../baskets/fields.js';
 import { basketOf } from '../baskets/measures.js';
 import { builder } from '../builder.js';
@@ -29,7 +28,7 @@ import { countArgument, userError } from '../errors.js';
 import type { TenantCalendar } from '../analytics/calendar.js';
 import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
 import { calendarFor } from '../tenants/calendar-schema.js';
-import { tellFreshness } from '../analytics/data-freshness.js';
+import { requestFacts, tellFreshness } from '../analytics/data-freshness.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -124,9 +123,9 @@ export async function comparison(
   ctx: GraphQLContext,
   to: CompareTo | null | undefined,
 ): Promise<Compare> {
-  return to
-    ? { to, horizon: retentionHorizon(await tenantRetention(ctx.db, ctx.retention)) }
-    : undefined;
+  if (!to) return undefined;
+  const { retention } = await requestFacts(ctx);
+  return { to, horizon: retentionHorizon(retention ?? ctx.retention) };
 }
 
 /**
