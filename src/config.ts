@@ -53,6 +53,10 @@ const specification = {
     desc: "how long a tenant's status is trusted: a disabled tenant's requests, and open streams, end within it",
   }),
   SHUTDOWN_DRAIN_MS: num({ default: 10_000, desc: 'longest wait for in-flight requests on stop' }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: num({
+    default: 65_000,
+    desc: 'how long an idle HTTP connection is kept open: longer than clients and proxies keep theirs',
+  }),
   TIMESCALEDB: timescaleMode({ default: 'auto', desc: 'use the TimescaleDB extension' }),
   MIGRATE_ON_START: bool({ default: true }),
   RETENTION: postgresInterval({
@@ -180,6 +184,8 @@ export type Config = {
   tenantStatusIntervalMs: number;
   /** On SIGTERM/SIGINT: longest wait for in-flight requests before closing them. */
   shutdownDrainMs: number;
+  /** An idle HTTP connection's life: longer than its client's, so the client closes it first. */
+  keepAliveTimeoutMs: number;
   timescaledb: 'auto' | 'on' | 'off';
   migrateOnStart: boolean;
   retention: string;
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     REDIS_TIMEOUT_MS: e.REDIS_TIMEOUT_MS,
     REDIS_PROBE_MS: e.REDIS_PROBE_MS,
     SHUTDOWN_DRAIN_MS: e.SHUTDOWN_DRAIN_MS,
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     JWT_JWKS_CACHE_SECONDS: e.JWT_JWKS_CACHE_SECONDS,
     APQ_MAX_ENTRIES: e.APQ_MAX_ENTRIES,
     APQ_TTL_SECONDS: e.APQ_TTL_SECONDS,
@@ -348,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readyTimeoutMs: e.READY_TIMEOUT_MS,
     tenantStatusIntervalMs: e.TENANT_STATUS_INTERVAL_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     timescaledb: e.TIMESCALEDB,
     migrateOnStart: e.MIGRATE_ON_START,
     retention: e.RETENTION,

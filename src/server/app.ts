@@ -96,6 +96,9 @@ export type Gateway = YogaServerInstance<Record<string, never>, GraphQLContext>;
 /** The node:http handler that answers cache hits before a gateway's pipeline, by gateway. */
 const hitPaths = new WeakMap<Gateway, (next: RequestListener) => RequestListener>();
 
+/** How long a gateway's HTTP server keeps an idle connection open, by gateway. */
+const keepAliveTimeouts = new WeakMap<Gateway, number>();
+
 /** Builds the GraphQL gateway (a fetch handler) over an open database. */
 export function createGateway(options: AppOptions): Gateway {
   const { config, database, verifier, logger } = options;
@@ -332,6 +335,7 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
     ],
   });
+  keepAliveTimeouts.set(gateway, config.keepAliveTimeoutMs);
   if (responseCache) {
     hitPaths.set(
       gateway,
@@ -370,6 +374,10 @@ function tolerantStore(store: PersistedQueryStore, logger: Logger): PersistedQue
 export async function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
   const hitPath = hitPaths.get(gateway);
   const server = createServer(hitPath ? hitPath(gateway) : gateway);
+  // An idle connection is closed by its client (or proxy) first, never by the gateway while
+  // the client is sending its next request on it: that race cuts the request (ECONNRESET).
+  const keepAliveTimeout = keepAliveTimeouts.get(gateway);
+  if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
