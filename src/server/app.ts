@@ -179,7 +179,9 @@ export function createGateway(options: AppOptions): Gateway {
   });
   const ingest = new IngestScheduler(
     {
-      chunkLines: config.ingest.chunkLines,
+      // Citus refuses a second insert in a transaction whose first ran on a local shard ("cannot
+      // switch local execution status"): there an upload stays one statement.
+      chunkLines: database.backend === 'citus' ? 0 : config.ingest.chunkLines,
       // The embedded database has one connection, which a waiting upload would hold: the
       // queries it waits for could not run.
       yieldMs: database.embedded === null ? config.ingest.yieldMs : 0,
