@@ -8,10 +8,23 @@
  * the dashboard's p50/p99 in both phases and their ratio (same run), what the slow bodies got,
  * and whether every acknowledged line is stored. UPLOAD_WORKERS=0 in the environment reads the
  * uploads on the gateway's main thread (the gateway's setting; default 1 worker).
- *   npx tsx bench/slow-bodies.ts [--uploads 40] [--slow 50] [--out bench/results/slow-bodies.md]
+ *
+ * With --statement-log the scratch database logs the duration of every statement
+ * (`log_min_duration_statement = 0`, parameters left out) to the server's log (PG_LOG, by
+ * default Debian's), and the benchmark reads it back per phase: each statement label's server
+ * time, idle and under load, so that time spent in PostgreSQL can be told from time spent
+ * elsewhere. Upload throughput (acknowledged lines per second of the load phase) and the CPU
+ * of the gateway and of this client per phase are printed too.
+ *
+ * --analyze-ms N: while the load runs, ANALYZE the lines and their keys every N ms, as
+ * autovacuum would if it kept up. The scratch database starts empty, and until its statistics
+ * catch up the planner reads the tenant's newest line (requestFacts) by aggregating every line
+ * rather than from the end of the index: this tells that plan's cost from the uploads' CPU.
+ * UPLOAD_CHUNK_LINES and UPLOAD_YIELD_MS in the environment reach the gateway.
+ *   npx tsx bench/slow-bodies.ts [--uploads 40] [--slow 50] [--statement-log] [--out FILE]
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,8 +41,11 @@ const { values: args } = parseArgs({
     slow: { type: 'string', default: '50' },
     idle: { type: 'string', default: '300' },
     out: { type: 'string', default: '' },
+    'statement-log': { type: 'boolean', default: false },
+    'analyze-ms': { type: 'string', default: '0' },
   },
 });
+const PG_LOG = process.env.PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
 const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-02';
 const LINES = 5000;
@@ -48,6 +64,11 @@ const database = `shelfops_bench_${randomUUID().slice(0, 8)}`;
 const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${database}`);
+if (args['statement-log']) {
+  // Only this scratch database logs its statements, and without their (0.9 MB) parameters.
+  await admin.query(`ALTER DATABASE ${database} SET log_min_duration_statement = 0`);
+  await admin.query(`ALTER DATABASE ${database} SET log_parameter_max_length = 0`);
+}
 const databaseUrl = `${SERVER_URL}/${database}`;
 const gateway = await startGatewayProcess({
   DATABASE_URL: databaseUrl,
@@ -59,6 +80,7 @@ const owner = createPool(databaseUrl, 2);
 // DROP DATABASE … WITH (FORCE) ends what is left of its connections.
 owner.on('error', () => undefined);
 const started = Date.now();
+const loadAtStart = loadavg()[0]?.toFixed(1);
 
 /** The dashboard client: one request at a time until told to stop or `count` are done. */
 const DASHBOARD_CLIENT = `
@@ -88,6 +110,33 @@ parentPort.on('message', () => { stop = true; });
   parentPort.close();
 })();
 `;
+
+/** The server log's size now: where a phase's statements begin. */
+const logOffset = async () => (args['statement-log'] ? (await stat(PG_LOG)).size : 0);
+
+/** Server-side durations (ms) of this database's statements logged between two offsets, by label. */
+async function loggedStatements(from: number, to: number): Promise<Map<string, number[]>> {
+  const byLabel = new Map<string, number[]>();
+  if (!args['statement-log'] || to <= from) return byLabel;
+  const file = await open(PG_LOG, 'r');
+  try {
+    const buffer = Buffer.alloc(to - from);
+    await file.read(buffer, 0, buffer.length, from);
+    const pattern = new RegExp(
+      `@${database} LOG:  duration: ([\\d.]+) ms  (?:execute [^:]*|statement): (?:/\\* (\\w+) \\*/)?\\s*(\\w*)`,
+      'g',
+    );
+    for (const match of buffer.toString('utf8').matchAll(pattern)) {
+      const label = match[2] || match[3] || '?';
+      const list = byLabel.get(label) ?? [];
+      list.push(Number(match[1]));
+      byLabel.set(label, list);
+    }
+  } finally {
+    await file.close();
+  }
+  return byLabel;
+}
 
 /** Percentile `p` (0–1) of `values`, in ms. */
 function percentile(values: number[], p: number): number {
@@ -159,6 +208,11 @@ try {
       lagP99: value('nodejs_eventloop_lag_p99_seconds') * 1000,
       lagMax: value('nodejs_eventloop_lag_max_seconds') * 1000,
       readers: { worker: reader('worker'), main: reader('main') },
+      cpuSeconds: value('process_cpu_seconds_total'),
+      chunkWaits: value('upload_chunk_waits_total'),
+      chunkWaitSeconds: value('upload_chunk_wait_seconds_total'),
+      ownCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      log: await logOffset(),
     };
   };
 
@@ -254,20 +308,60 @@ try {
     }
   };
   await new Promise((resolve) => setTimeout(resolve, 1000));
+  const loadStartFigures = serverFigures();
   const loadStarted = performance.now();
+  let analyses = 0;
+  const analyzing =
+    Number(args['analyze-ms']) > 0
+      ? setInterval(() => {
+          analyses += 1;
+          owner.query('ANALYZE transactions, sale_keys').catch(() => undefined);
+        }, Number(args['analyze-ms']))
+      : undefined;
   const uploads = Promise.all(Array.from({ length: Number(args.uploads) }, (_, n) => upload(n)));
   const loading = dashboardLoop('load');
   await uploads;
+  clearInterval(analyzing);
   dashboards.get('load')?.postMessage('stop');
   const loaded = await loading;
   const loadLag = await serverFigures();
   const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const loadStart = await loadStartFigures;
   stopping = true;
   for (const socket of sockets) socket.destroy();
   // The same dashboard on the idle gateway again, now over the uploads' 200 000 lines: the
   // idle phase before ran over none, so only this one tells load from data.
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  const afterStart = await serverFigures();
   const after = await dashboardLoop('after', Number(args.idle));
+  const afterEnd = await serverFigures();
+  const statements = {
+    idle: await loggedStatements(warm.log, idleLag.log),
+    load: await loggedStatements(loadStart.log, loadLag.log),
+    after: await loggedStatements(afterStart.log, afterEnd.log),
+  };
+  const labels = [...new Set([...statements.idle.keys(), ...statements.load.keys()])].sort(
+    (a, b) => (statements.load.get(b)?.length ?? 0) - (statements.load.get(a)?.length ?? 0),
+  );
+  const timing = (list: number[] | undefined) =>
+    list?.length
+      ? `${list.length} | ${percentile(list, 0.5).toFixed(2)} | ${percentile(list, 0.99).toFixed(2)}`
+      : '0 | – | –';
+  const statementTable = args['statement-log']
+    ? [
+        '',
+        'Server-side statement durations (ms, from the server log of this database):',
+        '',
+        '| statement | idle: n | p50 | p99 | under load: n | p50 | p99 | after: n | p50 | p99 |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+        ...labels.map(
+          (label) =>
+            `| ${label} | ${timing(statements.idle.get(label))} | ${timing(statements.load.get(label))} | ${timing(statements.after.get(label))} |`,
+        ),
+      ]
+    : [];
+  const cpu = (from: { cpuSeconds: number; ownCpuSeconds: number }, to: typeof from, n: number) =>
+    `gateway ${(((to.cpuSeconds - from.cpuSeconds) * 1000) / n).toFixed(2)} ms, client ${(((to.ownCpuSeconds - from.ownCpuSeconds) * 1000) / n).toFixed(2)} ms`;
 
   const { rows } = await owner.query<{ lines: string }>(
     'SELECT count(*)::text AS lines FROM transactions WHERE customer_id = $1',
@@ -293,8 +387,13 @@ try {
     `- slow-body connections, answers (each reconnects when cut): ${JSON.stringify(slowOutcomes)}`,
     `- upload refusals before acknowledgement (retried): ${JSON.stringify(refusals)}`,
     `- upload bodies read by (under load): worker ${loadLag.readers.worker - warm.readers.worker}, main thread ${loadLag.readers.main - warm.readers.main} (UPLOAD_WORKERS=${process.env.UPLOAD_WORKERS ?? '1'})`,
+    `- settings: UPLOAD_CHUNK_LINES=${process.env.UPLOAD_CHUNK_LINES ?? 'default'}, UPLOAD_YIELD_MS=${process.env.UPLOAD_YIELD_MS ?? 'default'}; ANALYZE during the load: ${analyses ? `${analyses} times (every ${args['analyze-ms']} ms)` : 'no (autovacuum only)'}`,
+    `- upload statements that waited for the dashboard: ${loadLag.chunkWaits - loadStart.chunkWaits}, ${(loadLag.chunkWaitSeconds - loadStart.chunkWaitSeconds).toFixed(2)} s in all`,
+    `- upload throughput: ${(acknowledgedLines / loadSeconds).toFixed(0)} lines/s (acknowledged lines over the load phase's ${loadSeconds.toFixed(1)} s)`,
+    `- CPU per dashboard request: idle ${cpu(warm, idleLag, idle.latencies.length)}; under load (uploads included) ${cpu(loadStart, loadLag, loaded.latencies.length)}`,
     `- acknowledged lines ${acknowledgedLines}, stored ${stored}: ${acknowledgedLines === stored ? 'nothing lost' : '**LOST LINES**'}`,
-    `- machine: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} at the end, Node ${process.version}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `- machine: ${cpus().length} cores, load average ${loadAtStart} at the start, ${loadavg()[0]?.toFixed(1)} at the end, Node ${process.version}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    ...statementTable,
   ];
   process.stdout.write(`${figures.join('\n')}\n`);
   if (args.out) await writeFile(args.out, `${figures.join('\n')}\n`);

@@ -142,6 +142,14 @@ const specification = {
     default: 1,
     desc: 'worker threads that read recordSales upload bodies (bodies over SMALL_BODY_BYTES) off the main thread, so that queries are not held while 5 000 lines are parsed and checked; 0 reads them on the main thread',
   }),
+  UPLOAD_CHUNK_LINES: num({
+    default: 500,
+    desc: "lines per insert statement of a recordSales upload, all in the upload's one transaction; between statements the upload gives way to queries (UPLOAD_YIELD_MS). 0: one statement per upload",
+  }),
+  UPLOAD_YIELD_MS: num({
+    default: 250,
+    desc: "longest an upload's next insert statement waits while queries and small mutations execute, so that they do not share the cores with it (against a server; the embedded database has one connection, held by the upload); 0: never waits",
+  }),
   SMALL_BODY_BYTES: num({
     default: 65_536,
     desc: 'bodies up to this size (queries, small mutations) have a lane of their own, 16 of them at once (8 per tenant), so they never wait behind uploads',
@@ -257,6 +265,8 @@ export type Config = {
   };
   /** Worker threads reading upload bodies off the main thread (0: none). */
   uploadWorkers: number;
+  /** How uploads' inserts give way to queries: lines per statement, longest wait before one. */
+  ingest: { chunkLines: number; yieldMs: number };
   /** Statements at least this long go to the slow log with their plan. */
   slowQueryMs: number;
   /** undefined: /metrics is open to whoever reaches the port. */
@@ -335,6 +345,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     FUTURE_TOLERANCE_SECONDS: e.FUTURE_TOLERANCE_SECONDS,
     BODY_GRACE_SECONDS: e.BODY_GRACE_SECONDS,
     UPLOAD_WORKERS: e.UPLOAD_WORKERS,
+    UPLOAD_CHUNK_LINES: e.UPLOAD_CHUNK_LINES,
+    UPLOAD_YIELD_MS: e.UPLOAD_YIELD_MS,
   };
   for (const [name, value] of Object.entries(nonNegative)) {
     if (!(value >= 0)) problems.push(`${name}: must not be negative`);
@@ -414,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       futureToleranceSeconds: e.FUTURE_TOLERANCE_SECONDS,
     },
     uploadWorkers: Math.floor(e.UPLOAD_WORKERS),
+    ingest: { chunkLines: Math.floor(e.UPLOAD_CHUNK_LINES), yieldMs: e.UPLOAD_YIELD_MS },
     slowQueryMs: e.SLOW_QUERY_MS,
     metricsToken: e.METRICS_TOKEN || undefined,
   };

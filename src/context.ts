@@ -8,6 +8,7 @@ import type { RequestDb } from './db/request-db.js';
 import type { IngestTimeRule } from './ingest-time.js';
 import type { LoaderCache } from './loaders.js';
 import type { OperatorDesk } from './operator/desk.js';
+import type { BulkPacing } from './sales/chunked-insert.js';
 import type { PreparedSales } from './sales/sale-batch.js';
 
 /** Everything a resolver may use, built once per request by `createContext`. */
@@ -21,6 +22,8 @@ export interface GraphQLContext {
    * argument is then empty); null for every other request.
    */
   preparedSales: PreparedSales | null;
+  /** How bulk inserts are split and when each part may start: after interactive work. */
+  bulkInsert: BulkPacing;
   /** The request's transaction, under the tenant's row-level-security context. */
   db: RequestDb;
   loaders: LoaderCache;

@@ -3,7 +3,8 @@ import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
 import { unknownCodeProblem } from '../catalog/code-refs.js';
 import type { RequestDb } from '../db/request-db.js';
 import { userError } from '../errors.js';
-import { insertSaleColumns, MAX_QUANTITY, MAX_RECEIPT_ID } from './ingest.js';
+import { insertSaleChunks } from './chunked-insert.js';
+import { MAX_QUANTITY, MAX_RECEIPT_ID } from './ingest.js';
 import { tenantRetention } from '../tenants/tenant-store.js';
 import { retentionHorizon, retentionProblem } from './retention.js';
 import { idColumn, prepareSales, type PreparedSales } from './sale-batch.js';
@@ -124,10 +125,11 @@ builder.mutationField('recordSales', (t) =>
       const sales = ctx.preparedSales ?? prepareSales(args.sales, ctx.ingestTimes);
       checkSales(sales, await tenantRetention(ctx.db, ctx.retention));
       const columns = { ...sales.columns, ...(await refColumns(ctx.db, sales)) };
-      const { accepted, duplicates, conflicts } = await insertSaleColumns(
+      const { accepted, duplicates, conflicts } = await insertSaleChunks(
         ctx.db,
         columns,
         sales.count,
+        ctx.bulkInsert,
       );
       const [conflict] = conflicts;
       if (conflict) {

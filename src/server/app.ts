@@ -44,6 +44,7 @@ import { operationGate } from './operation-gate.js';
 import { usePersistedOperationPolicy } from './persisted-operations.js';
 import { createTenantRateLimiter, useTenantRateLimit } from './rate-limit.js';
 import { bodyLanes, useRequestSizeLimits } from './request-size.js';
+import { IngestScheduler, useInteractivePriority } from './ingest-scheduler.js';
 import { useRefreshBeforeRead } from './refresh-before-read.js';
 import { useRequestTransaction } from './transaction-plugin.js';
 import { createReadinessProbe, useReadiness } from './readiness.js';
@@ -171,6 +172,44 @@ export function createGateway(options: AppOptions): Gateway {
     return reading.params;
   };
   const responseCache = createResponseCache(config, redis, logger, metrics.registry, authenticate);
+  const uploadWaits = metrics.counter({
+    name: 'shelfops_upload_chunk_waits_total',
+    help: 'Upload insert statements that waited for interactive operations before starting (UPLOAD_YIELD_MS).',
+  });
+  const uploadWaitSeconds = metrics.counter({
+    name: 'shelfops_upload_chunk_wait_seconds_total',
+    help: 'Time upload insert statements waited for interactive operations, in seconds.',
+  });
+  const ingest = new IngestScheduler(
+    {
+      // Citus refuses a second insert in a transaction whose first ran on a local shard ("cannot
+      // switch local execution status"): there an upload stays one statement.
+      chunkLines: database.backend === 'citus' ? 0 : config.ingest.chunkLines,
+      // The embedded database has one connection, which a waiting upload would hold: the
+      // queries it waits for could not run.
+      yieldMs: database.embedded === null ? config.ingest.yieldMs : 0,
+    },
+    {
+      waited: (ms) => {
+        uploadWaits.inc();
+        uploadWaitSeconds.inc(ms / 1000);
+      },
+    },
+  );
+  metrics.gauge({
+    name: 'shelfops_upload_chunks_waiting',
+    help: 'Upload insert statements waiting now for interactive operations to end (UPLOAD_YIELD_MS).',
+    collect() {
+      this.set(ingest.waiting);
+    },
+  });
+  metrics.gauge({
+    name: 'shelfops_interactive_operations',
+    help: 'Queries and small mutations executing now: what upload inserts give way to.',
+    collect() {
+      this.set(ingest.running);
+    },
+  });
 
   const gateway = createYoga<Record<string, never>, GraphQLContext>({
     schema,
@@ -213,6 +252,7 @@ export function createGateway(options: AppOptions): Gateway {
         viewer,
         ingestTimes,
         preparedSales: preparedSales.get(request) ?? null,
+        bulkInsert: lanes.uploadRequests.has(request) ? ingest : ingest.interactivePacing,
         db,
         loaders: new LoaderCache(),
         backend: database.backend,
@@ -291,6 +331,7 @@ export function createGateway(options: AppOptions): Gateway {
         : []),
       ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
       useOperatorDesk(desk),
+      useInteractivePriority(ingest, (request) => lanes.uploadRequests.has(request)),
       useRequestTransaction(open),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...(responseCache?.plugins ?? []),

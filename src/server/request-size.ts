@@ -119,6 +119,8 @@ export interface BodyLanes {
   /** Uploads that run at once (one unit each), so that they never take every connection. */
   running: BodyBudget;
   rate: MinimumRate;
+  /** Requests whose bodies hold the uploads' budget: bulk work, not interactive. */
+  uploadRequests: WeakSet<Request>;
 }
 
 /**
@@ -137,6 +139,7 @@ export function bodyLanes(limits: BodyLimits, uploadsAtOnce = 1): BodyLanes {
       graceMs: limits.bodyGraceSeconds * 1000,
       bytesPerSecond: limits.bodyMinBytesPerSecond,
     },
+    uploadRequests: new WeakSet(),
   };
 }
 
@@ -209,6 +212,7 @@ export function useRequestSizeLimits(
           );
         }
         held.set(request, { lane, tenant, bytes: laneBytes });
+        if (lane === uploads) lanes.uploadRequests.add(request);
       };
       if (!requestParser) return hold(bytes <= limits.smallBodyBytes ? small : uploads, bytes);
       const parse = requestParser;
