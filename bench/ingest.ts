@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -354,19 +354,32 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       if (tries >= 2 && (config.uploadWorkers === 0 || (await uploadReaders()) > 0)) break;
     }
     const pairMs = { owner: [] as number[], api: [] as number[] };
+    // This process's CPU (every thread: the client, the gateway, its upload worker, pg's
+    // client for the owner) per batch: what the machine's load does not stretch.
+    const cpuMs = { owner: [] as number[], api: [] as number[] };
+    let cpuOf: number[] = cpuMs.owner;
     const once = async (work: () => Promise<void>) => {
+      const cpu = process.cpuUsage();
       const started = performance.now();
       await work();
+      const used = process.cpuUsage(cpu);
+      cpuOf.push((used.user + used.system) / 1000);
       return performance.now() - started;
     };
+    const loadBefore = loadavg()[0] ?? NaN;
     for (let pair = 0; pair < PAIRS; pair += 1) {
       const [raw, api] = [lines(BATCH), lines(BATCH)];
-      const owner = () => once(() => insertLines(db, tenant, ids, raw));
-      const upload = () =>
-        once(async () => {
+      const owner = () => {
+        cpuOf = cpuMs.owner;
+        return once(() => insertLines(db, tenant, ids, raw));
+      };
+      const upload = () => {
+        cpuOf = cpuMs.api;
+        return once(async () => {
           await recordSales(api);
           if (db.backend === 'timescale') await readTrend(api);
         });
+      };
       if (pair % 2 === 0) {
         pairMs.owner.push(await owner());
         pairMs.api.push(await upload());
@@ -379,7 +392,9 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     out(
       `  ${PAIRS} pairs of ${BATCH}-line batches (UPLOAD_WORKERS=${config.uploadWorkers}): owner INSERT median ${median(pairMs.owner).toFixed(0)} ms, ` +
         `recordSales median ${median(pairMs.api).toFixed(0)} ms; recordSales ÷ owner INSERT (throughput), median of pairs ${median(ratios).toFixed(2)}, ` +
-        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}`,
+        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}; ` +
+        `this process's CPU per batch, median: owner INSERT ${median(cpuMs.owner).toFixed(1)} ms, recordSales ${median(cpuMs.api).toFixed(1)} ms; ` +
+        `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after`,
     );
     // Every method wrote the same kind of rows: each key's fingerprint is app.sale_content's.
     const { rows: wrong } = await db.pool.query<{ n: number }>(
