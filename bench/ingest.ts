@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -258,6 +258,44 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     const batches = async (data: Line[], write: (batch: Line[]) => Promise<void>) => {
       for (let i = 0; i < data.length; i += BATCH) await write(data.slice(i, i + BATCH));
     };
+    // The client sends each body as one buffer, as an efficient client would (COPY's rows go
+    // as one chunk too), on a connection of its own: a kept-alive one may be closed by the
+    // server's keep-alive timeout while the owner's 5 000-line INSERT runs, and a POST is not
+    // retried. INGEST_CLIENT=fetch uses Node's fetch, which tees every request body to follow
+    // redirects, copying each chunk: CPU of the client, in this process, that the owner's
+    // INSERT does not pay.
+    const postJson = async (payload: unknown): Promise<unknown> => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      if (process.env.INGEST_CLIENT === 'fetch') {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(payload),
+        });
+        return response.json();
+      }
+      const bytes = Buffer.from(JSON.stringify(payload));
+      return new Promise((resolve, reject) => {
+        const request = httpRequest(
+          url,
+          { method: 'POST', agent: false, headers: { ...headers, 'content-length': bytes.length } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('error', reject);
+            response.on('end', () => {
+              try {
+                resolve(JSON.parse(Buffer.concat(chunks).toString()));
+              } catch (error) {
+                reject(error instanceof Error ? error : new Error(String(error)));
+              }
+            });
+          },
+        );
+        request.on('error', reject);
+        request.end(bytes);
+      });
+    };
     const recordSales = async (batch: Line[]) => {
       const sales = batch.map((l) => ({
         transactionId: l.id,
@@ -267,35 +305,25 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
         quantity: l.quantity,
         unitPrice: l.price,
       }));
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
-          variables: { s: sales },
-        }),
-      });
-      const body = (await response.json()) as { data?: { recordSales: { accepted: number } } };
+      const body = (await postJson({
+        query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
+        variables: { s: sales },
+      })) as { data?: { recordSales: { accepted: number } } };
       if (body.data?.recordSales.accepted !== sales.length)
         throw new Error(JSON.stringify(body).slice(0, 300));
     };
 
     const readTrend = async (data: Line[]) => {
       const times = data.map((l) => l.time.getTime());
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          query: 'query($r: TimeRange!) { salesTrend(granularity: DAY, range: $r) { units } }',
-          variables: {
-            r: {
-              from: new Date(Math.min(...times)).toISOString(),
-              to: new Date(Math.max(...times) + 1).toISOString(),
-            },
+      const body = (await postJson({
+        query: 'query($r: TimeRange!) { salesTrend(granularity: DAY, range: $r) { units } }',
+        variables: {
+          r: {
+            from: new Date(Math.min(...times)).toISOString(),
+            to: new Date(Math.max(...times) + 1).toISOString(),
           },
-        }),
-      });
-      const body = (await response.json()) as { data?: { salesTrend: { units: string }[] } };
+        },
+      })) as { data?: { salesTrend: { units: string }[] } };
       if (!body.data) throw new Error(JSON.stringify(body).slice(0, 300));
     };
 
@@ -354,19 +382,32 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       if (tries >= 2 && (config.uploadWorkers === 0 || (await uploadReaders()) > 0)) break;
     }
     const pairMs = { owner: [] as number[], api: [] as number[] };
+    // This process's CPU (every thread: the client, the gateway, its upload worker, pg's
+    // client for the owner) per batch: what the machine's load does not stretch.
+    const cpuMs = { owner: [] as number[], api: [] as number[] };
+    let cpuOf: number[] = cpuMs.owner;
     const once = async (work: () => Promise<void>) => {
+      const cpu = process.cpuUsage();
       const started = performance.now();
       await work();
+      const used = process.cpuUsage(cpu);
+      cpuOf.push((used.user + used.system) / 1000);
       return performance.now() - started;
     };
+    const loadBefore = loadavg()[0] ?? NaN;
     for (let pair = 0; pair < PAIRS; pair += 1) {
       const [raw, api] = [lines(BATCH), lines(BATCH)];
-      const owner = () => once(() => insertLines(db, tenant, ids, raw));
-      const upload = () =>
-        once(async () => {
+      const owner = () => {
+        cpuOf = cpuMs.owner;
+        return once(() => insertLines(db, tenant, ids, raw));
+      };
+      const upload = () => {
+        cpuOf = cpuMs.api;
+        return once(async () => {
           await recordSales(api);
           if (db.backend === 'timescale') await readTrend(api);
         });
+      };
       if (pair % 2 === 0) {
         pairMs.owner.push(await owner());
         pairMs.api.push(await upload());
@@ -379,7 +420,9 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     out(
       `  ${PAIRS} pairs of ${BATCH}-line batches (UPLOAD_WORKERS=${config.uploadWorkers}): owner INSERT median ${median(pairMs.owner).toFixed(0)} ms, ` +
         `recordSales median ${median(pairMs.api).toFixed(0)} ms; recordSales ÷ owner INSERT (throughput), median of pairs ${median(ratios).toFixed(2)}, ` +
-        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}`,
+        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}; ` +
+        `this process's CPU per batch, median: owner INSERT ${median(cpuMs.owner).toFixed(1)} ms, recordSales ${median(cpuMs.api).toFixed(1)} ms; ` +
+        `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after`,
     );
     // Every method wrote the same kind of rows: each key's fingerprint is app.sale_content's.
     const { rows: wrong } = await db.pool.query<{ n: number }>(

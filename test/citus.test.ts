@@ -46,11 +46,11 @@ const EXEMPT: Record<string, string> = {
 /** Statements the documents below must have sent, from every store of the API. */
 const COVERED = [
   ...['salesTrend', 'trendCatalogCounts', 'salesRanking', 'productSalesSummary', 'dailySales'],
-  ...['salesVelocity', 'velocityForPairs', 'insertSales', 'saleKeyConflicts', 'sellThrough'],
+  ...['salesVelocity', 'velocityForPairs', 'insertSalesWithinRetention', 'saleKeyConflicts'],
   ...['productClasses', 'receiptSummary', 'boughtTogether', 'receiptSizes', 'requestFacts'],
   ...['listStores', 'listProducts', 'listCategories', 'storesById', 'productsById'],
   ...['storeIdsByCode', 'productIdsBySku', 'upsertStores', 'storeIdsByCodes', 'upsertProducts'],
-  ...['productIdsBySkus', 'listAnomalies', 'listForecasts', 'viewerCustomer', 'tenantRetention'],
+  ...['productIdsBySkus', 'listAnomalies', 'listForecasts', 'viewerCustomer', 'sellThrough'],
   ...['linesOlderThanRetention', 'setTenantRetention', 'setTenantCalendar', 'issueTokenStores'],
   ...['latestInventory', 'inventoryByStore', 'inventoryByProduct', 'inventoryHistory'],
   ...['currentReorderPointsByProduct', 'listAlerts', 'openAlertsByStore', 'raiseAlert'],

@@ -136,6 +136,48 @@ describe.each(BACKENDS)('retention per tenant on %s', (kind) => {
     await gw.owner.query(`DELETE FROM transactions WHERE transaction_id = $1`, [uuid(0x7a1, 1)]);
   });
 
+  it('reads the horizon in the insert: one statement, and a refused batch stores nothing', async () => {
+    const token = await gw.token(short.customerId, 'admin');
+    const line = (n: number, ageDays: number, own: Record<string, string> = {}) => ({
+      transactionId: uuid(0x7a2, n),
+      time: new Date(now - ageDays * DAY).toISOString(),
+      productId: uuid(2, 1),
+      quantity: 1,
+      unitPrice: centsText(199n),
+      ...(own.storeCode ? {} : { storeId: uuid(1, 1) }),
+      ...own,
+    });
+    const before = await storedAs(short.customerId);
+    const refusals: [string, unknown[]][] = [
+      // Within the day the gateway's horizon keeps inside the retention run's: the insert
+      // stores the line, and the refusal rolls it back.
+      ['a day inside the horizon', [line(1, 5), line(2, 29.5)]],
+      // A line too old is named before what the insert itself would have refused.
+      ['beside a foreign store id', [line(3, 40, { storeId: uuid(9, 9) })]],
+      ['beside an unknown code', [line(4, 5, { storeCode: 'NO-SUCH' }), line(5, 40)]],
+      ['before a bad line', [line(6, 40), line(7, 5, { unitPrice: '-1' })]],
+    ];
+    for (const [why, sales] of refusals) {
+      const refused = await gw.graphql(RECORD, { s: sales }, token);
+      expect(refused.errors?.[0]?.extensions?.code, why).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.message, why).toMatch(
+        /older than the retention horizon .* \(the tenant keeps "30 days"\)/,
+      );
+    }
+    expect(await storedAs(short.customerId)).toEqual(before);
+    const kept = await gw.graphql(RECORD, { s: [line(1, 5), line(8, 28)] }, token);
+    expect(kept.errors).toBeUndefined();
+    expect(kept.data).toEqual({ recordSales: { accepted: 2, duplicates: 0 } });
+    // The horizon came with the insert: no statement of its own (TimescaleDB adds the rollup
+    // ledger's entry).
+    expect(kept.extensions?.sqlStatements).toBe(kind === 'timescale' ? 2 : 1);
+    const after = await storedAs(short.customerId);
+    expect(after).toEqual({ lines: (before?.lines ?? 0) + 2, keys: (before?.keys ?? 0) + 2 });
+    const ids = [uuid(0x7a2, 1), uuid(0x7a2, 8)];
+    await gw.owner.query(`DELETE FROM sale_keys WHERE transaction_id = ANY($1::uuid[])`, [ids]);
+    await gw.owner.query(`DELETE FROM transactions WHERE transaction_id = ANY($1::uuid[])`, [ids]);
+  });
+
   it('deletes each tenant’s lines and keys at its own cutoff and logs what it deleted', async () => {
     const logged: Record<string, unknown>[] = [];
     const sink = new Writable({

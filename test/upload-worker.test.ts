@@ -229,6 +229,14 @@ const corpus: [string, string][] = [
     'a query that does not parse',
     body(lines(9300, 20), 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted }'),
   ],
+  ['a line that is a list', body([...lines(9400, 20), [line(9420)]])],
+  ['a required field null', body(lines(9500, 20, (n) => (n === 9503 ? { quantity: null } : {})))],
+  ['a code as a number', body(lines(9600, 20, (n) => (n === 9601 ? { storeCode: 1 } : {})))],
+  [
+    'a quantity beyond 32 bits',
+    body(lines(9700, 20, (n) => (n === 9702 ? { quantity: 2 ** 31 } : {}))),
+  ],
+  ['a time as a number', body(lines(9800, 20, (n) => (n === 9804 ? { time: 1e12 } : {})))],
 ];
 
 /** An answer with the instants that depend on the clock (limits of now) blanked. */

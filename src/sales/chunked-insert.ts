@@ -1,5 +1,5 @@
 import type { RequestDb } from '../db/request-db.js';
-import { insertSaleColumns, type SaleColumns, type SalesOutcome } from './ingest.js';
+import { insertSalesWithinRetention, type RetainedOutcome, type SaleColumns } from './ingest.js';
 
 /** How a bulk insert is split and paced: the server's IngestScheduler, or none in tests. */
 export interface BulkPacing {
@@ -46,23 +46,25 @@ export function splitArrayLiteral(literal: string, size: number): string[] {
 }
 
 /**
- * insertSaleColumns of a batch in statements of `pacing.chunkLines` lines, each started when
+ * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each started when
  * `pacing` allows, all in the request's one transaction: the request's commit or rollback
  * keeps or drops every line together. A chunk's conflicts end the batch (the caller refuses it
  * and rolls back); since chunks run in line order, the first conflict found is the batch's
  * first, as one statement reports it. Lines repeated across chunks are duplicates of the
- * earlier one, as within one statement.
+ * earlier one, as within one statement. A chunk with a line older than the tenant's retention
+ * (`fallbackRetention` while it has none) ends the batch too, and the caller refuses it.
  */
 export async function insertSaleChunks(
   db: RequestDb,
   columns: SaleColumns,
   lines: number,
   pacing: BulkPacing,
-): Promise<SalesOutcome> {
+  fallbackRetention: string,
+): Promise<RetainedOutcome> {
   const size = pacing.chunkLines;
   if (size <= 0 || lines <= size) {
     await pacing.turn();
-    return insertSaleColumns(db, columns, lines);
+    return insertSalesWithinRetention(db, columns, lines, fallbackRetention);
   }
   const split = {} as Record<keyof SaleColumns, string[]>;
   for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
@@ -73,19 +75,28 @@ export async function insertSaleChunks(
   }
   let accepted = 0;
   let duplicates = 0;
+  let retention = fallbackRetention;
   for (let chunk = 0, offset = 0; offset < lines; chunk += 1, offset += size) {
     const part = {} as SaleColumns;
     for (const key of Object.keys(split) as (keyof SaleColumns)[]) {
       part[key] = split[key][chunk] as string;
     }
     await pacing.turn();
-    const outcome = await insertSaleColumns(db, part, Math.min(size, lines - offset));
+    const outcome = await insertSalesWithinRetention(
+      db,
+      part,
+      Math.min(size, lines - offset),
+      fallbackRetention,
+    );
+    retention = outcome.retention;
+    if (outcome.tooOld)
+      return { accepted: 0, duplicates: 0, conflicts: [], retention, tooOld: true };
     accepted += outcome.accepted;
     duplicates += outcome.duplicates;
     if (outcome.conflicts.length > 0) {
       const conflicts = outcome.conflicts.map((c) => ({ ...c, index: c.index + offset }));
-      return { accepted, duplicates, conflicts };
+      return { accepted, duplicates, conflicts, retention, tooOld: false };
     }
   }
-  return { accepted, duplicates, conflicts: [] };
+  return { accepted, duplicates, conflicts: [], retention, tooOld: false };
 }

@@ -1,11 +1,11 @@
 import { builder } from '../builder.js';
 import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
 import { unknownCodeProblem } from '../catalog/code-refs.js';
-import type { RequestDb } from '../db/request-db.js';
+import { requestFacts } from '../analytics/data-freshness.js';
+import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
 import { insertSaleChunks } from './chunked-insert.js';
 import { MAX_QUANTITY, MAX_RECEIPT_ID } from './ingest.js';
-import { tenantRetention } from '../tenants/tenant-store.js';
 import { retentionHorizon, retentionProblem } from './retention.js';
 import { idColumn, prepareSales, type PreparedSales } from './sale-batch.js';
 
@@ -54,38 +54,55 @@ const RecordSalesPayload = builder
     }),
   });
 
-/**
- * Refuses a batch as recordSales always has: its size, then the first line failing its own
- * checks or the tenant's retention, then the first naming its store or product by both or
- * neither of id and code.
- */
-function checkSales(sales: PreparedSales, retention: string): void {
+/** Refuses a batch without lines or with more than a call takes. */
+function checkSize(sales: PreparedSales): void {
   if (sales.count === 0) throw userError('sales must contain at least one sale');
   if (sales.count > MAX_SALES_BATCH) {
     throw userError(`sales may contain at most ${MAX_SALES_BATCH} lines per call; split the batch`);
   }
+}
+
+/**
+ * Refuses the first line older than the tenant's retention horizon among the lines before
+ * `before` (the first line failing a check of its own is named first only when no earlier
+ * line is too old).
+ */
+function checkRetention(sales: PreparedSales, retention: string, before = sales.count): void {
   const horizon = retentionHorizon(retention);
   const oldest = horizon.getTime();
-  const before = sales.lineProblem?.index ?? sales.count;
   for (let index = 0; index < before; index += 1) {
     const time = sales.times[index] as number;
     if (time < oldest) {
       throw userError(`sales[${index}].${retentionProblem(new Date(time), horizon, retention)}`);
     }
   }
-  if (sales.lineProblem) {
-    throw userError(`sales[${sales.lineProblem.index}].${sales.lineProblem.problem}`);
-  }
-  if (sales.shapeProblem) {
-    throw userError(`sales[${sales.shapeProblem.index}]: ${sales.shapeProblem.problem}`);
-  }
+}
+
+/**
+ * Refuses a batch as recordSales always has: the first line failing its own checks or the
+ * tenant's retention, then the first naming its store or product by both or neither of id and
+ * code. Only a batch already refused needs the retention before its insert (which reads it).
+ */
+async function checkLines(sales: PreparedSales, ctx: GraphQLContext): Promise<void> {
+  const { lineProblem, shapeProblem } = sales;
+  if (!lineProblem && !shapeProblem) return;
+  checkRetention(sales, await tenantRetention(ctx), lineProblem?.index);
+  if (lineProblem) throw userError(`sales[${lineProblem.index}].${lineProblem.problem}`);
+  if (shapeProblem) throw userError(`sales[${shapeProblem.index}]: ${shapeProblem.problem}`);
+}
+
+/** The tenant's retention horizon, or RETENTION while it has none of its own. */
+async function tenantRetention(ctx: GraphQLContext): Promise<string> {
+  return (await requestFacts(ctx)).retention ?? ctx.retention;
 }
 
 /**
  * The store and product columns of a checked batch, its codes and SKUs read under the
- * caller's row-level security; the first line naming an unknown one fails the call.
+ * caller's row-level security; the first line naming an unknown one fails the call (after
+ * any line older than the retention horizon, as the insert would have found it).
  */
-async function refColumns(db: RequestDb, sales: PreparedSales) {
+async function refColumns(ctx: GraphQLContext, sales: PreparedSales) {
+  const { db } = ctx;
   const { stores, products } = sales;
   const storeByCode = stores.codes.length
     ? await storeIdsByCode(db, stores.codes)
@@ -97,6 +114,7 @@ async function refColumns(db: RequestDb, sales: PreparedSales) {
   const productIds = idColumn(products, productBySku);
   const store = storeIds.unknown;
   const product = productIds.unknown;
+  if (store || product) checkRetention(sales, await tenantRetention(ctx));
   // A line's store is checked before its product.
   if (store && (!product || store.index <= product.index)) {
     throw userError(
@@ -123,14 +141,20 @@ builder.mutationField('recordSales', (t) =>
       // An upload's lines were read off the main thread when its body was (`sales` is then
       // empty); a small body's are read here.
       const sales = ctx.preparedSales ?? prepareSales(args.sales, ctx.ingestTimes);
-      checkSales(sales, await tenantRetention(ctx.db, ctx.retention));
-      const columns = { ...sales.columns, ...(await refColumns(ctx.db, sales)) };
-      const { accepted, duplicates, conflicts } = await insertSaleChunks(
+      checkSize(sales);
+      await checkLines(sales, ctx);
+      const columns = { ...sales.columns, ...(await refColumns(ctx, sales)) };
+      const { accepted, duplicates, conflicts, retention, tooOld } = await insertSaleChunks(
         ctx.db,
         columns,
         sales.count,
         ctx.bulkInsert,
+        ctx.retention,
       );
+      // A line too old stored nothing (or rolls back with the refusal, within the day the
+      // gateway's horizon keeps inside the database's).
+      checkRetention(sales, retention);
+      if (tooOld) throw new Error('the database refused lines that retentionHorizon accepts');
       const [conflict] = conflicts;
       if (conflict) {
         throw userError(

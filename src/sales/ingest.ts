@@ -3,7 +3,7 @@ import {
   ingestTimeProblem,
   type IngestTimeRule,
 } from '../ingest-time.js';
-import sql from 'sql-template-tag';
+import sql, { empty, type Sql } from 'sql-template-tag';
 import type { RequestDb } from '../db/request-db.js';
 import { retentionProblem } from './retention.js';
 
@@ -127,25 +127,86 @@ export interface SalesOutcome {
  * per id, so two concurrent uploads of an id wait for each other and the second finds the first's
  * key. One statement, plus one when a line was not new.
  */
-export function insertSales(db: RequestDb, sales: readonly SaleInput[]): Promise<SalesOutcome> {
-  return insertSaleColumns(db, saleColumns(sales), sales.length);
+export async function insertSales(
+  db: RequestDb,
+  sales: readonly SaleInput[],
+): Promise<SalesOutcome> {
+  const c = saleColumns(sales);
+  const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
+    ${batchInsert(db, c, null)}
+    SELECT count(*)::text AS "inserted" FROM inserted`);
+  return outcome(db, c, sales.length, Number(rows[0]?.inserted ?? 0));
 }
 
-/** insertSales of a batch of `lines` lines given as its columns. */
-export async function insertSaleColumns(
+/** What insertSalesWithinRetention did, and the tenant's retention its statement read. */
+export interface RetainedOutcome extends SalesOutcome {
+  /** The tenant's retention horizon, or the fallback while it has none of its own. */
+  retention: string;
+  /**
+   * Whether a line is older than the horizon as the retention run counts it (`now()` less the
+   * retention): then nothing was stored, and the caller refuses the batch.
+   */
+  tooOld: boolean;
+}
+
+/**
+ * insertSales of a batch of `lines` lines given as its columns, in one statement that also
+ * reads the tenant's retention (`fallback` while it has none) and stores nothing when a line
+ * is older than it: recordSales' round trip for the horizon is part of the insert. The caller
+ * then checks its own horizon (retentionHorizon, a day inside the database's) against the
+ * answer and refuses, rolling the transaction back, any line between the two.
+ */
+export async function insertSalesWithinRetention(
   db: RequestDb,
   c: SaleColumns,
   lines: number,
-): Promise<SalesOutcome> {
-  const rows = await db.query<{ inserted: string }>(sql`/* insertSales */
-    WITH input AS (
+  fallback: string,
+): Promise<RetainedOutcome> {
+  const [row] = await db.query<{ inserted: string; retention: string; tooOld: boolean }>(
+    sql`/* insertSalesWithinRetention */
+    ${batchInsert(db, c, fallback)}
+    SELECT count(*)::text AS "inserted", (SELECT t.retention FROM tenant t) AS "retention",
+           (SELECT o.refused FROM too_old o) AS "tooOld"
+    FROM inserted`,
+  );
+  const retention = row?.retention ?? fallback;
+  const tooOld = row?.tooOld ?? false;
+  // A refused batch stored nothing, and its caller refuses it: no conflicts to look for.
+  if (tooOld) return { accepted: 0, duplicates: 0, conflicts: [], retention, tooOld };
+  return { ...(await outcome(db, c, lines, Number(row?.inserted ?? 0))), retention, tooOld };
+}
+
+/**
+ * The common table expressions that insert a batch, ending with `inserted` (a row per line
+ * stored). With a `fallback` retention they also read the tenant's (`tenant`) and store
+ * nothing when a line is older than it (`too_old`).
+ */
+function batchInsert(db: RequestDb, c: SaleColumns, fallback: string | null): Sql {
+  // customers is a reference table on Citus: reading it keeps the statement on one shard.
+  const tenant =
+    fallback === null
+      ? empty
+      : sql`tenant AS (
+      SELECT coalesce((SELECT c.retention FROM customers c WHERE c.id = ${db.customerId}::uuid),
+                      ${fallback}) AS retention
+    ), `;
+  const tooOld =
+    fallback === null
+      ? empty
+      : sql`too_old AS (
+      SELECT EXISTS (SELECT FROM input i, tenant t
+                     WHERE i.time < now() - t.retention::interval) AS refused
+    ), `;
+  const kept = fallback === null ? empty : sql`WHERE NOT (SELECT o.refused FROM too_old o)`;
+  return sql`WITH ${tenant}input AS (
       SELECT * FROM unnest(${c.transactionIds}::uuid[], ${c.times}::timestamptz[],
                            ${c.storeIds}::uuid[], ${c.productIds}::uuid[],
                            ${c.quantities}::integer[], ${c.unitPrices}::numeric(12, 2)[],
                            ${c.receiptIds}::text[])
            WITH ORDINALITY AS s(transaction_id, time, store_id, product_id, quantity, unit_price, receipt_id, n)
-    ), first AS (
-      SELECT DISTINCT ON (s.transaction_id) * FROM input s ORDER BY s.transaction_id, s.n
+    ), ${tooOld}first AS (
+      SELECT DISTINCT ON (s.transaction_id) * FROM input s ${kept}
+      ORDER BY s.transaction_id, s.n
     ), keys AS (
       INSERT INTO sale_keys (customer_id, transaction_id, time, content)
       SELECT ${db.customerId}::uuid, f.transaction_id, f.time,
@@ -162,9 +223,16 @@ export async function insertSaleColumns(
       FROM first f JOIN keys k ON k.transaction_id = f.transaction_id
       ORDER BY f.n
       RETURNING 1
-    )
-    SELECT count(*)::text AS "inserted" FROM inserted`);
-  const accepted = Number(rows[0]?.inserted ?? 0);
+    )`;
+}
+
+/** The outcome of a batch of which `accepted` lines were stored: the rest are looked at. */
+async function outcome(
+  db: RequestDb,
+  c: SaleColumns,
+  lines: number,
+  accepted: number,
+): Promise<SalesOutcome> {
   if (accepted === lines) return { accepted, duplicates: 0, conflicts: [] };
   const conflicts = await db.query<{ index: number; storedTime: Date }>(sql`/* saleKeyConflicts */
     SELECT (s.n - 1)::integer AS "index", k.time AS "storedTime"

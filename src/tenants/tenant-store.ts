@@ -79,16 +79,6 @@ export async function tenantStatus(
   return rows[0]?.status ?? null;
 }
 
-/**
- * The retention horizon of the request's tenant (read under its row-level security), or
- * `fallback` (RETENTION) while the tenant has none of its own yet.
- */
-export async function tenantRetention(db: RequestDb, fallback: string): Promise<string> {
-  const rows = await db.query<{ retention: string }>(sql`/* tenantRetention */
-    SELECT coalesce(c.retention, ${fallback}) AS "retention" FROM customers c`);
-  return rows[0]?.retention ?? fallback;
-}
-
 /** What a change of horizon did, or would do. */
 export interface RetentionChange {
   retention: string;
