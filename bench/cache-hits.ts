@@ -16,7 +16,7 @@
  * it a scratch database on TEST_PG_URL is seeded and dropped at the end. Figures go to
  * bench/results/cache-hits.md unless `--print-only`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -418,7 +418,7 @@ async function main(): Promise<void> {
     };
     const baseline: Target | null = baselineChild && {
       ...hit,
-      name: `baseline hit (${args.baseline})`,
+      name: `baseline hit (${baselineCommit(args.baseline ?? '')})`,
       port: baselineChild.port,
       pid: baselineChild.process.pid,
       agent: agent(),
@@ -570,6 +570,13 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await scratch?.drop();
   }
+}
+
+/** The commit checked out at `dir`, as the baseline's name. */
+function baselineCommit(dir: string): string {
+  return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 function emptySeq(): Sequential {
