@@ -197,6 +197,38 @@ describe.each(BACKENDS)('response cache (in memory) on %s', (kind) => {
     }
   });
 
+  it('refuses hits of a disabled tenant as soon as its status is read again', async () => {
+    const gated = await startTestGateway(kind, { ...CACHE_ON, TENANT_STATUS_INTERVAL_MS: '300' });
+    try {
+      await insertTenants(gated.owner, [a]);
+      const token = await gated.token(a.customerId);
+      const query = `{ stores(first: 1) { edges { node { id } } } }`;
+      const missed = await gated.graphql(query, {}, token);
+      expect(cacheStatus(missed).hit).toBe(false);
+      // Hits in a row: from the second on, the token and the tenant are known at once.
+      for (let n = 0; n < 3; n += 1) {
+        const hit = await gated.graphql(query, {}, token);
+        expect(cacheStatus(hit).header).toBe('HIT');
+        expect(hit.data).toEqual(missed.data);
+      }
+      await gated.owner.query(`UPDATE customers SET status = 'disabled' WHERE id = $1`, [
+        a.customerId,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const refused = await gated.graphql(query, {}, token);
+      expect(refused.status).toBe(401);
+      expect(refused.errors?.[0]?.message).toBe('the token’s tenant is disabled');
+      expect(refused.headers.get('x-shelfops-cache')).toBeNull();
+      await gated.owner.query(`UPDATE customers SET status = 'active' WHERE id = $1`, [
+        a.customerId,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(cacheStatus(await gated.graphql(query, {}, token)).header).toBe('HIT');
+    } finally {
+      await gated.close();
+    }
+  });
+
   it('registers an automatic persisted query whose answer came from the cache', async () => {
     const token = await gw.token(a.customerId);
     const query = `{ stores(first: 3) { edges { cursor } } }`;

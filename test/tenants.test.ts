@@ -157,4 +157,28 @@ describe.each(BACKENDS)('tenant gate on %s', (kind) => {
     await expect(expired(viewer)).rejects.toThrow(/tenant is disabled/);
     await gw.owner.query(`UPDATE customers SET status = 'active' WHERE id = $1`, [a.customerId]);
   });
+
+  it('admits at once only a tenant read active within the TTL', async () => {
+    const gate = createTenantGate(gw.owner, 300);
+    const viewer = {
+      subject: 's',
+      customerId: a.customerId,
+      role: 'analyst' as const,
+      storeIds: null,
+      expiresAt: Date.now() + 60_000,
+    };
+    expect(gate.admitsNow?.(viewer)).toBe(false);
+    await gate(viewer);
+    expect(gate.admitsNow?.(viewer)).toBe(true);
+    expect(gate.admitsNow?.({ ...viewer, customerId: uuid(0x5e, 1) })).toBe(false);
+    await gw.owner.query(`UPDATE customers SET status = 'disabled' WHERE id = $1`, [a.customerId]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(gate.admitsNow?.(viewer)).toBe(false);
+      await expect(gate(viewer)).rejects.toThrow(/tenant is disabled/);
+      expect(gate.admitsNow?.(viewer)).toBe(false);
+    } finally {
+      await gw.owner.query(`UPDATE customers SET status = 'active' WHERE id = $1`, [a.customerId]);
+    }
+  });
 });

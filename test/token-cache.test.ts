@@ -31,6 +31,19 @@ describe('verified-token cache', () => {
     expect(other.expiresAt - first.expiresAt).toBeLessThanOrEqual(3_601_000);
   });
 
+  it('knows at once only a token it verified, and not past its exp', async () => {
+    const verify = await createTokenVerifier(config.jwt);
+    const token = await mint('2s');
+    expect(verify.known?.(token)).toBeUndefined();
+    const viewer = await verify(token);
+    expect(verify.known?.(token)).toBe(viewer);
+    const forged = `${token.slice(0, -2)}${token.endsWith('A') ? 'BB' : 'AA'}`;
+    await expect(verify(forged)).rejects.toThrow('token signature is invalid');
+    expect(verify.known?.(forged)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(verify.known?.(token)).toBeUndefined();
+  });
+
   it('never answers a token from the cache past its exp', async () => {
     const verify = await createTokenVerifier(config.jwt);
     const token = await mint('2s');

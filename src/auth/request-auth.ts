@@ -14,6 +14,12 @@ export interface RequestAuthenticator {
    * nothing (the cache-hit path, which has no Request); rejects with a 401 error.
    */
   fromHeaders(url: string, authorization: string | null): Promise<Viewer>;
+  /**
+   * What `fromHeaders` would resolve to when that is known at once: the token's verification is
+   * remembered and its tenant's admission too; else undefined (a token that would be refused
+   * included), and `fromHeaders` must be asked.
+   */
+  known(url: string, authorization: string | null): Viewer | undefined;
 }
 
 const URL_TOKEN_PARAMETERS = ['access_token', 'token', 'jwt', 'authorization'];
@@ -43,7 +49,7 @@ function bearerTokenOf(url: string, header: string | null): string {
  */
 export function createRequestAuthenticator(
   verifier: TokenVerifier,
-  admit: TenantGate = async () => undefined,
+  admit: TenantGate = Object.assign(async () => undefined, { admitsNow: () => true }),
 ): RequestAuthenticator {
   const pending = new WeakMap<Request, Promise<Viewer>>();
   const done = new WeakMap<Request, Viewer>();
@@ -54,6 +60,17 @@ export function createRequestAuthenticator(
   };
   return {
     fromHeaders,
+    known(url, authorization) {
+      if (!verifier.known || !admit.admitsNow) return undefined;
+      let token: string;
+      try {
+        token = bearerTokenOf(url, authorization);
+      } catch {
+        return undefined;
+      }
+      const viewer = verifier.known(token);
+      return viewer !== undefined && admit.admitsNow(viewer) ? viewer : undefined;
+    },
     viewer(request) {
       let viewer = pending.get(request);
       if (!viewer) {

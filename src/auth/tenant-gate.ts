@@ -8,7 +8,14 @@ import { OPERATOR, type Viewer } from './viewer.js';
 export const TENANT_STATUS_TTL_MS = 30_000;
 
 /** Admits a verified viewer only when its tenant exists and is active. */
-export type TenantGate = (viewer: Viewer) => Promise<void>;
+export interface TenantGate {
+  (viewer: Viewer): Promise<void>;
+  /**
+   * True when the viewer would be admitted without a read or a wait (its tenant's status was
+   * read active within the interval); false when that is not known at once.
+   */
+  admitsNow?: (viewer: Viewer) => boolean;
+}
 
 /**
  * Why a viewer may no longer be served (its tenant is gone or disabled), read from the
@@ -39,19 +46,39 @@ export function createTenantGate(
   ttlMs = TENANT_STATUS_TTL_MS,
   deadlineMs?: number,
 ): TenantGate {
-  const cache = new Map<string, { until: number; status: Promise<string | null> }>();
-  return async (viewer) => {
+  const cache = new Map<
+    string,
+    { until: number; status: Promise<string | null>; active: boolean }
+  >();
+  const admit = async (viewer: Viewer) => {
     if (viewer.role === OPERATOR) return;
     const now = Date.now();
     let entry = cache.get(viewer.customerId);
     if (!entry || entry.until <= now) {
       if (cache.size > 10_000) cache.clear();
-      entry = { until: now + ttlMs, status: tenantStatus(pool, viewer.customerId, deadlineMs) };
-      cache.set(viewer.customerId, entry);
-      // A failed read is not cached: the next request asks again.
-      entry.status.catch(() => cache.delete(viewer.customerId));
+      const read = {
+        until: now + ttlMs,
+        status: tenantStatus(pool, viewer.customerId, deadlineMs),
+        active: false,
+      };
+      cache.set(viewer.customerId, read);
+      read.status.then(
+        (status) => {
+          read.active = status === 'active';
+        },
+        // A failed read is not cached: the next request asks again.
+        () => cache.delete(viewer.customerId),
+      );
+      entry = read;
     }
     const refusal = refusalOf(await entry.status);
     if (refusal) throw refusal;
   };
+  return Object.assign(admit, {
+    admitsNow: (viewer: Viewer) => {
+      if (viewer.role === OPERATOR) return true;
+      const entry = cache.get(viewer.customerId);
+      return entry !== undefined && entry.active && entry.until > Date.now();
+    },
+  });
 }

@@ -9,13 +9,17 @@ export interface DataVersions {
   current(customerId: string): Promise<string>;
   /** Moves the tenant's version on; called after a write has committed. */
   bump(customerId: string): Promise<void>;
+  /** The tenant's current version at once, when versions are kept in this process. */
+  currentNow?: (customerId: string) => string;
 }
 
 /** Versions in this process's memory (one replica). */
 export function memoryDataVersions(): DataVersions {
   const versions = new Map<string, number>();
+  const currentNow = (customerId: string) => String(versions.get(customerId) ?? 0);
   return {
-    current: async (customerId) => String(versions.get(customerId) ?? 0),
+    currentNow,
+    current: async (customerId) => currentNow(customerId),
     bump: async (customerId) => {
       versions.set(customerId, (versions.get(customerId) ?? 0) + 1);
     },

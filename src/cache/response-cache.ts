@@ -85,6 +85,11 @@ export interface StoredAnswers {
    * rejects.
    */
   answer(customerId: string, operationKey: string): Promise<Buffer | null>;
+  /**
+   * What `answer` would resolve to, at once, when the answers and the data versions are kept
+   * in this process (no store to wait for); absent otherwise.
+   */
+  answerNow?: (customerId: string, operationKey: string) => Buffer | null;
 }
 
 /** The stored answers' lookups over `store` and `versions`. */
@@ -92,17 +97,26 @@ export function storedAnswersOf(
   options: Pick<ResponseCacheOptions, 'store' | 'versions'>,
 ): StoredAnswers {
   const queriesOnly = queryOnlyCheck();
+  const { store, versions } = options;
+  const counted = (body: Buffer | null) => {
+    if (body !== null) responseCacheLookups.inc({ outcome: 'hit' });
+    return body;
+  };
+  const { getNow } = store;
+  const { currentNow } = versions;
   return {
     operationKey: (viewer, params) =>
       typeof params.query === 'string' && queriesOnly(params.query)
         ? operationKey(viewer, params)
         : null,
-    answer: async (customerId, operation) => {
-      const version = await options.versions.current(customerId);
-      const body = await options.store.get(versionedKey(operation, version));
-      if (body !== null) responseCacheLookups.inc({ outcome: 'hit' });
-      return body;
-    },
+    answer: async (customerId, operation) =>
+      counted(await store.get(versionedKey(operation, await versions.current(customerId)))),
+    ...(getNow && currentNow
+      ? {
+          answerNow: (customerId: string, operation: string) =>
+            counted(getNow(versionedKey(operation, currentNow(customerId)))),
+        }
+      : {}),
   };
 }
 
@@ -147,8 +161,22 @@ const bytesOf = (body: Buffer) =>
 /** The JSON answers Yoga's regular result processor writes (not event streams, not multipart). */
 const JSON_ANSWER = /^application\/(?:graphql-response\+)?json\b/;
 
-/** The tag of a stored answer: a hit and the miss that stored it share it. */
-export const etagOf = (body: Buffer | string) => `W/"${sha256(body)}"`;
+/** Tags of the answers held in memory, by their bytes (the same Buffer on every hit). */
+const tags = new WeakMap<Buffer, string>();
+
+/**
+ * The tag of a stored answer: a hit and the miss that stored it share it. A Buffer's tag is
+ * remembered with it: hashing 100 KB cost a revalidated GET more than all the rest of its hit.
+ */
+export function etagOf(body: Buffer | string): string {
+  if (typeof body === 'string') return `W/"${sha256(body)}"`;
+  let tag = tags.get(body);
+  if (tag === undefined) {
+    tag = `W/"${sha256(body)}"`;
+    tags.set(body, tag);
+  }
+  return tag;
+}
 
 /** The headers of a GET's answer of tenant data: only the caller's cache may keep it, and must revalidate. */
 export const PRIVATE_ANSWER = { 'cache-control': 'private, no-cache', vary: 'Authorization' };

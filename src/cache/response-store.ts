@@ -9,6 +9,8 @@ import type { GuardedRedis } from '../redis/guarded-redis.js';
 export interface ResponseStore {
   get(key: string): Promise<Buffer | null>;
   set(key: string, body: string): Promise<void>;
+  /** What `get` would resolve to, at once, when the answers are kept in this process. */
+  getNow?: (key: string) => Buffer | null;
 }
 
 export interface ResponseStoreLimits {
@@ -29,8 +31,10 @@ export function memoryResponseStore(limits: ResponseStoreLimits): ResponseStore 
     sizeCalculation: (body, key) => body.length + stringBytes(key),
     ttl: limits.ttlSeconds * 1000,
   });
+  const getNow = (key: string) => cache.get(key) ?? null;
   return {
-    get: async (key) => cache.get(key) ?? null,
+    getNow,
+    get: async (key) => getNow(key),
     set: async (key, body) => {
       cache.set(key, Buffer.from(body, 'utf8'));
     },

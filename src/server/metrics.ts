@@ -117,10 +117,11 @@ export class Metrics {
     return new Gauge({ ...config, registers: [this.registry] });
   }
 
-  /** Records a query answered from the response cache: `seconds` from request to answer. */
-  observeHit(params: Pick<GraphQLParams, 'operationName' | 'query'>, seconds: number): void {
-    const { operationName, query } = params;
-    const name = operationName ?? (query ? QUERY_NAME.exec(query)?.[1] : undefined);
+  /**
+   * Records a query answered from the response cache: `seconds` from request to answer; `name`
+   * is its `hitName`.
+   */
+  observeHit(name: string | undefined, seconds: number): void {
     this.operations.observe(
       { operation: this.operationLabel(name, false), kind: 'query', outcome: 'hit' },
       seconds,
@@ -137,6 +138,17 @@ export class Metrics {
     if (succeeded) this.operationNames.set(name, true);
     return this.operationNames.get(name) ? name : 'other';
   }
+}
+
+/**
+ * The name a hit of `params` is recorded under: its operation name, else the name its document
+ * gives its query. The same for every hit of the same request, so a caller may keep it.
+ */
+export function hitName(
+  params: Pick<GraphQLParams, 'operationName' | 'query'>,
+): string | undefined {
+  const { operationName, query } = params;
+  return operationName ?? (query ? QUERY_NAME.exec(query)?.[1] : undefined);
 }
 
 /** The reason label of a refused token's message. */
@@ -165,6 +177,8 @@ export function countingAuthFailures(
     verified: (request) => authenticate.verified(request),
     // Refusals there are counted when the request takes the full path again.
     fromHeaders: (url, authorization) => authenticate.fromHeaders(url, authorization),
+    // Known viewers were admitted: nothing to count.
+    known: (url, authorization) => authenticate.known(url, authorization),
   };
 }
 
@@ -240,7 +254,7 @@ export function useMetrics(metrics: Metrics, token: string | undefined): Plugin 
       if (Array.isArray(result) || Symbol.asyncIterator in result) return;
       const start = started.get(request);
       if (start?.params && isCacheHit(result)) {
-        metrics.observeHit(start.params, (performance.now() - start.at) / 1000);
+        metrics.observeHit(hitName(start.params), (performance.now() - start.at) / 1000);
       }
       for (const error of (result as { errors?: readonly GraphQLError[] }).errors ?? []) {
         const code = error.extensions?.code;
