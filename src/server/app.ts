@@ -36,6 +36,7 @@ import { setCostLimit } from './cost-limit.js';
 import { useLimitRefusals } from './limit-refusals.js';
 import { useGraphQLPathOnly } from './graphql-path.js';
 import { hitFastPath } from './hit-fast-path.js';
+import { closeIdleConnectionsAfterGrace } from './keep-alive.js';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { useDocumentLimits, useHiddenSuggestions, usePageSizeLimit } from './limits.js';
 import { registerMaintenanceMetrics, registerRetentionMetrics } from './maintenance-metrics.js';
@@ -370,6 +371,7 @@ function tolerantStore(store: PersistedQueryStore, logger: Logger): PersistedQue
 export async function listen(gateway: Gateway, host: string, port: number): Promise<Server> {
   const hitPath = hitPaths.get(gateway);
   const server = createServer(hitPath ? hitPath(gateway) : gateway);
+  closeIdleConnectionsAfterGrace(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

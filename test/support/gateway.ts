@@ -21,6 +21,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface TestGateway {
   kind: BackendKind;
   url: string;
+  /** The HTTP server itself (its connections, its keep-alive timeout). */
+  server: Server;
   config: Config;
   database: Database;
   /** Owner connection: bypasses RLS; for fixtures and independent checks only. */
@@ -106,6 +108,7 @@ export async function startTestGateway(
   return {
     kind,
     url,
+    server,
     config,
     database,
     owner: database.pool,
