@@ -1,7 +1,46 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The files that take minutes (gateway processes on databases of their own, the browser, suites
+ * generated from the schema on every backend), longest first.
+ */
+const SLOWEST = [
+  'lifecycle-process',
+  'dashboard',
+  'isolation',
+  'timescale-access',
+  'alerts',
+  'tenant-zone',
+  'start',
+  'citus-oracles',
+  'compiled-execution',
+  'readme-walkthrough',
+  'embedded-restart',
+  'isolation-pool',
+];
+
+/**
+ * Starts the slowest files first, so that the run never ends on one worker still busy with one
+ * of them while the other has long finished; the rest keep vitest's order (longest last time,
+ * or largest). A fresh checkout (CI) has no durations from a last run to go by.
+ */
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const index = SLOWEST.findIndex((name) => file.moduleId.endsWith(`/test/${name}.test.ts`));
+      return index < 0 ? SLOWEST.length : index;
+    };
+    const order = await super.sort(files);
+    return order
+      .map((file, index) => ({ file, index, rank: rank(file) }))
+      .sort((a, b) => a.rank - b.rank || a.index - b.index)
+      .map(({ file }) => file);
+  }
+}
 
 export default defineConfig({
   resolve: {
@@ -14,6 +53,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    sequence: { sequencer: SlowestFirst },
     pool: 'forks',
     maxWorkers: 2,
   },
