@@ -1,15 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
+import { startEmbeddedDatabase } from '../src/db/embedded.js';
 import { createPool, type Pool } from '../src/db/pool.js';
-import { DEMO_TENANTS } from '../src/seed/index.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startGatewayProcess, type GatewayProcess } from './support/foundation-process.js';
 import { activeStatements, lockTable, waitFor } from './support/lifecycle.js';
+import { copyEmbeddedTemplate } from './support/templates.js';
 
 const SECRET = 'lifecycle-secret-lifecycle-secret-0042';
 const STORES = '{ stores(first: 10) { edges { node { id } } } }';
@@ -218,24 +216,35 @@ describe.each(['postgres', 'timescale'] as const)(
   'kill -9 during a recordSales loop (%s)',
   (kind) => {
     let scratch: ScratchDatabase | null = null;
-    let dataDir: string | null = null;
+    let embedded: Awaited<ReturnType<typeof copyEmbeddedTemplate>> | null = null;
     let owner: Pool | null = null;
     let gateway: GatewayProcess | null = null;
+    const [tenant] = twinTenants();
 
     beforeAll(async () => {
       if (kind === 'postgres') {
         scratch = await createScratchDatabase();
         owner = createPool(scratch.url, 2);
-      } else {
-        dataDir = await mkdtemp(join(tmpdir(), 'shelfops-kill-'));
+        return;
+      }
+      // A migrated data directory with the test's tenant, written before the gateway opens it:
+      // with a tenant there, it loads no demo data set (minutes on a loaded machine), which
+      // the batches, dated before it, never needed.
+      embedded = await copyEmbeddedTemplate();
+      const database = await startEmbeddedDatabase({ dataDir: embedded.dataDir });
+      const pool = createPool(database, 1);
+      try {
+        await insertTenant(pool, tenant);
+      } finally {
+        await pool.end();
+        await database.close();
       }
     });
     afterAll(async () => {
       await gateway?.kill();
       await owner?.end();
       await scratch?.drop();
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
-      if (dataDir) await rm(`${dataDir}.lock`, { force: true });
+      await embedded?.remove();
     });
 
     it('keeps every acknowledged batch exactly once after a restart', async () => {
@@ -243,15 +252,13 @@ describe.each(['postgres', 'timescale'] as const)(
         JWT_SECRET: SECRET,
         // No maintenance run in the test's window: only the ledger keeps the rollups fresh.
         ROLLUP_REFRESH_SECONDS: '3600',
-        ...(scratch ? { DATABASE_URL: scratch.url } : { EMBEDDED_DATA_DIR: dataDir ?? '' }),
+        ...(scratch
+          ? { DATABASE_URL: scratch.url }
+          : { EMBEDDED_DATA_DIR: embedded?.dataDir ?? '' }),
       };
       gateway = await startGatewayProcess(env, 240_000);
-      let customerId: string = DEMO_TENANTS[0]?.customerId ?? '';
-      if (owner) {
-        const [tenant] = twinTenants();
-        await insertTenant(owner, tenant);
-        customerId = tenant.customerId;
-      }
+      const { customerId } = tenant;
+      if (owner) await insertTenant(owner, tenant);
       const token = await serverToken(customerId);
       const first = async (query: string, field: 'stores' | 'products') => {
         const r = await graphql<Record<string, { edges: { node: { id: string } }[] }>>(

@@ -83,14 +83,22 @@ export interface ScratchDatabase {
 /**
  * Creates an empty database of its own on a PostgreSQL server (by default the plain one); on
  * the Citus cluster, on its coordinator and every worker, with the extension and the workers
- * added, as an operator sets up a database there.
+ * added, as an operator sets up a database there. With `template`, a copy of that database
+ * instead, on every node (a cluster's template has its extension and workers already).
  */
-export async function createScratchDatabase(server = SERVER_URL): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  server = SERVER_URL,
+  template?: string,
+): Promise<ScratchDatabase> {
   const name = `shelfops_test_${randomBytes(6).toString('hex')}`;
   const workers = server === CITUS_SERVER_URL ? await citusWorkers(server) : null;
   const nodes = [server, ...(workers ?? []).map((w) => w.url)];
-  for (const node of nodes) await adminQuery(node, `CREATE DATABASE ${name}`);
-  if (workers) {
+  if (template !== undefined) {
+    for (const node of nodes) await copyDatabase(node, template, name);
+  } else {
+    for (const node of nodes) await adminQuery(node, `CREATE DATABASE ${name}`);
+  }
+  if (workers && template === undefined) {
     for (const node of nodes) await adminQuery(node, 'CREATE EXTENSION citus', name);
     const { hostname, port } = new URL(server);
     await adminQuery(server, `SELECT citus_set_coordinator_host('${hostname}', ${port})`, name);
@@ -104,6 +112,29 @@ export async function createScratchDatabase(server = SERVER_URL): Promise<Scratc
       for (const node of nodes.reverse()) await dropDatabase(node, name);
     },
   };
+}
+
+/**
+ * Copies `template` as `name`. PostgreSQL refuses while another session copies or is
+ * connected to the template, so a refusal is retried.
+ */
+async function copyDatabase(server: string, template: string, name: string): Promise<void> {
+  for (let tries = 0; ; tries += 1) {
+    try {
+      await adminQuery(server, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+      return;
+    } catch (error) {
+      const busy = error instanceof Error && /is being accessed by other users/.test(error.message);
+      if (!busy || tries >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    }
+  }
+}
+
+/** The server and, on the Citus cluster, its workers: every node a database lives on. */
+export async function clusterNodes(server: string): Promise<string[]> {
+  const workers = server === CITUS_SERVER_URL ? await citusWorkers(server) : [];
+  return [server, ...workers.map((w) => w.url)];
 }
 
 /** The workers of the cluster, as the coordinator's `postgres` database lists them. */
@@ -122,7 +153,12 @@ async function citusWorkers(server: string) {
   }
 }
 
-async function adminQuery(server: string, text: string, database = 'postgres'): Promise<void> {
+/** Runs one statement as the server's superuser, in `database`. */
+export async function adminQuery(
+  server: string,
+  text: string,
+  database = 'postgres',
+): Promise<void> {
   const client = new pg.Client({ connectionString: `${server}/${database}` });
   await client.connect();
   try {
@@ -132,7 +168,8 @@ async function adminQuery(server: string, text: string, database = 'postgres'): 
   }
 }
 
-async function dropDatabase(server: string, name: string): Promise<void> {
+/** Drops a database, ending what still connects to it. */
+export async function dropDatabase(server: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: `${server}/postgres` });
   await client.connect();
   // A pool's end() resolves before its connections have closed: wait (briefly) for them, so

@@ -1,7 +1,14 @@
-import { startEmbeddedDatabase } from '../../src/db/embedded.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrateUp, type Backend } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
-import { createScratchDatabase, serverOf, variantOf, type BackendKind } from './backends.js';
+import {
+  createScratchDatabase,
+  serverOf,
+  variantOf,
+  type BackendKind,
+  type ScratchDatabase,
+} from './backends.js';
+import { copyEmbeddedTemplate, copyServerTemplate } from './templates.js';
 
 /** A fresh, empty database of one backend with its owner pool. */
 export interface FoundationDb {
@@ -16,33 +23,66 @@ export interface FoundationDb {
 /** Opens an empty database: a new one on a server, or an in-memory embedded one. */
 export async function openEmptyDatabase(kind: BackendKind): Promise<FoundationDb> {
   const server = serverOf(kind);
-  if (server) {
-    const scratch = await createScratchDatabase(server);
-    const pools: Pool[] = [];
-    const connect = (max = 4) => {
-      const pool = createPool(scratch.url, max);
-      // The database is dropped WITH (FORCE) at close: a connection still ending then hears
-      // of its termination as an idle-connection error, which is no failure of the test.
-      pool.on('error', () => undefined);
-      pools.push(pool);
-      return pool;
-    };
-    const owner = connect();
-    return {
-      kind,
-      backend: variantOf(kind),
-      owner,
-      connect,
-      async close() {
-        await Promise.all(pools.map((p) => p.end()));
-        await scratch.drop();
-      },
-    };
-  }
+  if (server) return onServer(kind, await createScratchDatabase(server));
   const embedded = await startEmbeddedDatabase({ dataDir: null });
-  const owner = createPool(embedded, 1);
+  return onEmbedded(embedded, async () => undefined);
+}
+
+/**
+ * Opens a database of the backend with every migration applied: a copy of the run's migrated
+ * database of the backend.
+ */
+export async function openMigratedDatabase(kind: BackendKind): Promise<FoundationDb> {
+  const db = serverOf(kind)
+    ? await onServer(kind, await copyServerTemplate(kind))
+    : await openEmbeddedCopy();
+  try {
+    // Nothing to apply on a copy; it checks, as a gateway's start does, that none is missing.
+    await migrateUp(db.owner, { timescaledb: 'auto' });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
+async function openEmbeddedCopy(): Promise<FoundationDb> {
+  const copy = await copyEmbeddedTemplate();
+  try {
+    return onEmbedded(await startEmbeddedDatabase({ dataDir: copy.dataDir }), copy.remove);
+  } catch (error) {
+    await copy.remove();
+    throw error;
+  }
+}
+
+function onServer(kind: BackendKind, scratch: ScratchDatabase): FoundationDb {
+  const pools: Pool[] = [];
+  const connect = (max = 4) => {
+    const pool = createPool(scratch.url, max);
+    // The database is dropped WITH (FORCE) at close: a connection still ending then hears
+    // of its termination as an idle-connection error, which is no failure of the test.
+    pool.on('error', () => undefined);
+    pools.push(pool);
+    return pool;
+  };
+  const owner = connect();
   return {
     kind,
+    backend: variantOf(kind),
+    owner,
+    connect,
+    async close() {
+      await Promise.all(pools.map((p) => p.end()));
+      await scratch.drop();
+    },
+  };
+}
+
+function onEmbedded(embedded: EmbeddedDatabase, remove: () => Promise<void>): FoundationDb {
+  const owner = createPool(embedded, 1);
+  return {
+    kind: 'timescale',
     backend: 'timescale',
     owner,
     connect() {
@@ -51,20 +91,9 @@ export async function openEmptyDatabase(kind: BackendKind): Promise<FoundationDb
     async close() {
       await owner.end();
       await embedded.close();
+      await remove();
     },
   };
-}
-
-/** Opens a database of the backend with every migration applied. */
-export async function openMigratedDatabase(kind: BackendKind): Promise<FoundationDb> {
-  const db = await openEmptyDatabase(kind);
-  try {
-    await migrateUp(db.owner, { timescaledb: 'auto' });
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-  return db;
 }
 
 /** Runs `work` as the gateway role with the given tenant settings, then rolls back. */

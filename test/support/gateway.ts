@@ -7,7 +7,8 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import type { Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway, listen, type AppOptions, type Gateway } from '../../src/server/app.js';
-import { createScratchDatabase, serverOf, type BackendKind } from './backends.js';
+import { serverOf, type BackendKind } from './backends.js';
+import { copyEmbeddedTemplate, copyServerTemplate } from './templates.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -53,14 +54,17 @@ export async function startTestGateway(
     Pick<AppOptions, 'verifier' | 'trustedDocuments' | 'redis' | 'graphiqlToken'>
   > = {},
 ): Promise<TestGateway> {
-  // A DATABASE_URL of the caller's is a database it keeps across gateways (restarts).
-  const databaseServer = env.DATABASE_URL ? null : serverOf(kind);
-  const scratch = databaseServer ? await createScratchDatabase(databaseServer) : null;
+  // A DATABASE_URL or EMBEDDED_DATA_DIR of the caller's is a database it keeps across gateways
+  // (restarts); else the gateway gets a copy of the run's migrated database of its backend (its
+  // migrations at start then find nothing to do).
+  const onServer = serverOf(kind) !== null;
+  const scratch = onServer && !env.DATABASE_URL ? await copyServerTemplate(kind) : null;
+  const embedded = !onServer && !env.EMBEDDED_DATA_DIR ? await copyEmbeddedTemplate() : null;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_SECRET,
-    EMBEDDED_DATA_DIR: 'memory',
+    ...(embedded ? { EMBEDDED_DATA_DIR: embedded.dataDir } : {}),
     DB_POOL_MAX: '4',
     // Fixtures are written behind the gateway's back (owner connection), which bumps no data
     // version; the response cache's own tests turn it on.
@@ -69,7 +73,14 @@ export async function startTestGateway(
     ...env,
   });
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger);
+  let database: Database;
+  try {
+    database = await openDatabase(config, logger);
+  } catch (error) {
+    await scratch?.drop();
+    await embedded?.remove();
+    throw error;
+  }
   let gateway: Gateway;
   let server: Server;
   try {
@@ -87,6 +98,7 @@ export async function startTestGateway(
   } catch (error) {
     await database.close();
     await scratch?.drop();
+    await embedded?.remove();
     throw error;
   }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -125,6 +137,7 @@ export async function startTestGateway(
       await gateway.dispose();
       await database.close();
       await scratch?.drop();
+      await embedded?.remove();
     },
   };
 }
