@@ -6,6 +6,7 @@ import {
   dimensionFields,
   pairFields,
   preloadDimensions,
+  selectedMeasures,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -193,6 +194,15 @@ function rangeOrPeriod(
     argument: 'range',
   });
 }
+
+/** The fields of a bucket that read no measure of its row. */
+const BUCKET_FIELDS: ReadonlySet<string> = new Set([
+  '__typename',
+  'bucket',
+  'store',
+  'product',
+  'category',
+]);
 
 const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implement({
   description: 'Sales of one time bucket (and group, when grouped).',
@@ -406,6 +416,7 @@ builder.queryFields((t) => ({
             ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
             : undefined,
           compare,
+          measures: selectedMeasures(info, BUCKET_FIELDS),
         },
         ROUTE,
       );
