@@ -100,10 +100,24 @@ const fastInputDateTime = withFastInput(DateTimeResolver, (value) => {
   return instant.getUTCDate() === Number(day) ? instant : undefined;
 });
 
+// The instant written last and its text. A trend's rows come in bucket order, one per group of
+// each bucket, so most rows write the instant of the row before: a 564-row trend by store
+// writes 30 instants, and `toISOString` on every row was a twentieth of the gateway's CPU.
+let lastInstant = Number.NaN;
+let lastText = '';
+
 export const DateTimeScalar = new GraphQLScalarType({
   ...fastInputDateTime.toConfig(),
   serialize: (value) => {
-    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    if (value instanceof Date) {
+      const instant = value.getTime();
+      if (instant === lastInstant) return lastText;
+      if (!Number.isNaN(instant)) {
+        lastText = value.toISOString();
+        lastInstant = instant;
+        return lastText;
+      }
+    }
     const serialized: unknown = DateTimeResolver.serialize(value);
     return serialized instanceof Date ? serialized.toJSON() : serialized;
   },

@@ -504,7 +504,7 @@ describe.each(WITH_CLUSTER)('sales analytics on %s', (kind) => {
       {
         "daily": 3,
         "products": 3,
-        "stores": 3,
+        "stores": 2,
         "trend": 4,
         "velocity": 3,
       }

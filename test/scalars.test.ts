@@ -112,13 +112,33 @@ describe('the input scalars read by recordSales', () => {
       expect(ours.parseLiteral).toBe(theirs.parseLiteral);
     }
     expect(UUIDScalar.serialize).toBe(UUIDResolver.serialize);
-    // DateTime writes the text JSON would write for graphql-scalars' Date: the same answer bytes.
-    const outputs = [new Date('2024-03-31T01:30:00.123Z'), new Date(0), '2024-02-29T23:59:59Z'];
+    // DateTime writes the text JSON would write for graphql-scalars' Date: the same answer bytes,
+    // whether an instant repeats the one written before it (a trend's groups of one bucket), a
+    // different Date of that instant comes, or a text or an invalid Date comes between.
+    const bucket = new Date('2024-03-31T01:30:00.123Z');
+    const outputs = [
+      bucket,
+      bucket,
+      new Date(bucket.getTime()),
+      new Date(0),
+      new Date(bucket.getTime()),
+      '2024-02-29T23:59:59Z',
+      new Date(Number.NaN),
+      new Date(0),
+      new Date(0),
+      new Date(-8_640_000_000_000_000),
+    ];
+    const written = (scalar: GraphQLScalarType, value: unknown) => {
+      try {
+        return JSON.stringify(scalar.serialize(value));
+      } catch (error) {
+        return `refused: ${(error as Error).message}`;
+      }
+    };
     for (const value of outputs) {
-      expect(JSON.stringify(DateTimeScalar.serialize(value)), String(value)).toBe(
-        JSON.stringify(DateTimeResolver.serialize(value)),
-      );
+      expect(written(DateTimeScalar, value), String(value)).toBe(written(DateTimeResolver, value));
     }
+    expect(written(DateTimeScalar, new Date(Number.NaN))).toMatch(/^refused: /);
   });
 });
 

@@ -1,6 +1,11 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { builder } from '../builder.js';
-import { productById, storeById } from '../catalog/catalog-store.js';
+import {
+  productById,
+  storeById,
+  type ProductRow,
+  type StoreRow,
+} from '../catalog/catalog-store.js';
 import { ProductRef, StoreRef } from '../catalog/schema.js';
 import type { GraphQLContext } from '../context.js';
 import { loadedOr, preload } from '../loaders.js';
@@ -191,6 +196,41 @@ export function dimensionFields<
   };
 }
 
+/** A row's store and product as values: set by `attachDimensions`, or by its parent. */
+export interface DimensionValues {
+  store?: StoreRow | null;
+  product?: ProductRow | null;
+}
+
+/**
+ * The dimension fields of a trend's rows, which carry their store and product as values
+ * (`DimensionValues`): the compiled execution writes such a field in line, where a resolver
+ * costs a call, a resolve info, a path, an argument object and three closures on each of up
+ * to 10 000 rows. A ranking's rows (at most 101) keep `dimensionFields`.
+ */
+export function carriedDimensionFields<R extends DimensionValues & { category: string | null }>(
+  t: FieldBuilder<R>,
+  when: Record<'store' | 'product' | 'category', string>,
+) {
+  const fields = t as unknown as FieldBuilder<DimensionValues & { category: string | null }>;
+  return {
+    store: fields.expose('store', {
+      type: StoreRef,
+      nullable: true,
+      description: `The store, ${when.store}.`,
+    }),
+    product: fields.expose('product', {
+      type: ProductRef,
+      nullable: true,
+      description: `The product, ${when.product}.`,
+    }),
+    category: fields.exposeString('category', {
+      nullable: true,
+      description: `The product category, ${when.category}.`,
+    }),
+  };
+}
+
 /** The names of the fields `info`'s field selects directly (through fragments). */
 function selectedNames(info: GraphQLResolveInfo): Set<string> {
   const names = new Set<string>();
@@ -203,6 +243,62 @@ function selectedNames(info: GraphQLResolveInfo): Set<string> {
   };
   for (const node of info.fieldNodes) walk(node.selectionSet);
   return names;
+}
+
+/**
+ * The measures the rows of a list field (`info`) are asked for, in the model's order, for a
+ * statement to compute and send only those: a 564-row trend asking for three of the twelve
+ * spends a fifth of its CPU reading, parsing and collecting the other nine. Every measure when
+ * the rows are asked for a field beyond their measures and `plain` (their baskets, windows or
+ * comparisons read the other measures); at least one, as a statement lists one column or more.
+ */
+export function selectedMeasures(
+  info: GraphQLResolveInfo,
+  plain: ReadonlySet<string>,
+): readonly MeasureName[] {
+  const selected = selectedNames(info);
+  for (const name of selected) {
+    if (!plain.has(name) && !(name in MEASURES)) return MEASURE_NAMES;
+  }
+  const measures = MEASURE_NAMES.filter((name) => selected.has(name));
+  return measures.length > 0 ? measures : MEASURE_NAMES.slice(0, 1);
+}
+
+/**
+ * Sets on each row of a list field (`info`) the store and product its fields ask for, read at
+ * once (one statement each, through the request's loaders) for `carriedDimensionFields`. A
+ * store or product that could not be read fails the list with the loader's error.
+ */
+export async function attachDimensions(
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  rows: readonly ({ storeId: string | null; productId: string | null } & DimensionValues)[],
+): Promise<void> {
+  await preloadDimensions(ctx, info, rows);
+  const selected = selectedNames(info);
+  const stores = ctx.loaders.loaded(storeById(ctx));
+  const products = ctx.loaders.loaded(productById(ctx));
+  // A key preload did not keep is one whose load failed: loading it again raises that error.
+  for (const row of rows) {
+    if (selected.has('store')) {
+      const id = row.storeId;
+      row.store =
+        id === null
+          ? null
+          : stores.has(id)
+            ? (stores.get(id) ?? null)
+            : await storeById(ctx).load(id);
+    }
+    if (selected.has('product')) {
+      const id = row.productId;
+      row.product =
+        id === null
+          ? null
+          : products.has(id)
+            ? (products.get(id) ?? null)
+            : await productById(ctx).load(id);
+    }
+  }
 }
 
 /**

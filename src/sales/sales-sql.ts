@@ -87,6 +87,12 @@ export interface TrendStatement {
   window?: TrendWindow;
   /** The same measures over a compared range, bucket by bucket, when asked for. */
   compare?: TrendComparison;
+  /**
+   * The measures the answer's rows carry (every measure when absent): what the client asked
+   * for, so a large answer reads, parses and holds no column it will not send. A windowed or
+   * compared trend carries every measure.
+   */
+  measures?: readonly MeasureName[];
 }
 
 /**
@@ -238,7 +244,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
   if (!q.fillGaps) {
     return sql`${head}
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
-           ${measureColumns(sc(partsOf(sql`a`)))}
+           ${measureColumns(sc(partsOf(sql`a`)), '', q.measures)}
     FROM agg a
     ORDER BY a.bucket, ${dimensionList(sql`a`)}
     LIMIT ${q.limit}`;
@@ -251,7 +257,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
       ${gapGroupRows(q)}
     )
     SELECT s.bucket AS "bucket", ${dimensionAnswers(sql`g`)},
-           ${measureColumns(sc(partsOrZero(sql`a`)))}
+           ${measureColumns(sc(partsOrZero(sql`a`)), '', q.measures)}
     FROM groups g
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket

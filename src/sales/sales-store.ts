@@ -59,6 +59,11 @@ export interface TrendInput {
   compare?: { to: CompareTo; horizon: Date };
   /** The tenant's calendars (WEEK's first day, the retail periods); ISO weeks when absent. */
   calendar?: TenantCalendar;
+  /**
+   * The measures the rows carry, when not every one (see TrendStatement.measures): the others
+   * are absent from the rows, which only fields asking for the listed ones may read.
+   */
+  measures?: readonly MeasureName[];
 }
 
 /** The most buckets a rolling window spans. */

@@ -1,11 +1,13 @@
 import DataLoader from 'dataloader';
 import { DIMENSIONS } from '../analytics/dimensions.js';
 import {
+  attachDimensions,
+  carriedDimensionFields,
   measureFields,
   comparisonFields,
-  dimensionFields,
   pairFields,
-  preloadDimensions,
+  selectedMeasures,
+  type DimensionValues,
   SalesMeansRef,
   SalesMeasuresRef,
 } from '../analytics/fields.js';
@@ -194,7 +196,19 @@ function rangeOrPeriod(
   });
 }
 
-const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implement({
+/** The fields of a bucket that read no measure of its row. */
+const BUCKET_FIELDS: ReadonlySet<string> = new Set([
+  '__typename',
+  'bucket',
+  'store',
+  'product',
+  'category',
+]);
+
+/** A trend's bucket as its fields read it: the statement's row, with its store and product. */
+type BucketRow = WindowedTrendRow & DimensionValues;
+
+const SalesBucketRef = builder.objectRef<BucketRow>('SalesBucket').implement({
   description: 'Sales of one time bucket (and group, when grouped).',
   fields: (t) => ({
     bucket: t.expose('bucket', {
@@ -202,7 +216,7 @@ const SalesBucketRef = builder.objectRef<WindowedTrendRow>('SalesBucket').implem
       description:
         'Start of the bucket as an instant. With a timeZone, boundaries are that zone’s local midnights (DAY, WEEK from the tenant’s weekStart, MONTH, the retail calendar’s periods) or local clock hours (HOUR).',
     }),
-    ...dimensionFields(t, {
+    ...carriedDimensionFields(t, {
       store: 'when grouped by STORE',
       product: 'when grouped by PRODUCT',
       category: 'when grouped by CATEGORY',
@@ -406,11 +420,12 @@ builder.queryFields((t) => ({
             ? { rolling: args.window.rolling ?? null, cumulative: args.window.cumulative ?? false }
             : undefined,
           compare,
+          measures: selectedMeasures(info, BUCKET_FIELDS),
         },
         ROUTE,
       );
       tellComparison(ctx, compare, range, zone, rows, { granularity, calendar });
-      await preloadDimensions(ctx, info, rows);
+      await attachDimensions(ctx, info, rows);
       return rows;
     },
   }),
@@ -554,9 +569,10 @@ builder.objectFields(StoreRef, (t) => ({
     }),
     resolve: async (store, args, ctx) => {
       await tellFreshness(ctx);
-      return withFilter(productFilter(ctx, args), (productIds) =>
+      const rows = await withFilter(productFilter(ctx, args), (productIds) =>
         storeTrendLoader(ctx, args, productIds).load(store),
       );
+      return rows.map((row): BucketRow => Object.assign(row, { store }));
     },
   }),
 }));
@@ -652,7 +668,7 @@ builder.objectFields(ProductRef, (t) => ({
     }),
     resolve: async (product, args, ctx) => {
       await tellFreshness(ctx);
-      return withFilter(storeFilter(ctx, args), (storeIds) =>
+      const rows = await withFilter(storeFilter(ctx, args), (storeIds) =>
         loaderForArgs<string, WindowedTrendRow[]>(
           ctx,
           'productSalesTrend',
@@ -685,6 +701,7 @@ builder.objectFields(ProductRef, (t) => ({
             ),
         ).load(product.id),
       );
+      return rows.map((row): BucketRow => Object.assign(row, { product }));
     },
   }),
 }));
