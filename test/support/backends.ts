@@ -122,6 +122,12 @@ async function copyDatabase(server: string, template: string, name: string): Pro
   for (let tries = 0; ; tries += 1) {
     try {
       await adminQuery(server, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+      // A copy has the template's objects but the default privileges on the database itself:
+      // take back what migration 0007 revoked there (temporary objects, new schemas).
+      await adminQuery(
+        server,
+        `REVOKE TEMPORARY, CREATE ON DATABASE ${name} FROM PUBLIC, shelfops_gateway`,
+      );
       return;
     } catch (error) {
       const busy = error instanceof Error && /is being accessed by other users/.test(error.message);
