@@ -17,7 +17,6 @@
  * bench/results/cache-hits.md unless `--print-only`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest } from 'node:http';
@@ -27,13 +26,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { mintToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { seedDatabase } from '../src/seed/index.js';
-import { median } from './support.js';
+import { firstTenant, median, scratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,7 +48,6 @@ const { values: args } = parseArgs({
   },
 });
 
-const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const ISSUER = 'shelfops-dev';
 const AUDIENCE = 'shelfops-gateway';
@@ -275,13 +272,12 @@ const quartiles = (xs: number[]) => {
 };
 
 async function seededScratch(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `shelfops_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = `${SERVER_URL}/${name}`;
-  const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: SECRET, DATABASE_URL: url });
+  const scratch = await scratchDatabase();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: SECRET,
+    DATABASE_URL: scratch.url,
+  });
   const database = await openDatabase(config, createLogger('silent'));
   await seedDatabase(database.pool, database.backend, {
     tenants: 1,
@@ -293,28 +289,7 @@ async function seededScratch(): Promise<{ url: string; drop: () => Promise<void>
   });
   await database.pool.query('ANALYZE');
   await database.close();
-  return {
-    url,
-    async drop() {
-      const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
-async function firstTenant(url: string): Promise<{ customerId: string; end: Date }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const { rows } = await client.query<{ id: string; end: Date }>(
-    `SELECT (SELECT id FROM customers ORDER BY name, id LIMIT 1) AS id,
-            date_trunc('day', max(time)) AS end FROM transactions`,
-  );
-  await client.end();
-  const row = rows[0];
-  if (!row) throw new Error('no tenant in the database');
-  return { customerId: row.id, end: row.end };
+  return scratch;
 }
 
 async function main(): Promise<void> {

@@ -17,7 +17,7 @@
  * the bare transport, measured robustly: bench/cache-hits.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ import { createLogger } from '../src/logger.js';
 import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { seedDatabase } from '../src/seed/index.js';
+import { firstTenant, scratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +58,6 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
-const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const ISSUER = 'shelfops-dev';
 const AUDIENCE = 'shelfops-gateway';
@@ -383,36 +383,6 @@ async function get(
     cache: response.headers.get('x-shelfops-cache'),
     etag: response.headers.get('etag'),
   };
-}
-
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `shelfops_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: `${SERVER_URL}/${name}`,
-    async drop() {
-      const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
-async function firstTenant(url: string): Promise<{ customerId: string; end: Date }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const { rows } = await client.query<{ id: string; end: Date }>(
-    `SELECT (SELECT id FROM customers ORDER BY name, id LIMIT 1) AS id,
-            date_trunc('day', max(time)) AS end FROM transactions`,
-  );
-  await client.end();
-  const row = rows[0];
-  if (!row) throw new Error('no tenant in the trend database');
-  return { customerId: row.id, end: row.end };
 }
 
 async function main(): Promise<void> {

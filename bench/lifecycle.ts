@@ -8,13 +8,11 @@
  * postgres://postgres@127.0.0.1:5432) for scratch databases.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
@@ -23,6 +21,7 @@ import { createGateway, listen } from '../src/server/app.js';
 import { freePort } from '../test/support/foundation-process.js';
 import { activeStatements, lockTable, waitFor } from '../test/support/lifecycle.js';
 import { startPrivateCluster } from '../test/support/private-cluster.js';
+import { scratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +30,6 @@ const { values: args } = parseArgs({
   },
 });
 const rounds = Number(args.rounds);
-const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-01';
 const CUSTOMER = '0000000a-0000-4000-8000-000000000000';
 const STORE = '00000001-0000-4000-8000-000000000001';
@@ -44,23 +42,6 @@ const median = (xs: number[]) => {
 };
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const sleep = (t: number) => new Promise((resolve) => setTimeout(resolve, t));
-
-async function scratchDatabase() {
-  const name = `shelfops_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: `${SERVER_URL}/${name}`,
-    async drop() {
-      const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 /** Starts the gateway in this process on `url`, with one tenant and one store. */
 async function inProcessGateway(url: string, env: Record<string, string> = {}) {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
@@ -26,4 +28,39 @@ export async function openBenchDatabase(
     ...settings,
   });
   return { config, database: await openDatabase(config, createLogger('silent')) };
+}
+
+/** The local PostgreSQL server the benchmarks create their scratch databases on. */
+export const SERVER_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** A new empty database on the local server, and how to drop it. */
+export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `shelfops_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `${SERVER_URL}/${name}`,
+    async drop() {
+      const client = new pg.Client({ connectionString: `${SERVER_URL}/postgres` });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** The first tenant of a seeded database (by name) and the day of its newest line. */
+export async function firstTenant(url: string): Promise<{ customerId: string; end: Date }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ id: string; end: Date }>(
+    `SELECT (SELECT id FROM customers ORDER BY name, id LIMIT 1) AS id,
+            date_trunc('day', max(time)) AS end FROM transactions`,
+  );
+  await client.end();
+  const row = rows[0];
+  if (!row) throw new Error(`no tenant in ${url}`);
+  return { customerId: row.id, end: row.end };
 }

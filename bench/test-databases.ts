@@ -11,11 +11,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { startEmbeddedDatabase } from '../src/db/embedded.js';
-import { migrateUp } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
 import { createScratchDatabase, SERVER_URL } from '../test/support/backends.js';
-import { createTemplate, dropTemplate } from '../test/support/templates.js';
+import {
+  createTemplate,
+  dropTemplate,
+  migrateEmbedded,
+  migrateServerDatabase,
+} from '../test/support/templates.js';
 import { median } from './support.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
@@ -37,11 +39,9 @@ async function measure(work: () => Promise<void>): Promise<Cost> {
 
 async function serverDatabase(template?: string): Promise<void> {
   const scratch = await createScratchDatabase(SERVER_URL, template);
-  const pool = createPool(scratch.url, 1);
   try {
-    await migrateUp(pool, { timescaledb: 'auto' });
+    await migrateServerDatabase(scratch.url);
   } finally {
-    await pool.end();
     await scratch.drop();
   }
 }
@@ -54,14 +54,7 @@ async function embeddedDatabase(template?: string): Promise<void> {
       dataDir = join(parent, 'data');
       await run('cp', ['-a', template, dataDir]);
     }
-    const embedded = await startEmbeddedDatabase({ dataDir });
-    const pool = createPool(embedded, 1);
-    try {
-      await migrateUp(pool, { timescaledb: 'auto' });
-    } finally {
-      await pool.end();
-      await embedded.close();
-    }
+    await migrateEmbedded(dataDir);
   } finally {
     await rm(parent, { recursive: true, force: true });
   }

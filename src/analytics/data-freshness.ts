@@ -98,6 +98,14 @@ export function requestFacts(ctx: GraphQLContext): Promise<RequestFacts> {
 }
 
 /**
+ * The tenant's retention horizon (e.g. "2 years"), from the request's facts; RETENTION while
+ * the tenant has none of its own.
+ */
+export async function tenantRetention(ctx: GraphQLContext): Promise<string> {
+  return (await requestFacts(ctx)).retention ?? ctx.retention;
+}
+
+/**
  * The request's freshness, told in `extensions.freshness` of the answer. Awaited before an
  * analytics statement runs, so that the answer holds every line the freshness counts (a
  * statement sees every commit made before it starts). It is told among the extensions that

@@ -276,27 +276,19 @@ export async function attachDimensions(
 ): Promise<void> {
   await preloadDimensions(ctx, info, rows);
   const selected = selectedNames(info);
-  const stores = ctx.loaders.loaded(storeById(ctx));
-  const products = ctx.loaders.loaded(productById(ctx));
-  // A key preload did not keep is one whose load failed: loading it again raises that error.
+  const stores = storeById(ctx);
+  const products = productById(ctx);
+  // A key the preload did not keep is one whose load failed: loading it again raises that
+  // error. A value at hand is taken without an await (a turn per row of up to 10 000).
   for (const row of rows) {
     if (selected.has('store')) {
-      const id = row.storeId;
-      row.store =
-        id === null
-          ? null
-          : stores.has(id)
-            ? (stores.get(id) ?? null)
-            : await storeById(ctx).load(id);
+      const store = row.storeId === null ? null : loadedOr(ctx.loaders, stores, row.storeId);
+      row.store = store instanceof Promise ? await store : store;
     }
     if (selected.has('product')) {
-      const id = row.productId;
-      row.product =
-        id === null
-          ? null
-          : products.has(id)
-            ? (products.get(id) ?? null)
-            : await productById(ctx).load(id);
+      const product =
+        row.productId === null ? null : loadedOr(ctx.loaders, products, row.productId);
+      row.product = product instanceof Promise ? await product : product;
     }
   }
 }

@@ -1,16 +1,13 @@
 import type { RequestDb } from '../db/request-db.js';
 import { insertSalesWithinRetention, type RetainedOutcome, type SaleColumns } from './ingest.js';
 
-/** How a bulk insert is split and paced: the server's IngestScheduler, or none in tests. */
+/** How a bulk insert is split and paced (the server's IngestScheduler). */
 export interface BulkPacing {
   /** Lines per statement; 0 or fewer: one statement for the whole batch. */
   readonly chunkLines: number;
   /** Resolves when the next statement may start. */
   turn(): Promise<void>;
 }
-
-/** One statement for the whole batch, started at once. */
-export const UNPACED: BulkPacing = { chunkLines: 0, turn: () => Promise.resolve() };
 
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -1,7 +1,7 @@
 import { builder } from '../builder.js';
 import { productIdsBySku, storeIdsByCode } from '../catalog/catalog-store.js';
 import { unknownCodeProblem } from '../catalog/code-refs.js';
-import { requestFacts } from '../analytics/data-freshness.js';
+import { tenantRetention } from '../analytics/data-freshness.js';
 import type { GraphQLContext } from '../context.js';
 import { userError } from '../errors.js';
 import { insertSaleChunks } from './chunked-insert.js';
@@ -89,11 +89,6 @@ async function checkLines(sales: PreparedSales, ctx: GraphQLContext): Promise<vo
   checkRetention(sales, await tenantRetention(ctx), lineProblem?.index);
   if (lineProblem) throw userError(`sales[${lineProblem.index}].${lineProblem.problem}`);
   if (shapeProblem) throw userError(`sales[${shapeProblem.index}]: ${shapeProblem.problem}`);
-}
-
-/** The tenant's retention horizon, or RETENTION while it has none of its own. */
-async function tenantRetention(ctx: GraphQLContext): Promise<string> {
-  return (await requestFacts(ctx)).retention ?? ctx.retention;
 }
 
 /**

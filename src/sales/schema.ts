@@ -30,7 +30,7 @@ import { countArgument, userError } from '../errors.js';
 import type { TenantCalendar } from '../analytics/calendar.js';
 import { periodRange, type CompareTo, type NamedPeriod } from '../analytics/time.js';
 import { calendarFor } from '../tenants/calendar-schema.js';
-import { requestFacts, tellFreshness } from '../analytics/data-freshness.js';
+import { tellFreshness, tenantRetention } from '../analytics/data-freshness.js';
 import { GranularityEnum, TimeRangeInput } from '../time-range.js';
 import { groupByKey, loaderForArgs } from '../loaders.js';
 import { cursorKey, decodeCursor, encodeCursor, pageSize, toConnection } from '../pagination.js';
@@ -126,8 +126,7 @@ export async function comparison(
   to: CompareTo | null | undefined,
 ): Promise<Compare> {
   if (!to) return undefined;
-  const { retention } = await requestFacts(ctx);
-  return { to, horizon: retentionHorizon(retention ?? ctx.retention) };
+  return { to, horizon: retentionHorizon(await tenantRetention(ctx)) };
 }
 
 /**

@@ -31,7 +31,9 @@ export class IngestScheduler implements BulkPacing {
   constructor(
     private readonly schedule: IngestSchedule,
     private readonly observer?: IngestSchedulerObserver,
-  ) {}
+  ) {
+    this.interactivePacing = { chunkLines: schedule.chunkLines, turn: () => Promise.resolve() };
+  }
 
   get chunkLines(): number {
     return this.schedule.chunkLines;
@@ -41,9 +43,7 @@ export class IngestScheduler implements BulkPacing {
    * The pacing of an interactive request's own inserts (a small recordSales): the same chunks,
    * never a wait, since it is itself one of the operations uploads wait for.
    */
-  get interactivePacing(): BulkPacing {
-    return { chunkLines: this.schedule.chunkLines, turn: () => Promise.resolve() };
-  }
+  readonly interactivePacing: BulkPacing;
 
   /** Interactive operations executing now. */
   get running(): number {

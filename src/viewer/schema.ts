@@ -1,7 +1,7 @@
 import sql from 'sql-template-tag';
 import type { Viewer, ViewerRole } from '../auth/viewer.js';
 import { builder } from '../builder.js';
-import { requestFacts } from '../analytics/data-freshness.js';
+import { tenantRetention } from '../analytics/data-freshness.js';
 
 /** The roles a token may carry, as GraphQL names them. */
 export const RoleEnum = builder.enumType('Role', {
@@ -38,7 +38,7 @@ const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
     retention: t.string({
       description:
         'How long the tenant keeps sale lines (e.g. "2 years"): older lines are refused and deleted. Admins change it with setRetention.',
-      resolve: async (_viewer, _args, ctx) => (await requestFacts(ctx)).retention ?? ctx.retention,
+      resolve: (_viewer, _args, ctx) => tenantRetention(ctx),
     }),
     role: t.field({ type: RoleEnum, description: 'Role.', resolve: (v) => v.role }),
     storeIds: t.field({

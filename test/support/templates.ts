@@ -30,6 +30,28 @@ declare module 'vitest' {
 
 const run = promisify(execFile);
 
+/** Applies every migration to the embedded build in `dataDir` (null: in memory), and closes it. */
+export async function migrateEmbedded(dataDir: string | null): Promise<void> {
+  const embedded = await startEmbeddedDatabase({ dataDir });
+  const pool = createPool(embedded, 1);
+  try {
+    await migrateUp(pool, { timescaledb: 'auto' });
+  } finally {
+    await pool.end();
+    await embedded.close();
+  }
+}
+
+/** Applies every migration to the server database at `url`. */
+export async function migrateServerDatabase(url: string): Promise<void> {
+  const pool = createPool(url, 1);
+  try {
+    await migrateUp(pool, { timescaledb: 'auto' });
+  } finally {
+    await pool.end();
+  }
+}
+
 /**
  * Migrates a database of `kind` once, for the files of a run to copy: a server's database is
  * then closed to connections (a copy needs its template without any, and TimescaleDB's
@@ -40,25 +62,13 @@ export async function createTemplate(kind: BackendKind): Promise<string> {
   const server = serverOf(kind);
   if (server === null) {
     const dataDir = await mkdtemp(join(tmpdir(), 'shelfops-template-'));
-    const embedded = await startEmbeddedDatabase({ dataDir });
-    const pool = createPool(embedded, 1);
-    try {
-      await migrateUp(pool, { timescaledb: 'auto' });
-    } finally {
-      await pool.end();
-      await embedded.close();
-    }
+    await migrateEmbedded(dataDir);
     return dataDir;
   }
   const scratch = await createScratchDatabase(server);
   const name = new URL(scratch.url).pathname.slice(1);
   try {
-    const pool = createPool(scratch.url, 1);
-    try {
-      await migrateUp(pool, { timescaledb: 'auto' });
-    } finally {
-      await pool.end();
-    }
+    await migrateServerDatabase(scratch.url);
     for (const node of await clusterNodes(server)) {
       await adminQuery(node, `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
       await endConnections(node, name);
