@@ -66,9 +66,10 @@ SELECT create_hypertable('archive.sales_daily', by_range('bucket', INTERVAL '364
 ALTER TABLE archive.sales_daily SET (timescaledb.enable_columnstore,
   timescaledb.segmentby = 'customer_id, store_id', timescaledb.orderby = 'bucket DESC, product_id');
 
--- Servers with TimescaleDB's job runner compress on their own; the embedded database calls
--- archive.compress() from the gateway's maintenance.
-SELECT add_compression_policy(t, compress_after => INTERVAL '1 day')
+-- Servers with TimescaleDB's job runner compress on their own when the gateway schedules these
+-- policies (MAINTENANCE=jobs; they are added paused, see 0002); otherwise the gateway's
+-- maintenance calls archive.compress().
+SELECT alter_job(add_compression_policy(t, compress_after => INTERVAL '1 day'), scheduled => false)
 FROM unnest(ARRAY['archive.transactions', 'archive.inventory_levels', 'archive.sales_hourly',
                   'archive.sales_daily']::regclass[]) t;
 

@@ -181,13 +181,16 @@ COMMIT;
 -- step
 GRANT SELECT ON rollup.sales_hourly, rollup.sales_daily TO shelfops_access;
 -- step
-SELECT add_continuous_aggregate_policy('rollup.sales_hourly',
+-- The policies are added paused (see 0002): the gateway schedules them with MAINTENANCE=jobs.
+SELECT alter_job(id, scheduled => false) FROM add_continuous_aggregate_policy('rollup.sales_hourly',
   start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour',
-  schedule_interval => INTERVAL '5 minutes', if_not_exists => true);
+  schedule_interval => INTERVAL '5 minutes', if_not_exists => true) id
+  WHERE id > 0;
 -- step
-SELECT add_continuous_aggregate_policy('rollup.sales_daily',
+SELECT alter_job(id, scheduled => false) FROM add_continuous_aggregate_policy('rollup.sales_daily',
   start_offset => INTERVAL '4 days', end_offset => INTERVAL '1 day',
-  schedule_interval => INTERVAL '30 minutes', if_not_exists => true);
+  schedule_interval => INTERVAL '30 minutes', if_not_exists => true) id
+  WHERE id > 0;
 -- step
 CALL refresh_continuous_aggregate('rollup.sales_hourly', NULL, NULL);
 -- step

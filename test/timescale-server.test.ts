@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_TENANT, OPERATOR } from '../src/auth/viewer.js';
 import type { JobRun } from '../src/db/maintenance.js';
 import { chooseBackend, migrateUp, migrationStatus } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
+import type { OperatorReport } from '../src/operator/desk.js';
 import {
   createScratchDatabase,
   TSDB_SERVER_URL,
@@ -19,7 +21,13 @@ import { insertSales, insertTenants, salesTenant, type SaleRow } from './support
 const DAY = 86_400_000;
 
 interface ReadyBody {
-  maintenance: { mode: string; jobs: JobRun[]; failingJobs: JobRun[] };
+  ready: boolean;
+  maintenance: {
+    mode: string;
+    tasks: { task: string; consecutiveFailures: number; lastError: string | null }[];
+    jobs: JobRun[];
+    failingJobs: JobRun[];
+  };
 }
 
 /** The database's jobs (TimescaleDB's own are below 1000) with what TimescaleDB recorded. */
@@ -28,12 +36,13 @@ async function recordedJobs(owner: Pool) {
     id: number;
     proc: string;
     config: Record<string, unknown> | null;
+    scheduled: boolean;
     status: string | null;
     runs: number;
     error: string | null;
     code: string | null;
   }>(
-    `SELECT j.job_id AS id, j.proc_schema || '.' || j.proc_name AS proc, j.config,
+    `SELECT j.job_id AS id, j.proc_schema || '.' || j.proc_name AS proc, j.config, j.scheduled,
             s.last_run_status AS status, coalesce(s.total_runs, 0)::int AS runs,
             e.err_message AS error, e.sqlerrcode AS code
      FROM timescaledb_information.jobs j
@@ -251,6 +260,20 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
         expect(Date.parse(String(shown?.lastDoneAt)), job.proc).toBeGreaterThan(now);
       }
     }
+    // The job runner starts a failed job again after its retry period times its failures in a
+    // row, up to five of its periods: the gateway put each run that did its work back on its
+    // schedule, as after a success.
+    const { rows: offSchedule } = await g.owner.query<{ id: number }>(
+      `SELECT j.job_id AS id FROM timescaledb_information.jobs j
+       JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+       WHERE j.job_id = ANY($1) AND s.next_start <> s.last_run_started_at + j.schedule_interval`,
+      [
+        body.maintenance.jobs
+          .filter((j) => j.outcome === 'done-recorded-failed')
+          .map((j) => j.jobId),
+      ],
+    );
+    expect(offSchedule).toEqual([]);
     const metrics = await (await fetch(`${g.url}/metrics`)).text();
     expect(metrics).toContain('shelfops_timescaledb_failing_jobs 1');
     expect(metrics).toContain('shelfops_timescaledb_jobs{outcome="failed",scheduled="true"} 1');
@@ -262,6 +285,78 @@ describe.skipIf(!TSDB_SERVER_URL)('TimescaleDB server (TSDB_URL)', () => {
     await g.owner.query(
       `SELECT delete_job(job_id) FROM timescaledb_information.jobs WHERE proc_name = 'broken_job'`,
     );
+  });
+});
+
+describe.skipIf(!TSDB_SERVER_URL)('a fresh install on the TimescaleDB server', () => {
+  let scratch: ScratchDatabase;
+  let owner: Pool;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(TSDB_SERVER_URL ?? '');
+    owner = createPool(scratch.url, 2);
+  });
+  afterAll(async () => {
+    await owner?.end();
+    await scratch?.drop();
+  });
+
+  it('adds every policy paused, so that no job has run, nor failed, when the gateway starts', async () => {
+    await migrateUp(owner, { timescaledb: 'auto' });
+    // The job runner starts a scheduled policy within a second of its commit: give it the time.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const jobs = await recordedJobs(owner);
+    expect(jobs.map((j) => j.proc).sort()).toEqual([
+      ...Array<string>(4).fill('_timescaledb_functions.policy_compression'),
+      ...Array<string>(2).fill('_timescaledb_functions.policy_refresh_continuous_aggregate'),
+    ]);
+    for (const job of jobs) {
+      expect(job, job.proc).toMatchObject({ scheduled: false, status: null, runs: 0, error: null });
+    }
+    // Nor did one of the jobs that later migrations dropped with their aggregates.
+    const errors = `SELECT count(*)::int AS n FROM timescaledb_information.job_errors
+                    WHERE job_id >= 1000`;
+    expect((await owner.query<{ n: number }>(errors)).rows).toEqual([{ n: 0 }]);
+    // Their procedures work: run in a session, a job runs in the session's own portal.
+    for (const job of jobs) await owner.query('CALL run_job($1)', [job.id]);
+    expect((await owner.query<{ n: number }>(errors)).rows).toEqual([{ n: 0 }]);
+
+    const gw = await startTestGateway('timescale-server', { DATABASE_URL: scratch.url });
+    try {
+      await gw.database.runMaintenance();
+      const body = (await (await fetch(`${gw.url}/ready`)).json()) as ReadyBody;
+      expect(body).toMatchObject({
+        ready: true,
+        maintenance: { mode: 'gateway', failingJobs: [] },
+      });
+      for (const task of body.maintenance.tasks) {
+        expect(task, task.task).toMatchObject({ consecutiveFailures: 0, lastError: null });
+      }
+      const expected = jobs.map((j) => ({
+        jobId: j.id,
+        scheduled: false,
+        outcome: 'not-run',
+        lastError: null,
+        totalFailures: 0,
+      }));
+      expect(body.maintenance.jobs).toEqual(expected.map((j) => expect.objectContaining(j)));
+      const operator = await gw.token(NO_TENANT, OPERATOR);
+      const answer = await gw.graphql<{ operatorReport: OperatorReport }>(
+        '{ operatorReport }',
+        {},
+        operator,
+      );
+      expect(answer.data?.operatorReport.upkeep).toEqual({
+        mode: 'gateway',
+        jobs: expected.map((j) => expect.objectContaining(j)),
+      });
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toContain(
+        `shelfops_timescaledb_jobs{outcome="not-run",scheduled="false"} ${jobs.length}`,
+      );
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -66,7 +66,7 @@ async function fromDatabase<T>(
   const logger = createLogger('warn');
   const database = await openDatabase({ ...config, seedDemo: false }, logger);
   try {
-    const desk = new OperatorDesk(database.pool, database.backend, logger, config.slowQueryMs);
+    const desk = new OperatorDesk(database, logger, config.slowQueryMs);
     return await work(desk, database.pool);
   } finally {
     await database.close();

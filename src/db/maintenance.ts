@@ -32,7 +32,10 @@ export interface TaskStatus {
 /**
  * How a TimescaleDB job's last run ended, as far as its work goes: `done-recorded-failed` is a
  * run that did its work and was then recorded Failed by TimescaleDB's job runner ("cannot drop
- * portal", SQLSTATE 24000: every run on PostgreSQL 15.20 with TimescaleDB 2.23 and 2.28.3).
+ * portal", SQLSTATE 24000: every run of a background worker on PostgreSQL 15.20 with TimescaleDB
+ * 2.23 and 2.28.3). PostgreSQL 15.20 refuses to drop a portal that was never started, and the
+ * runner drops the empty portal it made for the job after the job's transaction has committed;
+ * `CALL run_job(id)` runs in its caller's portal and makes none.
  */
 export type JobOutcome = 'not-run' | 'succeeded' | 'done-recorded-failed' | 'failed';
 
@@ -42,6 +45,10 @@ export interface JobRun {
   name: string;
   /** Paused jobs (the gateway runs the upkeep) keep the record of their last run. */
   scheduled: boolean;
+  /** Its period, as PostgreSQL writes an interval (`00:05:00`). */
+  schedule: string;
+  /** When the job runner starts it next; null while it is paused. */
+  nextStart: Date | null;
   outcome: JobOutcome;
   /** What TimescaleDB recorded: Success, Failed, or null before the first run. */
   lastRunStatus: string | null;
@@ -148,8 +155,33 @@ export class Maintenance {
     if (this.mode === 'gateway') {
       if (this.options.embedded) await this.runTasks(this.pool);
       else await this.withLock((client) => this.runTasks(client));
+    } else {
+      await this.keepJobsOnSchedule();
     }
     await this.readStatus();
+  }
+
+  /**
+   * Puts each job whose last run did its work but was recorded Failed (done-recorded-failed)
+   * back on its schedule, as after a success: the job runner starts a failed job again after
+   * its retry period times its failures in a row, up to five of its periods, so a job ran early
+   * (compression retries after an hour on a 12-hour schedule) and then up to five times late.
+   */
+  private async keepJobsOnSchedule(): Promise<void> {
+    const late = (await this.jobRuns())
+      .filter((j) => j.scheduled && j.outcome === 'done-recorded-failed')
+      .map((j) => j.jobId);
+    if (late.length === 0) return;
+    await this.pool.query(
+      `/* keepJobsOnSchedule */
+       SELECT alter_job(j.job_id,
+                next_start => greatest(now(), s.last_run_started_at + j.schedule_interval))
+       FROM timescaledb_information.jobs j
+       JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+       WHERE j.job_id = ANY($1) AND s.job_status = 'Scheduled'
+         AND s.next_start <> s.last_run_started_at + j.schedule_interval`,
+      [late],
+    );
   }
 
   private async withLock(work: (client: Queryable) => Promise<void>): Promise<void> {
@@ -266,7 +298,7 @@ export class Maintenance {
           lastDurationMs: null,
         },
     );
-    const jobs = this.options.backend === 'timescale' ? await this.jobRuns() : [];
+    const jobs = await this.jobRuns();
     const failingJobs = jobs.filter((j) => j.failing).map(({ failing: _, ...job }) => job);
     for (const job of failingJobs) {
       this.options.logger.warn({ job }, 'a TimescaleDB job keeps failing');
@@ -279,12 +311,19 @@ export class Maintenance {
     };
   }
 
+  /** Every TimescaleDB job of the database with how its last run ended, read now. */
+  async jobs(): Promise<JobRun[]> {
+    return (await this.jobRuns()).map(({ failing: _, ...job }) => job);
+  }
+
   /**
-   * The database's jobs (ids below 1000 are TimescaleDB's own) and their last runs, read from
-   * TimescaleDB's public views. A job is failing when its last run failed and its work has not
-   * been done for two of its periods; a run recorded failed after the work counts as done.
+   * The database's jobs (ids below 1000 are TimescaleDB's own; none without TimescaleDB) and
+   * their last runs, read from TimescaleDB's public views. A job is failing when its last run
+   * failed and its work has not been done for two of its periods; a run recorded failed after
+   * the work counts as done.
    */
   private async jobRuns(): Promise<(JobRun & { failing: boolean })[]> {
+    if (this.options.backend !== 'timescale') return [];
     const { rows } = await this.pool.query<JobRun & { failing: boolean }>(
       `/* jobRuns */
        WITH last_error AS (
@@ -294,7 +333,8 @@ export class Maintenance {
          SELECT job_id, max(finish_time) AS at FROM timescaledb_information.job_errors
          WHERE sqlerrcode = '24000' AND err_message LIKE 'cannot drop portal%' GROUP BY job_id
        ), runs AS (
-         SELECT j.job_id, j.application_name, j.scheduled, j.schedule_interval, s.last_run_status,
+         SELECT j.job_id, j.application_name, j.scheduled, j.schedule_interval, s.next_start,
+                s.last_run_status,
                 nullif(s.last_run_started_at, '-infinity') AS last_run_at,
                 CASE WHEN s.last_run_status = 'Failed' THEN e.sqlerrcode END AS error_code,
                 CASE WHEN s.last_run_status = 'Failed' THEN e.err_message END AS error,
@@ -315,7 +355,10 @@ export class Maintenance {
                   ELSE 'failed' END AS outcome
          FROM runs r
        )
-       SELECT job_id AS "jobId", application_name AS "name", scheduled, outcome,
+       SELECT job_id AS "jobId", application_name AS "name", scheduled,
+              schedule_interval::text AS schedule,
+              CASE WHEN isfinite(next_start) THEN next_start END AS "nextStart",
+              outcome,
               last_run_status AS "lastRunStatus", last_run_at AS "lastRunAt",
               last_done_at AS "lastDoneAt", error_code AS "lastErrorCode", error AS "lastError",
               total_runs AS "totalRuns", total_failures AS "totalFailures",

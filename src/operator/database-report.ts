@@ -59,15 +59,6 @@ export interface DatabaseReport {
     lastRefreshAt: string | null;
     lastRefreshError: string | null;
   };
-  jobs: {
-    id: number;
-    proc: string;
-    schedule: string;
-    lastRunStatus: string | null;
-    lastSuccessAt: string | null;
-    nextStart: string | null;
-    failures: number;
-  }[];
   tenants: {
     customerId: string;
     name: string;
@@ -104,9 +95,7 @@ export async function asOperator<T>(
 }
 
 const num = (value: string | number | null) => (value === null ? 0 : Number(value));
-// pg reads 'infinity' and '-infinity' (a job's next start while it runs) as strings.
-const iso = (value: Date | string | null) =>
-  value instanceof Date ? value.toISOString() : (value ?? null);
+const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 /**
  * Reads the database's half of the operator report (as the operator role); without
@@ -147,7 +136,6 @@ export async function databaseReport(
       })),
       sizes: timescale ? await timescaleSizes(query) : await plainSizes(query),
       rollupLag: await rollupLag(query),
-      jobs: timescale ? await jobs(query) : [],
       tenants: withTenants ? await tenants(query, timescale) : [],
     };
   });
@@ -303,32 +291,6 @@ async function rollupLag(query: <R>(text: string) => Rows<R>) {
     lastRefreshAt: iso(row?.lastRefreshAt ?? null),
     lastRefreshError: row?.lastRefreshError ?? null,
   };
-}
-
-async function jobs(query: <R>(text: string) => Rows<R>): Promise<DatabaseReport['jobs']> {
-  const { rows } = await query<{
-    id: number;
-    proc: string;
-    schedule: string;
-    lastRunStatus: string | null;
-    lastSuccessAt: Date | null;
-    nextStart: Date | null;
-    failures: string | null;
-  }>(
-    `/* jobStatus */ SELECT j.job_id AS id, j.proc_schema || '.' || j.proc_name AS proc,
-            j.schedule_interval::text AS schedule, s.last_run_status AS "lastRunStatus",
-            s.last_successful_finish AS "lastSuccessAt", s.next_start AS "nextStart",
-            s.total_failures AS failures
-     FROM timescaledb_information.jobs j
-     LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
-     WHERE j.job_id >= 1000 ORDER BY j.job_id`,
-  );
-  return rows.map((row) => ({
-    ...row,
-    lastSuccessAt: iso(row.lastSuccessAt),
-    nextStart: iso(row.nextStart),
-    failures: num(row.failures),
-  }));
 }
 
 async function tenants(query: <R>(text: string) => Rows<R>, timescale: boolean) {

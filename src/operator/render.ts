@@ -134,18 +134,21 @@ export function renderReport(report: OperatorReport): string {
       db.rollupLag.lastRefreshAt ?? 'never'
     }${db.rollupLag.lastRefreshError ? `, failing: ${db.rollupLag.lastRefreshError}` : ''}`,
   );
-  if (db.jobs.length) {
+  const { upkeep } = report;
+  if (upkeep.jobs.length) {
     out.push(
-      'Jobs',
+      `Jobs (TimescaleDB's; ${upkeep.mode === 'jobs' ? 'its job runner does the upkeep' : 'paused: the gateway does the upkeep'})`,
       ...table(
-        ['id', 'proc', 'every', 'last run', 'last success', 'failures'],
-        db.jobs.map((j) => [
-          j.id,
-          j.proc,
+        ['id', 'job', 'every', 'state', 'last run', 'work done', 'next start', 'failures'],
+        upkeep.jobs.map((j) => [
+          j.jobId,
+          j.name,
           j.schedule,
-          j.lastRunStatus,
-          j.lastSuccessAt,
-          j.failures,
+          j.scheduled ? 'scheduled' : 'paused',
+          j.outcome,
+          j.lastDoneAt,
+          j.nextStart,
+          j.totalFailures,
         ]),
       ),
     );

@@ -150,7 +150,7 @@ export function createGateway(options: AppOptions): Gateway {
     ...(redis ? { cache: () => redis.state() } : {}),
   });
   const alertEvents = alertEventHub(database.pool);
-  const desk = new OperatorDesk(database.pool, database.backend, logger, config.slowQueryMs);
+  const desk = new OperatorDesk(database, logger, config.slowQueryMs);
   registerOperatorMetrics(metrics, desk, logger);
   const gate = operationGate(trusted, authenticate, config.limits.smallBodyBytes);
   // Half the pool at most for uploads: queries always find a connection.

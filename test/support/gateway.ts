@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, mintToken } from '../../src/auth/tokens.js';
-import type { Role } from '../../src/auth/viewer.js';
+import type { ViewerRole } from '../../src/auth/viewer.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import type { Pool } from '../../src/db/pool.js';
@@ -26,7 +26,7 @@ export interface TestGateway {
   database: Database;
   /** Owner connection: bypasses RLS; for fixtures and independent checks only. */
   owner: Pool;
-  token(customerId: string, role?: Role, storeIds?: string[]): Promise<string>;
+  token(customerId: string, role?: ViewerRole, storeIds?: string[]): Promise<string>;
   /** POSTs a JSON body to /graphql as is (persisted operations, extensions, odd shapes). */
   post<T = Record<string, unknown>>(
     body: unknown,
