@@ -48,12 +48,20 @@ export async function readRequestFacts(db: RequestDb, backend: Backend): Promise
     backend === 'citus'
       ? sql`(SELECT max(x.time) FROM sale_lines x WHERE x.customer_id = ${db.customerId}::uuid)`
       : sql`app.newest_sale_line()`;
+  // Where the archive begins, for statements routed by it (db.noteArchiveHorizon); '-infinity'
+  // (nothing archived) reads as null. Citus reads no one snapshot, so it is not read there.
+  const horizon =
+    backend === 'citus'
+      ? sql`NULL::timestamptz`
+      : sql`(SELECT nullif(h.boundary, '-infinity') FROM archive_horizons h
+             WHERE h.relation = 'transactions')`;
   const [row] = await db.query<
     CalendarRow & {
       asOf: Date | null;
       staleFrom: Date | null;
       pending: number;
       retention: string | null;
+      archivedBefore: Date | null;
     }
   >(
     sql`/* requestFacts */
@@ -62,11 +70,12 @@ export async function readRequestFacts(db: RequestDb, backend: Backend): Promise
             WHERE r.customer_id = ${db.customerId}::uuid) AS "staleFrom",
            (SELECT count(*)::integer FROM stale_rollup_ranges r
             WHERE r.customer_id = ${db.customerId}::uuid) AS "pending",
-           ${calendarColumns}, c.retention AS "retention"
+           ${calendarColumns}, c.retention AS "retention", ${horizon} AS "archivedBefore"
     FROM (SELECT) one LEFT JOIN customers c ON true`,
     // Once per request, whatever it asks: not part of any answer's own statements.
     { side: true },
   );
+  if (backend !== 'citus') db.noteArchiveHorizon({ before: row?.archivedBefore ?? null });
   const calendar = calendarOf(row?.weekStart ? row : undefined);
   const asOf = row?.asOf ?? null;
   const retention = row?.retention ?? null;

@@ -86,6 +86,19 @@ export function dimensionList(alias: Sql | null): Sql {
   );
 }
 
+/**
+ * `, a.col` for each grouped dimension of rows aliased `alias`: an answer's order after its
+ * bucket (the other dimensions are null in every row, nothing to sort by).
+ */
+export function groupedOrder(groupBy: GroupBy, alias: Sql): Sql {
+  const grouped = DIMENSION_NAMES.filter((d) => groupBy[d]);
+  if (grouped.length === 0) return empty;
+  return sql`, ${join(
+    grouped.map((d) => sql`${alias}.${dimensionColumn(d)}`),
+    ', ',
+  )}`;
+}
+
 /** `AND a.col = g.col` for each grouped dimension: rows `a` of the group `g`. */
 export function sameGroup(groupBy: GroupBy, a: Sql, g: Sql): Sql {
   const grouped = DIMENSION_NAMES.filter((d) => groupBy[d]);

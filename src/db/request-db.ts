@@ -17,6 +17,14 @@ export const GATEWAY_ROLE = 'shelfops_gateway';
  */
 export const DEADLINE_MARGIN_MS = 1000;
 
+/**
+ * Where archived sales end: lines and rollup buckets before `before` are in the archive, those
+ * from it on in the live tables; null when nothing is archived.
+ */
+export interface ArchiveHorizon {
+  before: Date | null;
+}
+
 /** Who the statements of one request run as, set transaction-locally. */
 export interface RequestSettings {
   customerId: string;
@@ -105,6 +113,14 @@ export class RequestDb {
   private running: PoolClient | null = null;
   // Why the connection can serve no more round trips (lost, or its server did not answer).
   private lost: Error | null = null;
+  /**
+   * Whether the request only reads and its transaction should be one snapshot (REPEATABLE
+   * READ, READ ONLY): every statement then sees the data as the first one did. Read when the
+   * transaction opens, with the first statement.
+   */
+  readsOneSnapshot = false;
+  private snapshot = false;
+  private horizon: ArchiveHorizon | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -120,6 +136,19 @@ export class RequestDb {
    */
   get customerId(): string {
     return this.settings.customerId;
+  }
+
+  /**
+   * Notes the archive horizon a statement of this transaction read. Kept only when the
+   * transaction is one snapshot: then every later statement of the request sees the same.
+   */
+  noteArchiveHorizon(horizon: ArchiveHorizon): void {
+    if (this.snapshot) this.horizon = horizon;
+  }
+
+  /** The archive horizon every statement of this transaction sees; undefined: not known. */
+  get archiveHorizon(): ArchiveHorizon | undefined {
+    return this.horizon;
   }
 
   /**
@@ -277,7 +306,11 @@ export class RequestDb {
     }
     this.backendPid = (client as unknown as { processID: number | null }).processID;
     try {
-      await client.query(this.withDeadline('BEGIN'));
+      const snapshot = this.readsOneSnapshot;
+      await client.query(
+        this.withDeadline(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN'),
+      );
+      this.snapshot = snapshot;
       const { customerId, role, storeIds, statementTimeoutMs } = this.settings;
       // SET LOCAL through one function on every backend: on Citus only SET LOCAL reaches the
       // workers, where the policies run on the shards (set_config(…, true) does not).

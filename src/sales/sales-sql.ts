@@ -6,6 +6,7 @@ import {
   dimensionColumn,
   dimensionColumns,
   dimensionList,
+  groupedOrder,
   groupKeys,
   needsCatalog,
   sameGroup,
@@ -37,6 +38,7 @@ import {
   type CalendarBuckets,
   type WallShift,
 } from '../analytics/time.js';
+import type { ArchiveHorizon } from '../db/request-db.js';
 import type { Granularity, Segment } from './plan.js';
 
 export type { GroupBy } from '../analytics/dimensions.js';
@@ -55,6 +57,12 @@ export interface SalesFilters {
  */
 export interface RoutedFilters extends SalesFilters {
   tenant: string;
+  /**
+   * The archive horizon as the statement's snapshot sees it, when the request reads one
+   * snapshot: segments then read only the rollup views holding their buckets. Undefined: the
+   * statement decides per segment as it runs.
+   */
+  archive?: ArchiveHorizon;
 }
 
 /** Buckets in one zone for every row, or in each store's own zone. */
@@ -147,6 +155,34 @@ function rollupViews(source: 'hourly' | 'daily'): [Sql, Sql] {
 }
 
 /**
+ * The rollup views a segment reads, each with the condition it is read under. The live view
+ * holds the buckets from the archive horizon on, the archived one those before it. With the
+ * horizon known in the statement's snapshot, a view holding none of the segment's buckets is
+ * left out (not even planned: the archived view plans a scan of every chunk of the segment's
+ * range); otherwise the archived view is read only when the horizon, as the statement runs, is
+ * after the segment's start (a one-time filter).
+ */
+function rollupSources(
+  s: Segment,
+  archive: ArchiveHorizon | undefined,
+  live: Sql,
+  archived: Sql,
+): [Sql, Sql][] {
+  if (archive === undefined) {
+    const archivedOnly = sql`AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > ${s.from}::timestamptz`;
+    return [
+      [live, empty],
+      [archived, archivedOnly],
+    ];
+  }
+  const before = archive.before?.getTime() ?? -Infinity;
+  const sources: [Sql, Sql][] = [];
+  if (s.to.getTime() > before) sources.push([live, empty]);
+  if (s.from.getTime() < before) sources.push([archived, empty]);
+  return sources;
+}
+
+/**
  * The rows of each segment, UNION ALL: rollup rows (one per store, product and UTC hour or day;
  * with `perStore`, one per store and UTC hour or day, product_id NULL, and the archived rollup's
  * rows with product_id NULL) and raw sale lines, with a common shape (customer_id, store_id,
@@ -167,14 +203,8 @@ export function segmentRows(
     }
     const [live, archived] = rollupViews(s.source);
     const perStoreLive = s.source === 'daily' ? sql`store_sales_daily` : sql`store_sales_hourly`;
-    // Archived buckets all lie before the archive horizon: a segment after it skips the
-    // archived view unread (a one-time filter, so not even its plan's workers start).
-    const archivedOnly = sql`AND (SELECT h.boundary FROM archive_horizons h WHERE h.relation = 'transactions') > ${s.from}::timestamptz`;
     return join(
-      [
-        [perStore ? perStoreLive : live, empty],
-        [archived, archivedOnly],
-      ].map(
+      rollupSources(s, filters.archive, perStore ? perStoreLive : live, archived).map(
         ([view, gate]) => sql`SELECT r.customer_id, r.store_id,
              ${perStore ? sql`NULL::uuid` : sql`r.product_id`} AS product_id, r.bucket AS t,
              ${partColumns(sql`r`)}
@@ -246,7 +276,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
     SELECT a.bucket AS "bucket", ${dimensionAnswers(sql`a`)},
            ${measureColumns(sc(partsOf(sql`a`)), '', q.measures)}
     FROM agg a
-    ORDER BY a.bucket, ${dimensionList(sql`a`)}
+    ORDER BY a.bucket${groupedOrder(q.groupBy, sql`a`)}
     LIMIT ${q.limit}`;
   }
   return sql`${head}, series AS (
@@ -262,7 +292,7 @@ export function salesTrendSql(q: TrendStatement): Sql {
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       ${sameGroup(q.groupBy, sql`a`, sql`g`)}
-    ORDER BY s.bucket, ${dimensionList(sql`g`)}
+    ORDER BY s.bucket${groupedOrder(q.groupBy, sql`g`)}
     LIMIT ${q.limit}`;
 }
 
@@ -321,7 +351,7 @@ function windowedTrend(q: TrendStatement, w: TrendWindow, head: Sql): Sql {
            )}
     FROM windowed f
     WHERE f.in_range ${q.fillGaps ? empty : sql`AND f.present`}
-    ORDER BY f.bucket, ${dimensionList(sql`f`)}
+    ORDER BY f.bucket${groupedOrder(q.groupBy, sql`f`)}
     LIMIT ${q.limit}`;
 }
 
@@ -399,7 +429,7 @@ function comparedTrend(q: TrendStatement, c: TrendComparison, head: Sql, zoneCol
              } AS "compared.covered"
     FROM keys k
     WHERE k.bucket >= ${first} AND k.bucket < ${q.range.to}::timestamptz
-    ORDER BY k.bucket, ${dimensionList(sql`k`)}
+    ORDER BY k.bucket${groupedOrder(q.groupBy, sql`k`)}
     LIMIT ${q.limit}`;
 }
 

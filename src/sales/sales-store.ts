@@ -230,9 +230,13 @@ export interface TrendOptions {
  */
 export const ROUTE: TrendOptions = { storeRollups: true };
 
-/** The filters with the request's tenant, which every sales statement binds for routing. */
+/**
+ * The filters with the request's tenant, which every sales statement binds for routing, and
+ * the archive horizon once the request's snapshot has read it.
+ */
 export function routed(db: RequestDb, filters: SalesFilters): RoutedFilters {
-  return { ...filters, tenant: db.customerId };
+  const archive = db.archiveHorizon;
+  return { ...filters, tenant: db.customerId, ...(archive ? { archive } : {}) };
 }
 
 function zonesOf(zone: ZoneSpec): string[] {

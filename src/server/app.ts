@@ -332,7 +332,7 @@ export function createGateway(options: AppOptions): Gateway {
       ...(options.compiledExecution === false ? [] : [useCompiledExecution()]),
       useOperatorDesk(desk),
       useInteractivePriority(ingest, (request) => lanes.uploadRequests.has(request)),
-      useRequestTransaction(open),
+      useRequestTransaction(open, database.backend !== 'citus'),
       // After the transaction plugin: it caches and bumps versions only once work committed.
       ...(responseCache?.plugins ?? []),
       { onDispose: () => uploadWorkers.close() },

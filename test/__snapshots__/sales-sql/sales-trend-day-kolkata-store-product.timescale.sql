@@ -52,6 +52,6 @@
            (round((a.receipt_units)::numeric / nullif(a.product_receipts, 0), $13))::text AS "unitsPerReceipt",
            (round((a.revenue)::numeric / nullif(a.units, 0), $14))::text AS "averageUnitPrice"
     FROM agg a
-    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    ORDER BY a.bucket, a.store_id
     LIMIT $15
 -- parameters: ["Asia/Kolkata","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","<uuid>",["<uuid>"],["<uuid>"],"Asia/Kolkata","day","Asia/Kolkata","Asia/Kolkata",6,6,6,6,10001]

@@ -227,6 +227,6 @@
            (round((f.cumulative_revenue)::numeric / nullif(f.cumulative_units, 0), $82))::text AS "cumulative.averageUnitPrice"
     FROM windowed f
     WHERE f.in_range AND f.present
-    ORDER BY f.bucket, f.store_id, f.product_id, f.category
+    ORDER BY f.bucket, f.store_id
     LIMIT $83
 -- parameters: ["Europe/London","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","<uuid>","2026-04-23T00:00:00.000Z","2026-05-01T05:00:00.000Z","2026-04-23T00:00:00.000Z","<uuid>","2026-05-01T05:00:00.000Z","2026-05-01T05:30:00.000Z","<uuid>","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","Europe/London","day","Europe/London","Europe/London","2026-05-01T05:30:00.000Z","day","Europe/London","Europe/London","day","2026-05-01T05:30:00.000Z","Europe/London","Europe/London","day","2026-04-23T00:00:00.000Z","2026-05-15T00:00:00.000Z","1 day","day","2026-05-01T05:30:00.000Z",6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,7,6,7,6,7,6,7,6,7,6,7,6,7,6,6,7,6,6,6,6,6,6,6,6,10001]

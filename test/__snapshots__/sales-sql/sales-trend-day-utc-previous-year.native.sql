@@ -272,6 +272,6 @@
              >= ((($57::timestamptz) AT TIME ZONE $58::text) + ($59::integer * interval '1 year' + $60::bigint * interval '1 millisecond')) AT TIME ZONE $61::text AS "compared.covered"
     FROM keys k
     WHERE k.bucket >= (date_trunc($62::text, $63::timestamptz AT TIME ZONE k.zone) AT TIME ZONE k.zone) AND k.bucket < $64::timestamptz
-    ORDER BY k.bucket, k.store_id, k.product_id, k.category
+    ORDER BY k.bucket, k.store_id
     LIMIT $65
 -- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC","2025-05-01T05:30:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","2025-05-01T06:00:00.000Z","2025-05-02T00:00:00.000Z","2025-05-01T06:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","<uuid>","2025-05-02T00:00:00.000Z","2025-05-15T00:00:00.000Z","2025-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC",1,0,"UTC","UTC","UTC",6,6,6,6,6,6,6,6,"2026-05-01T05:30:00.000Z","2024-07-01T00:00:00.000Z","UTC",1,0,"UTC","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z",10001]

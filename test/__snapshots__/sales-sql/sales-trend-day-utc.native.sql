@@ -120,6 +120,6 @@
            (round((a.receipt_units)::numeric / nullif(a.receipts, 0), $25))::text AS "unitsPerReceipt",
            (round((a.revenue)::numeric / nullif(a.units, 0), $26))::text AS "averageUnitPrice"
     FROM agg a
-    ORDER BY a.bucket, a.store_id, a.product_id, a.category
+    ORDER BY a.bucket, a.store_id
     LIMIT $27
 -- parameters: ["UTC","2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","2026-05-01T06:00:00.000Z","2026-05-02T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>","2026-05-02T00:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-02T00:00:00.000Z","<uuid>","UTC","day","UTC","UTC",6,6,6,6,10001]

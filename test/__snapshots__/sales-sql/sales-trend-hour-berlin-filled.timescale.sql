@@ -115,6 +115,6 @@
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.product_id = g.product_id
-    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    ORDER BY s.bucket, g.product_id
     LIMIT $26
 -- parameters: ["Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T06:00:00.000Z","<uuid>","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","<uuid>","2026-05-10T06:00:00.000Z","2026-05-12T20:00:00.000Z","2026-05-10T06:00:00.000Z","<uuid>","2026-05-12T20:00:00.000Z","2026-05-12T20:45:00.000Z","<uuid>","Europe/Berlin","Europe/Berlin","Europe/Berlin","2026-05-10T05:17:00.000Z","2026-05-10T05:17:00.000Z","2026-05-12T20:45:00.000Z","2026-05-10T05:17:00.000Z",6,6,6,6,10001]

@@ -106,6 +106,6 @@
     JOIN series s ON s.zone = g.zone
     LEFT JOIN agg a ON a.zone = g.zone AND a.bucket = s.bucket
       AND a.store_id = g.store_id
-    ORDER BY s.bucket, g.store_id, g.product_id, g.category
+    ORDER BY s.bucket, g.store_id
     LIMIT $25
 -- parameters: [["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],["Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin","Europe/Berlin"],"2026-05-01T05:30:00.000Z","2026-05-01T06:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"2026-05-01T06:00:00.000Z","2026-05-15T00:00:00.000Z","2026-05-01T06:00:00.000Z","<uuid>",["<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>","<uuid>"],"day","day","2026-05-01T05:30:00.000Z","2026-05-15T00:00:00.000Z","1 day",6,6,6,6,10001]
