@@ -101,6 +101,7 @@ async function main() {
         role: 'analyst',
         storeIds: null,
         statementTimeoutMs: 600_000,
+        answersAsJson: database.embedded !== null,
       });
       // As the gateway answers a query: one snapshot, the request's facts read first.
       db.readsOneSnapshot = true;

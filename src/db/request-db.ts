@@ -1,4 +1,4 @@
-import type { Sql } from 'sql-template-tag';
+import sql, { type Sql } from 'sql-template-tag';
 import { cancelStatement } from './cancel.js';
 import { queryCancelledError, translateDatabaseError } from './errors.js';
 import type { QueryConfig } from 'pg';
@@ -41,6 +41,11 @@ export interface RequestSettings {
   databaseRole?: string;
   /** Where statements slower than its `slowMs` go, with their plan. */
   slowStatements?: SlowStatementSink;
+  /**
+   * Answers of many rows come as one JSON text per row (queryAnswer): the embedded database's
+   * own protocol reader copies every field of every row before pg reads it again.
+   */
+  answersAsJson?: boolean;
 }
 
 /** A statement that took at least the sink's `slowMs`, with its plan (EXPLAIN, same values). */
@@ -193,6 +198,31 @@ export class RequestDb {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs a statement whose answer has many rows of many columns, ending in its ORDER BY and
+   * LIMIT, and returns its rows as query does. With answersAsJson each row comes as one JSON
+   * text (a subquery scan keeps its statement's order): a 1 800-row trend of 17 columns reads
+   * about twice as fast from the embedded database; on a server pg's own reading is cheaper.
+   * `dates` names its timestamptz columns, which come back as Dates.
+   */
+  async queryAnswer<R extends QueryResultRow>(
+    statement: Sql,
+    dates: readonly (keyof R & string)[],
+  ): Promise<R[]> {
+    if (!this.settings.answersAsJson) return this.query<R>(statement);
+    const rows = await this.query<{ row: string }>(
+      sql`SELECT row_to_json(r)::text AS "row" FROM (${statement}) r`,
+    );
+    return rows.map(({ row }) => {
+      const answer = JSON.parse(row) as Record<string, unknown>;
+      for (const name of dates) {
+        const value = answer[name];
+        if (typeof value === 'string') answer[name] = new Date(value);
+      }
+      return answer as R;
+    });
   }
 
   /** Schedules work (such as a rollup refresh) for after a successful commit. */

@@ -351,7 +351,7 @@ export async function salesTrend(
     },
     MAX_TREND_BUCKETS,
   );
-  const rows = await db.query<TrendRow & Record<string, unknown>>(statement);
+  const rows = await db.queryAnswer<TrendRow & Record<string, unknown>>(statement, ['bucket']);
   if (rows.length > MAX_TREND_BUCKETS) {
     throw userError(
       `salesTrend would return more than ${MAX_TREND_BUCKETS} buckets (buckets × groups); shorten the range, use a coarser granularity, group by less or filter stores/products`,

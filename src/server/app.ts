@@ -240,6 +240,7 @@ export function createGateway(options: AppOptions): Gateway {
         storeIds: viewer.storeIds,
         statementTimeoutMs,
         driverDeadline: database.embedded === null,
+        answersAsJson: database.embedded !== null,
         slowStatements: desk.slowStatements(requestId, viewer.customerId),
         ...(operator ? { databaseRole: OPERATOR_DATABASE_ROLE } : {}),
       });
