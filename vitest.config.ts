@@ -67,6 +67,11 @@ export default defineConfig({
     hookTimeout: 180_000,
     sequence: { sequencer: SlowestFirst },
     pool: 'forks',
+    // A worker runs its files one after another in one process, which imports the gateway's
+    // modules (schema, Pothos, yoga, pg) once instead of once per file: about 2 s of each file's
+    // time. The files share no state through them: no mocks, no process.env writes, module
+    // caches that only memoise, and every test closes what it opens.
+    isolate: false,
     maxWorkers: 2,
   },
 });
