@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { migrateUp } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
@@ -16,8 +14,8 @@ import {
   type JwksServer,
   type SigningKey,
 } from './support/access-keys.js';
+import { runCli } from './support/cli.js';
 
-const run = promisify(execFile);
 const VIEWER = '{ viewer { customerId role storeIds } }';
 
 describe.each(BACKENDS)('authentication on %s', (kind) => {
@@ -202,11 +200,9 @@ describe.each(BACKENDS)('authentication on %s', (kind) => {
       NODE_ENV: 'test',
       DATABASE_URL: gw.config.databaseUrl ?? scratch?.url,
     };
-    const { stdout } = await run(
-      'npx',
+    const { stdout } = await runCli(
+      'token',
       [
-        'tsx',
-        'src/cli/token.ts',
         '--customer',
         a.customerId,
         '--role',
@@ -230,7 +226,7 @@ describe.each(BACKENDS)('authentication on %s', (kind) => {
     };
     expect(decoded.exp - decoded.iat).toBe(300);
 
-    const failure = await run('npx', ['tsx', 'src/cli/token.ts', '--role', 'root'], {
+    const failure = await runCli('token', ['--role', 'root'], {
       env: { ...process.env, JWT_SECRET: '', NODE_ENV: 'test' },
     }).then(
       () => null,

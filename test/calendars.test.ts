@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay, retailPeriods, type TenantCalendar } from '../src/analytics/calendar.js';
 import { planTrend } from '../src/sales/sales-store.js';
@@ -14,6 +12,7 @@ import {
   salesTenant,
   type SaleRow,
 } from './support/sales-data.js';
+import { runCli } from './support/cli.js';
 
 // The NRF 4-5-4 calendar, fiscal 2022 to 2028: the first day of each of the 12 periods,
 // typed by hand. The NRF's own tables are PDFs linked from https://nrf.com/resources/4-5-4-calendar
@@ -136,7 +135,6 @@ const NRF_YEAR_ENDS: Record<number, string> = {
   2028: '2029-02-04',
 };
 
-const run = promisify(execFile);
 const NRF: TenantCalendar = { weekStart: 'SUNDAY', retail: { kind: 'NRF_454', fiscalYearEnd: 1 } };
 const DAY = 86_400_000;
 const day = (iso: string) => Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY);
@@ -452,7 +450,7 @@ describe.each(WITH_SERVER)('retail calendars on %s', (kind) => {
         LOG_LEVEL: 'silent',
       };
       const tenant = (...args: string[]) =>
-        run('npx', ['tsx', 'src/cli/tenant.ts', 'set', '--tenant', other.customerId, ...args], {
+        runCli('tenant', ['set', '--tenant', other.customerId, ...args], {
           env,
         });
       const set = await tenant(

@@ -1,13 +1,12 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
-import { startEmbeddedDatabase } from '../src/db/embedded.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startGatewayProcess, type GatewayProcess } from './support/foundation-process.js';
 import { activeStatements, lockTable, waitFor } from './support/lifecycle.js';
-import { copyEmbeddedTemplate } from './support/templates.js';
+import { filledEmbeddedCopy } from './support/templates.js';
 
 const SECRET = 'lifecycle-secret-lifecycle-secret-0042';
 const STORES = '{ stores(first: 10) { edges { node { id } } } }';
@@ -216,7 +215,7 @@ describe.each(['postgres', 'timescale'] as const)(
   'kill -9 during a recordSales loop (%s)',
   (kind) => {
     let scratch: ScratchDatabase | null = null;
-    let embedded: Awaited<ReturnType<typeof copyEmbeddedTemplate>> | null = null;
+    let embedded: Awaited<ReturnType<typeof filledEmbeddedCopy>> | null = null;
     let owner: Pool | null = null;
     let gateway: GatewayProcess | null = null;
     const [tenant] = twinTenants();
@@ -230,15 +229,7 @@ describe.each(['postgres', 'timescale'] as const)(
       // A migrated data directory with the test's tenant, written before the gateway opens it:
       // with a tenant there, it loads no demo data set (minutes on a loaded machine), which
       // the batches, dated before it, never needed.
-      embedded = await copyEmbeddedTemplate();
-      const database = await startEmbeddedDatabase({ dataDir: embedded.dataDir });
-      const pool = createPool(database, 1);
-      try {
-        await insertTenant(pool, tenant);
-      } finally {
-        await pool.end();
-        await database.close();
-      }
+      embedded = await filledEmbeddedCopy((pool) => insertTenant(pool, tenant));
     });
     afterAll(async () => {
       await gateway?.kill();

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/tokens.js';
 import { NO_TENANT, OPERATOR } from '../src/auth/viewer.js';
@@ -10,8 +8,8 @@ import { twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import { waitFor } from './support/lifecycle.js';
 import { insertSales, insertTenants, type SaleRow } from './support/sales-data.js';
+import { runCli } from './support/cli.js';
 
-const run = promisify(execFile);
 const DAY = 86_400_000;
 const SLOW_MS = 150;
 const [a, b] = twinTenants();
@@ -52,7 +50,7 @@ describe.each(WITH_SERVER)('operator insights on %s', (kind) => {
   };
 
   const doctor = (args: string[]) =>
-    run('npx', ['tsx', 'src/cli/doctor.ts', '--url', `${gw.url}/graphql`, ...args], {
+    runCli('doctor', ['--url', `${gw.url}/graphql`, ...args], {
       env: { ...process.env, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' },
       timeout: 60_000,
     });

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { generate } from '@graphql-codegen/cli';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +11,8 @@ import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { TEST_REDIS_URL, uniqueRedisPrefix } from './support/access-gateway.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { runCli } from './support/cli.js';
 
-const run = promisify(execFile);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 // The shipped partner documents plus one that introspects (partners must still be refused).
 const TEST_DOCUMENTS = ['persisted/documents', 'test/fixtures/persisted'];
@@ -22,13 +20,7 @@ const apq = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash 
 
 async function buildManifest(...folders: string[]) {
   const out = join(tmpdir(), `shelfops-manifest-${randomUUID()}.json`);
-  const result = await run('npx', [
-    'tsx',
-    'src/cli/build-manifest.ts',
-    ...folders,
-    '--out',
-    out,
-  ]).then(
+  const result = await runCli('build-manifest', [...folders, '--out', out]).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshSalesRollups } from '../src/db/rollups.js';
@@ -25,6 +23,7 @@ import {
   type TrendQuestion,
 } from './support/sales-data.js';
 import { askTrend, TREND } from './support/sales-trend.js';
+import { runCli } from './support/cli.js';
 
 const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
 const CACHE_ON = { RESPONSE_CACHE_TTL_SECONDS: '300' };
@@ -450,11 +449,9 @@ describe('response cache shared through Redis, and the import command', () => {
     const cached = await gw.graphql<{ salesTrend: { units: string }[] }>(MONTHS, range, token);
     expect(cacheStatus(cached).hit).toBe(true);
 
-    await promisify(execFile)(
-      'npx',
+    await runCli(
+      'import',
       [
-        'tsx',
-        'src/cli/import.ts',
         'sales',
         join(import.meta.dirname, '../examples/import/online-retail-sample.csv'),
         '--tenant',

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrateDown, migrateUp } from '../src/db/migrate.js';
 import { BACKENDS, variantOf, WITH_CLUSTER, type BackendKind } from './support/backends.js';
-import { openEmptyDatabase } from './support/foundation-db.js';
+import { openMigratedDatabase } from './support/foundation-db.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import { insertTenant, uuid, type TenantFixture } from './support/fixtures.js';
+import { runCli } from './support/cli.js';
 
-const run = promisify(execFile);
 const AUTO = { timescaledb: 'auto' } as const;
 /** The migration that brought the tenant's reporting zone. */
 const ZONE_VERSION = 26;
@@ -32,9 +30,8 @@ describe.each(WITH_CLUSTER)(
   { timeout: 300_000 },
   (kind) => {
     it('starts as the zone most of a tenant’s stores keep, UTC without stores, and goes away down', async () => {
-      const db = await openEmptyDatabase(kind);
+      const db = await openMigratedDatabase(kind);
       try {
-        await migrateUp(db.owner, AUTO);
         const versions = (await loadMigrations(variantOf(kind))).map((m) => m.version);
         const since = versions.filter((v) => v >= ZONE_VERSION).length;
         expect(await migrateDown(db.owner, { ...AUTO, count: since })).toContain(ZONE_VERSION);
@@ -149,7 +146,7 @@ describe.each(BACKENDS)('the tenant’s reporting zone on %s', (kind: BackendKin
           LOG_LEVEL: 'silent',
         };
         const command = (...args: string[]) =>
-          run('npx', ['tsx', 'src/cli/tenant.ts', 'set', '--tenant', tenant.customerId, ...args], {
+          runCli('tenant', ['set', '--tenant', tenant.customerId, ...args], {
             env,
           });
         const set = await command('--time-zone', 'America/New_York');

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantGate } from '../src/auth/tenant-gate.js';
 import type { Pool } from '../src/db/pool.js';
@@ -7,8 +5,8 @@ import { BACKENDS } from './support/backends.js';
 import { insertTenant, twinTenants, uuid } from './support/fixtures.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './support/gateway.js';
 import { insertSales } from './support/sales-data.js';
+import { runCli } from './support/cli.js';
 
-const run = promisify(execFile);
 const VIEWER = '{ viewer { customerId role } }';
 
 interface Failure {
@@ -21,8 +19,7 @@ interface Failure {
 describe('tenant command and token refusal on postgres', () => {
   let gw: TestGateway;
   let env: NodeJS.ProcessEnv;
-  const cli = (script: string, args: string[]) =>
-    run('npx', ['tsx', `src/cli/${script}.ts`, ...args], { env });
+  const cli = (script: string, args: string[]) => runCli(script, args, { env });
   const failing = (script: string, args: string[]) =>
     cli(script, args).then(
       () => null,

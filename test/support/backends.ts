@@ -192,6 +192,20 @@ export async function dropDatabase(server: string, name: string): Promise<void> 
     if (rows[0]?.n === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await client.end();
+  try {
+    // FORCE gives the sessions it ends 5 s to go, then refuses the drop as in use (seen on the
+    // loaded Citus cluster, a second after a copied database's first use): try again.
+    for (let tries = 0; ; tries += 1) {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        return;
+      } catch (error) {
+        const inUse = (error as { code?: string }).code === '55006';
+        if (!inUse || tries >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await client.end();
+  }
 }

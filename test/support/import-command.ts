@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { TEST_SECRET, type TestGateway } from './gateway.js';
-
-const run = promisify(execFile);
+import { runCli } from './cli.js';
 
 /** Runs `npm run import -- <args>` on the gateway's database server; `env` adds variables. */
 export function runImportCommand(
@@ -11,7 +8,7 @@ export function runImportCommand(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  return run('npx', ['tsx', 'src/cli/import.ts', ...args], {
+  return runCli('import', args, {
     // A command that hangs fails its test instead of holding the run.
     timeout: 50_000,
     env: {

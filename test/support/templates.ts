@@ -7,7 +7,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrateUp } from '../../src/db/migrate.js';
-import { createPool } from '../../src/db/pool.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
 import {
   adminQuery,
   clusterNodes,
@@ -140,4 +140,28 @@ export async function copyEmbeddedTemplate(): Promise<{
     dataDir,
     remove: () => rm(parent, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A migrated embedded data directory of its own, with `fill` run on it as the owner before
+ * anything else opens it (a gateway started on it then finds a tenant there and loads no demo).
+ */
+export async function filledEmbeddedCopy(
+  fill: (owner: Pool) => Promise<unknown>,
+): Promise<Awaited<ReturnType<typeof copyEmbeddedTemplate>>> {
+  const copy = await copyEmbeddedTemplate();
+  try {
+    const database = await startEmbeddedDatabase({ dataDir: copy.dataDir });
+    const owner = createPool(database, 1);
+    try {
+      await fill(owner);
+    } finally {
+      await owner.end();
+      await database.close();
+    }
+  } catch (error) {
+    await copy.remove();
+    throw error;
+  }
+  return copy;
 }
