@@ -13,10 +13,11 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { importFile } from '../src/import/import-file.js';
+import { DEFAULT_INGEST_TIME_RULE } from '../src/ingest-time.js';
 import { loadMapping } from '../src/import/mapping.js';
 import { createLogger } from '../src/logger.js';
 import { insertSaleChunks } from '../src/sales/chunked-insert.js';
-import { saleColumns } from '../src/sales/ingest.js';
+import { idColumn, prepareSales } from '../src/sales/sale-batch.js';
 import { createGateway, listen } from '../src/server/app.js';
 import { median } from './support.js';
 
@@ -191,8 +192,9 @@ const spread = (xs: number[]) =>
 
 /**
  * recordSales' statements for `batch` as the gateway runs them, without HTTP, GraphQL or the
- * upload worker: one transaction under the gateway's role and the tenant's context, the
- * columns written here, the batch in statements of `chunkLines` lines (0: one statement).
+ * upload worker: the lines prepared as the worker prepares them (prepareSales), then one
+ * transaction under the gateway's role and the tenant's context, the batch in statements of
+ * `chunkLines` lines (0: one statement).
  */
 async function gatewayStatements(
   db: Database,
@@ -208,24 +210,27 @@ async function gatewayStatements(
     storeIds: null,
     statementTimeoutMs: 600_000,
   });
-  const sales = batch.map((l) => ({
-    transactionId: l.id,
-    time: l.time,
-    storeId: ids.stores[l.store] ?? '',
-    productId: ids.products[l.product] ?? '',
-    quantity: l.quantity,
-    unitPrice: l.price,
-  }));
+  const sales = prepareSales(
+    batch.map((l) => ({
+      transactionId: l.id,
+      time: l.time,
+      storeId: ids.stores[l.store] ?? '',
+      productId: ids.products[l.product] ?? '',
+      quantity: l.quantity,
+      unitPrice: l.price,
+    })),
+    DEFAULT_INGEST_TIME_RULE,
+  );
+  const byCode = new Map<string, string>();
+  const columns = {
+    ...sales.columns,
+    storeIds: idColumn(sales.stores, byCode, sales.order).column,
+    productIds: idColumn(sales.products, byCode, sales.order).column,
+  };
   try {
     const pacing = { chunkLines, turn: () => Promise.resolve() };
-    const outcome = await insertSaleChunks(
-      request,
-      saleColumns(sales),
-      sales.length,
-      pacing,
-      retention,
-    );
-    if (outcome.accepted !== sales.length) throw new Error(JSON.stringify(outcome));
+    const outcome = await insertSaleChunks(request, columns, sales.order, pacing, retention);
+    if (outcome.accepted !== sales.count) throw new Error(JSON.stringify(outcome));
     await request.finish('commit');
   } catch (error) {
     await request.finish('rollback');
