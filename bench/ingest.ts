@@ -11,9 +11,13 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
+import { RequestDb } from '../src/db/request-db.js';
 import { importFile } from '../src/import/import-file.js';
+import { DEFAULT_INGEST_TIME_RULE } from '../src/ingest-time.js';
 import { loadMapping } from '../src/import/mapping.js';
 import { createLogger } from '../src/logger.js';
+import { insertSaleChunks } from '../src/sales/chunked-insert.js';
+import { idColumn, prepareSales } from '../src/sales/sale-batch.js';
 import { createGateway, listen } from '../src/server/app.js';
 import { median } from './support.js';
 
@@ -31,6 +35,12 @@ import { median } from './support.js';
 // (default 20) of one batch each, the two methods alternating which goes first, each pair on
 // new ids; prints each method's median batch time and the median of the pairs' ratios, which a
 // machine whose load moves between pairs disturbs least. `0` lines per method skips the rounds.
+// A third method takes its turn in each pair: recordSales through a second gateway on the same
+// database with UPLOAD_CHUNK_LINES=0 (each upload one statement), to show what the scheduler's
+// chunks cost a lone client; the three go first in turn. INGEST_STATEMENT=1 then times the
+// database's part alone in the same way: the owner's INSERTs against recordSales' statements
+// run as the gateway runs them (its role and tenant context, one transaction), in one statement
+// and in chunks of UPLOAD_CHUNK_LINES, without HTTP, GraphQL or the upload worker.
 
 const SERVER = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const SECRET = 'bench-secret-bench-secret-bench-secret-1';
@@ -176,6 +186,58 @@ async function insertLines(
 const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? NaN;
 
+/** The median of `xs` with its quartiles, for a line of results. */
+const spread = (xs: number[]) =>
+  `${median(xs).toFixed(2)} (quartiles ${quantile(xs, 0.25).toFixed(2)}–${quantile(xs, 0.75).toFixed(2)})`;
+
+/**
+ * recordSales' statements for `batch` as the gateway runs them, without HTTP, GraphQL or the
+ * upload worker: the lines prepared as the worker prepares them (prepareSales), then one
+ * transaction under the gateway's role and the tenant's context, the batch in statements of
+ * `chunkLines` lines (0: one statement).
+ */
+async function gatewayStatements(
+  db: Database,
+  tenant: string,
+  ids: { stores: string[]; products: string[] },
+  batch: Line[],
+  chunkLines: number,
+  retention: string,
+): Promise<void> {
+  const request = new RequestDb(db.pool, {
+    customerId: tenant,
+    role: 'admin',
+    storeIds: null,
+    statementTimeoutMs: 600_000,
+  });
+  const sales = prepareSales(
+    batch.map((l) => ({
+      transactionId: l.id,
+      time: l.time,
+      storeId: ids.stores[l.store] ?? '',
+      productId: ids.products[l.product] ?? '',
+      quantity: l.quantity,
+      unitPrice: l.price,
+    })),
+    DEFAULT_INGEST_TIME_RULE,
+  );
+  const byCode = new Map<string, string>();
+  const columns = {
+    ...sales.columns,
+    storeIds: idColumn(sales.stores, byCode, sales.order).column,
+    productIds: idColumn(sales.products, byCode, sales.order).column,
+  };
+  try {
+    const pacing = { chunkLines, turn: () => Promise.resolve() };
+    const outcome = await insertSaleChunks(request, columns, sales.order, pacing, retention);
+    if (outcome.accepted !== sales.count) throw new Error(JSON.stringify(outcome));
+    await request.finish('commit');
+  } catch (error) {
+    await request.finish('rollback');
+    throw error;
+  }
+}
+
 /** Milliseconds a method spent, summed over its rounds. */
 type Timings = Map<string, number>;
 
@@ -242,6 +304,14 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
   });
   const server: Server = await listen(gateway, '127.0.0.1', 0);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const unchunked = createGateway({
+    config: { ...config, ingest: { ...config.ingest, chunkLines: 0 } },
+    database: db,
+    verifier: await createTokenVerifier(config.jwt),
+    logger,
+  });
+  const unchunkedServer: Server = await listen(unchunked, '127.0.0.1', 0);
+  const unchunkedUrl = `http://127.0.0.1:${(unchunkedServer.address() as AddressInfo).port}/graphql`;
   const dir = await mkdtemp(join(tmpdir(), 'shelfops-bench-'));
   try {
     const tenant = randomUUID();
@@ -264,10 +334,10 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     // retried. INGEST_CLIENT=fetch uses Node's fetch, which tees every request body to follow
     // redirects, copying each chunk: CPU of the client, in this process, that the owner's
     // INSERT does not pay.
-    const postJson = async (payload: unknown): Promise<unknown> => {
+    const postJson = async (payload: unknown, target = url): Promise<unknown> => {
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
       if (process.env.INGEST_CLIENT === 'fetch') {
-        const response = await fetch(url, {
+        const response = await fetch(target, {
           method: 'POST',
           headers,
           body: JSON.stringify(payload),
@@ -277,7 +347,7 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       const bytes = Buffer.from(JSON.stringify(payload));
       return new Promise((resolve, reject) => {
         const request = httpRequest(
-          url,
+          target,
           { method: 'POST', agent: false, headers: { ...headers, 'content-length': bytes.length } },
           (response) => {
             const chunks: Buffer[] = [];
@@ -296,7 +366,7 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
         request.end(bytes);
       });
     };
-    const recordSales = async (batch: Line[]) => {
+    const recordSales = async (batch: Line[], target = url) => {
       const sales = batch.map((l) => ({
         transactionId: l.id,
         time: l.time.toISOString(),
@@ -305,10 +375,13 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
         quantity: l.quantity,
         unitPrice: l.price,
       }));
-      const body = (await postJson({
-        query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
-        variables: { s: sales },
-      })) as { data?: { recordSales: { accepted: number } } };
+      const body = (await postJson(
+        {
+          query: 'mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted } }',
+          variables: { s: sales },
+        },
+        target,
+      )) as { data?: { recordSales: { accepted: number } } };
       if (body.data?.recordSales.accepted !== sales.length)
         throw new Error(JSON.stringify(body).slice(0, 300));
     };
@@ -369,8 +442,8 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       });
     }
     // Batch by batch: the owner's INSERT and recordSales in pairs, alternating which goes first.
-    const uploadReaders = async () => {
-      const text = await (await fetch(url.replace(/graphql$/, 'metrics'))).text();
+    const uploadReaders = async (target: string) => {
+      const text = await (await fetch(target.replace(/graphql$/, 'metrics'))).text();
       return Number(
         /^shelfops_upload_bodies_total\{reader="worker"\} (\S+)$/m.exec(text)?.[1] ?? 0,
       );
@@ -379,51 +452,83 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     for (let tries = 0; tries < 60; tries += 1) {
       await insertLines(db, tenant, ids, lines(BATCH));
       await recordSales(lines(BATCH));
-      if (tries >= 2 && (config.uploadWorkers === 0 || (await uploadReaders()) > 0)) break;
+      await recordSales(lines(BATCH), unchunkedUrl);
+      const read = async () =>
+        (await uploadReaders(url)) > 0 && (await uploadReaders(unchunkedUrl)) > 0;
+      if (tries >= 2 && (config.uploadWorkers === 0 || (await read()))) break;
     }
-    const pairMs = { owner: [] as number[], api: [] as number[] };
+    type Method = 'owner' | 'api' | 'single';
+    const pairMs: Record<Method, number[]> = { owner: [], api: [], single: [] };
     // This process's CPU (every thread: the client, the gateway, its upload worker, pg's
     // client for the owner) per batch: what the machine's load does not stretch.
-    const cpuMs = { owner: [] as number[], api: [] as number[] };
-    let cpuOf: number[] = cpuMs.owner;
-    const once = async (work: () => Promise<void>) => {
-      const cpu = process.cpuUsage();
-      const started = performance.now();
-      await work();
-      const used = process.cpuUsage(cpu);
-      cpuOf.push((used.user + used.system) / 1000);
-      return performance.now() - started;
-    };
+    const cpuMs: Record<Method, number[]> = { owner: [], api: [], single: [] };
     const loadBefore = loadavg()[0] ?? NaN;
     for (let pair = 0; pair < PAIRS; pair += 1) {
-      const [raw, api] = [lines(BATCH), lines(BATCH)];
-      const owner = () => {
-        cpuOf = cpuMs.owner;
-        return once(() => insertLines(db, tenant, ids, raw));
+      const batch: Record<Method, Line[]> = {
+        owner: lines(BATCH),
+        api: lines(BATCH),
+        single: lines(BATCH),
       };
-      const upload = () => {
-        cpuOf = cpuMs.api;
-        return once(async () => {
-          await recordSales(api);
-          if (db.backend === 'timescale') await readTrend(api);
-        });
+      const work: Record<Method, () => Promise<void>> = {
+        owner: () => insertLines(db, tenant, ids, batch.owner),
+        api: async () => {
+          await recordSales(batch.api);
+          if (db.backend === 'timescale') await readTrend(batch.api);
+        },
+        single: async () => {
+          await recordSales(batch.single, unchunkedUrl);
+          if (db.backend === 'timescale') await readTrend(batch.single);
+        },
       };
-      if (pair % 2 === 0) {
-        pairMs.owner.push(await owner());
-        pairMs.api.push(await upload());
-      } else {
-        pairMs.api.push(await upload());
-        pairMs.owner.push(await owner());
+      const order: Method[] = ['owner', 'api', 'single'];
+      for (let turn = 0; turn < 3; turn += 1) {
+        const method = order[(pair + turn) % 3] as Method;
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        await work[method]();
+        pairMs[method].push(performance.now() - started);
+        const used = process.cpuUsage(cpu);
+        cpuMs[method].push((used.user + used.system) / 1000);
       }
     }
-    const ratios = pairMs.owner.map((ms, i) => ms / (pairMs.api[i] ?? Infinity));
+    const ratiosOf = (method: Method) =>
+      pairMs.owner.map((ms, i) => ms / (pairMs[method][i] ?? Infinity));
+    const summary = (method: Method) => `median of pairs ${spread(ratiosOf(method))}`;
     out(
       `  ${PAIRS} pairs of ${BATCH}-line batches (UPLOAD_WORKERS=${config.uploadWorkers}): owner INSERT median ${median(pairMs.owner).toFixed(0)} ms, ` +
-        `recordSales median ${median(pairMs.api).toFixed(0)} ms; recordSales ÷ owner INSERT (throughput), median of pairs ${median(ratios).toFixed(2)}, ` +
-        `quartiles ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}; ` +
-        `this process's CPU per batch, median: owner INSERT ${median(cpuMs.owner).toFixed(1)} ms, recordSales ${median(cpuMs.api).toFixed(1)} ms; ` +
+        `recordSales median ${median(pairMs.api).toFixed(0)} ms; recordSales ÷ owner INSERT (throughput), ${summary('api')}; ` +
+        `recordSales in one statement (UPLOAD_CHUNK_LINES=0) median ${median(pairMs.single).toFixed(0)} ms, ${summary('single')}; ` +
+        `this process's CPU per batch, median: owner INSERT ${median(cpuMs.owner).toFixed(1)} ms, recordSales ${median(cpuMs.api).toFixed(1)} ms, ` +
+        `in one statement ${median(cpuMs.single).toFixed(1)} ms; ` +
         `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after`,
     );
+    if (process.env.INGEST_STATEMENT === '1') {
+      const statementMs = { owner: [] as number[], one: [] as number[], chunks: [] as number[] };
+      const chunkLines = config.ingest.chunkLines;
+      const statementLoad = loadavg()[0] ?? NaN;
+      for (let pair = 0; pair < PAIRS; pair += 1) {
+        const work: Record<keyof typeof statementMs, () => Promise<void>> = {
+          owner: () => insertLines(db, tenant, ids, lines(BATCH)),
+          one: () => gatewayStatements(db, tenant, ids, lines(BATCH), 0, config.retention),
+          chunks: () =>
+            gatewayStatements(db, tenant, ids, lines(BATCH), chunkLines, config.retention),
+        };
+        const order = ['owner', 'one', 'chunks'] as const;
+        for (let turn = 0; turn < 3; turn += 1) {
+          const method = order[(pair + turn) % 3] ?? 'owner';
+          const started = performance.now();
+          await work[method]();
+          statementMs[method].push(performance.now() - started);
+        }
+      }
+      const versus = (ms: number[]) => statementMs.owner.map((o, i) => o / (ms[i] ?? Infinity));
+      out(
+        `  the statements alone, ${PAIRS} triples: owner INSERTs median ${median(statementMs.owner).toFixed(0)} ms; ` +
+          `recordSales' statement median ${median(statementMs.one).toFixed(0)} ms, owner ÷ it ${spread(versus(statementMs.one))}; ` +
+          `in chunks of ${chunkLines} median ${median(statementMs.chunks).toFixed(0)} ms, owner ÷ them ${spread(versus(statementMs.chunks))}; ` +
+          `load average ${statementLoad.toFixed(1)} before, ${(loadavg()[0] ?? NaN).toFixed(1)} after`,
+      );
+    }
     // Every method wrote the same kind of rows: each key's fingerprint is app.sale_content's.
     const { rows: wrong } = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM sale_keys k JOIN transactions t USING (customer_id, transaction_id)
@@ -447,7 +552,9 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     );
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => unchunkedServer.close(() => resolve()));
     await gateway.dispose();
+    await unchunked.dispose();
     await db.close();
     await rm(dir, { recursive: true, force: true });
     if (scratch) {

@@ -129,6 +129,59 @@ describe.each(BACKENDS)('chunked uploads on %s', (kind) => {
     expect(again.data?.recordSales).toEqual({ accepted: 1800, duplicates: 0 });
   });
 
+  it('opens a receipt at its first line in the batch, whichever chunk its lines fall in', async () => {
+    const lines: Line[] = Array.from({ length: 1200 }, (_, n) => ({
+      ...line(5, n),
+      receiptId: null,
+    }));
+    const receipt = { receiptId: 'OPEN-1', storeId: uuid(1, 1), productId: uuid(2, 3) };
+    // The receipt's first line is a day later than its second, which sorts earlier.
+    lines[100] = { ...(lines[100] as Line), ...receipt, time: '2026-06-02T09:00:00.000Z' };
+    lines[900] = { ...(lines[900] as Line), ...receipt, time: '2026-06-01T07:00:00.000Z' };
+    const answer = await gw.graphql<Recorded>(RECORD, { s: lines }, token);
+    expect(answer.data?.recordSales).toEqual({ accepted: 1200, duplicates: 0 });
+    const { rows } = await gw.owner.query<{ id: string; receipt: boolean; product: boolean }>(
+      `SELECT transaction_id AS id, opens_receipt AS receipt, opens_product AS product
+       FROM transactions WHERE customer_id = $1 AND receipt_id = 'OPEN-1'`,
+      [tenant.customerId],
+    );
+    const opened = new Map(rows.map((r) => [r.id, [r.receipt, r.product]]));
+    expect(opened.get(lines[100]?.transactionId ?? '')).toEqual([true, true]);
+    expect(opened.get(lines[900]?.transactionId ?? '')).toEqual([false, false]);
+  });
+
+  it('reports the lowest conflicting line of a batch whose conflicts fall in different chunks', async () => {
+    const taken = [line(6, 5000), line(6, 5001)] as const;
+    const small = await gw.graphql<Recorded>(RECORD, { s: taken }, token);
+    expect(small.data?.recordSales.accepted).toBe(2);
+    const before = await stored();
+    const lines = Array.from({ length: 1200 }, (_, n) => line(7, n));
+    // Line 1100 sorts into the first chunk (store 1, an early day), line 40 into the last.
+    lines[1100] = {
+      ...(lines[1100] as Line),
+      transactionId: taken[0].transactionId,
+      storeId: uuid(1, 1),
+      time: '2026-05-20T08:00:00.000Z',
+    };
+    lines[40] = {
+      ...(lines[40] as Line),
+      transactionId: taken[1].transactionId,
+      storeId: uuid(1, 2),
+      time: '2026-06-03T08:00:00.000Z',
+    };
+    // Line 30 repeats line 20's id with another quantity: the batch's first conflict.
+    lines[30] = { ...(lines[20] as Line), quantity: (lines[20]?.quantity ?? 1) + 1 };
+    const conflicts: string[] = [];
+    for (const s of [lines, lines.map((l, n) => (n === 30 ? line(7, 30) : l))]) {
+      const answer = await gw.graphql<Recorded>(RECORD, { s }, token);
+      expect(answer.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      conflicts.push(answer.errors?.[0]?.message ?? '');
+    }
+    expect(conflicts[0]).toContain('sales[30].transactionId');
+    expect(conflicts[1]).toContain('sales[40].transactionId');
+    expect(await stored()).toEqual(before);
+  });
+
   it.runIf(kind === 'timescale')(
     'never waits on the embedded database, whose one connection the upload holds',
     async () => {

@@ -45,27 +45,25 @@ export function splitArrayLiteral(literal: string, size: number): string[] {
 /**
  * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each started when
  * `pacing` allows, all in the request's one transaction: the request's commit or rollback
- * keeps or drops every line together. A chunk's conflicts end the batch (the caller refuses it
- * and rolls back); since chunks run in line order, the first conflict found is the batch's
- * first, as one statement reports it. Lines repeated across chunks are duplicates of the
- * earlier one, as within one statement. A chunk with a line older than the tenant's retention
- * (`fallbackRetention` while it has none) ends the batch too, and the caller refuses it.
+ * keeps or drops every line together. The columns hold the lines in the order they are
+ * inserted (`insertionOrder`: line `order[k]` of the batch is element k), which keeps what is
+ * stored, the duplicates and the conflicts those of one statement in batch order; conflicts are
+ * reported by batch index, the lowest first, so every chunk runs even after one conflicts (the
+ * caller refuses the batch and rolls back). A chunk with a line older than the tenant's
+ * retention (`fallbackRetention` while it has none) ends the batch, and the caller refuses it.
  */
 export async function insertSaleChunks(
   db: RequestDb,
   columns: SaleColumns,
-  lines: number,
+  order: Int32Array,
   pacing: BulkPacing,
   fallbackRetention: string,
 ): Promise<RetainedOutcome> {
-  const size = pacing.chunkLines;
-  if (size <= 0 || lines <= size) {
-    await pacing.turn();
-    return insertSalesWithinRetention(db, columns, lines, fallbackRetention);
-  }
+  const lines = order.length;
+  const size = pacing.chunkLines <= 0 ? lines : pacing.chunkLines;
   const split = {} as Record<keyof SaleColumns, string[]>;
   for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
-    split[key] = splitArrayLiteral(columns[key], size);
+    split[key] = lines <= size ? [columns[key]] : splitArrayLiteral(columns[key], size);
     if (split[key].length !== Math.ceil(lines / size)) {
       throw new Error(`the ${key} column does not hold ${lines} elements`);
     }
@@ -73,6 +71,7 @@ export async function insertSaleChunks(
   let accepted = 0;
   let duplicates = 0;
   let retention = fallbackRetention;
+  const conflicts: RetainedOutcome['conflicts'] = [];
   for (let chunk = 0, offset = 0; offset < lines; chunk += 1, offset += size) {
     const part = {} as SaleColumns;
     for (const key of Object.keys(split) as (keyof SaleColumns)[]) {
@@ -86,14 +85,15 @@ export async function insertSaleChunks(
       fallbackRetention,
     );
     retention = outcome.retention;
-    if (outcome.tooOld)
+    if (outcome.tooOld) {
       return { accepted: 0, duplicates: 0, conflicts: [], retention, tooOld: true };
+    }
     accepted += outcome.accepted;
     duplicates += outcome.duplicates;
-    if (outcome.conflicts.length > 0) {
-      const conflicts = outcome.conflicts.map((c) => ({ ...c, index: c.index + offset }));
-      return { accepted, duplicates, conflicts, retention, tooOld: false };
+    for (const c of outcome.conflicts) {
+      conflicts.push({ ...c, index: order[c.index + offset] ?? c.index + offset });
     }
   }
-  return { accepted, duplicates, conflicts: [], retention, tooOld: false };
+  conflicts.sort((a, b) => a.index - b.index);
+  return { accepted, duplicates, conflicts, retention, tooOld: false };
 }

@@ -105,8 +105,8 @@ async function refColumns(ctx: GraphQLContext, sales: PreparedSales) {
   const productBySku = products.codes.length
     ? await productIdsBySku(db, products.codes)
     : new Map<string, string>();
-  const storeIds = idColumn(stores, storeByCode);
-  const productIds = idColumn(products, productBySku);
+  const storeIds = idColumn(stores, storeByCode, sales.order);
+  const productIds = idColumn(products, productBySku, sales.order);
   const store = storeIds.unknown;
   const product = productIds.unknown;
   if (store || product) checkRetention(sales, await tenantRetention(ctx));
@@ -142,7 +142,7 @@ builder.mutationField('recordSales', (t) =>
       const { accepted, duplicates, conflicts, retention, tooOld } = await insertSaleChunks(
         ctx.db,
         columns,
-        sales.count,
+        sales.order,
         ctx.bulkInsert,
         ctx.retention,
       );

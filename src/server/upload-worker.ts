@@ -15,7 +15,7 @@ parentPort?.on('message', ({ id, bytes, times }: UploadTask) => {
   }
   const { sales } = reading.kind === 'prepared' ? reading : { sales: null };
   const transfer = sales
-    ? [sales.times.buffer, sales.stores.line.buffer, sales.products.line.buffer]
+    ? [sales.times.buffer, sales.order.buffer, sales.stores.line.buffer, sales.products.line.buffer]
     : [];
   parentPort?.postMessage({ id, reading }, transfer as ArrayBuffer[]);
 });
