@@ -228,7 +228,7 @@ async function gatewayStatements(
     productIds: idColumn(sales.products, byCode, sales.order).column,
   };
   try {
-    const pacing = { chunkLines, turn: () => Promise.resolve() };
+    const pacing = { chunkLines, turn: () => Promise.resolve(), idle: () => false };
     const outcome = await insertSaleChunks(request, columns, sales.order, pacing, retention);
     if (outcome.accepted !== sales.count) throw new Error(JSON.stringify(outcome));
     await request.finish('commit');

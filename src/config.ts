@@ -144,7 +144,7 @@ const specification = {
   }),
   UPLOAD_CHUNK_LINES: num({
     default: 500,
-    desc: "lines per insert statement of a recordSales upload, all in the upload's one transaction; between statements the upload gives way to queries (UPLOAD_YIELD_MS). 0: one statement per upload",
+    desc: "lines per insert statement of a recordSales upload while queries or small mutations execute (with none executing, four chunks a statement), all in the upload's one transaction; between statements the upload gives way to queries (UPLOAD_YIELD_MS). 0: one statement per upload",
   }),
   UPLOAD_YIELD_MS: num({
     default: 250,

@@ -11,6 +11,8 @@ import { insertTenants, salesTenant } from './support/sales-data.js';
 const RECORD = `mutation($s: [SaleInput!]!) { recordSales(sales: $s) { accepted duplicates } }`;
 const ALERTS = '{ alerts(first: 5) { edges { node { id } } } }';
 const CHUNK = 500;
+// Small chunks: a lone upload inserts four chunks a statement, and these batches still take several.
+const SMALL_CHUNK = 100;
 
 interface Line {
   transactionId: string;
@@ -77,7 +79,7 @@ describe.each(BACKENDS)('chunked uploads on %s', (kind) => {
 
   beforeAll(async () => {
     gw = await startTestGateway(kind, {
-      UPLOAD_CHUNK_LINES: String(CHUNK),
+      UPLOAD_CHUNK_LINES: String(SMALL_CHUNK),
       // Large: a chunk here waits for the queries in flight to end, never for the bound.
       UPLOAD_YIELD_MS: '60000',
     });
@@ -88,7 +90,7 @@ describe.each(BACKENDS)('chunked uploads on %s', (kind) => {
 
   it('stores a batch of several chunks as one statement would, duplicates across chunks included', async () => {
     const lines = Array.from({ length: 2100 }, (_, n) => line(1, n));
-    // Line 1700 (fourth chunk) repeats line 100 (first chunk): a duplicate of it.
+    // Line 1700 (a later statement: repeated ids go last) repeats line 100: a duplicate of it.
     lines[1700] = { ...(lines[100] as Line) };
     const before = await stored();
     const first = await gw.graphql<Recorded>(RECORD, { s: lines }, token);
@@ -116,14 +118,14 @@ describe.each(BACKENDS)('chunked uploads on %s', (kind) => {
     expect(small.data?.recordSales.accepted).toBe(1);
     const before = await stored();
     const lines = Array.from({ length: 1800 }, (_, n) => line(3, n));
-    // Line 1650 (fourth chunk) reuses a stored transaction id with another quantity.
+    // Line 1650 (a later chunk) reuses a stored transaction id with another quantity.
     lines[1650] = { ...(lines[1650] as Line), transactionId: taken.transactionId };
     const answer = await gw.graphql<Recorded>(RECORD, { s: lines }, token);
     expect(answer.data).toBeNull();
     expect(answer.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(answer.errors?.[0]?.message).toContain(`sales[1650].transactionId`);
     expect(await stored()).toEqual(before);
-    // The same lines without the conflict are all new: the first three chunks left nothing.
+    // The same lines without the conflict are all new: the earlier chunks left nothing.
     lines[1650] = line(3, 1650);
     const again = await gw.graphql<Recorded>(RECORD, { s: lines }, token);
     expect(again.data?.recordSales).toEqual({ accepted: 1800, duplicates: 0 });

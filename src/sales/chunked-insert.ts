@@ -7,6 +7,11 @@ export interface BulkPacing {
   readonly chunkLines: number;
   /** Resolves when the next statement may start. */
   turn(): Promise<void>;
+  /**
+   * Whether nothing executes beside the upload now that it would give way to: then the rest of
+   * its lines go in one statement.
+   */
+  idle(): boolean;
 }
 
 const QUOTE = 34;
@@ -43,9 +48,22 @@ export function splitArrayLiteral(literal: string, size: number): string[] {
 }
 
 /**
- * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each started when
- * `pacing` allows, all in the request's one transaction: the request's commit or rollback
- * keeps or drops every line together. The columns hold the lines in the order they are
+ * How many chunks an upload inserts in one statement while nothing executes that it would give
+ * way to: fewer statements for a lone upload, and a query that starts meanwhile shares the
+ * cores with a bounded one.
+ */
+const IDLE_CHUNKS = 4;
+
+/** One array literal of the elements of `literals`, in order (each holds at least one). */
+function joinArrayLiterals(literals: readonly string[]): string {
+  return `{${literals.map((l) => l.slice(1, -1)).join(',')}}`;
+}
+
+/**
+ * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each
+ * started when `pacing` allows, or of all the lines left when nothing executes that the upload
+ * would give way to (`pacing.idle()`: a lone upload pays for no chunks), all in the request's
+ * one transaction: the request's commit or rollback keeps or drops every line together. The columns hold the lines in the order they are
  * inserted (`insertionOrder`: line `order[k]` of the batch is element k), which keeps what is
  * stored, the duplicates and the conflicts those of one statement in batch order; conflicts are
  * reported by batch index, the lowest first, so every chunk runs even after one conflicts (the
@@ -68,22 +86,21 @@ export async function insertSaleChunks(
       throw new Error(`the ${key} column does not hold ${lines} elements`);
     }
   }
+  const chunks = Math.ceil(lines / size);
   let accepted = 0;
   let duplicates = 0;
   let retention = fallbackRetention;
   const conflicts: RetainedOutcome['conflicts'] = [];
-  for (let chunk = 0, offset = 0; offset < lines; chunk += 1, offset += size) {
+  for (let chunk = 0, offset = 0; chunk < chunks;) {
+    await pacing.turn();
+    const take = pacing.idle() ? Math.min(IDLE_CHUNKS, chunks - chunk) : 1;
     const part = {} as SaleColumns;
     for (const key of Object.keys(split) as (keyof SaleColumns)[]) {
-      part[key] = split[key][chunk] as string;
+      part[key] =
+        take === chunks ? columns[key] : joinArrayLiterals(split[key].slice(chunk, chunk + take));
     }
-    await pacing.turn();
-    const outcome = await insertSalesWithinRetention(
-      db,
-      part,
-      Math.min(size, lines - offset),
-      fallbackRetention,
-    );
+    const count = Math.min(take * size, lines - offset);
+    const outcome = await insertSalesWithinRetention(db, part, count, fallbackRetention);
     retention = outcome.retention;
     if (outcome.tooOld) {
       return { accepted: 0, duplicates: 0, conflicts: [], retention, tooOld: true };
@@ -93,6 +110,8 @@ export async function insertSaleChunks(
     for (const c of outcome.conflicts) {
       conflicts.push({ ...c, index: order[c.index + offset] ?? c.index + offset });
     }
+    chunk += take;
+    offset += count;
   }
   conflicts.sort((a, b) => a.index - b.index);
   return { accepted, duplicates, conflicts, retention, tooOld: false };
