@@ -19,6 +19,7 @@ import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js'
 import { seedDatabase } from '../src/seed/index.js';
 import { tenantIdentity } from '../src/seed/catalog.js';
 import { median, openBenchDatabase } from './support.js';
+import { storeDayTrend } from '../test/support/trend-input.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,16 +53,10 @@ async function main() {
       `SELECT count(*)::text AS n FROM transactions WHERE customer_id = $1`,
       [customerId],
     );
-    const base: TrendInput = {
-      range: { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') },
-      granularity: 'DAY',
-      zone: { kind: 'fixed', zone: 'UTC' },
-      filters: { storeIds: null, productIds: null, categories: null },
-      groupBy: { store: true, product: false, category: false },
-      fillGaps: false,
-      gapGroups: { kind: 'present' },
-      calendar: NRF,
-    };
+    const base = storeDayTrend(
+      { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-05-31T00:00:00Z') },
+      { calendar: NRF },
+    );
     const questions: Array<[string, TrendInput]> = [
       ['DAY', base],
       [

@@ -17,7 +17,7 @@ import { createPool, type Pool } from '../src/db/pool.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { latestInventorySql, listLatestInventory } from '../src/inventory/inventory-store.js';
 import { insertSales, type SaleInput } from '../src/sales/ingest.js';
-import { ROUTE, salesTrend, trendStatement, type TrendInput } from '../src/sales/sales-store.js';
+import { ROUTE, salesTrend, trendStatement } from '../src/sales/sales-store.js';
 import { seedDatabase, type SeedResult } from '../src/seed/index.js';
 import {
   CITUS_SERVER_URL,
@@ -26,6 +26,7 @@ import {
   type ScratchDatabase,
 } from '../test/support/backends.js';
 import { median } from './support.js';
+import { storeDayTrend } from '../test/support/trend-input.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,15 +111,7 @@ async function main() {
     sides.push(await open('plain PostgreSQL', SERVER_URL));
     sides.push(await open('Citus', CITUS_SERVER_URL));
     const [plain, citus] = sides as [Side, Side];
-    const trend: TrendInput = {
-      range: { from: new Date(END.getTime() - 90 * DAY), to: END },
-      granularity: 'DAY',
-      zone: { kind: 'fixed', zone: 'UTC' },
-      filters: { storeIds: null, productIds: null, categories: null },
-      groupBy: { store: true, product: false, category: false },
-      fillGaps: false,
-      gapGroups: { kind: 'present' },
-    };
+    const trend = storeDayTrend({ from: new Date(END.getTime() - 90 * DAY), to: END });
     const trendMs = new Map<string, number[]>();
     const answers = new Map<string, string>();
     for (let run = 0; run <= runs; run += 1) {

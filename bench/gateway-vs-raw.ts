@@ -44,6 +44,7 @@ import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js'
 import { velocityLoader } from '../src/sales/velocity-store.js';
 import { seedDatabase } from '../src/seed/index.js';
 import { firstTenant, scratchDatabase } from './support.js';
+import { storeDayTrend } from '../test/support/trend-input.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,16 +83,7 @@ const TREND = `query($range: TimeRange!) { salesTrend(range: $range, granularity
  * selects, so both run the same statement.
  */
 function trendQuestion(range: { from: Date; to: Date }): TrendInput {
-  return {
-    range,
-    granularity: 'DAY',
-    zone: { kind: 'fixed', zone: 'UTC' },
-    filters: { storeIds: null, productIds: null, categories: null },
-    groupBy: { store: true, product: false, category: false },
-    fillGaps: false,
-    gapGroups: { kind: 'present' },
-    measures: ['units', 'revenue', 'transactions'],
-  };
+  return storeDayTrend(range, { measures: ['units', 'revenue', 'transactions'] });
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

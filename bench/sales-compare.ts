@@ -14,6 +14,7 @@ import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js'
 import { seedDatabase } from '../src/seed/index.js';
 import { tenantIdentity } from '../src/seed/catalog.js';
 import { median, openBenchDatabase } from './support.js';
+import { storeDayTrend } from '../test/support/trend-input.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,15 +50,7 @@ async function main() {
       [customerId],
     );
     const tenant = { customerId };
-    const base: TrendInput = {
-      range: { from: new Date(END.getTime() - 90 * DAY_MS), to: END },
-      granularity: 'DAY',
-      zone: { kind: 'fixed', zone: 'UTC' },
-      filters: { storeIds: null, productIds: null, categories: null },
-      groupBy: { store: true, product: false, category: false },
-      fillGaps: false,
-      gapGroups: { kind: 'present' },
-    };
+    const base = storeDayTrend({ from: new Date(END.getTime() - 90 * DAY_MS), to: END });
     const compared: TrendInput = {
       ...base,
       compare: { to: 'PREVIOUS_YEAR', horizon: retentionHorizon(config.retention, END) },

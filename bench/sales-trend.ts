@@ -11,8 +11,9 @@ import { parseArgs } from 'node:util';
 import { readRequestFacts } from '../src/analytics/data-freshness.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { planTrend, ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
+import { planTrend, ROUTE, salesTrend } from '../src/sales/sales-store.js';
 import { median, openBenchDatabase } from './support.js';
+import { storeDayTrend } from '../test/support/trend-input.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,18 +84,10 @@ async function main() {
     await owner.query('ANALYZE transactions');
     const refreshSeconds = (performance.now() - refreshStarted) / 1000;
 
-    const input: TrendInput = {
-      range: {
-        from: new Date(END.getTime() - 90 * 86_400_000 + 5 * 3_600_000 + 17 * 60_000),
-        to: new Date(END.getTime() - 2 * 3_600_000 - 13 * 60_000),
-      },
-      granularity: 'DAY',
-      zone: { kind: 'fixed', zone: 'UTC' },
-      filters: { storeIds: null, productIds: null, categories: null },
-      groupBy: { store: true, product: false, category: false },
-      fillGaps: false,
-      gapGroups: { kind: 'present' },
-    };
+    const input = storeDayTrend({
+      from: new Date(END.getTime() - 90 * 86_400_000 + 5 * 3_600_000 + 17 * 60_000),
+      to: new Date(END.getTime() - 2 * 3_600_000 - 13 * 60_000),
+    });
     const run = async (forceRaw: boolean) => {
       const db = new RequestDb(owner, {
         customerId: CUSTOMER,

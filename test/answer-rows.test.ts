@@ -11,21 +11,21 @@ import {
   onReceipts,
   salesTenant,
 } from './support/sales-data.js';
+import { storeDayTrend } from './support/trend-input.js';
 
 const tenant = salesTenant(0x7a, 'Answers', 3);
 const rows = onReceipts(
   generateSales(tenant, 0x7b, [{ from: '2026-03-01T00:00:00Z', days: 30 }], 3, 40, 9),
 );
 
-const base: TrendInput = {
-  range: { from: new Date('2026-03-15T05:17:31Z'), to: new Date('2026-03-30T13:45:02Z') },
-  granularity: 'DAY',
-  zone: { kind: 'fixed', zone: 'Europe/Berlin' },
-  filters: { storeIds: null, productIds: null, categories: null },
-  groupBy: { store: true, product: false, category: true },
-  fillGaps: true,
-  gapGroups: { kind: 'present' },
-};
+const base = storeDayTrend(
+  { from: new Date('2026-03-15T05:17:31Z'), to: new Date('2026-03-30T13:45:02Z') },
+  {
+    zone: { kind: 'fixed', zone: 'Europe/Berlin' },
+    groupBy: { store: true, product: false, category: true },
+    fillGaps: true,
+  },
+);
 // Plain, windowed and compared trends: every kind of column an answer carries (instants,
 // integers, decimals as text, booleans, nulls, dotted names), and the order of the rows.
 const QUESTIONS: Record<string, TrendInput> = {

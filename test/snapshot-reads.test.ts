@@ -4,7 +4,7 @@ import { readRequestFacts } from '../src/analytics/data-freshness.js';
 import { archiveRowsBefore } from '../src/db/archive.js';
 import { RequestDb } from '../src/db/request-db.js';
 import { refreshSalesRollups } from '../src/db/rollups.js';
-import { ROUTE, salesTrend, type TrendInput } from '../src/sales/sales-store.js';
+import { ROUTE, salesTrend } from '../src/sales/sales-store.js';
 import { WITH_SERVER, type BackendKind } from './support/backends.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { askTrend } from './support/sales-trend.js';
@@ -17,6 +17,7 @@ import {
   salesTenant,
   type TrendQuestion,
 } from './support/sales-data.js';
+import { storeDayTrend } from './support/trend-input.js';
 
 const WEEK = 7 * 86_400_000;
 // Archiving rounds down to a chunk boundary (whole weeks since the epoch): Thursday 19 March.
@@ -40,15 +41,7 @@ const AFTER: TrendQuestion = {
   granularity: 'DAY',
   groupBy: ['STORE'],
 };
-const afterInput: TrendInput = {
-  range: { from: new Date(AFTER.from), to: new Date(AFTER.to) },
-  granularity: 'DAY',
-  zone: { kind: 'fixed', zone: 'UTC' },
-  filters: { storeIds: null, productIds: null, categories: null },
-  groupBy: { store: true, product: false, category: false },
-  fillGaps: false,
-  gapGroups: { kind: 'present' },
-};
+const afterInput = storeDayTrend({ from: new Date(AFTER.from), to: new Date(AFTER.to) });
 
 /** A request's database as the gateway opens it, for a query (`snapshot`) or a mutation. */
 function requestDb(gw: TestGateway, snapshot: boolean): RequestDb {

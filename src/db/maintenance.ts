@@ -93,6 +93,9 @@ export function lagSeconds(status: TaskStatus, now = Date.now()): number | null 
   return status.lastSuccessAt ? Math.max(0, (now - status.lastSuccessAt.getTime()) / 1000) : null;
 }
 
+/** A job's run as reported, without the failing flag the status keeps apart. */
+const withoutFailing = ({ failing: _, ...job }: JobRun & { failing: boolean }): JobRun => job;
+
 /** The database's upkeep: run by the gateway or left to TimescaleDB's jobs, and reported. */
 export class Maintenance {
   private snapshot: MaintenanceStatus;
@@ -299,21 +302,21 @@ export class Maintenance {
         },
     );
     const jobs = await this.jobRuns();
-    const failingJobs = jobs.filter((j) => j.failing).map(({ failing: _, ...job }) => job);
+    const failingJobs = jobs.filter((j) => j.failing).map(withoutFailing);
     for (const job of failingJobs) {
       this.options.logger.warn({ job }, 'a TimescaleDB job keeps failing');
     }
     this.snapshot = {
       mode: this.mode,
       tasks,
-      jobs: jobs.map(({ failing: _, ...job }) => job),
+      jobs: jobs.map(withoutFailing),
       failingJobs,
     };
   }
 
   /** Every TimescaleDB job of the database with how its last run ended, read now. */
   async jobs(): Promise<JobRun[]> {
-    return (await this.jobRuns()).map(({ failing: _, ...job }) => job);
+    return (await this.jobRuns()).map(withoutFailing);
   }
 
   /**

@@ -8,8 +8,8 @@ export interface BulkPacing {
   /** Resolves when the next statement may start. */
   turn(): Promise<void>;
   /**
-   * Whether nothing executes beside the upload now that it would give way to: then the rest of
-   * its lines go in one statement.
+   * Whether nothing executes beside the upload now that it would give way to: then its next
+   * statement takes several chunks (IDLE_CHUNKS).
    */
   idle(): boolean;
 }
@@ -61,14 +61,15 @@ function joinArrayLiterals(literals: readonly string[]): string {
 
 /**
  * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each
- * started when `pacing` allows, or of all the lines left when nothing executes that the upload
- * would give way to (`pacing.idle()`: a lone upload pays for no chunks), all in the request's
- * one transaction: the request's commit or rollback keeps or drops every line together. The columns hold the lines in the order they are
- * inserted (`insertionOrder`: line `order[k]` of the batch is element k), which keeps what is
- * stored, the duplicates and the conflicts those of one statement in batch order; conflicts are
- * reported by batch index, the lowest first, so every chunk runs even after one conflicts (the
- * caller refuses the batch and rolls back). A chunk with a line older than the tenant's
- * retention (`fallbackRetention` while it has none) ends the batch, and the caller refuses it.
+ * started when `pacing` allows, or of IDLE_CHUNKS chunks when nothing executes that the upload
+ * would give way to (`pacing.idle()`), all in the request's one transaction: the request's
+ * commit or rollback keeps or drops every line together. The columns hold the lines in the
+ * order they are inserted (`insertionOrder`: line `order[k]` of the batch is element k), which
+ * keeps what is stored, the duplicates and the conflicts those of one statement in batch order;
+ * conflicts are reported by batch index, the lowest first, so every chunk runs even after one
+ * conflicts (the caller refuses the batch and rolls back). A chunk with a line older than the
+ * tenant's retention (`fallbackRetention` while it has none) ends the batch, and the caller
+ * refuses it.
  */
 export async function insertSaleChunks(
   db: RequestDb,
