@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { inject } from 'vitest';
+import type {} from 'vitest';
 import { startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { migrateUp } from '../../src/db/migrate.js';
 import { createPool, type Pool } from '../../src/db/pool.js';
@@ -29,6 +29,14 @@ declare module 'vitest' {
 }
 
 const run = promisify(execFile);
+
+/**
+ * The run's migrated templates (made by global-setup.ts). Outside a test run (a benchmark
+ * starting a test gateway) there are none, and each copy below migrates a database instead.
+ */
+const vitest = process.env.VITEST ? await import('vitest') : null;
+const templates = (): Partial<Record<BackendKind, string>> =>
+  vitest?.inject('migratedTemplates') ?? {};
 
 /** Applies every migration to the embedded build in `dataDir` (null: in memory), and closes it. */
 export async function migrateEmbedded(dataDir: string | null): Promise<void> {
@@ -109,33 +117,45 @@ async function endConnections(server: string, name: string): Promise<void> {
   }
 }
 
-/** A migrated database of `kind`'s server: a copy of the run's template on every node. */
+/**
+ * A migrated database of `kind`'s server: a copy of the run's template on every node (outside a
+ * test run, a new database migrated).
+ */
 export async function copyServerTemplate(kind: BackendKind): Promise<ScratchDatabase> {
   const server = serverOf(kind);
-  const template = server === null ? undefined : inject('migratedTemplates')[kind];
-  if (server === null || template === undefined) {
-    throw new Error(`no migrated template for the ${kind} backend`);
+  if (server === null) throw new Error(`the ${kind} backend has no server`);
+  const template = templates()[kind];
+  if (template !== undefined) return createScratchDatabase(server, template);
+  const scratch = await createScratchDatabase(server);
+  try {
+    await migrateServerDatabase(scratch.url);
+  } catch (error) {
+    await scratch.drop();
+    throw error;
   }
-  return createScratchDatabase(server, template);
+  return scratch;
 }
 
 /** Whether the run made a migrated template for `kind`. */
 export function hasTemplate(kind: BackendKind): boolean {
-  return inject('migratedTemplates')[kind] !== undefined;
+  return templates()[kind] !== undefined;
 }
 
-/** A migrated embedded data directory of its own (a copy of the run's template). */
+/**
+ * A migrated embedded data directory of its own: a copy of the run's template (outside a test
+ * run, a new directory migrated).
+ */
 export async function copyEmbeddedTemplate(): Promise<{
   dataDir: string;
   remove(): Promise<void>;
 }> {
-  const template = inject('migratedTemplates').timescale;
-  if (template === undefined) throw new Error('no migrated template for the embedded build');
+  const template = templates().timescale;
   const parent = await mkdtemp(join(tmpdir(), 'shelfops-embedded-'));
   const dataDir = join(parent, 'data');
   // cp(1), not fs.cp: a data directory is thousands of small files, which fs.cp copies one
   // promise at a time.
-  await run('cp', ['-a', template, dataDir]);
+  if (template === undefined) await migrateEmbedded(dataDir);
+  else await run('cp', ['-a', template, dataDir]);
   return {
     dataDir,
     remove: () => rm(parent, { recursive: true, force: true }),
