@@ -1,9 +1,10 @@
 /**
  * Cost of the per-request database context: throughput of a simple query through the real
- * gateway (HTTP on loopback, autocannon) with the RLS context (BEGIN, set_config(...) as the
- * gateway's role, query, COMMIT) against a baseline that skips the context statement (and so
- * runs as the owner, without row-level security), same data, same run, rounds alternated.
- *   npx tsx bench/context-cost.ts [--backend postgres|embedded|both] [--seconds 4] [--rounds 5]
+ * gateway (HTTP on loopback, autocannon) with the RLS context (BEGIN and
+ * app.set_request_context in one round trip, query, COMMIT) against a baseline that sends BEGIN
+ * alone (and so runs as the owner, without row-level security), same data, same run, rounds
+ * alternated.
+ *   node --import tsx bench/context-cost.ts [--backend postgres|embedded|both] [--seconds 4] [--rounds 5]
  *     [--connections 10]
  * postgres: a new database on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432).
  */
@@ -17,6 +18,7 @@ import { createTokenVerifier, mintToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import type { Pool, PoolClient } from '../src/db/pool.js';
+import { SET_CONTEXT } from '../src/db/request-db.js';
 import { createLogger } from '../src/logger.js';
 import { createGateway, listen } from '../src/server/app.js';
 
@@ -45,16 +47,21 @@ function withoutContext(pool: Pool): Pool {
     new Proxy(client, {
       get(target, property, receiver) {
         if (property !== 'query') return Reflect.get(target, property, receiver);
-        return (text: unknown, ...rest: unknown[]) =>
-          typeof text === 'string' && text.startsWith('/* setRequestContext */')
-            ? Promise.resolve({ rows: [], rowCount: 0 })
-            : (target.query as (...a: unknown[]) => unknown).call(target, text, ...rest);
+        return (config: unknown, ...rest: unknown[]) => {
+          const text = typeof config === 'string' ? config : (config as { text: string }).text;
+          // The transaction opens with BEGIN and the context in one statement: BEGIN alone.
+          const opening = text.indexOf(SET_CONTEXT);
+          const sent = opening === -1 ? config : text.slice(0, opening);
+          return (target.query as (...a: unknown[]) => unknown).call(target, sent, ...rest);
+        };
       },
     });
   return new Proxy(pool, {
     get(target, property, receiver) {
       if (property !== 'connect') return Reflect.get(target, property, receiver);
-      return async () => skip(await target.connect());
+      // pg's own pool.query connects with a callback: those statements open no request.
+      return (callback?: Parameters<Pool['connect']>[0]) =>
+        callback ? target.connect(callback) : target.connect().then(skip);
     },
   });
 }
@@ -122,6 +129,8 @@ async function run(backend: 'postgres' | 'embedded'): Promise<string> {
     SEED_DEMO: 'false',
     DB_POOL_MAX: String(connections),
     RATE_LIMIT_REQUESTS: '0',
+    // Every request executes: a cached answer would open no transaction.
+    RESPONSE_CACHE_TTL_SECONDS: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   const logger = createLogger('silent');
@@ -179,8 +188,11 @@ async function run(backend: 'postgres' | 'embedded'): Promise<string> {
       }
     }
     for (const server of Object.values(servers)) {
+      // The gateway keeps idle connections open (HTTP_KEEP_ALIVE_TIMEOUT_MS): close them.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    for (const gateway of Object.values(gateways)) await gateway.dispose();
     // Medians: one round disturbed by other work on the machine does not move them.
     const median = (xs: number[]) => {
       const sorted = [...xs].sort((x, y) => x - y);
@@ -222,13 +234,13 @@ async function main() {
   const header = [
     '# Per-request context cost',
     '',
-    `\`npx tsx bench/context-cost.ts\` — query \`${QUERY}\` (50 stores, one tenant) through the`,
+    `\`node --import tsx bench/context-cost.ts\` — query \`${QUERY}\` (50 stores, one tenant) through the`,
     `real gateway over loopback HTTP, ${connections} autocannon connections, ${rounds} alternated`,
-    `rounds of ${seconds} s per variant after a warm-up. "With RLS context": BEGIN, one`,
-    '`set_config` statement (role, tenant, store scope, statement timeout, search_path, all',
-    'transaction-local), the query under row-level security, COMMIT. "Baseline": the same',
-    'gateway, resolvers and transaction with the context statement skipped, so the query runs as',
-    'the owner without row-level security. Node ' +
+    `rounds of ${seconds} s per variant after a warm-up. "With RLS context": BEGIN and`,
+    '`app.set_request_context` (tenant, role, store scope, statement timeout, search_path, the',
+    "gateway's role, all transaction-local) in one round trip, the query under row-level",
+    'security, COMMIT. "Baseline": the same gateway, resolvers and transaction with BEGIN alone,',
+    'so the query runs as the owner without row-level security. Node ' +
       process.version +
       ', ' +
       new Date().toISOString().slice(0, 10) +

@@ -17,6 +17,9 @@ export const GATEWAY_ROLE = 'shelfops_gateway';
  */
 export const DEADLINE_MARGIN_MS = 1000;
 
+/** The name of the statement that sets a request's context, after its BEGIN. */
+export const SET_CONTEXT = '/* setRequestContext */';
+
 /**
  * Where archived sales end: lines and rollup buckets before `before` are in the archive, those
  * from it on in the live tables; null when nothing is archived.
@@ -337,26 +340,26 @@ export class RequestDb {
     this.backendPid = (client as unknown as { processID: number | null }).processID;
     try {
       const snapshot = this.readsOneSnapshot;
-      await client.query(
-        this.withDeadline(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN'),
-      );
-      this.snapshot = snapshot;
       const { customerId, role, storeIds, statementTimeoutMs } = this.settings;
-      // SET LOCAL through one function on every backend: on Citus only SET LOCAL reaches the
-      // workers, where the policies run on the shards (set_config(…, true) does not).
+      const literal = (value: string) => client.escapeLiteral(value);
+      // BEGIN and the context in one round trip (the simple protocol runs both; its values
+      // are literals, each quoted by the driver). SET LOCAL through one function on every
+      // backend: on Citus only SET LOCAL reaches the workers, where the policies run on the
+      // shards (set_config(…, true) does not).
+      const context = [
+        literal(customerId),
+        literal(role),
+        literal(storeIds === null ? '*' : storeIds.join(',') || 'none'),
+        String(Math.trunc(statementTimeoutMs)),
+        literal(this.settings.databaseRole ?? GATEWAY_ROLE),
+        literal(statementTag(customerId, this.operation)),
+      ];
       await client.query(
         this.withDeadline(
-          '/* setRequestContext */ SELECT app.set_request_context($1, $2, $3, $4, $5, $6)',
-          [
-            customerId,
-            role,
-            storeIds === null ? '*' : storeIds.join(',') || 'none',
-            statementTimeoutMs,
-            this.settings.databaseRole ?? GATEWAY_ROLE,
-            statementTag(customerId, this.operation),
-          ],
+          `${snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN'}; ${SET_CONTEXT} SELECT app.set_request_context(${context.join(', ')})`,
         ),
       );
+      this.snapshot = snapshot;
       return client;
     } catch (error) {
       client.release(error instanceof Error ? error : true);

@@ -10,6 +10,7 @@ import {
 } from 'graphql';
 import type pg from 'pg';
 import type { Pool } from '../../src/db/pool.js';
+import { SET_CONTEXT } from '../../src/db/request-db.js';
 import { inputLiteral, type ArgumentValues } from './access-isolation.js';
 
 /** A statement a gateway's connection sent, with the request context it ran under. */
@@ -18,12 +19,11 @@ export interface SentStatement {
   name: string;
   text: string;
   values: unknown[];
-  /** The arguments of the request's app.set_request_context; null outside a request. */
-  context: unknown[] | null;
+  /** The request's call of app.set_request_context (a statement); null outside a request. */
+  context: string | null;
 }
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|EXPLAIN)\b/i;
-const SET_CONTEXT = '/* setRequestContext */';
 
 /** The name of a statement: its leading comment, or its first words. */
 function statementName(text: string): string {
@@ -40,14 +40,16 @@ export function recordStatements(pool: Pool): SentStatement[] {
   pool.on('acquire', (client: pg.PoolClient) => {
     if (wrapped.has(client)) return;
     wrapped.add(client);
-    let context: unknown[] | null = null;
+    let context: string | null = null;
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
       const config = args[0] as string | { text: string; values?: unknown[] };
       const text = typeof config === 'string' ? config : config.text;
       const values =
         (typeof config === 'string' ? (args[1] as unknown[] | undefined) : config.values) ?? [];
-      if (text.startsWith(SET_CONTEXT)) context = values;
+      // A request's transaction opens with its BEGIN and its context in one statement.
+      const opening = text.indexOf(SET_CONTEXT);
+      if (opening !== -1) context = text.slice(opening);
       else if (/^\s*(COMMIT|ROLLBACK)\s*$/i.test(text)) context = null;
       else if (!TRANSACTION_CONTROL.test(text)) {
         sent.push({ name: statementName(text), text, values, context });
@@ -126,10 +128,7 @@ export async function routingOf(
   let plan = '';
   try {
     await client.query('BEGIN');
-    if (s.context) {
-      const params = s.context.map((_, i) => `$${i + 1}`).join(', ');
-      await client.query(`SELECT app.set_request_context(${params})`, s.context);
-    }
+    if (s.context) await client.query(s.context);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${s.text}`, s.values);
     plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     await client.query('SET LOCAL citus.log_remote_commands = on');
