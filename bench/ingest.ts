@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type Server } from 'node:http';
+import { Agent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -328,12 +328,13 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
     const batches = async (data: Line[], write: (batch: Line[]) => Promise<void>) => {
       for (let i = 0; i < data.length; i += BATCH) await write(data.slice(i, i + BATCH));
     };
-    // The client sends each body as one buffer, as an efficient client would (COPY's rows go
-    // as one chunk too), on a connection of its own: a kept-alive one may be closed by the
-    // server's keep-alive timeout while the owner's 5 000-line INSERT runs, and a POST is not
-    // retried. INGEST_CLIENT=fetch uses Node's fetch, which tees every request body to follow
-    // redirects, copying each chunk: CPU of the client, in this process, that the owner's
-    // INSERT does not pay.
+    // The client sends each body as one buffer on a kept-alive connection, as an efficient
+    // client would (COPY's rows go as one chunk too, and the owner's INSERT runs on a pooled
+    // connection). The gateway keeps an idle connection HTTP_KEEP_ALIVE_TIMEOUT_MS (65 s), far
+    // longer than the owner's INSERT between two uploads. INGEST_CLIENT=fetch uses Node's
+    // fetch, which tees every request body to follow redirects, copying each chunk: CPU of the
+    // client, in this process, that the owner's INSERT does not pay.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const postJson = async (payload: unknown, target = url): Promise<unknown> => {
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
       if (process.env.INGEST_CLIENT === 'fetch') {
@@ -348,7 +349,7 @@ async function bench(kind: 'server' | 'embedded'): Promise<void> {
       return new Promise((resolve, reject) => {
         const request = httpRequest(
           target,
-          { method: 'POST', agent: false, headers: { ...headers, 'content-length': bytes.length } },
+          { method: 'POST', agent, headers: { ...headers, 'content-length': bytes.length } },
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -80,14 +80,20 @@ export async function insertSaleChunks(
 ): Promise<RetainedOutcome> {
   const lines = order.length;
   const size = pacing.chunkLines <= 0 ? lines : pacing.chunkLines;
-  const split = {} as Record<keyof SaleColumns, string[]>;
-  for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
-    split[key] = lines <= size ? [columns[key]] : splitArrayLiteral(columns[key], size);
-    if (split[key].length !== Math.ceil(lines / size)) {
-      throw new Error(`the ${key} column does not hold ${lines} elements`);
-    }
-  }
   const chunks = Math.ceil(lines / size);
+  // Split into chunks once a statement takes fewer than all of them.
+  let split: Record<keyof SaleColumns, string[]> | null = null;
+  const chunked = () => {
+    if (split) return split;
+    split = {} as Record<keyof SaleColumns, string[]>;
+    for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
+      split[key] = splitArrayLiteral(columns[key], size);
+      if (split[key].length !== chunks) {
+        throw new Error(`the ${key} column does not hold ${lines} elements`);
+      }
+    }
+    return split;
+  };
   let accepted = 0;
   let duplicates = 0;
   let retention = fallbackRetention;
@@ -95,10 +101,13 @@ export async function insertSaleChunks(
   for (let chunk = 0, offset = 0; chunk < chunks;) {
     await pacing.turn();
     const take = pacing.idle() ? Math.min(IDLE_CHUNKS, chunks - chunk) : 1;
-    const part = {} as SaleColumns;
-    for (const key of Object.keys(split) as (keyof SaleColumns)[]) {
-      part[key] =
-        take === chunks ? columns[key] : joinArrayLiterals(split[key].slice(chunk, chunk + take));
+    let part = columns;
+    if (take < chunks) {
+      const parts = chunked();
+      part = {} as SaleColumns;
+      for (const key of Object.keys(parts) as (keyof SaleColumns)[]) {
+        part[key] = joinArrayLiterals(parts[key].slice(chunk, chunk + take));
+      }
     }
     const count = Math.min(take * size, lines - offset);
     const outcome = await insertSalesWithinRetention(db, part, count, fallbackRetention);

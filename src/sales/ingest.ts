@@ -90,8 +90,12 @@ export interface SaleColumns {
   receiptIds: string;
 }
 
+// What an array element escapes with a backslash: most elements (ids, times, numbers) hold none.
+const ESCAPED = /[\\"]/;
+
 /** `value` as `pg` quotes an array element: in double quotes, `\` and `"` escaped. */
-export const quoted = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export const quoted = (value: string) =>
+  ESCAPED.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
 
 /** An array literal of elements already quoted (or NULL). */
 export const arrayLiteral = (elements: readonly string[]) => `{${elements.join(',')}}`;
