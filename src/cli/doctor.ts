@@ -13,7 +13,8 @@ import { renderReport } from '../operator/render.js';
 // The database's health in one page: npm run doctor [-- --json] [--cancel <pid>] [--url <graphql>].
 // Asks the running gateway (HOST, PORT, or --url) with an operator token signed by JWT_SECRET,
 // so its own figures (timings, slow statements with plans, last hour per tenant) are included;
-// when no gateway answers, reads the database (DATABASE_URL, or the embedded data) directly.
+// when no gateway answers, reads the database (DATABASE_URL, or the embedded data) directly,
+// changing nothing there (whatever MIGRATE_ON_START, MAINTENANCE or EMBEDDED_RESET say).
 // --cancel ends one of the gateway's own statements, by database process id.
 
 const USAGE = 'usage: npm run doctor -- [--json] [--cancel <pid>] [--url <gateway /graphql URL>]';
@@ -64,7 +65,8 @@ async function fromDatabase<T>(
   work: (desk: OperatorDesk, pool: Pool) => Promise<T>,
 ): Promise<T> {
   const logger = createLogger('warn');
-  const database = await openDatabase({ ...config, seedDemo: false }, logger);
+  // A diagnostic changes nothing: no migration, no job scheduled, no reset.
+  const database = await openDatabase({ ...config, seedDemo: false }, logger, 'nothing');
   try {
     const desk = new OperatorDesk(database, logger, config.slowQueryMs);
     return await work(desk, database.pool);

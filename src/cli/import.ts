@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const versions = redis ? redisDataVersions(redis, config.redis.keyPrefix) : null;
   // A stalled or lost Redis does not stop the import: the gateways are told when it answers.
   let untold = false;
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, 'migrate');
   if (client) await whenConnected(client, config.redis.probeMs);
   const tty = process.stderr.isTTY;
   try {

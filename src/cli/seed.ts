@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       ? 'Seeding the PostgreSQL server at DATABASE_URL'
       : `Seeding the embedded database in ${config.embeddedDataDir ?? 'memory'}`,
   );
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, 'migrate');
   try {
     if (reset) {
       await resetTenantData(database.pool, database.backend);

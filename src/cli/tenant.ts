@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, 'migrate');
   try {
     const pool = database.pool;
     if (run.command === 'list') {

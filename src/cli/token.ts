@@ -126,6 +126,7 @@ async function knownTenantStatus(
     database = await openDatabase(
       { ...config, migrateOnStart: true, seedDemo: false },
       createLogger('warn'),
+      'migrate',
     );
   } catch (error) {
     // The embedded database serves one process: the gateway holding it answers instead.

@@ -21,19 +21,36 @@ export interface Database {
 }
 
 /**
+ * What opening a database may change there. `start`, a gateway's start: the embedded data
+ * wiped when EMBEDDED_RESET asks, pending migrations applied (MIGRATE_ON_START), TimescaleDB's
+ * jobs scheduled or paused for MAINTENANCE, rollups a previous run left stale refreshed.
+ * `migrate`, a command that writes (tenant, import, seed, token): pending migrations applied,
+ * nothing else. `nothing`, a diagnostic (doctor).
+ */
+export type OpenChanges = 'start' | 'migrate' | 'nothing';
+
+/**
  * Connects to DATABASE_URL, or starts the embedded PostgreSQL + TimescaleDB when it is unset,
  * and applies pending migrations when MIGRATE_ON_START is on.
  */
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  changes: OpenChanges = 'start',
+): Promise<Database> {
   const embedded = config.databaseUrl
     ? null
-    : await startEmbeddedDatabase({ dataDir: config.embeddedDataDir, reset: config.embeddedReset });
+    : await startEmbeddedDatabase({
+        dataDir: config.embeddedDataDir,
+        reset: changes === 'start' && config.embeddedReset,
+      });
   const pool = createPool(embedded ?? config.databaseUrl ?? '', embedded ? 1 : config.poolMax, {
     waitMs: config.poolWaitMs,
   });
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
   try {
-    if (config.migrateOnStart) {
+    const migrate = changes !== 'nothing' && config.migrateOnStart;
+    if (migrate) {
       const applied = await migrateUp(pool, {
         timescaledb: config.timescaledb,
         log: (message) => logger.info(message),
@@ -44,7 +61,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     const backend = await chooseBackend(
       pool,
       config.timescaledb,
-      config.migrateOnStart ? undefined : (message) => logger.info(message),
+      migrate ? undefined : (message) => logger.info(message),
     );
     const maintenance = new Maintenance(pool, {
       backend,
@@ -54,11 +71,13 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       retention: config.retention,
       logger,
     });
-    await maintenance.prepare();
-    // What a previous run recorded as stale but could not refresh (a crash, an outage).
-    await refreshStaleRollups(pool, backend).catch((error: unknown) =>
-      logger.error({ err: error }, 'refreshing stale rollups at start failed'),
-    );
+    if (changes === 'start') {
+      await maintenance.prepare();
+      // What a previous run recorded as stale but could not refresh (a crash, an outage).
+      await refreshStaleRollups(pool, backend).catch((error: unknown) =>
+        logger.error({ err: error }, 'refreshing stale rollups at start failed'),
+      );
+    }
     return {
       pool,
       backend,
