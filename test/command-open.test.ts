@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDatabase } from '../src/db/embedded.js';
+import { loadMigrations } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
-import { TSDB_SERVER_URL, type BackendKind } from './support/backends.js';
+import { TSDB_SERVER_URL, variantOf, type BackendKind } from './support/backends.js';
 import { runCli } from './support/cli.js';
 import { TEST_SECRET } from './support/gateway.js';
-import { copyServerTemplate, filledEmbeddedCopy } from './support/templates.js';
+import { asEmbeddedOwner, copyServerTemplate, filledEmbeddedCopy } from './support/templates.js';
 
 // What the operator's commands change when they open the database themselves, whatever the
 // environment they run in says a gateway's start would do (MIGRATE_ON_START, MAINTENANCE,
@@ -16,7 +16,6 @@ const KINDS: BackendKind[] = [
   'postgres',
   ...(TSDB_SERVER_URL ? ['timescale-server' as const] : []),
 ];
-const NEWEST = 28;
 // Nothing listens on port 9 (discard) of this host: the gateway does not answer.
 const NO_GATEWAY = 'http://127.0.0.1:9/graphql';
 
@@ -48,14 +47,16 @@ describe.each(KINDS)('the operator commands on %s', (kind) => {
   let url: string;
   let owner: Pool;
   let drop: () => Promise<void>;
+  let newest: number;
 
   beforeAll(async () => {
+    newest = Math.max(...(await loadMigrations(variantOf(kind))).map((m) => m.version));
     const scratch = await copyServerTemplate(kind);
     url = scratch.url;
     drop = scratch.drop;
     owner = createPool(url, 2);
     // A database one migration behind, as after an upgrade of the code before its start.
-    await owner.query('DELETE FROM shelfops_migrations WHERE version = $1', [NEWEST]);
+    await owner.query('DELETE FROM shelfops_migrations WHERE version = $1', [newest]);
   });
 
   afterAll(async () => {
@@ -78,14 +79,14 @@ describe.each(KINDS)('the operator commands on %s', (kind) => {
     const { stdout } = await doctor({ DATABASE_URL: url });
     expect(stdout).toMatch(/^ShelfOps doctor, /);
     expect(stdout).toContain(`database: ${kind === 'postgres' ? 'native' : 'timescale'}`);
-    expect(await applied(owner, NEWEST)).toBe(false);
+    expect(await applied(owner, newest)).toBe(false);
     await expectJobsPaused();
   }, 90_000);
 
   it('a command that writes applies the pending migration and schedules no job', async () => {
     await expectJobsPaused();
     await listTenants({ DATABASE_URL: url });
-    expect(await applied(owner, NEWEST)).toBe(true);
+    expect(await applied(owner, newest)).toBe(true);
     await expectJobsPaused();
   }, 90_000);
 });
@@ -101,15 +102,10 @@ describe.each([
     );
     try {
       await run({ EMBEDDED_DATA_DIR: copy.dataDir });
-      const database = await startEmbeddedDatabase({ dataDir: copy.dataDir });
-      const owner = createPool(database, 1);
-      try {
-        const { rows } = await owner.query('SELECT name FROM customers WHERE id = $1', [tenant]);
-        expect(rows).toEqual([{ name: 'Kept' }]);
-      } finally {
-        await owner.end();
-        await database.close();
-      }
+      const { rows } = await asEmbeddedOwner(copy.dataDir, (owner) =>
+        owner.query('SELECT name FROM customers WHERE id = $1', [tenant]),
+      );
+      expect(rows).toEqual([{ name: 'Kept' }]);
     } finally {
       await copy.remove();
     }

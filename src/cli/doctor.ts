@@ -65,7 +65,6 @@ async function fromDatabase<T>(
   work: (desk: OperatorDesk, pool: Pool) => Promise<T>,
 ): Promise<T> {
   const logger = createLogger('warn');
-  // A diagnostic changes nothing: no migration, no job scheduled, no reset.
   const database = await openDatabase({ ...config, seedDemo: false }, logger, 'nothing');
   try {
     const desk = new OperatorDesk(database, logger, config.slowQueryMs);

@@ -59,6 +59,22 @@ function joinArrayLiterals(literals: readonly string[]): string {
   return `{${literals.map((l) => l.slice(1, -1)).join(',')}}`;
 }
 
+/** Each of `columns`, of `lines` elements, cut into literals of `size` (splitArrayLiteral). */
+function splitColumns(
+  columns: SaleColumns,
+  size: number,
+  lines: number,
+): Record<keyof SaleColumns, string[]> {
+  const split = {} as Record<keyof SaleColumns, string[]>;
+  for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
+    split[key] = splitArrayLiteral(columns[key], size);
+    if (split[key].length !== Math.ceil(lines / size)) {
+      throw new Error(`the ${key} column does not hold ${lines} elements`);
+    }
+  }
+  return split;
+}
+
 /**
  * insertSalesWithinRetention of a batch in statements of `pacing.chunkLines` lines, each
  * started when `pacing` allows, or of IDLE_CHUNKS chunks when nothing executes that the upload
@@ -81,19 +97,8 @@ export async function insertSaleChunks(
   const lines = order.length;
   const size = pacing.chunkLines <= 0 ? lines : pacing.chunkLines;
   const chunks = Math.ceil(lines / size);
-  // Split into chunks once a statement takes fewer than all of them.
+  // Cut into chunks once a statement takes fewer than all of them.
   let split: Record<keyof SaleColumns, string[]> | null = null;
-  const chunked = () => {
-    if (split) return split;
-    split = {} as Record<keyof SaleColumns, string[]>;
-    for (const key of Object.keys(columns) as (keyof SaleColumns)[]) {
-      split[key] = splitArrayLiteral(columns[key], size);
-      if (split[key].length !== chunks) {
-        throw new Error(`the ${key} column does not hold ${lines} elements`);
-      }
-    }
-    return split;
-  };
   let accepted = 0;
   let duplicates = 0;
   let retention = fallbackRetention;
@@ -103,7 +108,7 @@ export async function insertSaleChunks(
     const take = pacing.idle() ? Math.min(IDLE_CHUNKS, chunks - chunk) : 1;
     let part = columns;
     if (take < chunks) {
-      const parts = chunked();
+      const parts = (split ??= splitColumns(columns, size, lines));
       part = {} as SaleColumns;
       for (const key of Object.keys(parts) as (keyof SaleColumns)[]) {
         part[key] = joinArrayLiterals(parts[key].slice(chunk, chunk + take));

@@ -171,17 +171,25 @@ export async function filledEmbeddedCopy(
 ): Promise<Awaited<ReturnType<typeof copyEmbeddedTemplate>>> {
   const copy = await copyEmbeddedTemplate();
   try {
-    const database = await startEmbeddedDatabase({ dataDir: copy.dataDir });
-    const owner = createPool(database, 1);
-    try {
-      await fill(owner);
-    } finally {
-      await owner.end();
-      await database.close();
-    }
+    await asEmbeddedOwner(copy.dataDir, fill);
   } catch (error) {
     await copy.remove();
     throw error;
   }
   return copy;
+}
+
+/** Runs `work` as the owner of the embedded database in `dataDir`, then closes it. */
+export async function asEmbeddedOwner<T>(
+  dataDir: string,
+  work: (owner: Pool) => Promise<T>,
+): Promise<T> {
+  const database = await startEmbeddedDatabase({ dataDir });
+  const owner = createPool(database, 1);
+  try {
+    return await work(owner);
+  } finally {
+    await owner.end();
+    await database.close();
+  }
 }
